@@ -1,0 +1,81 @@
+/* bounce — the facts of one message: what kind of bounce it is, the
+ * delivery-status report, and the headers of the original it quotes.
+ *
+ * bounce_parse() takes the message's bytes (LF, CRLF or CR-only; a leading
+ * mbox "From " line is skipped) and returns a Bounce. It never fails on
+ * content: hostile or broken input gives fewer facts and a note saying
+ * which bound was hit (limits.h), never a crash or a hang.
+ *
+ * Where the original is looked for (DESIGN.md): message/rfc822 and
+ * message/global parts (also when transfer-encoded), text/rfc822-headers
+ * and message/global-headers, an attached .eml, at any multipart depth up
+ * to NS_MAX_MIME_DEPTH; the shallowest such part wins, the first one in
+ * document order among equals; parts inside it are the original's own and
+ * are not searched. Only when no part holds one is the bounce's text
+ * searched for an inline quote (textbounce, driven by *.formats).
+ *
+ * Ownership: a Bounce owns everything it points to; free it with
+ * bounce_free() or g_autoptr. Every string is valid UTF-8 without control
+ * characters, except `text` (the decoded bytes as sent). */
+#ifndef NDRSIFT_BOUNCE_H
+#define NDRSIFT_BOUNCE_H
+
+#include <glib.h>
+
+#include "ndrsift/headers.h"
+#include "ndrsift/report.h"
+#include "ndrsift/textbounce.h"
+
+typedef enum {
+	BOUNCE_KIND_NONE,
+	BOUNCE_KIND_DSN,
+	BOUNCE_KIND_NDR,
+	BOUNCE_KIND_AUTOREPLY,
+	BOUNCE_KIND_CHALLENGE,
+	BOUNCE_KIND_VIRUS,
+	BOUNCE_KIND_MDN,
+	BOUNCE_KIND_FEEDBACK,
+} BounceKind;
+
+typedef struct {
+	HeaderBlock *headers;          /* every header of the quoted original */
+	/* (transfer none) views into headers, NULL when absent: */
+	const char *message_id, *from, *to, *date, *subject, *return_path;
+	GPtrArray *authentication_results; /* char*, owned */
+	GPtrArray *received_spf;           /* char*, owned */
+	GPtrArray *dkim_domains;           /* char*, owned, lower-cased d= values */
+	GPtrArray *received;               /* ReceivedHop*, top first */
+	guint received_dropped;            /* Received lines past NS_MAX_RECEIVED_HOPS */
+	gboolean inline_quote;             /* found in text rather than a MIME part */
+	char *where;                       /* where it was found */
+} BounceOriginal;
+
+typedef struct {
+	BounceKind kind;
+	char *kind_why;          /* what made it this kind */
+	char *family;            /* recognised *.formats family, or NULL */
+	HeaderBlock *headers;    /* the bounce's own top-level header */
+	Report *report;          /* delivery-status fields, or NULL */
+	char *report_where;
+	BounceOriginal *original;/* NULL when nothing is quoted */
+	char *arrival_date;      /* the bounce's topmost Received date, else its Date */
+	gint64 arrival_time;     /* as Unix seconds, 0 when unknown */
+	char *arrival_where;
+	GString *text;           /* decoded text/plain parts of the bounce (not of the
+	                            original), LF line ends, at most NS_MAX_TEXT_BYTES */
+	GPtrArray *notes;        /* char*: bounds that were hit, parse problems */
+} Bounce;
+
+/* Returns: (transfer none) "dsn", "ndr", ..., "none". */
+const char *bounce_kind_name (BounceKind kind);
+
+/* formats: (nullable) the loaded *.formats; without them only structured
+ * bounces (multipart/report) are recognised.
+ * Returns: (transfer full) the facts; never NULL. */
+Bounce *bounce_parse (const TextbounceFormats *formats, const char *data, gsize len);
+
+void bounce_free (Bounce *bounce);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Bounce, bounce_free)
+
+#endif

@@ -1,0 +1,25 @@
+/* commands — one function per command, one file each (src/cmd_*.c).
+ *
+ * main.c parses the global options, loads the config and calls one of
+ * these with the command's own arguments (argv[0] is the command name).
+ * Each returns the process exit status of DESIGN.md: 0 success, 1 only
+ * from `check --exit-status`, 2 usage error, 3 any other error. */
+#ifndef NDRSIFT_COMMANDS_H
+#define NDRSIFT_COMMANDS_H
+
+#include "ndrsift/config.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FORGED = 1,
+	EXIT_USAGE = 2,
+	EXIT_ERROR = 3,
+};
+
+int cmd_explain (const Config *config, int argc, char **argv);
+int cmd_scan (const Config *config, int argc, char **argv);
+
+/* Prints "ndrsift: COMMAND: message" on stderr, escaped. */
+void command_error (const char *command, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+#endif

@@ -1,0 +1,40 @@
+/* config — the settings of DESIGN.md "Config", from a GKeyFile.
+ *
+ * The file is --config, else $NDRSIFT_CONFIG, else the default path; a
+ * missing default file means built-in defaults, a missing named file is an
+ * error. Command-line overrides (--db, --rules) are applied on top.
+ *
+ * Ownership: config_load() returns (transfer full) a Config that owns its
+ * strings; free it with config_free() or g_autoptr. */
+#ifndef NDRSIFT_CONFIG_H
+#define NDRSIFT_CONFIG_H
+
+#include <glib.h>
+
+typedef struct {
+	char *path;                /* the file read, or NULL for built-in defaults */
+	char **local_domains;      /* [local] domains */
+	char **local_relays;       /* [local] relays */
+	char **local_networks;     /* [local] networks (CIDR) */
+	char *sentlog_path;        /* [sentlog] path */
+	char **sentlog_servers;    /* [sentlog] servers */
+	int window_days;           /* [sentlog] window_days */
+	char **rules_dirs;         /* [rules] dirs, in layering order */
+	char *verdict_header;      /* [verdict] header */
+	double forged_at;          /* [verdict] forged_at */
+	int deadline_ms;           /* [filter] deadline_ms */
+} Config;
+
+#define CONFIG_ERROR (config_error_quark ())
+GQuark config_error_quark (void);
+
+/* path: --config, or NULL for $NDRSIFT_CONFIG / the default.
+ * db, rules: (nullable) --db and --rules overrides.
+ * Returns: (transfer full) or NULL with error set. */
+Config *config_load (const char *path, const char *db, const char *rules, GError **error);
+
+void config_free (Config *config);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Config, config_free)
+
+#endif

@@ -1,0 +1,45 @@
+/* headers — a header block as an ordered list of name/value pairs.
+ *
+ * Used for the bounce's own top-level header, the quoted original's header
+ * and (later) by the rules. Values are unfolded, trimmed and decoded from
+ * RFC 2047 to UTF-8 (invalid bytes become U+FFFD), cut at
+ * NS_MAX_HEADER_VALUE; at most NS_MAX_HEADERS fields are kept, the rest
+ * counted in `dropped`. Names compare case-insensitively.
+ *
+ * Ownership: a HeaderBlock owns its fields and their strings; lookups
+ * return (transfer none) pointers into it. */
+#ifndef NDRSIFT_HEADERS_H
+#define NDRSIFT_HEADERS_H
+
+#include <glib.h>
+#include <gmime/gmime.h>
+
+typedef struct {
+	char *name;
+	char *value;   /* decoded, unfolded UTF-8 */
+} HeaderField;
+
+typedef struct {
+	GPtrArray *fields;  /* HeaderField*, in order */
+	guint dropped;      /* fields past NS_MAX_HEADERS */
+} HeaderBlock;
+
+/* Returns: (transfer full) a block copied from a GMime header list. */
+HeaderBlock *headers_from_gmime (GMimeHeaderList *list);
+
+/* Returns: (transfer none) the first value of `name`, or NULL. */
+const char *headers_get (const HeaderBlock *block, const char *name);
+
+/* Returns: (transfer container) every value of `name`, in order (may be
+ * empty); the strings stay owned by the block. */
+GPtrArray *headers_get_all (const HeaderBlock *block, const char *name);
+
+/* Returns: (transfer full) `text` unfolded (CR, LF, TAB become spaces,
+ * runs collapsed), trimmed, cut to NS_MAX_HEADER_VALUE bytes, valid UTF-8. */
+char *headers_clean_value (const char *text);
+
+void headers_free (HeaderBlock *block);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HeaderBlock, headers_free)
+
+#endif

@@ -1,0 +1,63 @@
+/* limits.h — every bound ndrsift puts on hostile input, in one place.
+ *
+ * Bounces are written by whoever forged them. Every loop over input
+ * data is capped by one of these numbers; past a cap the parser records
+ * a fact ("truncated: ...") and carries on with what it has, so a hostile
+ * message degrades the verdict, never the process. */
+#ifndef NDRSIFT_LIMITS_H
+#define NDRSIFT_LIMITS_H
+
+/* Bytes of one message that are parsed. The rest is still passed through
+ * by `filter`, but not looked at: real bounces are far smaller. */
+#define NS_MAX_MESSAGE_BYTES (16u * 1024 * 1024)
+
+/* Content-Type header lines in one message. Each nesting level needs one,
+ * so this bounds GMime's own recursion as well as the part count: the
+ * message is cut before the line past this bound. */
+#define NS_MAX_CONTENT_TYPES 256
+
+/* MIME nesting levels our walk descends (message/rfc822 inside multipart
+ * inside ...). Deeper parts are not visited. */
+#define NS_MAX_MIME_DEPTH 16
+
+/* MIME parts visited in one message. */
+#define NS_MAX_MIME_PARTS 512
+
+/* Headers kept from one header block (the bounce's or the original's). */
+#define NS_MAX_HEADERS 256
+
+/* Bytes of one header value kept; longer values are cut. */
+#define NS_MAX_HEADER_VALUE 8192
+
+/* Received lines of the original parsed into hops. */
+#define NS_MAX_RECEIVED_HOPS 64
+
+/* Per-recipient groups read from one delivery-status report. */
+#define NS_MAX_DSN_RECIPIENTS 256
+
+/* Bytes of a delivery-status part that are parsed. */
+#define NS_MAX_DSN_BYTES (256u * 1024)
+
+/* Decoded text of the bounce kept for the inline search and body rules. */
+#define NS_MAX_TEXT_BYTES (512u * 1024)
+
+/* Bytes of text the `body` patterns of *.formats look at when deciding
+ * the MTA family: the family's wording is always near the top. */
+#define NS_MAX_FORMAT_BODY_BYTES (8u * 1024)
+
+/* Lines of an inline quoted header block; the block ends there. */
+#define NS_MAX_INLINE_HEADER_LINES 400
+
+/* Rule and format files. */
+#define NS_MAX_RULE_LINE 4096
+#define NS_MAX_FORMAT_PATTERNS 1024
+
+/* PCRE2 limits for every pattern run on message data. */
+#define NS_PCRE2_MATCH_LIMIT 100000
+#define NS_PCRE2_DEPTH_LIMIT 1000
+#define NS_PCRE2_HEAP_LIMIT_KB 1024
+
+/* Messages kept in flight by `scan` per worker thread. */
+#define NS_SCAN_QUEUE_PER_JOB 16
+
+#endif

@@ -1,0 +1,62 @@
+/* pattern — "/regex/flags" compiled once with PCRE2 JIT, matched with limits.
+ *
+ * Every regular expression ndrsift runs on message data goes through here,
+ * so every match is bounded by NS_PCRE2_MATCH_LIMIT, NS_PCRE2_DEPTH_LIMIT
+ * and NS_PCRE2_HEAP_LIMIT_KB: a pattern that hits a limit simply does not
+ * match (the limit is counted, never fatal). Patterns work on bytes, not
+ * UTF-8: mail is not guaranteed to be valid UTF-8.
+ *
+ * Flags: i (caseless), m (multiline), s (dot matches newline), x (extended).
+ *
+ * A compiled Pattern is immutable and safe to use from several threads at
+ * once; match data is per thread.
+ *
+ * Ownership: pattern_compile() returns (transfer full) a Pattern; free it
+ * with pattern_free() or g_autoptr. */
+#ifndef NDRSIFT_PATTERN_H
+#define NDRSIFT_PATTERN_H
+
+#include <glib.h>
+
+/* PCRE2 option bits for pattern_compile_raw (values of pcre2.h). */
+#define PATTERN_CASELESS  0x00000008u
+#define PATTERN_MULTILINE 0x00000400u
+
+typedef struct _Pattern Pattern;
+
+#define PATTERN_ERROR (pattern_error_quark ())
+GQuark pattern_error_quark (void);
+
+/* spec: "/re/flags". Returns: (transfer full) or NULL with error set. */
+Pattern *pattern_compile (const char *spec, GError **error);
+
+/* Compiles a bare regular expression with PCRE2 option bits (for patterns
+ * built by the program, e.g. an alternation of many patterns). */
+Pattern *pattern_compile_raw (const char *regex, guint32 pcre2_options, GError **error);
+
+/* Returns: (transfer full) "/re/flags" as "(?flags:re)", for building an
+ * alternation of several patterns; NULL with error set when the pattern
+ * does not compile on its own. */
+char *pattern_to_group (const char *spec, GError **error);
+
+/* Finds the first match at or after `from`. On a match, *start and *end
+ * (either may be NULL) receive the match's byte offsets and, if mark is
+ * not NULL, *mark the name of the last (*MARK:name) passed, or NULL.
+ * Returns: TRUE on a match; FALSE on no match or on a limit. */
+gboolean pattern_search (const Pattern *p, const char *subject, gsize len, gsize from,
+                         gsize *start, gsize *end, const char **mark);
+
+/* TRUE when the pattern matches anywhere in subject (NULL never matches). */
+gboolean pattern_matches (const Pattern *p, const char *subject, gsize len);
+
+/* The spec as written, for messages (transfer none). */
+const char *pattern_spec (const Pattern *p);
+
+/* Matches that stopped at a limit since start-up, all threads. */
+guint pattern_limit_hits (void);
+
+void pattern_free (Pattern *p);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pattern, pattern_free)
+
+#endif

@@ -1,0 +1,82 @@
+/* textbounce — bounce formats as data, and originals quoted inline in text.
+ *
+ * The `*.formats` files of the rules directories describe how MTA families
+ * mark their bounces and where they quote the original, one directive a
+ * line (`DIRECTIVE NAME arguments`, `#` comments):
+ *
+ *   family       NAME KIND          declares a family; KIND is ndr, autoreply,
+ *                                   challenge, virus, dsn, mdn or feedback
+ *   subject      NAME /re/flags     the bounce's Subject (decoded)
+ *   from         NAME /re/flags     the bounce's From
+ *   header       NAME FIELD /re/flags   any header field of the bounce
+ *   body         NAME /re/flags     the first NS_MAX_FORMAT_BODY_BYTES of its text
+ *   separator    NAME /re/flags     a line after which the original's headers follow
+ *   first-header NAME /re/flags     a line that is the original's first header
+ *
+ * A family is recognised when any one of its subject, from, header or body
+ * patterns matches; families are tried in file order (files in name order,
+ * a file in a later directory replacing one of the same name in an earlier
+ * one), and the first recognised one names the kind. Separator and
+ * first-header patterns are matched against the lines of the text ("^" and
+ * "$" are line starts and ends): separators before first-header lines, and
+ * within each the recognised family's before any other family's, each in
+ * text order. The header block that follows must look like one (field
+ * lines, folded continuations, the same quote prefix such as "> " on every
+ * line) with at least two fields or a Message-ID, and ends at the first
+ * blank or non-header line.
+ *
+ * Limits: NS_MAX_FORMAT_PATTERNS patterns, NS_MAX_RULE_LINE bytes a line,
+ * NS_MAX_INLINE_HEADER_LINES lines a block; PCRE2 limits via `pattern`.
+ *
+ * Ownership: the loaded TextbounceFormats is immutable and shared by all
+ * threads; free it with textbounce_formats_free(). Quotes are (transfer
+ * full) to the caller. */
+#ifndef NDRSIFT_TEXTBOUNCE_H
+#define NDRSIFT_TEXTBOUNCE_H
+
+#include <glib.h>
+
+#include "ndrsift/headers.h"
+
+typedef struct _TextbounceFormats TextbounceFormats;
+
+typedef struct {
+	char *headers;   /* the quoted header block, quote prefix removed, LF line ends */
+	guint line;      /* 1-based line of its first header in the text */
+	char *family;    /* the family whose marker led to it */
+	char *marker;    /* the pattern that matched, as written */
+} TextbounceQuote;
+
+#define TEXTBOUNCE_ERROR (textbounce_error_quark ())
+GQuark textbounce_error_quark (void);
+
+/* Loads every *.formats file of dirs (NULL-terminated; missing directories
+ * are skipped). Errors name file:line. Returns: (transfer full). */
+TextbounceFormats *textbounce_formats_load (const char *const *dirs, GError **error);
+
+/* Parses one file's text; for `rules check` and tests. Returns: (transfer full). */
+TextbounceFormats *textbounce_formats_parse (const char *filename, const char *text, GError **error);
+
+guint textbounce_formats_count (const TextbounceFormats *formats);
+
+/* Returns: the index of the first recognised family, or -1. `text` may be NULL. */
+int textbounce_identify (const TextbounceFormats *formats, const HeaderBlock *headers,
+                         const char *text, gsize len);
+
+/* Returns: (transfer none) the family's name / kind. */
+const char *textbounce_family_name (const TextbounceFormats *formats, int family);
+const char *textbounce_family_kind (const TextbounceFormats *formats, int family);
+
+/* Finds the original's header block quoted in text (LF line ends).
+ * family: the recognised family, or -1. Returns: (transfer full) a quote,
+ * or NULL when none is found. */
+TextbounceQuote *textbounce_find_original (const TextbounceFormats *formats, int family,
+                                           const char *text, gsize len);
+
+void textbounce_quote_free (TextbounceQuote *quote);
+void textbounce_formats_free (TextbounceFormats *formats);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TextbounceQuote, textbounce_quote_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TextbounceFormats, textbounce_formats_free)
+
+#endif

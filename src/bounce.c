@@ -1,0 +1,672 @@
+/* bounce — GMime walk, kind, report fields, original extraction.
+ * See include/ndrsift/bounce.h.
+ *
+ * The input is first copied once into a buffer with LF line ends (GMime
+ * and everything after it then see one convention), a leading mbox
+ * "From " line dropped, cut at NS_MAX_MESSAGE_BYTES and before the
+ * Content-Type line past NS_MAX_CONTENT_TYPES: every MIME level needs a
+ * Content-Type line, so that cut also bounds GMime's recursive parser.
+ * The walk over the parsed tree uses an explicit stack, never recursion. */
+#include <gmime/gmime.h>
+#include <string.h>
+
+#include "ndrsift/bounce.h"
+#include "ndrsift/limits.h"
+#include "ndrsift/received.h"
+
+/* GMime 3.2 declares no g_autoptr cleanups of its own. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
+
+static const char *const kind_names[] = {
+	[BOUNCE_KIND_NONE] = "none",
+	[BOUNCE_KIND_DSN] = "dsn",
+	[BOUNCE_KIND_NDR] = "ndr",
+	[BOUNCE_KIND_AUTOREPLY] = "autoreply",
+	[BOUNCE_KIND_CHALLENGE] = "challenge",
+	[BOUNCE_KIND_VIRUS] = "virus",
+	[BOUNCE_KIND_MDN] = "mdn",
+	[BOUNCE_KIND_FEEDBACK] = "feedback",
+};
+
+const char *
+bounce_kind_name (BounceKind kind)
+{
+	return kind < G_N_ELEMENTS (kind_names) ? kind_names[kind] : "none";
+}
+
+static BounceKind
+kind_from_name (const char *name)
+{
+	for (guint i = 0; i < G_N_ELEMENTS (kind_names); i++)
+		if (g_strcmp0 (kind_names[i], name) == 0)
+			return (BounceKind) i;
+	return BOUNCE_KIND_NONE;
+}
+
+static void
+original_free (BounceOriginal *o)
+{
+	if (o == NULL)
+		return;
+	headers_free (o->headers);
+	g_ptr_array_unref (o->authentication_results);
+	g_ptr_array_unref (o->received_spf);
+	g_ptr_array_unref (o->dkim_domains);
+	g_ptr_array_unref (o->received);
+	g_free (o->where);
+	g_free (o);
+}
+
+void
+bounce_free (Bounce *b)
+{
+	if (b == NULL)
+		return;
+	g_free (b->kind_why);
+	g_free (b->family);
+	headers_free (b->headers);
+	report_free (b->report);
+	g_free (b->report_where);
+	original_free (b->original);
+	g_free (b->arrival_date);
+	g_free (b->arrival_where);
+	g_string_free (b->text, TRUE);
+	g_ptr_array_unref (b->notes);
+	g_free (b);
+}
+
+static void
+note (Bounce *b, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+note (Bounce *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start (ap, fmt);
+	g_ptr_array_add (b->notes, g_strdup_vprintf (fmt, ap));
+	va_end (ap);
+}
+
+/* Copies data with LF line ends into a new array, applying the bounds in
+ * the file comment. Returns: (transfer full). */
+static GByteArray *
+prepare (Bounce *b, const char *data, gsize len, gboolean skip_from)
+{
+	if (len > NS_MAX_MESSAGE_BYTES) {
+		note (b, "message cut at %u bytes (of %" G_GSIZE_FORMAT ")", NS_MAX_MESSAGE_BYTES, len);
+		len = NS_MAX_MESSAGE_BYTES;
+	}
+	const char *p = data, *end = data + len;
+	if (skip_from && len >= 5 && memcmp (p, "From ", 5) == 0) {
+		const char *eol = memchr (p, '\n', len);
+		const char *cr = memchr (p, '\r', eol ? (gsize) (eol - p) : len);
+		p = cr ? cr + 1 : eol ? eol + 1 : end;
+		if (p < end && p[-1] == '\r' && *p == '\n')
+			p++;
+	}
+
+	GByteArray *out = g_byte_array_sized_new (end - p);
+	guint content_types = 0;
+	gboolean line_start = TRUE;
+	guint8 *o = out->data;
+	for (; p < end; p++) {
+		char c = *p;
+		if (line_start && (c == 'C' || c == 'c') && end - p > 13 &&
+		    g_ascii_strncasecmp (p, "content-type:", 13) == 0 &&
+		    ++content_types > NS_MAX_CONTENT_TYPES) {
+			note (b, "message cut at its Content-Type line %u (NS_MAX_CONTENT_TYPES)", content_types);
+			break;
+		}
+		if (c == '\r') {
+			if (p + 1 < end && p[1] == '\n')
+				p++;
+			c = '\n';
+		}
+		*o++ = (guint8) c;
+		line_start = c == '\n';
+	}
+	out->len = o - out->data;
+	return out;
+}
+
+/* Turns CRLF and lone CR into LF in place (decoded content may use any). */
+static void
+to_lf (GByteArray *a)
+{
+	guint8 *w = a->data;
+	for (guint i = 0; i < a->len; i++) {
+		if (a->data[i] == '\r') {
+			if (i + 1 < a->len && a->data[i + 1] == '\n')
+				continue;
+			*w++ = '\n';
+		} else
+			*w++ = a->data[i];
+	}
+	a->len = w - a->data;
+}
+
+/* Returns: (transfer full) the part's content with its transfer encoding
+ * undone and LF line ends, or NULL. */
+static GByteArray *
+decode_part (GMimePart *part)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content (part);
+	if (content == NULL)
+		return NULL;
+	GByteArray *bytes = g_byte_array_new ();
+	GMimeStream *mem = g_mime_stream_mem_new_with_byte_array (bytes);
+	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (mem), FALSE);
+	g_mime_data_wrapper_write_to_stream (content, mem);
+	g_object_unref (mem);
+	to_lf (bytes);
+	return bytes;
+}
+
+/* Returns: (transfer full) a message parsed from prepared bytes, or NULL. */
+static GMimeMessage *
+parse_message (GByteArray *bytes)
+{
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer ((const char *) bytes->data, bytes->len);
+	GMimeParser *parser = g_mime_parser_new_with_stream (stream);
+	GMimeMessage *msg = g_mime_parser_construct_message (parser, NULL);
+	g_object_unref (parser);
+	g_object_unref (stream);
+	return msg;
+}
+
+static gboolean
+type_is (GMimeContentType *ct, const char *type, const char *subtype)
+{
+	return ct && g_mime_content_type_is_type (ct, type, subtype);
+}
+
+/* The d= tag of a DKIM-Signature value, lower-cased, or NULL. */
+static char *
+dkim_domain (const char *value)
+{
+	g_auto (GStrv) tags = g_strsplit (value, ";", 64);
+	for (guint i = 0; tags[i]; i++) {
+		char *tag = g_strstrip (tags[i]);
+		if (tag[0] == 'd' && (tag[1] == '=' || tag[1] == ' ')) {
+			const char *v = strchr (tag, '=');
+			if (v == NULL)
+				continue;
+			g_autofree char *d = g_strdup (v + 1);
+			g_strstrip (d);
+			return d[0] ? g_ascii_strdown (d, -1) : NULL;
+		}
+	}
+	return NULL;
+}
+
+/* Builds the original's facts from its header block (takes it). */
+static BounceOriginal *
+original_new (HeaderBlock *headers, char *where, gboolean inline_quote)
+{
+	BounceOriginal *o = g_new0 (BounceOriginal, 1);
+	o->headers = headers;
+	o->where = where;
+	o->inline_quote = inline_quote;
+	o->message_id = headers_get (headers, "Message-ID");
+	o->from = headers_get (headers, "From");
+	o->to = headers_get (headers, "To");
+	o->date = headers_get (headers, "Date");
+	o->subject = headers_get (headers, "Subject");
+	o->return_path = headers_get (headers, "Return-Path");
+	o->authentication_results = g_ptr_array_new_with_free_func (g_free);
+	o->received_spf = g_ptr_array_new_with_free_func (g_free);
+	o->dkim_domains = g_ptr_array_new_with_free_func (g_free);
+	o->received = g_ptr_array_new_with_free_func ((GDestroyNotify) received_hop_free);
+
+	for (guint i = 0; i < headers->fields->len; i++) {
+		HeaderField *f = g_ptr_array_index (headers->fields, i);
+		if (g_ascii_strcasecmp (f->name, "Received") == 0) {
+			if (o->received->len < NS_MAX_RECEIVED_HOPS)
+				g_ptr_array_add (o->received, received_parse (f->value));
+			else
+				o->received_dropped++;
+		} else if (g_ascii_strcasecmp (f->name, "Authentication-Results") == 0)
+			g_ptr_array_add (o->authentication_results, g_strdup (f->value));
+		else if (g_ascii_strcasecmp (f->name, "Received-SPF") == 0)
+			g_ptr_array_add (o->received_spf, g_strdup (f->value));
+		else if (g_ascii_strcasecmp (f->name, "DKIM-Signature") == 0) {
+			char *d = dkim_domain (f->value);
+			if (d)
+				g_ptr_array_add (o->dkim_domains, d);
+		}
+	}
+	return o;
+}
+
+/* An original from a parsed message, or NULL when it has no header at all
+ * (an empty or garbage part quotes nothing). */
+static BounceOriginal *
+original_from_message (GMimeMessage *msg, char *where)
+{
+	HeaderBlock *h = headers_from_gmime (g_mime_object_get_header_list (GMIME_OBJECT (msg)));
+	if (h->fields->len == 0) {
+		headers_free (h);
+		g_free (where);
+		return NULL;
+	}
+	return original_new (h, where, FALSE);
+}
+
+/* An original quoted as a part's own MIME header. */
+static BounceOriginal *
+original_from_message_header (GMimeObject *part, char *where)
+{
+	HeaderBlock *h = headers_from_gmime (g_mime_object_get_header_list (part));
+	return original_new (h, where, FALSE);
+}
+
+/* A part that holds an original only as bytes: encoded message/rfc822,
+ * text/rfc822-headers, message/global-headers, an attached .eml. */
+static BounceOriginal *
+original_from_bytes (Bounce *b, GMimePart *part, char *where)
+{
+	g_autoptr (GByteArray) raw = decode_part (part);
+	if (raw == NULL) {
+		g_free (where);
+		return NULL;
+	}
+	g_autoptr (GByteArray) bytes = prepare (b, (const char *) raw->data, raw->len, TRUE);
+	/* A headers-only part may lack the blank line that ends a header. */
+	g_byte_array_append (bytes, (const guint8 *) "\n\n", 2);
+	g_autoptr (GMimeMessage) msg = parse_message (bytes);
+	if (msg == NULL) {
+		g_free (where);
+		return NULL;
+	}
+	return original_from_message (msg, where);
+}
+
+static gboolean
+is_eml_attachment (GMimeObject *obj)
+{
+	if (!GMIME_IS_PART (obj))
+		return FALSE;
+	const char *name = g_mime_part_get_filename (GMIME_PART (obj));
+	return name && (g_str_has_suffix (name, ".eml") || g_str_has_suffix (name, ".EML"));
+}
+
+typedef struct {
+	GMimeObject *obj;
+	guint depth;
+	char *path;
+} WalkItem;
+
+static void
+walk_item_free (gpointer data)
+{
+	WalkItem *item = data;
+	g_free (item->path);
+	g_free (item);
+}
+
+/* What the walk of the bounce's MIME tree collects. */
+typedef struct {
+	GMimeObject *original;   /* the best part holding an original */
+	guint original_rank;     /* depth * 2, +1 for a part's own header (a guess) */
+	gboolean original_in_part_header;
+	char *original_path;
+	GMimeObject *report;     /* the first delivery-status part */
+	char *report_path;
+	BounceKind report_kind;  /* from a report-type or a report part's type */
+	char *report_why;
+	GPtrArray *keep;         /* messages re-parsed during the walk, kept alive */
+	gboolean resniffed;      /* a lost boundary was looked for once already */
+} Walk;
+
+static void
+consider_original (Walk *w, GMimeObject *obj, guint depth, const char *path, gboolean part_header)
+{
+	guint rank = depth * 2 + (part_header ? 1 : 0);
+	if (w->original == NULL || rank < w->original_rank) {
+		w->original = obj;
+		w->original_rank = rank;
+		w->original_in_part_header = part_header;
+		g_free (w->original_path);
+		w->original_path = g_strdup (path);
+	}
+}
+
+/* Broken bouncers quote the original's header as the MIME header of a
+ * part of their own (no Content-Type: message/rfc822 line): a leaf part
+ * whose header has Received or Message-ID lines holds it. */
+static gboolean
+part_header_is_original (GMimeObject *obj)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list (obj);
+	return g_mime_header_list_contains (list, "Received") ||
+	       g_mime_header_list_contains (list, "Message-ID");
+}
+
+/* A multipart whose declared boundary never occurs keeps everything in
+ * its prologue. When the prologue has a line "--X" that comes back later,
+ * X was the real boundary: returns (transfer full) the content re-parsed
+ * with it, or NULL. */
+static GMimeMessage *
+resniff_multipart (Bounce *b, GMimeMultipart *mp)
+{
+	const char *prologue = g_mime_multipart_get_prologue (mp);
+	if (prologue == NULL)
+		return NULL;
+	gsize len = strlen (prologue);
+	for (const char *p = prologue; p && p < prologue + len; ) {
+		const char *eol = strchr (p, '\n');
+		gsize n = eol ? (gsize) (eol - p) : strlen (p);
+		if (n > 2 && n < 200 && p[0] == '-' && p[1] == '-' && p[2] > ' ') {
+			g_autofree char *boundary = g_strndup (p + 2, n - 2);
+			g_strchomp (boundary);
+			if (g_str_has_suffix (boundary, "--"))
+				boundary[strlen (boundary) - 2] = '\0';
+			g_autofree char *again = g_strconcat ("\n--", boundary, NULL);
+			if (boundary[0] && !strpbrk (boundary, "\"\\") && eol && strstr (eol, again)) {
+				note (b, "MIME boundary not found; re-parsed with the boundary used in the body");
+				g_autoptr (GByteArray) bytes = g_byte_array_new ();
+				g_autofree char *head = g_strdup_printf (
+					"Content-Type: multipart/mixed; boundary=\"%s\"\n\n", boundary);
+				g_byte_array_append (bytes, (const guint8 *) head, strlen (head));
+				g_byte_array_append (bytes, (const guint8 *) prologue, len);
+				return parse_message (bytes);
+			}
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* Adds decoded text to the bounce's text, on a line of its own. */
+static void
+append_text (Bounce *b, const char *text, gssize len)
+{
+	if (text == NULL || b->text->len >= NS_MAX_TEXT_BYTES)
+		return;
+	gsize n = len < 0 ? strlen (text) : (gsize) len;
+	if (b->text->len && b->text->str[b->text->len - 1] != '\n')
+		g_string_append_c (b->text, '\n');
+	g_string_append_len (b->text, text, MIN (n, NS_MAX_TEXT_BYTES - b->text->len));
+}
+
+static void
+walk_tree (Bounce *b, GMimeObject *top, Walk *w)
+{
+	GQueue stack = G_QUEUE_INIT;
+	guint visited = 0;
+	gboolean depth_noted = FALSE;
+
+	WalkItem *root = g_new0 (WalkItem, 1);
+	root->obj = top;
+	g_queue_push_head (&stack, root);
+	while (!g_queue_is_empty (&stack)) {
+		WalkItem *item = g_queue_pop_head (&stack);
+		GMimeObject *obj = item->obj;
+		const char *path = item->path ? item->path : "top level";
+		GMimeContentType *ct = g_mime_object_get_content_type (obj);
+
+		if (++visited > NS_MAX_MIME_PARTS) {
+			note (b, "MIME parts past %d not visited", NS_MAX_MIME_PARTS);
+			walk_item_free (item);
+			break;
+		}
+
+		if (GMIME_IS_MULTIPART (obj)) {
+			if (type_is (ct, "multipart", "report") && w->report_kind == BOUNCE_KIND_NONE) {
+				const char *rt = g_mime_content_type_get_parameter (ct, "report-type");
+				BounceKind k = BOUNCE_KIND_NONE;
+				if (rt && (g_ascii_strcasecmp (rt, "delivery-status") == 0 ||
+				           g_ascii_strcasecmp (rt, "global-delivery-status") == 0))
+					k = BOUNCE_KIND_DSN;
+				else if (rt && g_ascii_strcasecmp (rt, "disposition-notification") == 0)
+					k = BOUNCE_KIND_MDN;
+				else if (rt && g_ascii_strcasecmp (rt, "feedback-report") == 0)
+					k = BOUNCE_KIND_FEEDBACK;
+				if (k != BOUNCE_KIND_NONE) {
+					w->report_kind = k;
+					w->report_why = g_strdup_printf ("%s is multipart/report; report-type=%s",
+					                                 path, rt);
+				}
+			}
+			GMimeMultipart *mp = GMIME_MULTIPART (obj);
+			int n = g_mime_multipart_get_count (mp);
+			if (n == 0 && !w->resniffed) {
+				w->resniffed = TRUE;
+				GMimeMessage *again = resniff_multipart (b, mp);
+				GMimeObject *body = again ? g_mime_message_get_mime_part (again) : NULL;
+				if (body && GMIME_IS_MULTIPART (body) && g_mime_multipart_get_count (GMIME_MULTIPART (body))) {
+					g_ptr_array_add (w->keep, again);
+					mp = GMIME_MULTIPART (body);
+					n = g_mime_multipart_get_count (mp);
+				} else if (again)
+					g_object_unref (again);
+			}
+			if (n == 0)
+				append_text (b, g_mime_multipart_get_prologue (mp), -1);
+			if (item->depth + 1 >= NS_MAX_MIME_DEPTH) {
+				if (!depth_noted)
+					note (b, "MIME parts deeper than %d not visited", NS_MAX_MIME_DEPTH);
+				depth_noted = TRUE;
+				n = 0;
+			}
+			/* Pushed in reverse, so they pop in document order. */
+			for (int i = n - 1; i >= 0; i--) {
+				WalkItem *child = g_new (WalkItem, 1);
+				child->obj = g_mime_multipart_get_part (mp, i);
+				child->depth = item->depth + 1;
+				child->path = item->path ? g_strdup_printf ("%s.%d", item->path, i + 1)
+				                         : g_strdup_printf ("%d", i + 1);
+				g_queue_push_head (&stack, child);
+			}
+		} else if (GMIME_IS_MESSAGE_PART (obj)) {
+			/* message/rfc822, message/global: its inside is the
+			 * original's, never walked as the bounce's. */
+			if (g_mime_message_part_get_message (GMIME_MESSAGE_PART (obj)))
+				consider_original (w, obj, item->depth, path, FALSE);
+		} else if (GMIME_IS_PART (obj)) {
+			BounceKind k = BOUNCE_KIND_NONE;
+			if (type_is (ct, "message", "delivery-status") ||
+			    type_is (ct, "message", "global-delivery-status"))
+				k = BOUNCE_KIND_DSN;
+			else if (type_is (ct, "message", "disposition-notification") ||
+			         type_is (ct, "message", "global-disposition-notification"))
+				k = BOUNCE_KIND_MDN;
+			else if (type_is (ct, "message", "feedback-report"))
+				k = BOUNCE_KIND_FEEDBACK;
+			if (k != BOUNCE_KIND_NONE) {
+				if (w->report == NULL && k == BOUNCE_KIND_DSN) {
+					w->report = obj;
+					w->report_path = g_strdup (path);
+				}
+				if (w->report_kind == BOUNCE_KIND_NONE) {
+					w->report_kind = k;
+					w->report_why = g_strdup_printf ("%s is %s/%s", path,
+					                                 g_mime_content_type_get_media_type (ct),
+					                                 g_mime_content_type_get_media_subtype (ct));
+				}
+			} else if (type_is (ct, "message", "rfc822") || type_is (ct, "message", "global") ||
+			           type_is (ct, "message", "partial") ||
+			           type_is (ct, "text", "rfc822-headers") ||
+			           type_is (ct, "text", "rfc822-header") || /* seen in the wild */
+			           type_is (ct, "message", "global-headers") || is_eml_attachment (obj)) {
+				consider_original (w, obj, item->depth, path, FALSE);
+			} else {
+				if (part_header_is_original (obj))
+					consider_original (w, obj, item->depth, path, TRUE);
+				if (type_is (ct, "text", "plain") && b->text->len < NS_MAX_TEXT_BYTES) {
+					g_autoptr (GByteArray) text = decode_part (GMIME_PART (obj));
+					if (text)
+						append_text (b, (const char *) text->data, text->len);
+				}
+			}
+		}
+		walk_item_free (item);
+	}
+	/* Anything left after a bound. */
+	g_queue_clear_full (&stack, walk_item_free);
+}
+
+static void
+set_arrival (Bounce *b)
+{
+	const char *received = headers_get (b->headers, "Received");
+	if (received) {
+		g_autoptr (ReceivedHop) hop = received_parse (received);
+		if (hop->date) {
+			b->arrival_date = g_strdup (hop->date);
+			b->arrival_time = hop->time;
+			b->arrival_where = g_strdup ("the bounce's topmost Received line");
+			return;
+		}
+	}
+	const char *date = headers_get (b->headers, "Date");
+	if (date) {
+		b->arrival_date = g_strdup (date);
+		b->arrival_time = received_parse_date (date);
+		b->arrival_where = g_strdup ("the bounce's Date header");
+	}
+}
+
+/* A message/rfc822 part whose content starts with a blank line parses as
+ * a message with no header and the original's header as its body. */
+static BounceOriginal *
+original_from_message_part (Bounce *b, GMimeMessagePart *part, char *where)
+{
+	GMimeMessage *inner = g_mime_message_part_get_message (part);
+	GMimeHeaderList *list = g_mime_object_get_header_list (GMIME_OBJECT (inner));
+	if (g_mime_header_list_get_count (list) > 0)
+		return original_from_message (inner, where);
+
+	GMimeObject *body = g_mime_message_get_mime_part (inner);
+	g_autoptr (GByteArray) raw = body && GMIME_IS_PART (body) ? decode_part (GMIME_PART (body)) : NULL;
+	if (raw == NULL) {
+		g_free (where);
+		return NULL;
+	}
+	guint skip = 0;
+	while (skip < raw->len && (raw->data[skip] == '\n' || raw->data[skip] == ' ' || raw->data[skip] == '\t'))
+		skip++;
+	g_autoptr (GByteArray) bytes = prepare (b, (const char *) raw->data + skip, raw->len - skip, TRUE);
+	g_byte_array_append (bytes, (const guint8 *) "\n\n", 2);
+	g_autoptr (GMimeMessage) msg = parse_message (bytes);
+	if (msg == NULL) {
+		g_free (where);
+		return NULL;
+	}
+	return original_from_message (msg, where);
+}
+
+/* Looks for an inline quote in text; sets b->original when one is found. */
+static gboolean
+original_from_text (Bounce *b, const TextbounceFormats *formats, int family,
+                    const char *text, gsize len, const char *what)
+{
+	g_autoptr (TextbounceQuote) q = textbounce_find_original (formats, family, text, len);
+	if (q == NULL)
+		return FALSE;
+	g_autoptr (GByteArray) block = g_byte_array_new ();
+	g_byte_array_append (block, (const guint8 *) q->headers, strlen (q->headers));
+	g_byte_array_append (block, (const guint8 *) "\n\n", 2);
+	g_autoptr (GMimeMessage) msg = parse_message (block);
+	if (msg == NULL)
+		return FALSE;
+	HeaderBlock *h = headers_from_gmime (g_mime_object_get_header_list (GMIME_OBJECT (msg)));
+	if (h->fields->len == 0) {
+		headers_free (h);
+		return FALSE;
+	}
+	b->original = original_new (h, g_strdup_printf ("%s line %u, after %s pattern %s",
+	                                                what, q->line, q->family, q->marker),
+	                            TRUE);
+	return TRUE;
+}
+
+static void
+find_original (Bounce *b, const TextbounceFormats *formats, Walk *w, int family,
+               const GByteArray *report_text)
+{
+	if (w->original) {
+		GMimeContentType *ct = g_mime_object_get_content_type (w->original);
+		g_autofree char *type = ct ? g_mime_content_type_get_mime_type (ct) : g_strdup ("?");
+		char *where = g_strdup_printf ("MIME part %s (%s)%s", w->original_path, type,
+		                               w->original_in_part_header ? ", in the part's own header" : "");
+		if (w->original_in_part_header)
+			b->original = original_from_message_header (w->original, where);
+		else if (GMIME_IS_MESSAGE_PART (w->original))
+			b->original = original_from_message_part (b, GMIME_MESSAGE_PART (w->original), where);
+		else
+			b->original = original_from_bytes (b, GMIME_PART (w->original), where);
+		if (b->original)
+			return;
+	}
+	if (b->kind == BOUNCE_KIND_NONE)
+		return; /* a forwarded or quoted mail in a non-bounce is not an original */
+
+	if (original_from_text (b, formats, family, b->text->str, b->text->len, "text"))
+		return;
+	/* Some bouncers append the original's header to the delivery-status
+	 * part itself. */
+	if (report_text)
+		original_from_text (b, formats, family, (const char *) report_text->data, report_text->len,
+		                    "delivery-status part");
+}
+
+Bounce *
+bounce_parse (const TextbounceFormats *formats, const char *data, gsize len)
+{
+	Bounce *b = g_new0 (Bounce, 1);
+	b->notes = g_ptr_array_new_with_free_func (g_free);
+	b->text = g_string_new (NULL);
+
+	g_autoptr (GByteArray) bytes = prepare (b, data ? data : "", data ? len : 0, TRUE);
+	g_autoptr (GMimeMessage) msg = parse_message (bytes);
+	if (msg == NULL) {
+		note (b, "not parseable as a message");
+		b->headers = headers_from_gmime (NULL);
+		return b;
+	}
+	b->headers = headers_from_gmime (g_mime_object_get_header_list (GMIME_OBJECT (msg)));
+	if (b->headers->dropped)
+		note (b, "%u header fields past %d not kept", b->headers->dropped, NS_MAX_HEADERS);
+	set_arrival (b);
+
+	Walk w = { 0 };
+	w.keep = g_ptr_array_new_with_free_func (g_object_unref);
+	GMimeObject *top = g_mime_message_get_mime_part (msg);
+	if (top)
+		walk_tree (b, top, &w);
+
+	g_autoptr (GByteArray) report_text = w.report ? decode_part (GMIME_PART (w.report)) : NULL;
+	if (report_text) {
+		b->report = report_parse ((const char *) report_text->data, report_text->len);
+		if (b->report) {
+			b->report_where = g_strdup_printf ("MIME part %s", w.report_path);
+			if (b->report->recipients_dropped)
+				note (b, "%u report recipients past %d not kept",
+				      b->report->recipients_dropped, NS_MAX_DSN_RECIPIENTS);
+		}
+	}
+
+	int family = textbounce_identify (formats, b->headers, b->text->str, b->text->len);
+	if (family >= 0)
+		b->family = g_strdup (textbounce_family_name (formats, family));
+	if (w.report_kind != BOUNCE_KIND_NONE) {
+		b->kind = w.report_kind;
+		b->kind_why = g_steal_pointer (&w.report_why);
+	} else if (family >= 0) {
+		b->kind = kind_from_name (textbounce_family_kind (formats, family));
+		b->kind_why = g_strdup_printf ("recognised as format family %s", b->family);
+	} else
+		b->kind_why = g_strdup ("no report part and no format family recognised");
+
+	find_original (b, formats, &w, family, report_text);
+	if (b->original && b->original->received_dropped)
+		note (b, "%u Received lines of the original past %d not parsed",
+		      b->original->received_dropped, NS_MAX_RECEIVED_HOPS);
+
+	g_free (w.original_path);
+	g_free (w.report_path);
+	g_free (w.report_why);
+	g_ptr_array_unref (w.keep);
+	return b;
+}

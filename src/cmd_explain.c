@@ -1,0 +1,53 @@
+/* explain — every extracted fact of one message and where it was found. */
+#include <stdio.h>
+
+#include "ndrsift/commands.h"
+#include "ndrsift/limits.h"
+#include "ndrsift/mailbox.h"
+#include "ndrsift/output.h"
+
+int
+cmd_explain (const Config *config, int argc, char **argv)
+{
+	gboolean json = FALSE;
+	GOptionEntry entries[] = {
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the facts as JSON", NULL },
+		{ NULL }
+	};
+	g_autoptr (GOptionContext) oc = g_option_context_new ("FILE - show every fact of one message");
+	g_option_context_add_main_entries (oc, entries, NULL);
+	g_autoptr (GError) error = NULL;
+	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 2) {
+		command_error ("explain", "%s", error ? error->message : "give one FILE (or - for standard input)");
+		return EXIT_USAGE;
+	}
+
+	g_autoptr (VerdictContext) ctx = verdict_context_new (config, &error);
+	if (ctx == NULL) {
+		command_error ("explain", "%s", error->message);
+		return EXIT_ERROR;
+	}
+
+	/* One message: a file, or standard input; read as `scan` reads a
+	 * single-message file, so both see the same bytes. */
+	const char *paths[] = { argv[1], NULL };
+	g_autoptr (MailboxIter) it = mailbox_iter_new (paths, FALSE);
+	g_autoptr (MailboxMessage) msg = mailbox_iter_next (it);
+	if (msg == NULL || msg->error) {
+		command_error ("explain", "%s", msg ? msg->error->message : "no message");
+		return EXIT_ERROR;
+	}
+	gsize len = 0;
+	const char *data = g_bytes_get_data (msg->data, &len);
+	g_autoptr (Verdict) v = verdict_judge (ctx, data, len);
+
+	if (json) {
+		g_autoptr (JsonNode) node = output_record (msg->source, msg->offset, v, TRUE);
+		g_autofree char *text = output_json_text (node, TRUE);
+		printf ("%s\n", text);
+	} else {
+		g_autofree char *text = output_explain_text (msg->source, v);
+		fputs (text, stdout);
+	}
+	return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+}

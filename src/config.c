@@ -1,0 +1,172 @@
+/* config — GKeyFile settings. See include/ndrsift/config.h.
+ *
+ * Each key is checked where it is read and a bad one is reported with the
+ * file, the group and the key (GKeyFile keeps no line numbers of its own). */
+#include <errno.h>
+#include <string.h>
+
+#include "ndrsift/config.h"
+
+G_DEFINE_QUARK (ndrsift-config-error-quark, config_error)
+
+void
+config_free (Config *c)
+{
+	if (c == NULL)
+		return;
+	g_free (c->path);
+	g_strfreev (c->local_domains);
+	g_strfreev (c->local_relays);
+	g_strfreev (c->local_networks);
+	g_free (c->sentlog_path);
+	g_strfreev (c->sentlog_servers);
+	g_strfreev (c->rules_dirs);
+	g_free (c->verdict_header);
+	g_free (c);
+}
+
+/* Reads a string list; absent keeps *out. */
+static gboolean
+read_list (GKeyFile *kf, const char *group, const char *key, char ***out, GError **error)
+{
+	if (!g_key_file_has_key (kf, group, key, NULL))
+		return TRUE;
+	char **v = g_key_file_get_string_list (kf, group, key, NULL, error);
+	if (v == NULL)
+		return FALSE;
+	for (guint i = 0; v[i]; i++)
+		g_strstrip (v[i]);
+	g_strfreev (*out);
+	*out = v;
+	return TRUE;
+}
+
+static gboolean
+read_string (GKeyFile *kf, const char *group, const char *key, char **out, GError **error)
+{
+	if (!g_key_file_has_key (kf, group, key, NULL))
+		return TRUE;
+	char *v = g_key_file_get_string (kf, group, key, error);
+	if (v == NULL)
+		return FALSE;
+	g_free (*out);
+	*out = g_strstrip (v);
+	return TRUE;
+}
+
+static gboolean
+read_int (GKeyFile *kf, const char *group, const char *key, int min, int max, int *out,
+          GError **error)
+{
+	if (!g_key_file_has_key (kf, group, key, NULL))
+		return TRUE;
+	g_autoptr (GError) local = NULL;
+	int v = g_key_file_get_integer (kf, group, key, &local);
+	if (local || v < min || v > max) {
+		g_set_error (error, CONFIG_ERROR, 1, "[%s] %s: give a whole number from %d to %d",
+		             group, key, min, max);
+		return FALSE;
+	}
+	*out = v;
+	return TRUE;
+}
+
+static gboolean
+read_double (GKeyFile *kf, const char *group, const char *key, double *out, GError **error)
+{
+	if (!g_key_file_has_key (kf, group, key, NULL))
+		return TRUE;
+	g_autoptr (GError) local = NULL;
+	double v = g_key_file_get_double (kf, group, key, &local);
+	if (local) {
+		g_set_error (error, CONFIG_ERROR, 1, "[%s] %s: give a number", group, key);
+		return FALSE;
+	}
+	*out = v;
+	return TRUE;
+}
+
+/* A header name is printable ASCII without ':' or space (RFC 5322). */
+static gboolean
+valid_header_name (const char *name)
+{
+	if (name == NULL || *name == '\0')
+		return FALSE;
+	for (const char *p = name; *p; p++)
+		if (*p <= ' ' || *p >= 127 || *p == ':')
+			return FALSE;
+	return TRUE;
+}
+
+static Config *
+defaults (void)
+{
+	Config *c = g_new0 (Config, 1);
+	c->local_domains = g_new0 (char *, 1);
+	c->local_relays = g_new0 (char *, 1);
+	c->local_networks = g_new0 (char *, 1);
+	c->sentlog_path = g_strdup (NS_DEFAULT_DB);
+	c->sentlog_servers = g_new0 (char *, 1);
+	c->window_days = 14;
+	c->rules_dirs = g_strsplit (NS_DEFAULT_RULES_DIRS, ";", -1);
+	c->verdict_header = g_strdup ("X-NDR-Verdict");
+	c->forged_at = 5.0;
+	c->deadline_ms = 2000;
+	return c;
+}
+
+static gboolean
+read_file (Config *c, GKeyFile *kf, GError **error)
+{
+	return read_list (kf, "local", "domains", &c->local_domains, error) &&
+	       read_list (kf, "local", "relays", &c->local_relays, error) &&
+	       read_list (kf, "local", "networks", &c->local_networks, error) &&
+	       read_string (kf, "sentlog", "path", &c->sentlog_path, error) &&
+	       read_list (kf, "sentlog", "servers", &c->sentlog_servers, error) &&
+	       read_int (kf, "sentlog", "window_days", 1, 3650, &c->window_days, error) &&
+	       read_list (kf, "rules", "dirs", &c->rules_dirs, error) &&
+	       read_string (kf, "verdict", "header", &c->verdict_header, error) &&
+	       read_double (kf, "verdict", "forged_at", &c->forged_at, error) &&
+	       read_int (kf, "filter", "deadline_ms", 10, 60000, &c->deadline_ms, error);
+}
+
+Config *
+config_load (const char *path, const char *db, const char *rules, GError **error)
+{
+	g_autoptr (Config) c = defaults ();
+	gboolean named = path != NULL;
+
+	if (path == NULL)
+		path = g_getenv ("NDRSIFT_CONFIG");
+	named |= path != NULL;
+	if (path == NULL)
+		path = NS_DEFAULT_CONFIG;
+
+	g_autoptr (GKeyFile) kf = g_key_file_new ();
+	g_autoptr (GError) local = NULL;
+	if (g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local)) {
+		c->path = g_strdup (path);
+		if (!read_file (c, kf, &local)) {
+			g_set_error (error, CONFIG_ERROR, 1, "%s: %s", path, local->message);
+			return NULL;
+		}
+	} else if (named || !g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+		g_set_error (error, CONFIG_ERROR, 1, "%s: %s", path, local->message);
+		return NULL;
+	}
+	if (!valid_header_name (c->verdict_header)) {
+		g_set_error (error, CONFIG_ERROR, 1, "%s: [verdict] header: '%s' is not a header name",
+		             c->path ? c->path : "defaults", c->verdict_header);
+		return NULL;
+	}
+
+	if (db) {
+		g_free (c->sentlog_path);
+		c->sentlog_path = g_strdup (db);
+	}
+	if (rules) {
+		g_strfreev (c->rules_dirs);
+		c->rules_dirs = g_strsplit (rules, ":", -1);
+	}
+	return g_steal_pointer (&c);
+}

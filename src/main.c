@@ -1,0 +1,94 @@
+/* main — global options, config, and dispatch to one command. */
+#include <gmime/gmime.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "ndrsift/commands.h"
+#include "ndrsift/output.h"
+
+static const struct {
+	const char *name;
+	int (*run) (const Config *config, int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "explain", cmd_explain, "explain [--json] FILE     every extracted fact and where it was found" },
+	{ "scan", cmd_scan, "scan [--format text|jsonl] [--jobs N] PATH...|-   batch audit" },
+};
+
+void
+command_error (const char *command, const char *fmt, ...)
+{
+	va_list ap;
+	va_start (ap, fmt);
+	g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+	va_end (ap);
+	g_autofree char *safe = output_escape (msg);
+	fprintf (stderr, "ndrsift: %s%s%s\n", command ? command : "", command ? ": " : "", safe);
+}
+
+static char *
+commands_help (void)
+{
+	GString *s = g_string_new ("Commands:\n");
+	for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+		g_string_append_printf (s, "  %s\n", commands[i].summary);
+	g_string_append (s, "\nRun 'ndrsift COMMAND --help' for a command's options.\n"
+	                    "Exit status: 0 success, 1 a forged message (check --exit-status),\n"
+	                    "2 usage error, 3 any other error.");
+	return g_string_free (s, FALSE);
+}
+
+int
+main (int argc, char **argv)
+{
+	g_autofree char *config_path = NULL, *db = NULL, *rules = NULL;
+	gboolean version = FALSE;
+	GOptionEntry entries[] = {
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Read settings from FILE", "FILE" },
+		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "Use the sent log at PATH", "PATH" },
+		{ "rules", 0, 0, G_OPTION_ARG_FILENAME, &rules, "Read rules and formats from DIR (several: DIR:DIR)", "DIR" },
+		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+		{ NULL }
+	};
+
+	setlocale (LC_ALL, "");
+	g_autoptr (GOptionContext) oc = g_option_context_new ("COMMAND [ARGS...] - tell real bounces from backscatter");
+	g_option_context_add_main_entries (oc, entries, NULL);
+	/* Options after the command are the command's own. */
+	g_option_context_set_strict_posix (oc, TRUE);
+	g_autofree char *help = commands_help ();
+	g_option_context_set_description (oc, help);
+
+	g_autoptr (GError) error = NULL;
+	if (!g_option_context_parse (oc, &argc, &argv, &error)) {
+		command_error (NULL, "%s", error->message);
+		return EXIT_USAGE;
+	}
+	if (version) {
+		printf ("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		return EXIT_OK;
+	}
+	if (argc < 2) {
+		g_autofree char *usage = g_option_context_get_help (oc, TRUE, NULL);
+		fputs (usage, stderr);
+		return EXIT_USAGE;
+	}
+
+	for (guint i = 0; i < G_N_ELEMENTS (commands); i++) {
+		if (strcmp (argv[1], commands[i].name) != 0)
+			continue;
+		g_autoptr (Config) config = config_load (config_path, db, rules, &error);
+		if (config == NULL) {
+			command_error (NULL, "%s", error->message);
+			return EXIT_ERROR;
+		}
+		g_mime_init ();
+		int status = commands[i].run (config, argc - 1, argv + 1);
+		g_mime_shutdown ();
+		return status;
+	}
+	command_error (NULL, "unknown command '%s' (see ndrsift --help)", argv[1]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,264 @@
+/* output — jsonl records and explain. See include/ndrsift/output.h. */
+#include <math.h>
+#include <string.h>
+
+#include "ndrsift/output.h"
+#include "ndrsift/received.h"
+
+static void
+add_string (JsonBuilder *jb, const char *name, const char *value)
+{
+	json_builder_set_member_name (jb, name);
+	if (value == NULL) {
+		json_builder_add_null_value (jb);
+		return;
+	}
+	if (g_utf8_validate (value, -1, NULL)) {
+		json_builder_add_string_value (jb, value);
+		return;
+	}
+	g_autofree char *valid = g_utf8_make_valid (value, -1);
+	json_builder_add_string_value (jb, valid);
+}
+
+static void
+add_string_list (JsonBuilder *jb, const char *name, GPtrArray *values)
+{
+	json_builder_set_member_name (jb, name);
+	json_builder_begin_array (jb);
+	for (guint i = 0; values && i < values->len; i++) {
+		const char *s = g_ptr_array_index (values, i);
+		g_autofree char *valid = g_utf8_make_valid (s, -1);
+		json_builder_add_string_value (jb, valid);
+	}
+	json_builder_end_array (jb);
+}
+
+static void
+add_hop (JsonBuilder *jb, const ReceivedHop *hop, gboolean extended)
+{
+	json_builder_begin_object (jb);
+	add_string (jb, "from_helo", hop->from_helo);
+	add_string (jb, "from_rdns", hop->from_rdns);
+	add_string (jb, "from_ip", hop->from_ip);
+	add_string (jb, "by", hop->by);
+	add_string (jb, "date", hop->date);
+	if (extended) {
+		add_string (jb, "with", hop->with);
+		add_string (jb, "id", hop->id);
+		add_string (jb, "for", hop->for_addr);
+		json_builder_set_member_name (jb, "authenticated");
+		json_builder_add_boolean_value (jb, hop->authenticated);
+	}
+	json_builder_end_object (jb);
+}
+
+static void
+add_original (JsonBuilder *jb, const BounceOriginal *o, gboolean extended)
+{
+	json_builder_set_member_name (jb, "original");
+	if (o == NULL) {
+		json_builder_add_null_value (jb);
+		return;
+	}
+	json_builder_begin_object (jb);
+	add_string (jb, "message_id", o->message_id);
+	add_string (jb, "from", o->from);
+	add_string (jb, "to", o->to);
+	add_string (jb, "date", o->date);
+	add_string (jb, "subject", o->subject);
+	if (extended) {
+		add_string (jb, "return_path", o->return_path);
+		add_string_list (jb, "authentication_results", o->authentication_results);
+		add_string_list (jb, "received_spf", o->received_spf);
+		add_string_list (jb, "dkim_domains", o->dkim_domains);
+		add_string (jb, "where", o->where);
+	}
+	json_builder_set_member_name (jb, "received");
+	json_builder_begin_array (jb);
+	for (guint i = 0; i < o->received->len; i++)
+		add_hop (jb, g_ptr_array_index (o->received, i), extended);
+	json_builder_end_array (jb);
+	json_builder_end_object (jb);
+}
+
+static void
+add_report (JsonBuilder *jb, const Bounce *b, gboolean extended)
+{
+	const Report *r = b->report;
+	json_builder_set_member_name (jb, "dsn");
+	if (r == NULL) {
+		json_builder_add_null_value (jb);
+		return;
+	}
+	json_builder_begin_object (jb);
+	add_string (jb, "reporting_mta", r->reporting_mta);
+	add_string (jb, "arrival_date", r->arrival_date);
+	if (extended) {
+		add_string (jb, "original_envelope_id", r->original_envelope_id);
+		add_string (jb, "received_from_mta", r->received_from_mta);
+		add_string (jb, "where", b->report_where);
+	}
+	json_builder_set_member_name (jb, "recipients");
+	json_builder_begin_array (jb);
+	for (guint i = 0; i < r->recipients->len; i++) {
+		ReportRecipient *rr = g_ptr_array_index (r->recipients, i);
+		json_builder_begin_object (jb);
+		add_string (jb, "final_recipient", rr->final_recipient);
+		add_string (jb, "original_recipient", rr->original_recipient);
+		add_string (jb, "action", rr->action);
+		add_string (jb, "status", rr->status);
+		add_string (jb, "remote_mta", rr->remote_mta);
+		add_string (jb, "diagnostic", rr->diagnostic);
+		if (extended)
+			add_string (jb, "last_attempt_date", rr->last_attempt_date);
+		json_builder_end_object (jb);
+	}
+	json_builder_end_array (jb);
+	json_builder_end_object (jb);
+}
+
+JsonNode *
+output_record (const char *source, gint64 offset, const Verdict *v, gboolean extended)
+{
+	const Bounce *b = v->bounce;
+	g_autoptr (JsonBuilder) jb = json_builder_new ();
+
+	json_builder_begin_object (jb);
+	add_string (jb, "source", source);
+	json_builder_set_member_name (jb, "offset");
+	if (offset < 0)
+		json_builder_add_null_value (jb);
+	else
+		json_builder_add_int_value (jb, offset);
+	add_string (jb, "kind", bounce_kind_name (b->kind));
+	add_string (jb, "verdict", verdict_name (v->verdict));
+	json_builder_set_member_name (jb, "score");
+	/* One decimal, as in the header, so that both agree. */
+	json_builder_add_double_value (jb, round (v->score * 10.0) / 10.0);
+	add_string_list (jb, "tests", v->tests);
+	add_original (jb, b->original, extended);
+	add_report (jb, b, extended);
+	json_builder_set_member_name (jb, "sentlog");
+	json_builder_add_null_value (jb);
+
+	if (extended) {
+		json_builder_set_member_name (jb, "facts");
+		json_builder_begin_object (jb);
+		add_string (jb, "kind_why", b->kind_why);
+		add_string (jb, "family", b->family);
+		add_string (jb, "arrival_date", b->arrival_date);
+		add_string (jb, "arrival_where", b->arrival_where);
+		add_string_list (jb, "notes", b->notes);
+		json_builder_end_object (jb);
+	}
+	json_builder_end_object (jb);
+	return json_builder_get_root (jb);
+}
+
+char *
+output_json_text (JsonNode *node, gboolean pretty)
+{
+	g_autoptr (JsonGenerator) gen = json_generator_new ();
+	json_generator_set_pretty (gen, pretty);
+	json_generator_set_indent (gen, 2);
+	json_generator_set_root (gen, node);
+	return json_generator_to_data (gen, NULL);
+}
+
+char *
+output_escape (const char *text)
+{
+	if (text == NULL)
+		return g_strdup ("-");
+	g_autofree char *valid = g_utf8_make_valid (text, -1);
+	GString *out = g_string_sized_new (strlen (valid));
+	for (const unsigned char *p = (const unsigned char *) valid; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			g_string_append_printf (out, "\\x%02x", *p);
+		else
+			g_string_append_c (out, (char) *p);
+	}
+	return g_string_free (out, FALSE);
+}
+
+static void
+line (GString *out, int indent, const char *name, const char *value)
+{
+	g_autofree char *safe = output_escape (value);
+	g_string_append_printf (out, "%*s%-21s %s\n", indent, "", name, safe);
+}
+
+char *
+output_explain_text (const char *source, const Verdict *v)
+{
+	const Bounce *b = v->bounce;
+	GString *out = g_string_new (NULL);
+
+	line (out, 0, "message", source);
+	line (out, 0, "kind", bounce_kind_name (b->kind));
+	line (out, 2, "because", b->kind_why);
+	line (out, 2, "format family", b->family);
+	line (out, 0, "arrival", b->arrival_date);
+	line (out, 2, "found in", b->arrival_where);
+
+	if (b->report) {
+		const Report *r = b->report;
+		line (out, 0, "report", b->report_where);
+		line (out, 2, "Reporting-MTA", r->reporting_mta);
+		line (out, 2, "Arrival-Date", r->arrival_date);
+		line (out, 2, "Original-Envelope-Id", r->original_envelope_id);
+		line (out, 2, "Received-From-MTA", r->received_from_mta);
+		for (guint i = 0; i < r->recipients->len; i++) {
+			ReportRecipient *rr = g_ptr_array_index (r->recipients, i);
+			g_string_append_printf (out, "  recipient %u\n", i + 1);
+			line (out, 4, "Final-Recipient", rr->final_recipient);
+			line (out, 4, "Original-Recipient", rr->original_recipient);
+			line (out, 4, "Action", rr->action);
+			line (out, 4, "Status", rr->status);
+			line (out, 4, "Remote-MTA", rr->remote_mta);
+			line (out, 4, "Diagnostic-Code", rr->diagnostic);
+			line (out, 4, "Last-Attempt-Date", rr->last_attempt_date);
+		}
+	} else
+		line (out, 0, "report", "none");
+
+	const BounceOriginal *o = b->original;
+	if (o) {
+		line (out, 0, "original", o->where);
+		line (out, 2, "Message-ID", o->message_id);
+		line (out, 2, "From", o->from);
+		line (out, 2, "To", o->to);
+		line (out, 2, "Date", o->date);
+		line (out, 2, "Subject", o->subject);
+		line (out, 2, "Return-Path", o->return_path);
+		for (guint i = 0; i < o->authentication_results->len; i++)
+			line (out, 2, "Authentication-Results", g_ptr_array_index (o->authentication_results, i));
+		for (guint i = 0; i < o->received_spf->len; i++)
+			line (out, 2, "Received-SPF", g_ptr_array_index (o->received_spf, i));
+		for (guint i = 0; i < o->dkim_domains->len; i++)
+			line (out, 2, "DKIM-Signature d=", g_ptr_array_index (o->dkim_domains, i));
+		for (guint i = 0; i < o->received->len; i++) {
+			const ReceivedHop *h = g_ptr_array_index (o->received, i);
+			g_string_append_printf (out, "  Received hop %u\n", i + 1);
+			line (out, 4, "from (HELO)", h->from_helo);
+			line (out, 4, "from (rDNS)", h->from_rdns);
+			line (out, 4, "from (IP)", h->from_ip);
+			line (out, 4, "by", h->by);
+			line (out, 4, "with", h->with);
+			line (out, 4, "id", h->id);
+			line (out, 4, "date", h->date);
+		}
+	} else
+		line (out, 0, "original", "none quoted");
+
+	for (guint i = 0; i < b->notes->len; i++)
+		line (out, 0, "note", g_ptr_array_index (b->notes, i));
+
+	g_autoptr (GString) tests = g_string_new (v->tests->len ? NULL : "none");
+	for (guint i = 0; i < v->tests->len; i++)
+		g_string_append_printf (tests, "%s%s", i ? "," : "", (char *) g_ptr_array_index (v->tests, i));
+	g_string_append_printf (out, "verdict               %s score=%.1f tests=%s\n",
+	                        verdict_name (v->verdict), v->score, tests->str);
+	return g_string_free (out, FALSE);
+}

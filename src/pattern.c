@@ -1,0 +1,207 @@
+/* pattern — PCRE2 with JIT and match limits. See include/ndrsift/pattern.h.
+ *
+ * The match context (limits) is shared by all patterns and only read
+ * during matches. Match data is kept per thread (GPrivate) and grown on
+ * demand, so the per-message path allocates nothing. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <string.h>
+
+#include "ndrsift/limits.h"
+#include "ndrsift/pattern.h"
+
+struct _Pattern {
+	pcre2_code *code;
+	char *spec;
+};
+
+G_STATIC_ASSERT (PATTERN_CASELESS == PCRE2_CASELESS);
+G_STATIC_ASSERT (PATTERN_MULTILINE == PCRE2_MULTILINE);
+
+G_DEFINE_QUARK (ndrsift-pattern-error-quark, pattern_error)
+
+static gint limit_hits;
+
+static pcre2_match_context *
+match_context (void)
+{
+	static gsize once;
+	static pcre2_match_context *ctx;
+
+	if (g_once_init_enter (&once)) {
+		pcre2_match_context *c = pcre2_match_context_create (NULL);
+		pcre2_set_match_limit (c, NS_PCRE2_MATCH_LIMIT);
+		pcre2_set_depth_limit (c, NS_PCRE2_DEPTH_LIMIT);
+		pcre2_set_heap_limit (c, NS_PCRE2_HEAP_LIMIT_KB);
+		ctx = c;
+		g_once_init_leave (&once, 1);
+	}
+	return ctx;
+}
+
+static void
+match_data_free (gpointer data)
+{
+	pcre2_match_data_free (data);
+}
+
+static GPrivate thread_match_data = G_PRIVATE_INIT (match_data_free);
+
+/* Match data big enough for code, owned by this thread. */
+static pcre2_match_data *
+match_data_for (const pcre2_code *code)
+{
+	pcre2_match_data *md = g_private_get (&thread_match_data);
+	guint32 pairs = 0;
+
+	pcre2_pattern_info (code, PCRE2_INFO_CAPTURECOUNT, &pairs);
+	pairs += 1;
+	if (md == NULL || pcre2_get_ovector_count (md) < pairs) {
+		md = pcre2_match_data_create (MAX (pairs, 16), NULL);
+		g_private_replace (&thread_match_data, md);
+	}
+	return md;
+}
+
+Pattern *
+pattern_compile_raw (const char *regex, guint32 options, GError **error)
+{
+	int errcode;
+	PCRE2_SIZE erroff;
+	pcre2_code *code = pcre2_compile ((PCRE2_SPTR) regex, PCRE2_ZERO_TERMINATED,
+	                                  options, &errcode, &erroff, NULL);
+	if (code == NULL) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message (errcode, msg, sizeof msg);
+		g_set_error (error, PATTERN_ERROR, 1, "bad regular expression at offset %zu: %s",
+		             (size_t) erroff, (const char *) msg);
+		return NULL;
+	}
+	/* JIT is an optimisation: where it is unavailable the interpreter runs
+	 * with the same limits. */
+	(void) pcre2_jit_compile (code, PCRE2_JIT_COMPLETE);
+
+	Pattern *p = g_new0 (Pattern, 1);
+	p->code = code;
+	p->spec = g_strdup (regex);
+	return p;
+}
+
+/* Splits "/re/flags" into the regex and PCRE2 option bits. */
+static char *
+split_spec (const char *spec, guint32 *options, GError **error)
+{
+	gsize len = spec ? strlen (spec) : 0;
+
+	*options = 0;
+	if (len < 2 || spec[0] != '/') {
+		g_set_error (error, PATTERN_ERROR, 1, "a pattern is written /regex/flags, not '%s'",
+		             spec ? spec : "");
+		return NULL;
+	}
+	const char *close = strrchr (spec + 1, '/');
+	if (close == NULL) {
+		g_set_error (error, PATTERN_ERROR, 1, "pattern '%s' has no closing '/'", spec);
+		return NULL;
+	}
+	for (const char *f = close + 1; *f; f++) {
+		switch (*f) {
+		case 'i': *options |= PCRE2_CASELESS; break;
+		case 'm': *options |= PCRE2_MULTILINE; break;
+		case 's': *options |= PCRE2_DOTALL; break;
+		case 'x': *options |= PCRE2_EXTENDED; break;
+		default:
+			g_set_error (error, PATTERN_ERROR, 1, "pattern '%s': unknown flag '%c'", spec, *f);
+			return NULL;
+		}
+	}
+	return g_strndup (spec + 1, close - spec - 1);
+}
+
+Pattern *
+pattern_compile (const char *spec, GError **error)
+{
+	guint32 options;
+	g_autofree char *regex = split_spec (spec, &options, error);
+	if (regex == NULL)
+		return NULL;
+
+	Pattern *p = pattern_compile_raw (regex, options, error);
+	if (p) {
+		g_free (p->spec);
+		p->spec = g_strdup (spec);
+	}
+	return p;
+}
+
+char *
+pattern_to_group (const char *spec, GError **error)
+{
+	guint32 options;
+	g_autofree char *regex = split_spec (spec, &options, error);
+	if (regex == NULL)
+		return NULL;
+
+	/* Compile alone first, so that an error names this pattern and a
+	 * stray ')' cannot escape its group in the alternation. */
+	g_autoptr (Pattern) alone = pattern_compile_raw (regex, options, error);
+	if (alone == NULL)
+		return NULL;
+	return g_strdup_printf ("(?%s%s%s%s:%s)",
+	                        options & PCRE2_CASELESS ? "i" : "",
+	                        options & PCRE2_MULTILINE ? "m" : "",
+	                        options & PCRE2_DOTALL ? "s" : "",
+	                        options & PCRE2_EXTENDED ? "x" : "", regex);
+}
+
+gboolean
+pattern_search (const Pattern *p, const char *subject, gsize len, gsize from,
+                gsize *start, gsize *end, const char **mark)
+{
+	if (p == NULL || subject == NULL || from > len)
+		return FALSE;
+
+	pcre2_match_data *md = match_data_for (p->code);
+	int rc = pcre2_match (p->code, (PCRE2_SPTR) subject, len, from, 0, md, match_context ());
+	if (rc < 0) {
+		if (rc != PCRE2_ERROR_NOMATCH)
+			g_atomic_int_inc (&limit_hits);
+		return FALSE;
+	}
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer (md);
+	if (start)
+		*start = ov[0];
+	if (end)
+		*end = ov[1];
+	if (mark)
+		*mark = (const char *) pcre2_get_mark (md);
+	return TRUE;
+}
+
+gboolean
+pattern_matches (const Pattern *p, const char *subject, gsize len)
+{
+	return pattern_search (p, subject, len, 0, NULL, NULL, NULL);
+}
+
+const char *
+pattern_spec (const Pattern *p)
+{
+	return p->spec;
+}
+
+guint
+pattern_limit_hits (void)
+{
+	return (guint) g_atomic_int_get (&limit_hits);
+}
+
+void
+pattern_free (Pattern *p)
+{
+	if (p == NULL)
+		return;
+	pcre2_code_free (p->code);
+	g_free (p->spec);
+	g_free (p);
+}

@@ -1,0 +1,613 @@
+/* textbounce — *.formats loading, family recognition, inline originals.
+ * See include/ndrsift/textbounce.h for the file syntax and the search order.
+ *
+ * Start-up does the work: all separator and first-header patterns become one
+ * alternation, and all body patterns another, each alternative tagged with
+ * (*MARK:n); per message each is one PCRE2 pass over the text. */
+#include <string.h>
+
+#include "ndrsift/limits.h"
+#include "ndrsift/pattern.h"
+#include "ndrsift/textbounce.h"
+
+typedef enum {
+	TARGET_SUBJECT,
+	TARGET_FROM,
+	TARGET_HEADER,
+	TARGET_BODY,
+	TARGET_SEPARATOR,
+	TARGET_FIRST_HEADER,
+} Target;
+
+typedef struct {
+	Target target;
+	guint family;
+	char *field;       /* TARGET_HEADER only */
+	char *spec;
+	Pattern *re;       /* subject, from, header: matched alone */
+} FormatPattern;
+
+typedef struct {
+	char *name;
+	char *kind;
+	char *where;       /* file:line of its declaration */
+} Family;
+
+struct _TextbounceFormats {
+	GPtrArray *families;   /* Family* */
+	GPtrArray *patterns;   /* FormatPattern* */
+	Pattern *body_re;      /* alternation of all body patterns; MARK = pattern index */
+	Pattern *marker_re;    /* alternation of separators and first-headers; MARK = pattern index */
+};
+
+static const char *const kinds[] = { "ndr", "autoreply", "challenge", "virus", "dsn", "mdn", "feedback", NULL };
+
+G_DEFINE_QUARK (ndrsift-textbounce-error-quark, textbounce_error)
+
+static void
+pattern_entry_free (gpointer data)
+{
+	FormatPattern *fp = data;
+	g_free (fp->field);
+	g_free (fp->spec);
+	pattern_free (fp->re);
+	g_free (fp);
+}
+
+static void
+family_free (gpointer data)
+{
+	Family *f = data;
+	g_free (f->name);
+	g_free (f->kind);
+	g_free (f->where);
+	g_free (f);
+}
+
+void
+textbounce_formats_free (TextbounceFormats *formats)
+{
+	if (formats == NULL)
+		return;
+	g_ptr_array_unref (formats->families);
+	g_ptr_array_unref (formats->patterns);
+	pattern_free (formats->body_re);
+	pattern_free (formats->marker_re);
+	g_free (formats);
+}
+
+void
+textbounce_quote_free (TextbounceQuote *quote)
+{
+	if (quote == NULL)
+		return;
+	g_free (quote->headers);
+	g_free (quote->family);
+	g_free (quote->marker);
+	g_free (quote);
+}
+
+static TextbounceFormats *
+formats_new (void)
+{
+	TextbounceFormats *f = g_new0 (TextbounceFormats, 1);
+	f->families = g_ptr_array_new_with_free_func (family_free);
+	f->patterns = g_ptr_array_new_with_free_func (pattern_entry_free);
+	return f;
+}
+
+static int
+family_index (const TextbounceFormats *f, const char *name)
+{
+	for (guint i = 0; i < f->families->len; i++)
+		if (strcmp (((Family *) g_ptr_array_index (f->families, i))->name, name) == 0)
+			return (int) i;
+	return -1;
+}
+
+/* Splits "DIRECTIVE NAME rest": words separated by blanks; `rest` keeps
+ * its inner blanks (a pattern may contain them). */
+static char *
+next_word (char **cursor)
+{
+	char *p = *cursor;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return NULL;
+	char *word = p;
+	while (*p && *p != ' ' && *p != '\t')
+		p++;
+	if (*p)
+		*p++ = '\0';
+	*cursor = p;
+	return word;
+}
+
+/* Parses one line into f. Returns FALSE with error (without location). */
+static gboolean
+parse_line (TextbounceFormats *f, char *line, const char *where, GError **error)
+{
+	char *cursor = line;
+	const char *directive = next_word (&cursor);
+	const char *name = next_word (&cursor);
+
+	if (directive == NULL)
+		return TRUE;
+	if (name == NULL) {
+		g_set_error (error, TEXTBOUNCE_ERROR, 1, "'%s' needs a family name", directive);
+		return FALSE;
+	}
+	if (strcmp (directive, "family") == 0) {
+		const char *kind = next_word (&cursor);
+		if (kind == NULL || !g_strv_contains (kinds, kind) || next_word (&cursor)) {
+			g_set_error (error, TEXTBOUNCE_ERROR, 1,
+			             "family %s: give one kind of ndr, autoreply, challenge, virus, dsn, mdn, feedback",
+			             name);
+			return FALSE;
+		}
+		int seen = family_index (f, name);
+		if (seen >= 0) {
+			g_set_error (error, TEXTBOUNCE_ERROR, 1, "family %s is already declared at %s",
+			             name, ((Family *) g_ptr_array_index (f->families, seen))->where);
+			return FALSE;
+		}
+		Family *fam = g_new0 (Family, 1);
+		fam->name = g_strdup (name);
+		fam->kind = g_strdup (kind);
+		fam->where = g_strdup (where);
+		g_ptr_array_add (f->families, fam);
+		return TRUE;
+	}
+
+	static const struct { const char *word; Target target; } directives[] = {
+		{ "subject", TARGET_SUBJECT }, { "from", TARGET_FROM }, { "header", TARGET_HEADER },
+		{ "body", TARGET_BODY }, { "separator", TARGET_SEPARATOR },
+		{ "first-header", TARGET_FIRST_HEADER },
+	};
+	int target = -1;
+	for (guint i = 0; i < G_N_ELEMENTS (directives); i++)
+		if (strcmp (directive, directives[i].word) == 0)
+			target = directives[i].target;
+	if (target < 0) {
+		g_set_error (error, TEXTBOUNCE_ERROR, 1, "unknown directive '%s'", directive);
+		return FALSE;
+	}
+	int family = family_index (f, name);
+	if (family < 0) {
+		g_set_error (error, TEXTBOUNCE_ERROR, 1, "family %s is not declared (add: family %s KIND)",
+		             name, name);
+		return FALSE;
+	}
+	const char *field = NULL;
+	if (target == TARGET_HEADER && (field = next_word (&cursor)) == NULL) {
+		g_set_error (error, TEXTBOUNCE_ERROR, 1, "header %s needs a field name and a pattern", name);
+		return FALSE;
+	}
+	g_strstrip (cursor);
+	if (f->patterns->len >= NS_MAX_FORMAT_PATTERNS) {
+		g_set_error (error, TEXTBOUNCE_ERROR, 1, "more than %d patterns", NS_MAX_FORMAT_PATTERNS);
+		return FALSE;
+	}
+
+	g_autoptr (GError) local = NULL;
+	FormatPattern *fp = g_new0 (FormatPattern, 1);
+	fp->target = target;
+	fp->family = family;
+	fp->field = g_strdup (field);
+	fp->spec = g_strdup (cursor);
+	/* Alternation members are checked alone here, so errors point at
+	 * the line that has them. */
+	g_autofree char *group = pattern_to_group (cursor, &local);
+	if (group && (target == TARGET_SUBJECT || target == TARGET_FROM || target == TARGET_HEADER))
+		fp->re = pattern_compile (cursor, &local);
+	if (local) {
+		pattern_entry_free (fp);
+		g_set_error (error, TEXTBOUNCE_ERROR, 1, "%s", local->message);
+		return FALSE;
+	}
+	g_ptr_array_add (f->patterns, fp);
+	return TRUE;
+}
+
+/* Builds one alternation of the patterns whose target is t1 or t2, each
+ * tagged with its index. NULL when there are none. */
+static Pattern *
+build_alternation (TextbounceFormats *f, Target t1, Target t2, GError **error)
+{
+	g_autoptr (GString) re = g_string_new (NULL);
+
+	for (guint i = 0; i < f->patterns->len; i++) {
+		FormatPattern *fp = g_ptr_array_index (f->patterns, i);
+		if (fp->target != t1 && fp->target != t2)
+			continue;
+		g_autofree char *group = pattern_to_group (fp->spec, error);
+		if (group == NULL)
+			return NULL;
+		g_string_append_printf (re, "%s(*MARK:%u)%s", re->len ? "|" : "", i, group);
+	}
+	if (re->len == 0)
+		return NULL;
+	return pattern_compile_raw (re->str, PATTERN_MULTILINE, error);
+}
+
+static gboolean
+finish (TextbounceFormats *f, GError **error)
+{
+	g_clear_pointer (&f->body_re, pattern_free);
+	g_clear_pointer (&f->marker_re, pattern_free);
+	f->body_re = build_alternation (f, TARGET_BODY, TARGET_BODY, error);
+	if (error && *error)
+		return FALSE;
+	f->marker_re = build_alternation (f, TARGET_SEPARATOR, TARGET_FIRST_HEADER, error);
+	return !(error && *error);
+}
+
+static gboolean
+parse_into (TextbounceFormats *f, const char *filename, const char *text, GError **error)
+{
+	g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+
+	for (guint n = 0; lines[n]; n++) {
+		char *line = lines[n];
+		g_autofree char *where = g_strdup_printf ("%s:%u", filename, n + 1);
+		if (strlen (line) > NS_MAX_RULE_LINE) {
+			g_set_error (error, TEXTBOUNCE_ERROR, 1, "%s: line longer than %d bytes", where,
+			             NS_MAX_RULE_LINE);
+			return FALSE;
+		}
+		g_strchomp (line);
+		/* '#' starts a comment only at the start of a line: patterns
+		 * may contain it. */
+		const char *first = line + strspn (line, " \t");
+		if (*first == '#' || *first == '\0')
+			continue;
+		g_autoptr (GError) local = NULL;
+		if (!parse_line (f, line, where, &local)) {
+			g_set_error (error, TEXTBOUNCE_ERROR, 1, "%s: %s", where, local->message);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+TextbounceFormats *
+textbounce_formats_parse (const char *filename, const char *text, GError **error)
+{
+	g_autoptr (TextbounceFormats) f = formats_new ();
+	if (!parse_into (f, filename, text, error) || !finish (f, error))
+		return NULL;
+	return g_steal_pointer (&f);
+}
+
+static gint
+compare_names (gconstpointer a, gconstpointer b, gpointer unused)
+{
+	return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+TextbounceFormats *
+textbounce_formats_load (const char *const *dirs, GError **error)
+{
+	/* basename -> path: a later directory replaces a file of the same name. */
+	g_autoptr (GHashTable) files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+	for (guint i = 0; dirs && dirs[i]; i++) {
+		g_autoptr (GDir) dir = g_dir_open (dirs[i], 0, NULL);
+		const char *entry;
+		while (dir && (entry = g_dir_read_name (dir)))
+			if (g_str_has_suffix (entry, ".formats") && entry[0] != '.')
+				g_hash_table_insert (files, g_strdup (entry), g_build_filename (dirs[i], entry, NULL));
+	}
+	g_autofree const char **names = (const char **) g_hash_table_get_keys_as_array (files, NULL);
+	g_qsort_with_data (names, g_hash_table_size (files), sizeof *names, compare_names, NULL);
+
+	g_autoptr (TextbounceFormats) f = formats_new ();
+	for (guint i = 0; names[i]; i++) {
+		const char *path = g_hash_table_lookup (files, names[i]);
+		g_autofree char *text = NULL;
+		if (!g_file_get_contents (path, &text, NULL, error))
+			return NULL;
+		if (!parse_into (f, path, text, error))
+			return NULL;
+	}
+	if (!finish (f, error))
+		return NULL;
+	return g_steal_pointer (&f);
+}
+
+guint
+textbounce_formats_count (const TextbounceFormats *formats)
+{
+	return formats ? formats->families->len : 0;
+}
+
+const char *
+textbounce_family_name (const TextbounceFormats *formats, int family)
+{
+	return ((Family *) g_ptr_array_index (formats->families, family))->name;
+}
+
+const char *
+textbounce_family_kind (const TextbounceFormats *formats, int family)
+{
+	return ((Family *) g_ptr_array_index (formats->families, family))->kind;
+}
+
+int
+textbounce_identify (const TextbounceFormats *f, const HeaderBlock *headers,
+                     const char *text, gsize len)
+{
+	if (f == NULL || f->families->len == 0)
+		return -1;
+
+	g_autofree gboolean *hit = g_new0 (gboolean, f->families->len);
+	const char *subject = headers_get (headers, "Subject");
+	const char *from = headers_get (headers, "From");
+
+	for (guint i = 0; i < f->patterns->len; i++) {
+		FormatPattern *fp = g_ptr_array_index (f->patterns, i);
+		if (hit[fp->family])
+			continue;
+		const char *value = NULL;
+		switch (fp->target) {
+		case TARGET_SUBJECT: value = subject; break;
+		case TARGET_FROM: value = from; break;
+		case TARGET_HEADER:
+			for (guint h = 0; headers && h < headers->fields->len && !hit[fp->family]; h++) {
+				HeaderField *field = g_ptr_array_index (headers->fields, h);
+				if (g_ascii_strcasecmp (field->name, fp->field) == 0)
+					hit[fp->family] = pattern_matches (fp->re, field->value, strlen (field->value));
+			}
+			continue;
+		default: continue;
+		}
+		if (value)
+			hit[fp->family] = pattern_matches (fp->re, value, strlen (value));
+	}
+
+	/* One pass of the body alternation; after a match the search goes on
+	 * one byte later, so other families matching further on are seen. */
+	gsize pos = 0, start, end;
+	const char *mark;
+	len = MIN (len, NS_MAX_FORMAT_BODY_BYTES);
+	while (text && pos < len && pattern_search (f->body_re, text, len, pos, &start, &end, &mark)) {
+		if (mark) {
+			FormatPattern *fp = g_ptr_array_index (f->patterns, (guint) g_ascii_strtoull (mark, NULL, 10));
+			hit[fp->family] = TRUE;
+		}
+		pos = start + 1;
+	}
+
+	for (guint i = 0; i < f->families->len; i++)
+		if (hit[i])
+			return (int) i;
+	return -1;
+}
+
+/* ---- the header block after a marker ---- */
+
+/* Length of a header field name at p (up to its ':'), or 0. RFC 5322
+ * field names are printable ASCII without ':' or space. */
+static gsize
+field_name_len (const char *p, gsize n)
+{
+	gsize i = 0;
+	while (i < n && i < 80 && p[i] > ' ' && p[i] < 127 && p[i] != ':')
+		i++;
+	return (i > 0 && i < n && p[i] == ':') ? i : 0;
+}
+
+/* The quote prefix of a line: leading '>' and '|' marks with the blanks
+ * around them, and plain indentation. */
+static gsize
+prefix_len (const char *p, gsize n)
+{
+	gsize i = 0;
+	while (i < n && (p[i] == '>' || p[i] == '|' || p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return i;
+}
+
+static gboolean
+known_field (const char *name, gsize n)
+{
+	static const char *const known[] = {
+		"Received", "Message-ID", "From", "To", "Subject", "Date", "Return-Path",
+		"Reply-To", "Cc", "MIME-Version", "Content-Type", "Sender", "DKIM-Signature",
+		"X-Mailer", "In-Reply-To", "References", NULL
+	};
+	for (guint i = 0; known[i]; i++)
+		if (strlen (known[i]) == n && g_ascii_strncasecmp (known[i], name, n) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+typedef struct {
+	const char *p;
+	gsize n;
+} Line;
+
+static Line
+line_at (const char *text, gsize len, gsize pos)
+{
+	const char *eol = memchr (text + pos, '\n', len - pos);
+	return (Line) { text + pos, eol ? (gsize) (eol - text - pos) : len - pos };
+}
+
+/* Reads a header block starting at the line at pos (after skipping a few
+ * blank or introductory lines). Returns the block or NULL. */
+static char *
+read_block (const char *text, gsize len, gsize pos, gsize *block_start, gboolean *has_id)
+{
+	/* Up to 3 blank or lead-in lines ("Original message headers:") may
+	 * stand between the marker and the block. */
+	Line l = { NULL, 0 };
+	gsize pre = 0;
+	for (int skip = 0; skip < 4 && pos < len; skip++) {
+		l = line_at (text, len, pos);
+		pre = prefix_len (l.p, l.n);
+		if (l.n > pre && field_name_len (l.p + pre, l.n - pre))
+			break;
+		/* An mbox "From " line may open the quoted message. */
+		if (l.n > pre + 5 && memcmp (l.p + pre, "From ", 5) == 0) {
+			pos += l.n + 1;
+			continue;
+		}
+		pos += l.n + 1;
+		l.p = NULL;
+	}
+	if (l.p == NULL || pos >= len)
+		return NULL;
+
+	/* The prefix of the first field line is the block's prefix; a prefix
+	 * of blanks only makes deeper-indented lines continuations. */
+	const char *prefix = l.p;
+	gsize plen = pre;
+	gboolean blank_prefix = strspn (prefix, " \t") >= plen;
+	g_autoptr (GString) block = g_string_new (NULL);
+	guint fields = 0, lines = 0;
+	gboolean known = FALSE, message_id = FALSE;
+
+	*block_start = pos;
+	gsize prev_len = 0;
+	while (pos < len && lines < NS_MAX_INLINE_HEADER_LINES) {
+		l = line_at (text, len, pos);
+		if (l.n < plen || memcmp (l.p, prefix, plen) != 0)
+			break;
+		const char *body = l.p + plen;
+		gsize bn = l.n - plen;
+		gsize name = field_name_len (body, bn);
+		gboolean cont = bn > 0 && (body[0] == ' ' || body[0] == '\t') && fields > 0;
+		/* Some bouncers re-wrap long header lines at a fixed width
+		 * without the leading blank of a fold: a line that is not a
+		 * field, after a line that long, continues it. */
+		gboolean wrapped = !cont && name == 0 && bn > 0 && fields > 0 && prev_len >= 60 &&
+		                   body[0] != ' ' && body[0] != '\t';
+		if (blank_prefix && !cont && !wrapped && name == 0)
+			break;
+		prev_len = l.n;
+		if (wrapped) {
+			g_string_append_c (block, ' ');
+		} else if (cont) {
+			gsize k = 0;
+			while (k < bn && (body[k] == ' ' || body[k] == '\t'))
+				k++;
+			if (k == bn)
+				break; /* a quoted blank line ends the block */
+		} else if (name) {
+			fields++;
+			known |= known_field (body, name);
+			message_id |= name == 10 && g_ascii_strncasecmp (body, "Message-ID", 10) == 0;
+		} else
+			break;
+		g_string_append_len (block, body, bn);
+		g_string_append_c (block, '\n');
+		lines++;
+		pos += l.n + 1;
+	}
+	if (!(known && (fields >= 2 || message_id)))
+		return NULL;
+	*has_id = message_id;
+	return g_string_free (g_steal_pointer (&block), FALSE);
+}
+
+static TextbounceQuote *
+quote_new (const char *text, char *block, gsize block_start, const TextbounceFormats *f,
+           const FormatPattern *fp)
+{
+	TextbounceQuote *q = g_new0 (TextbounceQuote, 1);
+	q->headers = block;
+	q->line = 1;
+	for (gsize k = 0; k < block_start; k++)
+		q->line += text[k] == '\n';
+	q->family = g_strdup (textbounce_family_name (f, fp->family));
+	q->marker = g_strdup (fp->spec);
+	return q;
+}
+
+/* The offset after the field and continuation lines that start at pos. */
+static gsize
+skip_fields (const char *text, gsize len, gsize pos)
+{
+	for (guint n = 0; pos < len && n < NS_MAX_INLINE_HEADER_LINES; n++) {
+		Line l = line_at (text, len, pos);
+		gsize pre = prefix_len (l.p, l.n);
+		if (pre == l.n || (pre == 0 && field_name_len (l.p, l.n) == 0))
+			break;
+		pos += l.n + 1;
+	}
+	return pos;
+}
+
+typedef struct {
+	gsize line_start;  /* offset of the marker's line */
+	gsize after;       /* offset of the line after it */
+	guint pattern;
+} Candidate;
+
+TextbounceQuote *
+textbounce_find_original (const TextbounceFormats *f, int family, const char *text, gsize len)
+{
+	if (f == NULL || f->marker_re == NULL || text == NULL || len == 0)
+		return NULL;
+	len = MIN (len, NS_MAX_TEXT_BYTES);
+
+	/* Every marker in text order, a bounded number of them. */
+	Candidate cand[64];
+	guint ncand = 0;
+	gsize pos = 0, start, end;
+	const char *mark;
+	while (ncand < G_N_ELEMENTS (cand) && pos < len &&
+	       pattern_search (f->marker_re, text, len, pos, &start, &end, &mark)) {
+		gsize ls = start;
+		while (ls > 0 && text[ls - 1] != '\n')
+			ls--;
+		const char *eol = memchr (text + start, '\n', len - start);
+		gsize after = eol ? (gsize) (eol - text) + 1 : len;
+		if (end > after) /* a marker spanning lines ends where it ends */
+			after = end;
+		if (mark == NULL)
+			break;
+		guint index = (guint) g_ascii_strtoull (mark, NULL, 10);
+		cand[ncand++] = (Candidate) { ls, after, index };
+		pos = after > start ? after : start + 1;
+		/* The lines of a header block all look like first-header lines:
+		 * one candidate per block is enough. */
+		if (((FormatPattern *) g_ptr_array_index (f->patterns, index))->target == TARGET_FIRST_HEADER)
+			pos = skip_fields (text, len, pos);
+	}
+
+	TextbounceQuote *fallback = NULL;
+
+	/* Separators before first-header lines; within each, the recognised
+	 * family's before the others'; text order within each pass. */
+	for (int pass = 0; pass < 4; pass++) {
+		Target want = pass < 2 ? TARGET_SEPARATOR : TARGET_FIRST_HEADER;
+		gboolean want_ours = pass % 2 == 0;
+		for (guint i = 0; i < ncand; i++) {
+			FormatPattern *fp = g_ptr_array_index (f->patterns, cand[i].pattern);
+			gboolean ours = (int) fp->family == family;
+			if (fp->target != want || ours != want_ours)
+				continue;
+			gsize from = fp->target == TARGET_SEPARATOR ? cand[i].after : cand[i].line_start;
+			gsize block_start = 0;
+			gboolean has_id = FALSE;
+			g_autofree char *block = read_block (text, len, from, &block_start, &has_id);
+			if (block == NULL)
+				continue;
+			/* A separator names the quote; a bare header block found by
+			 * its first line is only a guess, and a later block that
+			 * carries a Message-ID beats an earlier one that does not
+			 * (a summary "Subject: / Date:" in the bounce's own text). */
+			if (want == TARGET_FIRST_HEADER && !has_id) {
+				if (fallback == NULL)
+					fallback = quote_new (text, g_steal_pointer (&block), block_start, f, fp);
+				continue;
+			}
+			textbounce_quote_free (fallback);
+			return quote_new (text, g_steal_pointer (&block), block_start, f, fp);
+		}
+	}
+	return fallback;
+}
