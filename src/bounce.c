@@ -166,7 +166,9 @@ decode_part (GMimePart *part)
 static GMimeMessage *
 parse_message (GByteArray *bytes)
 {
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer ((const char *) bytes->data, bytes->len);
+	/* An empty GByteArray has no buffer at all; GMime wants one. */
+	const char *data = bytes->len ? (const char *) bytes->data : "";
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer (data, bytes->len);
 	GMimeParser *parser = g_mime_parser_new_with_stream (stream);
 	GMimeMessage *msg = g_mime_parser_construct_message (parser, NULL);
 	g_object_unref (parser);
@@ -585,6 +587,10 @@ static void
 find_original (Bounce *b, const TextbounceFormats *formats, Walk *w, int family,
                const GByteArray *report_text)
 {
+	/* Only a bounce quotes an original: a forwarded mail attached to an
+	 * ordinary message is not one. */
+	if (b->kind == BOUNCE_KIND_NONE)
+		return;
 	if (w->original) {
 		GMimeContentType *ct = g_mime_object_get_content_type (w->original);
 		g_autofree char *type = ct ? g_mime_content_type_get_mime_type (ct) : g_strdup ("?");
@@ -599,9 +605,6 @@ find_original (Bounce *b, const TextbounceFormats *formats, Walk *w, int family,
 		if (b->original)
 			return;
 	}
-	if (b->kind == BOUNCE_KIND_NONE)
-		return; /* a forwarded or quoted mail in a non-bounce is not an original */
-
 	if (original_from_text (b, formats, family, b->text->str, b->text->len, "text"))
 		return;
 	/* Some bouncers append the original's header to the delivery-status

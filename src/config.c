@@ -144,7 +144,11 @@ config_load (const char *path, const char *db, const char *rules, GError **error
 
 	g_autoptr (GKeyFile) kf = g_key_file_new ();
 	g_autoptr (GError) local = NULL;
-	if (g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local)) {
+	g_autofree char *text = NULL;
+	gsize len = 0;
+	/* Read first, then parse: /dev/null (no settings) and pipes work too. */
+	if (g_file_get_contents (path, &text, &len, &local) &&
+	    g_key_file_load_from_data (kf, text, len, G_KEY_FILE_NONE, &local)) {
 		c->path = g_strdup (path);
 		if (!read_file (c, kf, &local)) {
 			g_set_error (error, CONFIG_ERROR, 1, "%s: %s", path, local->message);

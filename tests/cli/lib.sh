@@ -1,0 +1,44 @@
+# lib.sh — TAP helpers for the CLI tests (sourced, POSIX sh).
+#
+# Each test script: `. "$top_srcdir/tests/cli/lib.sh"`, then `plan N`,
+# then checks, each printing "ok N - what" or "not ok N - what" with the
+# reason as "# ..." lines. $NDRSIFT is the binary, $top_srcdir the sources.
+
+: "${NDRSIFT:=./ndrsift}"
+: "${top_srcdir:=.}"
+tap_n=0
+tap_failed=0
+
+plan () { echo "1..$1"; }
+
+ok () {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $1"
+}
+
+not_ok () {
+	tap_n=$((tap_n + 1))
+	tap_failed=$((tap_failed + 1))
+	echo "not ok $tap_n - $1"
+	shift
+	for line in "$@"; do printf '%s\n' "$line" | sed 's/^/# /'; done
+}
+
+# check DESCRIPTION COMMAND...: ok when the command exits 0.
+check () {
+	desc=$1; shift
+	if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc" "$out"; fi
+}
+
+# same DESCRIPTION EXPECTED_FILE ACTUAL_FILE: ok when the files are equal
+# and not empty (two empty outputs prove nothing).
+same () {
+	if [ ! -s "$2" ]; then not_ok "$1" "$2 is empty"; return; fi
+	if diff -u "$2" "$3" >"$tmpdir/diff" 2>&1; then ok "$1"; else not_ok "$1" "$(head -40 "$tmpdir/diff")"; fi
+}
+
+# ndr ARGS...: runs ndrsift with the test's config and rules.
+ndr () { "$NDRSIFT" --config /dev/null --db "$tmpdir/none.db" --rules "$top_srcdir/rules" "$@"; }
+
+tmpdir=$(mktemp -d "${TMPDIR:-/tmp}/ndrsift-test.XXXXXX")
+trap 'rm -rf "$tmpdir"' EXIT

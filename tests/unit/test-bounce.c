@@ -1,0 +1,401 @@
+/* Unit tests of the bounce module: kinds, where originals are found, line
+ * endings, and the bounds of limits.h. Messages are built in the tests. */
+#include <gmime/gmime.h>
+#include <string.h>
+
+#include "ndrsift/bounce.h"
+#include "ndrsift/limits.h"
+#include "ndrsift/received.h"
+
+static TextbounceFormats *formats;
+
+static Bounce *
+parse (const char *text)
+{
+	return bounce_parse (formats, text, strlen (text));
+}
+
+/* Replaces every "\n" by eol. */
+static char *
+with_eol (const char *text, const char *eol)
+{
+	g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+	return g_strjoinv (eol, lines);
+}
+
+static gboolean
+notes_mention (const Bounce *b, const char *word)
+{
+	for (guint i = 0; i < b->notes->len; i++)
+		if (strstr (g_ptr_array_index (b->notes, i), word))
+			return TRUE;
+	return FALSE;
+}
+
+static const char dsn[] =
+	"Received: from mx.remote.example (mx.remote.example [198.51.100.7])\n"
+	"\tby mx1.example.com (Postfix) with ESMTP id 4Zq1\n"
+	"\tfor <alice@example.com>; Fri, 27 Nov 2026 10:00:09 +0000 (UTC)\n"
+	"From: MAILER-DAEMON@mx.remote.example (Mail Delivery System)\n"
+	"To: alice@example.com\n"
+	"Date: Fri, 27 Nov 2026 10:00:08 +0000\n"
+	"Subject: Undelivered Mail Returned to Sender\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B1\"\n"
+	"\n"
+	"--B1\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"This is the mail system at host mx.remote.example.\n"
+	"--B1\n"
+	"Content-Type: message/delivery-status\n"
+	"\n"
+	"Reporting-MTA: dns; mx.remote.example\n"
+	"Arrival-Date: Fri, 27 Nov 2026 10:00:02 +0000 (UTC)\n"
+	"\n"
+	"Final-Recipient: rfc822; dave@remote.example\n"
+	"Action: failed\n"
+	"Status: 5.1.1\n"
+	"Diagnostic-Code: smtp; 550 5.1.1 <dave@remote.example>: Recipient address\n"
+	"    rejected: User unknown\n"
+	"--B1\n"
+	"Content-Type: message/rfc822\n"
+	"\n"
+	"Received: from laptop.example.com (laptop.example.com [192.0.2.55])\n"
+	"\tby out.example.com (Postfix) with ESMTPSA id 4Xb2\n"
+	"\tfor <dave@remote.example>; Fri, 27 Nov 2026 10:00:01 +0000 (UTC)\n"
+	"Message-ID: <20261127100001.4Xb2@example.com>\n"
+	"From: Alice <alice@example.com>\n"
+	"To: dave@remote.example\n"
+	"Subject: =?utf-8?q?caf=C3=A9?=\n"
+	"DKIM-Signature: v=1; a=rsa-sha256; d=Example.COM; s=s1; b=abc\n"
+	"\n"
+	"Hello.\n"
+	"--B1--\n";
+
+static void
+check_dsn (const Bounce *b)
+{
+	g_assert_cmpint (b->kind, ==, BOUNCE_KIND_DSN);
+	g_assert_nonnull (b->report);
+	g_assert_cmpstr (b->report->reporting_mta, ==, "mx.remote.example");
+	g_assert_cmpuint (b->report->recipients->len, ==, 1);
+	ReportRecipient *r = g_ptr_array_index (b->report->recipients, 0);
+	g_assert_cmpstr (r->final_recipient, ==, "dave@remote.example");
+	g_assert_cmpstr (r->diagnostic, ==, "550 5.1.1 <dave@remote.example>: Recipient address rejected: User unknown");
+	g_assert_nonnull (b->original);
+	g_assert_false (b->original->inline_quote);
+	g_assert_cmpstr (b->original->message_id, ==, "<20261127100001.4Xb2@example.com>");
+	g_assert_cmpstr (b->original->subject, ==, "café");
+	g_assert_cmpuint (b->original->received->len, ==, 1);
+	ReceivedHop *hop = g_ptr_array_index (b->original->received, 0);
+	g_assert_cmpstr (hop->from_ip, ==, "192.0.2.55");
+	g_assert_cmpuint (b->original->dkim_domains->len, ==, 1);
+	g_assert_cmpstr (g_ptr_array_index (b->original->dkim_domains, 0), ==, "example.com");
+	g_assert_cmpstr (b->arrival_date, ==, "Fri, 27 Nov 2026 10:00:09 +0000 (UTC)");
+	g_assert_cmpint (b->arrival_time, ==, 1795773609);
+}
+
+static void
+test_dsn_structured (void)
+{
+	g_autoptr (Bounce) b = parse (dsn);
+	check_dsn (b);
+	g_assert_cmpstr (b->original->where, ==, "MIME part 3 (message/rfc822)");
+	g_assert_cmpuint (b->notes->len, ==, 0);
+}
+
+static void
+test_line_endings (void)
+{
+	g_autofree char *crlf = with_eol (dsn, "\r\n");
+	g_autofree char *cr = with_eol (dsn, "\r");
+	g_autoptr (Bounce) a = parse (crlf);
+	g_autoptr (Bounce) b = parse (cr);
+	check_dsn (a);
+	check_dsn (b);
+}
+
+static void
+test_mbox_from_line (void)
+{
+	g_autofree char *text = g_strconcat ("From MAILER-DAEMON Fri Nov 27 10:00:09 2026\n", dsn, NULL);
+	g_autoptr (Bounce) b = parse (text);
+	check_dsn (b);
+	g_assert_null (headers_get (b->headers, "From "));
+}
+
+static void
+test_base64_message_part (void)
+{
+	const char *inner = "Message-ID: <b64@example.com>\nFrom: alice@example.com\n\nbody\n";
+	g_autofree char *b64 = g_base64_encode ((const guchar *) inner, strlen (inner));
+	g_autofree char *text = g_strdup_printf (
+		"From: postmaster@remote.example\nSubject: x\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=Z\n\n"
+		"--Z\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; r.example\n\n"
+		"Final-Recipient: rfc822; x@r.example\nAction: failed\nStatus: 5.0.0\n"
+		"--Z\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n%s\n--Z--\n", b64);
+	g_autoptr (Bounce) b = parse (text);
+	g_assert_nonnull (b->original);
+	g_assert_cmpstr (b->original->message_id, ==, "<b64@example.com>");
+}
+
+static void
+test_headers_parts (void)
+{
+	static const char *const types[] = { "text/rfc822-headers", "message/global-headers",
+	                                     "text/rfc822-header", NULL };
+	for (guint i = 0; types[i]; i++) {
+		g_autofree char *text = g_strdup_printf (
+			"From: postmaster@remote.example\n"
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=Z\n\n"
+			"--Z\nContent-Type: text/plain\n\nfailed\n"
+			"--Z\nContent-Type: %s\n\nReceived: from a (a [192.0.2.1]) by b; Fri, 27 Nov 2026 10:00:00 +0000\n"
+			"Message-ID: <hdr%u@example.com>\n--Z--\n", types[i], i);
+		g_autoptr (Bounce) b = parse (text);
+		g_autofree char *want = g_strdup_printf ("<hdr%u@example.com>", i);
+		g_assert_nonnull (b->original);
+		g_assert_cmpstr (b->original->message_id, ==, want);
+	}
+}
+
+static void
+test_global_report (void)
+{
+	g_autoptr (Bounce) b = parse (
+		"From: postmaster@remote.example\n"
+		"Content-Type: multipart/report; report-type=global-delivery-status; boundary=Z\n\n"
+		"--Z\nContent-Type: message/global-delivery-status\n\nReporting-MTA: dns; r.example\n\n"
+		"Final-Recipient: utf-8; dörte@r.example\nAction: failed\nStatus: 5.1.1\n"
+		"--Z\nContent-Type: message/global\n\nMessage-ID: <g@example.com>\nSubject: grüße\n\nx\n--Z--\n");
+	g_assert_cmpint (b->kind, ==, BOUNCE_KIND_DSN);
+	ReportRecipient *r = g_ptr_array_index (b->report->recipients, 0);
+	g_assert_cmpstr (r->final_recipient, ==, "dörte@r.example");
+	g_assert_cmpstr (b->original->message_id, ==, "<g@example.com>");
+	g_assert_cmpstr (b->original->subject, ==, "grüße");
+}
+
+static void
+test_eml_attachment (void)
+{
+	const char *inner = "Message-ID: <eml@example.com>\nFrom: alice@example.com\n\nbody\n";
+	g_autofree char *b64 = g_base64_encode ((const guchar *) inner, strlen (inner));
+	g_autofree char *text = g_strdup_printf (
+		"From: MDaemon@remote.example\nSubject: Permanent Delivery Failure\n"
+		"Content-Type: multipart/mixed; boundary=Z\n\n"
+		"--Z\nContent-Type: text/plain\n\nThe attached message had PERMANENT fatal delivery errors!\n"
+		"--Z\nContent-Type: application/octet-stream; name=\"original.eml\"\n"
+		"Content-Disposition: attachment; filename=\"original.eml\"\n"
+		"Content-Transfer-Encoding: base64\n\n%s\n--Z--\n", b64);
+	g_autoptr (Bounce) b = parse (text);
+	g_assert_cmpint (b->kind, ==, BOUNCE_KIND_NDR);
+	g_assert_cmpstr (b->original->message_id, ==, "<eml@example.com>");
+}
+
+/* The shallowest original wins: in a bounce of a bounce, the inner bounce. */
+static void
+test_bounce_of_bounce (void)
+{
+	g_autoptr (Bounce) b = parse (
+		"From: MAILER-DAEMON@a.example\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=O\n\n"
+		"--O\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; a.example\n\n"
+		"Final-Recipient: rfc822; x@a.example\nAction: failed\nStatus: 5.0.0\n"
+		"--O\nContent-Type: message/rfc822\n\n"
+		"Message-ID: <inner-bounce@b.example>\nFrom: MAILER-DAEMON@b.example\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=I\n\n"
+		"--I\nContent-Type: message/rfc822\n\nMessage-ID: <first@example.com>\n\nx\n--I--\n"
+		"--O--\n");
+	g_assert_cmpstr (b->original->message_id, ==, "<inner-bounce@b.example>");
+	g_assert_cmpstr (b->report->reporting_mta, ==, "a.example");
+}
+
+static void
+test_not_a_bounce (void)
+{
+	g_autoptr (Bounce) b = parse (
+		"From: carol@example.com\nSubject: the mail I told you about\n"
+		"Content-Type: multipart/mixed; boundary=Z\n\n"
+		"--Z\nContent-Type: text/plain\n\nSee attached.\n"
+		"--Z\nContent-Type: message/rfc822\n\nMessage-ID: <fwd@example.org>\n\nx\n--Z--\n");
+	g_assert_cmpint (b->kind, ==, BOUNCE_KIND_NONE);
+	g_assert_null (b->original); /* a forwarded mail is not an original */
+}
+
+static void
+test_inline_qmail (void)
+{
+	g_autoptr (Bounce) b = parse (
+		"From: MAILER-DAEMON@mx.remote.example\nSubject: failure notice\n\n"
+		"Hi. This is the qmail-send program at mx.remote.example.\n"
+		"I'm afraid I wasn't able to deliver your message to the following addresses.\n\n"
+		"<dave@remote.example>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n"
+		"--- Below this line is a copy of the message.\n\n"
+		"Return-Path: <alice@example.com>\n"
+		"Received: (qmail 1234 invoked from network); 27 Nov 2026 10:00:02 -0000\n"
+		"Message-ID: <q1@example.com>\nFrom: alice@example.com\n\nHi Dave\n");
+	g_assert_cmpint (b->kind, ==, BOUNCE_KIND_NDR);
+	g_assert_cmpstr (b->family, ==, "qmail");
+	g_assert_true (b->original->inline_quote);
+	g_assert_cmpstr (b->original->message_id, ==, "<q1@example.com>");
+	g_assert_cmpstr (b->original->return_path, ==, "<alice@example.com>");
+}
+
+/* Broken bouncers: the original's header as a part's own header; a blank
+ * line before it in a message/rfc822 part; a boundary that never occurs;
+ * the header appended to the delivery-status part. */
+static void
+test_broken_bouncers (void)
+{
+	g_autoptr (Bounce) a = parse (
+		"From: MAILER-DAEMON@r.example\nSubject: Returned mail: User unknown\n"
+		"Content-Type: multipart/mixed; boundary=Z\n\n"
+		"--Z\nContent-Type: text/plain\n\nUser unknown\n"
+		"--Z\nReceived: from x (x [192.0.2.9]) by r.example; Fri, 27 Nov 2026 10:00:00 +0000\n"
+		"Message-ID: <parthdr@example.com>\n\nbody\n--Z--\n");
+	g_assert_cmpstr (a->original->message_id, ==, "<parthdr@example.com>");
+
+	g_autoptr (Bounce) b = parse (
+		"From: MAILER-DAEMON@r.example\n"
+		"Content-Type: multipart/report; boundary=Z\n\n"
+		"--Z\nContent-Type: message/rfc822\n\n\n"
+		"Message-ID: <blank@example.com>\nFrom: alice@example.com\n\n--Z--\n");
+	g_assert_cmpstr (b->original->message_id, ==, "<blank@example.com>");
+
+	g_autoptr (Bounce) c = parse (
+		"From: MAILER-DAEMON@r.example\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"declared\"\n\n"
+		"--used\nContent-Type: text/plain\n\nfailed\n"
+		"--used\nContent-Type: message/rfc822\n\nMessage-ID: <sniffed@example.com>\n\nx\n--used--\n");
+	g_assert_cmpstr (c->original->message_id, ==, "<sniffed@example.com>");
+	g_assert_true (notes_mention (c, "boundary"));
+
+	g_autoptr (Bounce) d = parse (
+		"From: MAILER-DAEMON@r.example\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=Z\n\n"
+		"--Z\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; r.example\n\n"
+		"Final-Recipient: rfc822; x@r.example\nAction: failed\nStatus: 5.0.0\n\n"
+		"Return-Path: <alice@example.com>\nMessage-ID: <indsn@example.com>\nFrom: alice@example.com\n"
+		"--Z--\n");
+	g_assert_cmpstr (d->original->message_id, ==, "<indsn@example.com>");
+	g_assert_nonnull (strstr (d->original->where, "delivery-status"));
+}
+
+static void
+test_kinds_from_report_type (void)
+{
+	static const struct { const char *rt, *part; BounceKind kind; } cases[] = {
+		{ "disposition-notification", "message/disposition-notification", BOUNCE_KIND_MDN },
+		{ "feedback-report", "message/feedback-report", BOUNCE_KIND_FEEDBACK },
+		{ "delivery-status", "message/delivery-status", BOUNCE_KIND_DSN },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		g_autofree char *text = g_strdup_printf (
+			"From: someone@r.example\nContent-Type: multipart/report; report-type=%s; boundary=Z\n\n"
+			"--Z\nContent-Type: %s\n\nX: y\n--Z--\n", cases[i].rt, cases[i].part);
+		g_autoptr (Bounce) b = parse (text);
+		g_assert_cmpint (b->kind, ==, cases[i].kind);
+	}
+}
+
+static void
+test_arrival_from_date (void)
+{
+	g_autoptr (Bounce) b = parse ("From: a@b.example\nDate: Fri, 27 Nov 2026 10:00:00 +0000\n\nx\n");
+	g_assert_cmpstr (b->arrival_date, ==, "Fri, 27 Nov 2026 10:00:00 +0000");
+	g_assert_cmpstr (b->arrival_where, ==, "the bounce's Date header");
+	g_assert_cmpint (b->arrival_time, ==, 1795773600);
+}
+
+static void
+test_empty_and_tiny (void)
+{
+	static const char *const inputs[] = { "", "\n", "\r", "From ", ":", "\0", NULL };
+	for (guint i = 0; inputs[i]; i++) {
+		g_autoptr (Bounce) b = parse (inputs[i]);
+		g_assert_cmpint (b->kind, ==, BOUNCE_KIND_NONE);
+		g_assert_null (b->original);
+	}
+	g_autoptr (Bounce) n = bounce_parse (formats, NULL, 0);
+	g_assert_cmpint (n->kind, ==, BOUNCE_KIND_NONE);
+}
+
+/* More Content-Type lines than NS_MAX_CONTENT_TYPES: cut, noted, no crash. */
+static void
+test_content_type_bound (void)
+{
+	GString *s = g_string_new ("From: MAILER-DAEMON@r.example\n"
+	                           "Content-Type: multipart/report; report-type=delivery-status; boundary=Z\n\n"
+	                           "--Z\nContent-Type: message/rfc822\n\nMessage-ID: <deep@example.com>\n");
+	for (int i = 0; i < 2000; i++)
+		g_string_append (s, "Content-Type: message/rfc822\n\n");
+	g_autoptr (Bounce) b = bounce_parse (formats, s->str, s->len);
+	g_string_free (s, TRUE);
+	g_assert_cmpint (b->kind, ==, BOUNCE_KIND_DSN);
+	g_assert_true (notes_mention (b, "NS_MAX_CONTENT_TYPES"));
+}
+
+static void
+test_depth_bound (void)
+{
+	GString *s = g_string_new ("From: MAILER-DAEMON@r.example\n");
+	for (int i = 0; i < NS_MAX_MIME_DEPTH + 10; i++)
+		g_string_append_printf (s, "Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n", i, i);
+	g_string_append (s, "Content-Type: message/rfc822\n\nMessage-ID: <bottom@example.com>\n\nx\n");
+	g_autoptr (Bounce) b = bounce_parse (formats, s->str, s->len);
+	g_string_free (s, TRUE);
+	g_assert_true (notes_mention (b, "deeper"));
+	g_assert_null (b->original); /* it lies below the bound */
+}
+
+static void
+test_received_bound (void)
+{
+	GString *s = g_string_new ("From: MAILER-DAEMON@r.example\n"
+	                           "Content-Type: multipart/report; report-type=delivery-status; boundary=Z\n\n"
+	                           "--Z\nContent-Type: message/rfc822\n\n");
+	for (int i = 0; i < 1000; i++)
+		g_string_append_printf (s, "Received: from h%d (h%d [192.0.2.%d]) by x; Fri, 27 Nov 2026 10:00:00 +0000\n",
+		                        i, i, i % 250);
+	g_string_append (s, "Message-ID: <many@example.com>\n\nx\n--Z--\n");
+	g_autoptr (Bounce) b = bounce_parse (formats, s->str, s->len);
+	g_string_free (s, TRUE);
+	/* NS_MAX_HEADERS keeps the first 256 fields; of those, 64 hops are parsed. */
+	g_assert_cmpuint (b->original->received->len, ==, NS_MAX_RECEIVED_HOPS);
+	g_assert_true (notes_mention (b, "Received"));
+}
+
+int
+main (int argc, char **argv)
+{
+	g_test_init (&argc, &argv, NULL);
+	g_mime_init ();
+	const char *dir = g_getenv ("NDRSIFT_RULES");
+	const char *dirs[] = { dir ? dir : "rules", NULL };
+	g_autoptr (GError) error = NULL;
+	formats = textbounce_formats_load (dirs, &error);
+	g_assert_no_error (error);
+
+	g_test_add_func ("/bounce/dsn/structured-original-and-report", test_dsn_structured);
+	g_test_add_func ("/bounce/dsn/crlf-and-cr-only-same-facts", test_line_endings);
+	g_test_add_func ("/bounce/dsn/mbox-from-line-skipped", test_mbox_from_line);
+	g_test_add_func ("/bounce/original/base64-message-rfc822", test_base64_message_part);
+	g_test_add_func ("/bounce/original/headers-only-parts", test_headers_parts);
+	g_test_add_func ("/bounce/original/global-report-utf8", test_global_report);
+	g_test_add_func ("/bounce/original/attached-eml", test_eml_attachment);
+	g_test_add_func ("/bounce/original/bounce-of-bounce-outermost", test_bounce_of_bounce);
+	g_test_add_func ("/bounce/original/inline-qmail", test_inline_qmail);
+	g_test_add_func ("/bounce/original/broken-bouncers", test_broken_bouncers);
+	g_test_add_func ("/bounce/kind/not-a-bounce-with-attachment", test_not_a_bounce);
+	g_test_add_func ("/bounce/kind/from-report-type", test_kinds_from_report_type);
+	g_test_add_func ("/bounce/arrival/date-header-fallback", test_arrival_from_date);
+	g_test_add_func ("/bounce/hostile/empty-and-tiny", test_empty_and_tiny);
+	g_test_add_func ("/bounce/hostile/content-type-bound", test_content_type_bound);
+	g_test_add_func ("/bounce/hostile/depth-bound", test_depth_bound);
+	g_test_add_func ("/bounce/hostile/received-bound", test_received_bound);
+	int rc = g_test_run ();
+	textbounce_formats_free (formats);
+	g_mime_shutdown ();
+	return rc;
+}
