@@ -87,48 +87,6 @@ note (Bounce *b, const char *fmt, ...)
 	va_end (ap);
 }
 
-/* Copies data with LF line ends into a new array, applying the bounds in
- * the file comment. Returns: (transfer full). */
-static GByteArray *
-prepare (Bounce *b, const char *data, gsize len, gboolean skip_from)
-{
-	if (len > NS_MAX_MESSAGE_BYTES) {
-		note (b, "message cut at %u bytes (of %" G_GSIZE_FORMAT ")", NS_MAX_MESSAGE_BYTES, len);
-		len = NS_MAX_MESSAGE_BYTES;
-	}
-	const char *p = data, *end = data + len;
-	if (skip_from && len >= 5 && memcmp (p, "From ", 5) == 0) {
-		const char *eol = memchr (p, '\n', len);
-		const char *cr = memchr (p, '\r', eol ? (gsize) (eol - p) : len);
-		p = cr ? cr + 1 : eol ? eol + 1 : end;
-		if (p < end && p[-1] == '\r' && *p == '\n')
-			p++;
-	}
-
-	GByteArray *out = g_byte_array_sized_new (end - p);
-	guint content_types = 0;
-	gboolean line_start = TRUE;
-	guint8 *o = out->data;
-	for (; p < end; p++) {
-		char c = *p;
-		if (line_start && (c == 'C' || c == 'c') && end - p > 13 &&
-		    g_ascii_strncasecmp (p, "content-type:", 13) == 0 &&
-		    ++content_types > NS_MAX_CONTENT_TYPES) {
-			note (b, "message cut at its Content-Type line %u (NS_MAX_CONTENT_TYPES)", content_types);
-			break;
-		}
-		if (c == '\r') {
-			if (p + 1 < end && p[1] == '\n')
-				p++;
-			c = '\n';
-		}
-		*o++ = (guint8) c;
-		line_start = c == '\n';
-	}
-	out->len = o - out->data;
-	return out;
-}
-
 /* Turns CRLF and lone CR into LF in place (decoded content may use any). */
 static void
 to_lf (GByteArray *a)
@@ -143,6 +101,46 @@ to_lf (GByteArray *a)
 			*w++ = a->data[i];
 	}
 	a->len = w - a->data;
+}
+
+/* Turns the message into the array GMime parses, in place when the bytes
+ * are not shared: a leading mbox "From " line dropped, LF line ends, cut at
+ * NS_MAX_MESSAGE_BYTES and before the Content-Type line past
+ * NS_MAX_CONTENT_TYPES (each MIME level needs one, so this bounds GMime's
+ * recursion). Returns: (transfer full). */
+static GByteArray *
+prepare (Bounce *b, GBytes *message)
+{
+	GByteArray *a = g_bytes_unref_to_array (message);
+
+	if (a->len > NS_MAX_MESSAGE_BYTES) {
+		note (b, "message cut at %u bytes (of %u)", NS_MAX_MESSAGE_BYTES, a->len);
+		g_byte_array_set_size (a, NS_MAX_MESSAGE_BYTES);
+	}
+	if (a->len >= 5 && memcmp (a->data, "From ", 5) == 0) {
+		guint n = 0;
+		while (n < a->len && a->data[n] != '\n' && a->data[n] != '\r')
+			n++;
+		n += n < a->len && a->data[n] == '\r';
+		n += n < a->len && a->data[n] == '\n';
+		g_byte_array_remove_range (a, 0, n);
+	}
+	if (a->len && memchr (a->data, '\r', a->len))
+		to_lf (a);
+
+	guint content_types = 0;
+	for (const guint8 *p = a->data, *end = a->data + a->len; p && p < end; ) {
+		if ((*p == 'C' || *p == 'c') && end - p > 13 &&
+		    g_ascii_strncasecmp ((const char *) p, "content-type:", 13) == 0 &&
+		    ++content_types > NS_MAX_CONTENT_TYPES) {
+			note (b, "message cut at its Content-Type line %u (NS_MAX_CONTENT_TYPES)", content_types);
+			g_byte_array_set_size (a, p - a->data);
+			break;
+		}
+		p = memchr (p, '\n', end - p);
+		p = p ? p + 1 : NULL;
+	}
+	return a;
 }
 
 /* Returns: (transfer full) the part's content with its transfer encoding
@@ -162,13 +160,15 @@ decode_part (GMimePart *part)
 	return bytes;
 }
 
-/* Returns: (transfer full) a message parsed from prepared bytes, or NULL. */
+/* Returns: (transfer full) a message parsed from prepared bytes, or NULL.
+ * GMime reads the array in place, and the message reads from it later
+ * (part contents are windows on it): the caller keeps bytes alive as long
+ * as the message, or passes ownership with take. */
 static GMimeMessage *
-parse_message (GByteArray *bytes)
+parse_message (GByteArray *bytes, gboolean take)
 {
-	/* An empty GByteArray has no buffer at all; GMime wants one. */
-	const char *data = bytes->len ? (const char *) bytes->data : "";
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer (data, bytes->len);
+	GMimeStream *stream = g_mime_stream_mem_new_with_byte_array (bytes);
+	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (stream), take);
 	GMimeParser *parser = g_mime_parser_new_with_stream (stream);
 	GMimeMessage *msg = g_mime_parser_construct_message (parser, NULL);
 	g_object_unref (parser);
@@ -221,7 +221,7 @@ original_new (HeaderBlock *headers, char *where, gboolean inline_quote)
 	o->received = g_ptr_array_new_with_free_func ((GDestroyNotify) received_hop_free);
 
 	for (guint i = 0; i < headers->fields->len; i++) {
-		HeaderField *f = g_ptr_array_index (headers->fields, i);
+		HeaderField *f = headers_field (headers, i);
 		if (g_ascii_strcasecmp (f->name, "Received") == 0) {
 			if (o->received->len < NS_MAX_RECEIVED_HOPS)
 				g_ptr_array_add (o->received, received_parse (f->value));
@@ -262,25 +262,39 @@ original_from_message_header (GMimeObject *part, char *where)
 	return original_new (h, where, FALSE);
 }
 
+/* The header block at the start of bytes (after blank lines and an mbox
+ * "From " line), or NULL when there is no field at all. */
+static HeaderBlock *
+leading_header (const guint8 *data, gsize len)
+{
+	const char *p = (const char *) data, *end = p + len;
+	while (p < end && (*p == '\n' || *p == ' ' || *p == '\t'))
+		p++;
+	if (end - p > 5 && memcmp (p, "From ", 5) == 0) {
+		const char *eol = memchr (p, '\n', end - p);
+		p = eol ? eol + 1 : end;
+	}
+	HeaderBlock *h = headers_parse_block (p, end - p);
+	if (h->fields->len == 0) {
+		headers_free (h);
+		return NULL;
+	}
+	return h;
+}
+
 /* A part that holds an original only as bytes: encoded message/rfc822,
- * text/rfc822-headers, message/global-headers, an attached .eml. */
+ * message/partial, text/rfc822-headers, message/global-headers, an attached
+ * .eml. Only its header is needed, so GMime does not parse it again. */
 static BounceOriginal *
-original_from_bytes (Bounce *b, GMimePart *part, char *where)
+original_from_bytes (GMimePart *part, char *where)
 {
 	g_autoptr (GByteArray) raw = decode_part (part);
-	if (raw == NULL) {
+	HeaderBlock *h = raw ? leading_header (raw->data, raw->len) : NULL;
+	if (h == NULL) {
 		g_free (where);
 		return NULL;
 	}
-	g_autoptr (GByteArray) bytes = prepare (b, (const char *) raw->data, raw->len, TRUE);
-	/* A headers-only part may lack the blank line that ends a header. */
-	g_byte_array_append (bytes, (const guint8 *) "\n\n", 2);
-	g_autoptr (GMimeMessage) msg = parse_message (bytes);
-	if (msg == NULL) {
-		g_free (where);
-		return NULL;
-	}
-	return original_from_message (msg, where);
+	return original_new (h, where, FALSE);
 }
 
 static gboolean
@@ -366,12 +380,12 @@ resniff_multipart (Bounce *b, GMimeMultipart *mp)
 			g_autofree char *again = g_strconcat ("\n--", boundary, NULL);
 			if (boundary[0] && !strpbrk (boundary, "\"\\") && eol && strstr (eol, again)) {
 				note (b, "MIME boundary not found; re-parsed with the boundary used in the body");
-				g_autoptr (GByteArray) bytes = g_byte_array_new ();
+				GByteArray *bytes = g_byte_array_new ();
 				g_autofree char *head = g_strdup_printf (
 					"Content-Type: multipart/mixed; boundary=\"%s\"\n\n", boundary);
 				g_byte_array_append (bytes, (const guint8 *) head, strlen (head));
 				g_byte_array_append (bytes, (const guint8 *) prologue, len);
-				return parse_message (bytes);
+				return parse_message (bytes, TRUE);
 			}
 		}
 		p = eol ? eol + 1 : NULL;
@@ -532,7 +546,7 @@ set_arrival (Bounce *b)
 /* A message/rfc822 part whose content starts with a blank line parses as
  * a message with no header and the original's header as its body. */
 static BounceOriginal *
-original_from_message_part (Bounce *b, GMimeMessagePart *part, char *where)
+original_from_message_part (GMimeMessagePart *part, char *where)
 {
 	GMimeMessage *inner = g_mime_message_part_get_message (part);
 	GMimeHeaderList *list = g_mime_object_get_header_list (GMIME_OBJECT (inner));
@@ -540,22 +554,21 @@ original_from_message_part (Bounce *b, GMimeMessagePart *part, char *where)
 		return original_from_message (inner, where);
 
 	GMimeObject *body = g_mime_message_get_mime_part (inner);
-	g_autoptr (GByteArray) raw = body && GMIME_IS_PART (body) ? decode_part (GMIME_PART (body)) : NULL;
-	if (raw == NULL) {
-		g_free (where);
-		return NULL;
-	}
-	guint skip = 0;
-	while (skip < raw->len && (raw->data[skip] == '\n' || raw->data[skip] == ' ' || raw->data[skip] == '\t'))
-		skip++;
-	g_autoptr (GByteArray) bytes = prepare (b, (const char *) raw->data + skip, raw->len - skip, TRUE);
-	g_byte_array_append (bytes, (const guint8 *) "\n\n", 2);
-	g_autoptr (GMimeMessage) msg = parse_message (bytes);
-	if (msg == NULL) {
-		g_free (where);
-		return NULL;
-	}
-	return original_from_message (msg, where);
+	if (body && GMIME_IS_PART (body))
+		return original_from_bytes (GMIME_PART (body), where);
+	g_free (where);
+	return NULL;
+}
+
+/* The first *.formats family that recognises the bounce, or -1; sets
+ * b->family. */
+static int
+recognise (Bounce *b, const TextbounceFormats *formats)
+{
+	int family = textbounce_identify (formats, b->headers, b->text->str, b->text->len);
+	if (family >= 0)
+		b->family = g_strdup (textbounce_family_name (formats, family));
+	return family;
 }
 
 /* Looks for an inline quote in text; sets b->original when one is found. */
@@ -566,13 +579,7 @@ original_from_text (Bounce *b, const TextbounceFormats *formats, int family,
 	g_autoptr (TextbounceQuote) q = textbounce_find_original (formats, family, text, len);
 	if (q == NULL)
 		return FALSE;
-	g_autoptr (GByteArray) block = g_byte_array_new ();
-	g_byte_array_append (block, (const guint8 *) q->headers, strlen (q->headers));
-	g_byte_array_append (block, (const guint8 *) "\n\n", 2);
-	g_autoptr (GMimeMessage) msg = parse_message (block);
-	if (msg == NULL)
-		return FALSE;
-	HeaderBlock *h = headers_from_gmime (g_mime_object_get_header_list (GMIME_OBJECT (msg)));
+	HeaderBlock *h = headers_parse_block (q->headers, strlen (q->headers));
 	if (h->fields->len == 0) {
 		headers_free (h);
 		return FALSE;
@@ -583,9 +590,11 @@ original_from_text (Bounce *b, const TextbounceFormats *formats, int family,
 	return TRUE;
 }
 
+/* family: the recognised family, or -1; recognised: whether recognition
+ * already ran (it is left until needed for report bounces). */
 static void
 find_original (Bounce *b, const TextbounceFormats *formats, Walk *w, int family,
-               const GByteArray *report_text)
+               gboolean recognised, const GByteArray *report_text)
 {
 	/* Only a bounce quotes an original: a forwarded mail attached to an
 	 * ordinary message is not one. */
@@ -599,12 +608,14 @@ find_original (Bounce *b, const TextbounceFormats *formats, Walk *w, int family,
 		if (w->original_in_part_header)
 			b->original = original_from_message_header (w->original, where);
 		else if (GMIME_IS_MESSAGE_PART (w->original))
-			b->original = original_from_message_part (b, GMIME_MESSAGE_PART (w->original), where);
+			b->original = original_from_message_part (GMIME_MESSAGE_PART (w->original), where);
 		else
-			b->original = original_from_bytes (b, GMIME_PART (w->original), where);
+			b->original = original_from_bytes (GMIME_PART (w->original), where);
 		if (b->original)
 			return;
 	}
+	if (!recognised)
+		family = recognise (b, formats);
 	if (original_from_text (b, formats, family, b->text->str, b->text->len, "text"))
 		return;
 	/* Some bouncers append the original's header to the delivery-status
@@ -617,12 +628,18 @@ find_original (Bounce *b, const TextbounceFormats *formats, Walk *w, int family,
 Bounce *
 bounce_parse (const TextbounceFormats *formats, const char *data, gsize len)
 {
+	return bounce_parse_bytes (formats, g_bytes_new (data ? data : "", data ? len : 0));
+}
+
+Bounce *
+bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message)
+{
 	Bounce *b = g_new0 (Bounce, 1);
 	b->notes = g_ptr_array_new_with_free_func (g_free);
 	b->text = g_string_new (NULL);
 
-	g_autoptr (GByteArray) bytes = prepare (b, data ? data : "", data ? len : 0, TRUE);
-	g_autoptr (GMimeMessage) msg = parse_message (bytes);
+	g_autoptr (GByteArray) bytes = prepare (b, message);
+	g_autoptr (GMimeMessage) msg = parse_message (bytes, FALSE);
 	if (msg == NULL) {
 		note (b, "not parseable as a message");
 		b->headers = headers_from_gmime (NULL);
@@ -650,19 +667,22 @@ bounce_parse (const TextbounceFormats *formats, const char *data, gsize len)
 		}
 	}
 
-	int family = textbounce_identify (formats, b->headers, b->text->str, b->text->len);
-	if (family >= 0)
-		b->family = g_strdup (textbounce_family_name (formats, family));
+	/* The *.formats are needed only when the MIME structure does not say
+	 * what this is, or to find an inline quote: recognition is lazy. */
+	int family = -1;
 	if (w.report_kind != BOUNCE_KIND_NONE) {
 		b->kind = w.report_kind;
 		b->kind_why = g_steal_pointer (&w.report_why);
-	} else if (family >= 0) {
-		b->kind = kind_from_name (textbounce_family_kind (formats, family));
-		b->kind_why = g_strdup_printf ("recognised as format family %s", b->family);
-	} else
-		b->kind_why = g_strdup ("no report part and no format family recognised");
+	} else {
+		family = recognise (b, formats);
+		if (family >= 0) {
+			b->kind = kind_from_name (textbounce_family_kind (formats, family));
+			b->kind_why = g_strdup_printf ("recognised as format family %s", b->family);
+		} else
+			b->kind_why = g_strdup ("no report part and no format family recognised");
+	}
 
-	find_original (b, formats, &w, family, report_text);
+	find_original (b, formats, &w, family, w.report_kind == BOUNCE_KIND_NONE, report_text);
 	if (b->original && b->original->received_dropped)
 		note (b, "%u Received lines of the original past %d not parsed",
 		      b->original->received_dropped, NS_MAX_RECEIVED_HOPS);

@@ -37,9 +37,7 @@ cmd_explain (const Config *config, int argc, char **argv)
 		command_error ("explain", "%s", msg ? msg->error->message : "no message");
 		return EXIT_ERROR;
 	}
-	gsize len = 0;
-	const char *data = g_bytes_get_data (msg->data, &len);
-	g_autoptr (Verdict) v = verdict_judge (ctx, data, len);
+	g_autoptr (Verdict) v = verdict_judge (ctx, g_steal_pointer (&msg->data));
 
 	if (json) {
 		g_autoptr (JsonNode) node = output_record (msg->source, msg->offset, v, TRUE);

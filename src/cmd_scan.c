@@ -54,9 +54,8 @@ work (gpointer data, gpointer user_data)
 {
 	Slot *slot = data;
 	Scan *scan = user_data;
-	gsize len = 0;
-	const char *bytes = g_bytes_get_data (slot->msg->data, &len);
-	g_autoptr (Verdict) v = verdict_judge (scan->ctx, bytes, len);
+	/* The message's bytes are handed over: parsed in place, not copied. */
+	g_autoptr (Verdict) v = verdict_judge (scan->ctx, g_steal_pointer (&slot->msg->data));
 	char *line = render (scan, slot->msg, v);
 
 	g_mutex_lock (&scan->lock);
@@ -136,7 +135,7 @@ progress (guint64 done, guint64 bytes, gint64 start)
 int
 cmd_scan (const Config *config, int argc, char **argv)
 {
-	const char *format_name = "text";
+	g_autofree char *format_name = NULL; /* GOption allocates it */
 	int jobs = (int) g_get_num_processors ();
 	gboolean want_progress = FALSE, no_progress = FALSE, recursive = FALSE;
 	GOptionEntry entries[] = {
@@ -155,9 +154,9 @@ cmd_scan (const Config *config, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	Scan scan = { 0 };
-	if (strcmp (format_name, "jsonl") == 0)
+	if (g_strcmp0 (format_name, "jsonl") == 0)
 		scan.format = FORMAT_JSONL;
-	else if (strcmp (format_name, "text") == 0)
+	else if (format_name == NULL || strcmp (format_name, "text") == 0)
 		scan.format = FORMAT_TEXT;
 	else {
 		command_error ("scan", "unknown --format '%s' (text, jsonl)", format_name);

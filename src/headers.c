@@ -1,16 +1,54 @@
-/* headers — header blocks as name/value pairs. See include/ndrsift/headers.h. */
+/* headers — header blocks as name/value pairs. See include/ndrsift/headers.h.
+ *
+ * Decoding is the expensive part of a header, and most values (Received,
+ * DKIM-Signature, X-...) are plain ASCII: only a value holding an encoded
+ * word, an 8-bit byte or an ESC (ISO-2022) goes through GMime's decoder;
+ * the others are only unfolded. */
 #include <string.h>
 
 #include "ndrsift/headers.h"
 #include "ndrsift/limits.h"
 
+/* Appends text cleaned (see headers_clean_value) to out. */
 static void
-field_free (gpointer data)
+clean_into (GString *out, const char *text, gsize len)
 {
-	HeaderField *f = data;
-	g_free (f->name);
-	g_free (f->value);
-	g_free (f);
+	gboolean space = TRUE, ascii = TRUE; /* space drops leading white space */
+	gsize start = out->len;
+
+	len = MIN (len, NS_MAX_HEADER_VALUE);
+	g_string_set_size (out, start + len);
+	char *o = out->str + start;
+	for (gsize i = 0; i < len; i++) {
+		unsigned char c = text[i];
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			if (!space)
+				*o++ = ' ';
+			space = TRUE;
+			continue;
+		}
+		/* Other control characters never survive: they would reach a
+		 * terminal or a header. NUL ends nothing here either. */
+		*o++ = c < 0x20 || c == 0x7f ? ' ' : (char) c;
+		ascii &= c < 0x80;
+		space = FALSE;
+	}
+	if (o > out->str + start && o[-1] == ' ')
+		o--;
+	g_string_truncate (out, o - out->str);
+
+	if (!ascii && !g_utf8_validate (out->str + start, out->len - start, NULL)) {
+		g_autofree char *valid = g_utf8_make_valid (out->str + start, out->len - start);
+		g_string_truncate (out, start);
+		g_string_append (out, valid);
+	}
+	/* U+FFFD is 3 bytes: a value of invalid bytes grows. The bound holds
+	 * for the result, cut at a character boundary. */
+	if (out->len - start > NS_MAX_HEADER_VALUE) {
+		const char *limit = out->str + start + NS_MAX_HEADER_VALUE;
+		const char *cut = g_utf8_find_prev_char (out->str + start, limit + 1);
+		g_string_truncate (out, (cut ? cut : limit) - out->str);
+	}
 }
 
 char *
@@ -18,57 +56,119 @@ headers_clean_value (const char *text)
 {
 	if (text == NULL)
 		return NULL;
-
-	gsize len = strnlen (text, NS_MAX_HEADER_VALUE);
-	GString *out = g_string_sized_new (len);
-	gboolean space = TRUE; /* drops leading white space */
-
-	for (gsize i = 0; i < len; i++) {
-		unsigned char c = text[i];
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-			if (!space)
-				g_string_append_c (out, ' ');
-			space = TRUE;
-			continue;
-		}
-		/* Other control characters never survive: they would reach a
-		 * terminal or a header. */
-		g_string_append_c (out, c < 0x20 || c == 0x7f ? ' ' : (char) c);
-		space = FALSE;
-	}
-	if (out->len > 0 && out->str[out->len - 1] == ' ')
-		g_string_truncate (out, out->len - 1);
-
-	if (!g_utf8_validate (out->str, out->len, NULL)) {
-		char *valid = g_utf8_make_valid (out->str, out->len);
-		g_string_free (out, TRUE);
-		return valid;
-	}
+	GString *out = g_string_sized_new (64);
+	clean_into (out, text, strnlen (text, NS_MAX_HEADER_VALUE));
 	return g_string_free (out, FALSE);
+}
+
+/* Unfolds, decodes when needed, cleans into scratch (emptied first). */
+static void
+decode_into (GString *scratch, const char *raw, gsize len)
+{
+	gboolean plain = TRUE;
+	for (gsize i = 0; i < len && plain; i++) {
+		unsigned char c = raw[i];
+		plain = c < 0x80 && c != 0x1b && !(c == '=' && i + 1 < len && raw[i + 1] == '?');
+	}
+	g_string_truncate (scratch, 0);
+	clean_into (scratch, raw, len);
+	if (plain)
+		return;
+	/* Unfolded first, so that an encoded word split across lines still
+	 * decodes; GMime converts 8-bit text from the likely charset. */
+	g_autofree char *decoded = g_mime_utils_header_decode_text (NULL, scratch->str);
+	if (decoded) {
+		g_string_truncate (scratch, 0);
+		clean_into (scratch, decoded, strlen (decoded));
+	}
+}
+
+static HeaderBlock *
+block_new (guint size)
+{
+	HeaderBlock *block = g_new0 (HeaderBlock, 1);
+	block->fields = g_array_sized_new (FALSE, FALSE, sizeof (HeaderField), MIN (size, NS_MAX_HEADERS));
+	block->strings = g_string_chunk_new (1024);
+	return block;
+}
+
+static void
+block_add (HeaderBlock *block, GString *scratch, const char *name, gsize name_len,
+           const char *raw, gsize raw_len)
+{
+	if (block->fields->len >= NS_MAX_HEADERS) {
+		block->dropped++;
+		return;
+	}
+	HeaderField f;
+	g_string_truncate (scratch, 0);
+	clean_into (scratch, name, MIN (name_len, 256));
+	f.name = g_string_chunk_insert_len (block->strings, scratch->str, scratch->len);
+	decode_into (scratch, raw, raw_len);
+	f.value = g_string_chunk_insert_len (block->strings, scratch->str, scratch->len);
+	g_array_append_val (block->fields, f);
 }
 
 HeaderBlock *
 headers_from_gmime (GMimeHeaderList *list)
 {
-	HeaderBlock *block = g_new0 (HeaderBlock, 1);
 	int n = list ? g_mime_header_list_get_count (list) : 0;
+	HeaderBlock *block = block_new (n);
+	g_autoptr (GString) scratch = g_string_sized_new (256);
 
-	block->fields = g_ptr_array_new_full (MIN (n, NS_MAX_HEADERS), field_free);
 	for (int i = 0; i < n; i++) {
-		if (block->fields->len >= NS_MAX_HEADERS) {
-			block->dropped = n - i;
-			break;
-		}
 		GMimeHeader *h = g_mime_header_list_get_header_at (list, i);
 		const char *name = g_mime_header_get_name (h);
-		const char *value = g_mime_header_get_value (h);
-		if (name == NULL)
-			continue;
-		HeaderField *f = g_new (HeaderField, 1);
-		f->name = headers_clean_value (name);
-		f->value = headers_clean_value (value ? value : "");
-		g_ptr_array_add (block->fields, f);
+		const char *raw = g_mime_header_get_raw_value (h);
+		if (name)
+			block_add (block, scratch, name, strlen (name), raw ? raw : "", raw ? strlen (raw) : 0);
 	}
+	return block;
+}
+
+HeaderBlock *
+headers_parse_block (const char *text, gsize len)
+{
+	HeaderBlock *block = block_new (16);
+	g_autoptr (GString) scratch = g_string_sized_new (256);
+	const char *p = text, *end = text ? text + len : NULL;
+	const char *name = NULL, *value = NULL;
+	gsize name_len = 0;
+
+	while (p && p < end) {
+		const char *eol = memchr (p, '\n', end - p);
+		const char *next = eol ? eol + 1 : end;
+		gsize n = (eol ? eol : end) - p;
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		gboolean continuation = n > 0 && (p[0] == ' ' || p[0] == '\t');
+		if (!continuation && name) {
+			/* The field ends where this line starts. */
+			block_add (block, scratch, name, name_len, value, p - value);
+			name = NULL;
+		}
+		if (n == 0)
+			break; /* the blank line that ends a header */
+		if (!continuation) {
+			const char *colon = memchr (p, ':', n);
+			gsize k = colon ? (gsize) (colon - p) : 0;
+			while (k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t'))
+				k--;
+			/* A field name is printable ASCII without blanks: this
+			 * rules out "From " lines and prose with a colon. */
+			gboolean valid = k > 0;
+			for (gsize i = 0; i < k && valid; i++)
+				valid = p[i] > ' ' && p[i] < 127;
+			if (valid) {
+				name = p;
+				name_len = k;
+				value = colon + 1;
+			}
+		}
+		p = next;
+	}
+	if (name)
+		block_add (block, scratch, name, name_len, value, p - value);
 	return block;
 }
 
@@ -78,7 +178,7 @@ headers_get (const HeaderBlock *block, const char *name)
 	if (block == NULL)
 		return NULL;
 	for (guint i = 0; i < block->fields->len; i++) {
-		HeaderField *f = g_ptr_array_index (block->fields, i);
+		HeaderField *f = headers_field (block, i);
 		if (g_ascii_strcasecmp (f->name, name) == 0)
 			return f->value;
 	}
@@ -92,9 +192,9 @@ headers_get_all (const HeaderBlock *block, const char *name)
 	if (block == NULL)
 		return out;
 	for (guint i = 0; i < block->fields->len; i++) {
-		HeaderField *f = g_ptr_array_index (block->fields, i);
+		HeaderField *f = headers_field (block, i);
 		if (g_ascii_strcasecmp (f->name, name) == 0)
-			g_ptr_array_add (out, f->value);
+			g_ptr_array_add (out, (char *) f->value);
 	}
 	return out;
 }
@@ -104,6 +204,7 @@ headers_free (HeaderBlock *block)
 {
 	if (block == NULL)
 		return;
-	g_ptr_array_unref (block->fields);
+	g_array_unref (block->fields);
+	g_string_chunk_free (block->strings);
 	g_free (block);
 }

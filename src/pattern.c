@@ -15,7 +15,6 @@ struct _Pattern {
 	char *spec;
 };
 
-G_STATIC_ASSERT (PATTERN_CASELESS == PCRE2_CASELESS);
 G_STATIC_ASSERT (PATTERN_MULTILINE == PCRE2_MULTILINE);
 
 G_DEFINE_QUARK (ndrsift-pattern-error-quark, pattern_error)
@@ -119,14 +118,14 @@ split_spec (const char *spec, guint32 *options, GError **error)
 }
 
 Pattern *
-pattern_compile (const char *spec, GError **error)
+pattern_compile_full (const char *spec, guint32 extra_options, GError **error)
 {
 	guint32 options;
 	g_autofree char *regex = split_spec (spec, &options, error);
 	if (regex == NULL)
 		return NULL;
 
-	Pattern *p = pattern_compile_raw (regex, options, error);
+	Pattern *p = pattern_compile_raw (regex, options | extra_options, error);
 	if (p) {
 		g_free (p->spec);
 		p->spec = g_strdup (spec);
@@ -134,29 +133,15 @@ pattern_compile (const char *spec, GError **error)
 	return p;
 }
 
-char *
-pattern_to_group (const char *spec, GError **error)
+Pattern *
+pattern_compile (const char *spec, GError **error)
 {
-	guint32 options;
-	g_autofree char *regex = split_spec (spec, &options, error);
-	if (regex == NULL)
-		return NULL;
-
-	/* Compile alone first, so that an error names this pattern and a
-	 * stray ')' cannot escape its group in the alternation. */
-	g_autoptr (Pattern) alone = pattern_compile_raw (regex, options, error);
-	if (alone == NULL)
-		return NULL;
-	return g_strdup_printf ("(?%s%s%s%s:%s)",
-	                        options & PCRE2_CASELESS ? "i" : "",
-	                        options & PCRE2_MULTILINE ? "m" : "",
-	                        options & PCRE2_DOTALL ? "s" : "",
-	                        options & PCRE2_EXTENDED ? "x" : "", regex);
+	return pattern_compile_full (spec, 0, error);
 }
 
 gboolean
 pattern_search (const Pattern *p, const char *subject, gsize len, gsize from,
-                gsize *start, gsize *end, const char **mark)
+                gsize *start, gsize *end)
 {
 	if (p == NULL || subject == NULL || from > len)
 		return FALSE;
@@ -173,15 +158,13 @@ pattern_search (const Pattern *p, const char *subject, gsize len, gsize from,
 		*start = ov[0];
 	if (end)
 		*end = ov[1];
-	if (mark)
-		*mark = (const char *) pcre2_get_mark (md);
 	return TRUE;
 }
 
 gboolean
 pattern_matches (const Pattern *p, const char *subject, gsize len)
 {
-	return pattern_search (p, subject, len, 0, NULL, NULL, NULL);
+	return pattern_search (p, subject, len, 0, NULL, NULL);
 }
 
 const char *

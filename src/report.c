@@ -52,6 +52,9 @@ untyped (const char *value)
 	return g_strdup (value);
 }
 
+/* Marks "in a recipient group past NS_MAX_DSN_RECIPIENTS"; never written. */
+static ReportRecipient dropped_group;
+
 /* Stores one field. Per-message fields go to the report wherever they
  * stand; a per-recipient field goes to the current recipient, opening one
  * when there is none (a group without Final-Recipient, or a report that
@@ -72,10 +75,14 @@ store (Report *report, ReportRecipient **current, const char *name, const char *
 	else if (IS ("Final-Recipient") || IS ("Original-Recipient") || IS ("Action") ||
 	         IS ("Status") || IS ("Remote-MTA") || IS ("Diagnostic-Code") ||
 	         IS ("Last-Attempt-Date")) {
-		if (*current == NULL || (IS ("Final-Recipient") && (*current)->final_recipient)) {
+		if (*current == &dropped_group && !IS ("Final-Recipient"))
+			return TRUE; /* the rest of a group past the bound */
+		if (*current == NULL || *current == &dropped_group ||
+		    (IS ("Final-Recipient") && (*current)->final_recipient)) {
 			if (report->recipients->len >= NS_MAX_DSN_RECIPIENTS) {
-				report->recipients_dropped += IS ("Final-Recipient") || *current != NULL;
-				*current = NULL;
+				/* Counted once per group; its other fields go nowhere. */
+				report->recipients_dropped++;
+				*current = &dropped_group;
 				return TRUE;
 			}
 			*current = g_new0 (ReportRecipient, 1);

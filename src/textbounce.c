@@ -1,9 +1,11 @@
 /* textbounce — *.formats loading, family recognition, inline originals.
  * See include/ndrsift/textbounce.h for the file syntax and the search order.
  *
- * Start-up does the work: all separator and first-header patterns become one
- * alternation, and all body patterns another, each alternative tagged with
- * (*MARK:n); per message each is one PCRE2 pass over the text. */
+ * Every pattern is compiled once at start-up and matched on its own:
+ * JIT's start-of-match optimisations (a line start, a first byte) work per
+ * pattern, and patterns never share groups, comments or backreferences.
+ * Recognition stops at the first family recognised; marker patterns of a
+ * search pass are collected and tried in text order. */
 #include <string.h>
 
 #include "ndrsift/limits.h"
@@ -24,7 +26,7 @@ typedef struct {
 	guint family;
 	char *field;       /* TARGET_HEADER only */
 	char *spec;
-	Pattern *re;       /* subject, from, header: matched alone */
+	Pattern *re;
 } FormatPattern;
 
 typedef struct {
@@ -36,8 +38,6 @@ typedef struct {
 struct _TextbounceFormats {
 	GPtrArray *families;   /* Family* */
 	GPtrArray *patterns;   /* FormatPattern* */
-	Pattern *body_re;      /* alternation of all body patterns; MARK = pattern index */
-	Pattern *marker_re;    /* alternation of separators and first-headers; MARK = pattern index */
 };
 
 static const char *const kinds[] = { "ndr", "autoreply", "challenge", "virus", "dsn", "mdn", "feedback", NULL };
@@ -71,8 +71,6 @@ textbounce_formats_free (TextbounceFormats *formats)
 		return;
 	g_ptr_array_unref (formats->families);
 	g_ptr_array_unref (formats->patterns);
-	pattern_free (formats->body_re);
-	pattern_free (formats->marker_re);
 	g_free (formats);
 }
 
@@ -196,51 +194,17 @@ parse_line (TextbounceFormats *f, char *line, const char *where, GError **error)
 	fp->family = family;
 	fp->field = g_strdup (field);
 	fp->spec = g_strdup (cursor);
-	/* Alternation members are checked alone here, so errors point at
-	 * the line that has them. */
-	g_autofree char *group = pattern_to_group (cursor, &local);
-	if (group && (target == TARGET_SUBJECT || target == TARGET_FROM || target == TARGET_HEADER))
-		fp->re = pattern_compile (cursor, &local);
-	if (local) {
+	/* Text patterns see lines: "^" and "$" are line starts and ends. */
+	gboolean lines = target == TARGET_BODY || target == TARGET_SEPARATOR ||
+	                 target == TARGET_FIRST_HEADER;
+	fp->re = pattern_compile_full (cursor, lines ? PATTERN_MULTILINE : 0, &local);
+	if (fp->re == NULL) {
 		pattern_entry_free (fp);
 		g_set_error (error, TEXTBOUNCE_ERROR, 1, "%s", local->message);
 		return FALSE;
 	}
 	g_ptr_array_add (f->patterns, fp);
 	return TRUE;
-}
-
-/* Builds one alternation of the patterns whose target is t1 or t2, each
- * tagged with its index. NULL when there are none. */
-static Pattern *
-build_alternation (TextbounceFormats *f, Target t1, Target t2, GError **error)
-{
-	g_autoptr (GString) re = g_string_new (NULL);
-
-	for (guint i = 0; i < f->patterns->len; i++) {
-		FormatPattern *fp = g_ptr_array_index (f->patterns, i);
-		if (fp->target != t1 && fp->target != t2)
-			continue;
-		g_autofree char *group = pattern_to_group (fp->spec, error);
-		if (group == NULL)
-			return NULL;
-		g_string_append_printf (re, "%s(*MARK:%u)%s", re->len ? "|" : "", i, group);
-	}
-	if (re->len == 0)
-		return NULL;
-	return pattern_compile_raw (re->str, PATTERN_MULTILINE, error);
-}
-
-static gboolean
-finish (TextbounceFormats *f, GError **error)
-{
-	g_clear_pointer (&f->body_re, pattern_free);
-	g_clear_pointer (&f->marker_re, pattern_free);
-	f->body_re = build_alternation (f, TARGET_BODY, TARGET_BODY, error);
-	if (error && *error)
-		return FALSE;
-	f->marker_re = build_alternation (f, TARGET_SEPARATOR, TARGET_FIRST_HEADER, error);
-	return !(error && *error);
 }
 
 static gboolean
@@ -275,7 +239,7 @@ TextbounceFormats *
 textbounce_formats_parse (const char *filename, const char *text, GError **error)
 {
 	g_autoptr (TextbounceFormats) f = formats_new ();
-	if (!parse_into (f, filename, text, error) || !finish (f, error))
+	if (!parse_into (f, filename, text, error))
 		return NULL;
 	return g_steal_pointer (&f);
 }
@@ -311,8 +275,6 @@ textbounce_formats_load (const char *const *dirs, GError **error)
 		if (!parse_into (f, path, text, error))
 			return NULL;
 	}
-	if (!finish (f, error))
-		return NULL;
 	return g_steal_pointer (&f);
 }
 
@@ -334,54 +296,48 @@ textbounce_family_kind (const TextbounceFormats *formats, int family)
 	return ((Family *) g_ptr_array_index (formats->families, family))->kind;
 }
 
+static gboolean
+pattern_hits (const FormatPattern *fp, const HeaderBlock *headers, const char *subject,
+              const char *from, const char *text, gsize len)
+{
+	switch (fp->target) {
+	case TARGET_SUBJECT:
+		return subject && pattern_matches (fp->re, subject, strlen (subject));
+	case TARGET_FROM:
+		return from && pattern_matches (fp->re, from, strlen (from));
+	case TARGET_HEADER:
+		for (guint h = 0; headers && h < headers->fields->len; h++) {
+			HeaderField *field = headers_field (headers, h);
+			if (g_ascii_strcasecmp (field->name, fp->field) == 0 &&
+			    pattern_matches (fp->re, field->value, strlen (field->value)))
+				return TRUE;
+		}
+		return FALSE;
+	case TARGET_BODY:
+		return text && pattern_matches (fp->re, text, MIN (len, NS_MAX_FORMAT_BODY_BYTES));
+	default:
+		return FALSE;
+	}
+}
+
 int
 textbounce_identify (const TextbounceFormats *f, const HeaderBlock *headers,
                      const char *text, gsize len)
 {
-	if (f == NULL || f->families->len == 0)
+	if (f == NULL)
 		return -1;
-
-	g_autofree gboolean *hit = g_new0 (gboolean, f->families->len);
 	const char *subject = headers_get (headers, "Subject");
 	const char *from = headers_get (headers, "From");
 
+	/* Patterns are stored in file order, so each family's come after
+	 * those of the families before it: the first hit is the first
+	 * family recognised. Cheap header patterns first within a family
+	 * would not change the answer, only the order of work. */
 	for (guint i = 0; i < f->patterns->len; i++) {
-		FormatPattern *fp = g_ptr_array_index (f->patterns, i);
-		if (hit[fp->family])
-			continue;
-		const char *value = NULL;
-		switch (fp->target) {
-		case TARGET_SUBJECT: value = subject; break;
-		case TARGET_FROM: value = from; break;
-		case TARGET_HEADER:
-			for (guint h = 0; headers && h < headers->fields->len && !hit[fp->family]; h++) {
-				HeaderField *field = g_ptr_array_index (headers->fields, h);
-				if (g_ascii_strcasecmp (field->name, fp->field) == 0)
-					hit[fp->family] = pattern_matches (fp->re, field->value, strlen (field->value));
-			}
-			continue;
-		default: continue;
-		}
-		if (value)
-			hit[fp->family] = pattern_matches (fp->re, value, strlen (value));
+		const FormatPattern *fp = g_ptr_array_index (f->patterns, i);
+		if (pattern_hits (fp, headers, subject, from, text, len))
+			return (int) fp->family;
 	}
-
-	/* One pass of the body alternation; after a match the search goes on
-	 * one byte later, so other families matching further on are seen. */
-	gsize pos = 0, start, end;
-	const char *mark;
-	len = MIN (len, NS_MAX_FORMAT_BODY_BYTES);
-	while (text && pos < len && pattern_search (f->body_re, text, len, pos, &start, &end, &mark)) {
-		if (mark) {
-			FormatPattern *fp = g_ptr_array_index (f->patterns, (guint) g_ascii_strtoull (mark, NULL, 10));
-			hit[fp->family] = TRUE;
-		}
-		pos = start + 1;
-	}
-
-	for (guint i = 0; i < f->families->len; i++)
-		if (hit[i])
-			return (int) i;
 	return -1;
 }
 
@@ -543,23 +499,22 @@ skip_fields (const char *text, gsize len, gsize pos)
 typedef struct {
 	gsize line_start;  /* offset of the marker's line */
 	gsize after;       /* offset of the line after it */
-	guint pattern;
+	const FormatPattern *fp;
 } Candidate;
 
-TextbounceQuote *
-textbounce_find_original (const TextbounceFormats *f, int family, const char *text, gsize len)
+static gint
+by_position (gconstpointer a, gconstpointer b)
 {
-	if (f == NULL || f->marker_re == NULL || text == NULL || len == 0)
-		return NULL;
-	len = MIN (len, NS_MAX_TEXT_BYTES);
+	const Candidate *x = a, *y = b;
+	return x->line_start < y->line_start ? -1 : x->line_start > y->line_start;
+}
 
-	/* Every marker in text order, a bounded number of them. */
-	Candidate cand[64];
-	guint ncand = 0;
+/* Every match of fp in text, up to max, appended to cands. */
+static void
+collect (GArray *cands, const FormatPattern *fp, const char *text, gsize len, guint max)
+{
 	gsize pos = 0, start, end;
-	const char *mark;
-	while (ncand < G_N_ELEMENTS (cand) && pos < len &&
-	       pattern_search (f->marker_re, text, len, pos, &start, &end, &mark)) {
+	for (guint n = 0; n < max && pos < len && pattern_search (fp->re, text, len, pos, &start, &end); n++) {
 		gsize ls = start;
 		while (ls > 0 && text[ls - 1] != '\n')
 			ls--;
@@ -567,30 +522,41 @@ textbounce_find_original (const TextbounceFormats *f, int family, const char *te
 		gsize after = eol ? (gsize) (eol - text) + 1 : len;
 		if (end > after) /* a marker spanning lines ends where it ends */
 			after = end;
-		if (mark == NULL)
-			break;
-		guint index = (guint) g_ascii_strtoull (mark, NULL, 10);
-		cand[ncand++] = (Candidate) { ls, after, index };
+		g_array_append_val (cands, ((Candidate) { ls, after, fp }));
 		pos = after > start ? after : start + 1;
-		/* The lines of a header block all look like first-header lines:
-		 * one candidate per block is enough. */
-		if (((FormatPattern *) g_ptr_array_index (f->patterns, index))->target == TARGET_FIRST_HEADER)
+		/* The lines of a header block all look like first-header
+		 * lines: one candidate per block is enough. */
+		if (fp->target == TARGET_FIRST_HEADER)
 			pos = skip_fields (text, len, pos);
 	}
+}
+
+TextbounceQuote *
+textbounce_find_original (const TextbounceFormats *f, int family, const char *text, gsize len)
+{
+	if (f == NULL || text == NULL || len == 0)
+		return NULL;
+	len = MIN (len, NS_MAX_TEXT_BYTES);
 
 	TextbounceQuote *fallback = NULL;
+	g_autoptr (GArray) cands = g_array_new (FALSE, FALSE, sizeof (Candidate));
 
 	/* Separators before first-header lines; within each, the recognised
 	 * family's before the others'; text order within each pass. */
 	for (int pass = 0; pass < 4; pass++) {
 		Target want = pass < 2 ? TARGET_SEPARATOR : TARGET_FIRST_HEADER;
 		gboolean want_ours = pass % 2 == 0;
-		for (guint i = 0; i < ncand; i++) {
-			FormatPattern *fp = g_ptr_array_index (f->patterns, cand[i].pattern);
-			gboolean ours = (int) fp->family == family;
-			if (fp->target != want || ours != want_ours)
-				continue;
-			gsize from = fp->target == TARGET_SEPARATOR ? cand[i].after : cand[i].line_start;
+		g_array_set_size (cands, 0);
+		for (guint i = 0; i < f->patterns->len; i++) {
+			const FormatPattern *fp = g_ptr_array_index (f->patterns, i);
+			if (fp->target == want && ((int) fp->family == family) == want_ours)
+				collect (cands, fp, text, len, NS_MAX_MARKER_MATCHES);
+		}
+		g_array_sort (cands, by_position);
+
+		for (guint i = 0; i < cands->len; i++) {
+			const Candidate *c = &g_array_index (cands, Candidate, i);
+			gsize from = want == TARGET_SEPARATOR ? c->after : c->line_start;
 			gsize block_start = 0;
 			gboolean has_id = FALSE;
 			g_autofree char *block = read_block (text, len, from, &block_start, &has_id);
@@ -602,11 +568,11 @@ textbounce_find_original (const TextbounceFormats *f, int family, const char *te
 			 * (a summary "Subject: / Date:" in the bounce's own text). */
 			if (want == TARGET_FIRST_HEADER && !has_id) {
 				if (fallback == NULL)
-					fallback = quote_new (text, g_steal_pointer (&block), block_start, f, fp);
+					fallback = quote_new (text, g_steal_pointer (&block), block_start, f, c->fp);
 				continue;
 			}
 			textbounce_quote_free (fallback);
-			return quote_new (text, g_steal_pointer (&block), block_start, f, fp);
+			return quote_new (text, g_steal_pointer (&block), block_start, f, c->fp);
 		}
 	}
 	return fallback;

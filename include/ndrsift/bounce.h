@@ -53,7 +53,9 @@ typedef struct {
 typedef struct {
 	BounceKind kind;
 	char *kind_why;          /* what made it this kind */
-	char *family;            /* recognised *.formats family, or NULL */
+	char *family;            /* the *.formats family that recognised it, or NULL;
+	                            for a report (dsn, mdn, feedback) looked up only
+	                            when its text is searched for an inline quote */
 	HeaderBlock *headers;    /* the bounce's own top-level header */
 	Report *report;          /* delivery-status fields, or NULL */
 	char *report_where;
@@ -73,6 +75,10 @@ const char *bounce_kind_name (BounceKind kind);
  * bounces (multipart/report) are recognised.
  * Returns: (transfer full) the facts; never NULL. */
 Bounce *bounce_parse (const TextbounceFormats *formats, const char *data, gsize len);
+
+/* The same for a message held in GBytes. message: (transfer full); when
+ * this is the only reference, the bytes are reused in place, not copied. */
+Bounce *bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message);
 
 void bounce_free (Bounce *bounce);
 

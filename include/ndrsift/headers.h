@@ -15,17 +15,29 @@
 #include <gmime/gmime.h>
 
 typedef struct {
-	char *name;
-	char *value;   /* decoded, unfolded UTF-8 */
+	const char *name;
+	const char *value;  /* decoded, unfolded UTF-8 */
 } HeaderField;
 
+/* The strings live in one GStringChunk and the fields in one GArray: a
+ * header is many small strings, and allocating each was the largest cost
+ * of reading one. */
 typedef struct {
-	GPtrArray *fields;  /* HeaderField*, in order */
-	guint dropped;      /* fields past NS_MAX_HEADERS */
+	GArray *fields;         /* HeaderField, in order */
+	guint dropped;          /* fields past NS_MAX_HEADERS */
+	GStringChunk *strings;  /* owns every name and value */
 } HeaderBlock;
+
+/* Returns: (transfer none) field i of block. */
+#define headers_field(block, i) (&g_array_index ((block)->fields, HeaderField, (i)))
 
 /* Returns: (transfer full) a block copied from a GMime header list. */
 HeaderBlock *headers_from_gmime (GMimeHeaderList *list);
+
+/* Parses a header block written as text: "Name: value" lines and folded
+ * continuations, up to the first blank line or the end; lines that are
+ * neither are skipped. LF or CRLF line ends. Returns: (transfer full). */
+HeaderBlock *headers_parse_block (const char *text, gsize len);
 
 /* Returns: (transfer none) the first value of `name`, or NULL. */
 const char *headers_get (const HeaderBlock *block, const char *name);

@@ -48,6 +48,9 @@
 /* Lines of an inline quoted header block; the block ends there. */
 #define NS_MAX_INLINE_HEADER_LINES 400
 
+/* Matches of one separator or first-header pattern tried in one text. */
+#define NS_MAX_MARKER_MATCHES 16
+
 /* Rule and format files. */
 #define NS_MAX_RULE_LINE 4096
 #define NS_MAX_FORMAT_PATTERNS 1024

@@ -19,7 +19,6 @@
 #include <glib.h>
 
 /* PCRE2 option bits for pattern_compile_raw (values of pcre2.h). */
-#define PATTERN_CASELESS  0x00000008u
 #define PATTERN_MULTILINE 0x00000400u
 
 typedef struct _Pattern Pattern;
@@ -30,21 +29,18 @@ GQuark pattern_error_quark (void);
 /* spec: "/re/flags". Returns: (transfer full) or NULL with error set. */
 Pattern *pattern_compile (const char *spec, GError **error);
 
-/* Compiles a bare regular expression with PCRE2 option bits (for patterns
- * built by the program, e.g. an alternation of many patterns). */
+/* Compiles a bare regular expression with PCRE2 option bits. */
 Pattern *pattern_compile_raw (const char *regex, guint32 pcre2_options, GError **error);
 
-/* Returns: (transfer full) "/re/flags" as "(?flags:re)", for building an
- * alternation of several patterns; NULL with error set when the pattern
- * does not compile on its own. */
-char *pattern_to_group (const char *spec, GError **error);
+/* As pattern_compile, with more PCRE2 option bits (PATTERN_MULTILINE for
+ * patterns matched against the lines of a text). */
+Pattern *pattern_compile_full (const char *spec, guint32 extra_options, GError **error);
 
 /* Finds the first match at or after `from`. On a match, *start and *end
- * (either may be NULL) receive the match's byte offsets and, if mark is
- * not NULL, *mark the name of the last (*MARK:name) passed, or NULL.
+ * (either may be NULL) receive the match's byte offsets.
  * Returns: TRUE on a match; FALSE on no match or on a limit. */
 gboolean pattern_search (const Pattern *p, const char *subject, gsize len, gsize from,
-                         gsize *start, gsize *end, const char **mark);
+                         gsize *start, gsize *end);
 
 /* TRUE when the pattern matches anywhere in subject (NULL never matches). */
 gboolean pattern_matches (const Pattern *p, const char *subject, gsize len);

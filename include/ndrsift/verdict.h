@@ -43,8 +43,9 @@ typedef struct {
 VerdictContext *verdict_context_new (const Config *config, GError **error);
 void verdict_context_free (VerdictContext *ctx);
 
-/* Returns: (transfer full) the verdict on one message; never NULL. */
-Verdict *verdict_judge (const VerdictContext *ctx, const char *data, gsize len);
+/* message: (transfer full) the message's bytes; pass g_bytes_ref() to
+ * keep them. Returns: (transfer full) the verdict; never NULL. */
+Verdict *verdict_judge (const VerdictContext *ctx, GBytes *message);
 
 /* Returns: (transfer none) "forged", "legit", "unknown", "none", "error". */
 const char *verdict_name (VerdictClass verdict);
