@@ -87,20 +87,38 @@ note (Bounce *b, const char *fmt, ...)
 	va_end (ap);
 }
 
-/* Turns CRLF and lone CR into LF in place (decoded content may use any). */
+/* Turns CRLF and lone CR into LF in place (decoded content may use any),
+ * moving the runs between CRs with memmove. */
 static void
 to_lf (GByteArray *a)
 {
-	guint8 *w = a->data;
-	for (guint i = 0; i < a->len; i++) {
-		if (a->data[i] == '\r') {
-			if (i + 1 < a->len && a->data[i + 1] == '\n')
-				continue;
-			*w++ = '\n';
-		} else
-			*w++ = a->data[i];
+	guint8 *r = a->data, *w = a->data, *end = a->data + a->len;
+	while (r < end) {
+		guint8 *cr = memchr (r, '\r', end - r);
+		gsize run = (cr ? cr : end) - r;
+		memmove (w, r, run);
+		w += run;
+		if (cr == NULL)
+			break;
+		r = cr + 1;
+		if (r < end && *r == '\n')
+			continue; /* CRLF: the LF that follows is copied with the next run */
+		*w++ = '\n';
 	}
 	a->len = w - a->data;
+}
+
+/* "Content-Type", optional blanks, ":" — GMime reads the name with
+ * blanks before the colon as well, so the count must too. */
+static gboolean
+is_content_type_line (const guint8 *p, const guint8 *end)
+{
+	if (end - p < 13 || g_ascii_strncasecmp ((const char *) p, "content-type", 12) != 0)
+		return FALSE;
+	p += 12;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p < end && *p == ':';
 }
 
 /* Turns the message into the array GMime parses, in place when the bytes
@@ -130,8 +148,7 @@ prepare (Bounce *b, GBytes *message)
 
 	guint content_types = 0;
 	for (const guint8 *p = a->data, *end = a->data + a->len; p && p < end; ) {
-		if ((*p == 'C' || *p == 'c') && end - p > 13 &&
-		    g_ascii_strncasecmp ((const char *) p, "content-type:", 13) == 0 &&
+		if ((*p == 'C' || *p == 'c') && is_content_type_line (p, end) &&
 		    ++content_types > NS_MAX_CONTENT_TYPES) {
 			note (b, "message cut at its Content-Type line %u (NS_MAX_CONTENT_TYPES)", content_types);
 			g_byte_array_set_size (a, p - a->data);
@@ -221,18 +238,18 @@ original_new (HeaderBlock *headers, char *where, gboolean inline_quote)
 	o->received = g_ptr_array_new_with_free_func ((GDestroyNotify) received_hop_free);
 
 	for (guint i = 0; i < headers->fields->len; i++) {
-		HeaderField *f = headers_field (headers, i);
-		if (g_ascii_strcasecmp (f->name, "Received") == 0) {
+		const char *name = headers_field (headers, i)->name;
+		if (g_ascii_strcasecmp (name, "Received") == 0) {
 			if (o->received->len < NS_MAX_RECEIVED_HOPS)
-				g_ptr_array_add (o->received, received_parse (f->value));
+				g_ptr_array_add (o->received, received_parse (headers_value (headers, i)));
 			else
 				o->received_dropped++;
-		} else if (g_ascii_strcasecmp (f->name, "Authentication-Results") == 0)
-			g_ptr_array_add (o->authentication_results, g_strdup (f->value));
-		else if (g_ascii_strcasecmp (f->name, "Received-SPF") == 0)
-			g_ptr_array_add (o->received_spf, g_strdup (f->value));
-		else if (g_ascii_strcasecmp (f->name, "DKIM-Signature") == 0) {
-			char *d = dkim_domain (f->value);
+		} else if (g_ascii_strcasecmp (name, "Authentication-Results") == 0)
+			g_ptr_array_add (o->authentication_results, g_strdup (headers_value (headers, i)));
+		else if (g_ascii_strcasecmp (name, "Received-SPF") == 0)
+			g_ptr_array_add (o->received_spf, g_strdup (headers_value (headers, i)));
+		else if (g_ascii_strcasecmp (name, "DKIM-Signature") == 0) {
+			char *d = dkim_domain (headers_value (headers, i));
 			if (d)
 				g_ptr_array_add (o->dkim_domains, d);
 		}
@@ -369,28 +386,41 @@ resniff_multipart (Bounce *b, GMimeMultipart *mp)
 	if (prologue == NULL)
 		return NULL;
 	gsize len = strlen (prologue);
-	for (const char *p = prologue; p && p < prologue + len; ) {
+
+	/* One pass over the lines: the first "--X" line seen a second time
+	 * (as "--X" or "--X--") names the boundary. Distinct candidates are
+	 * bounded, so a prologue of a million different "--" lines costs one
+	 * pass, not a search per line. */
+	g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+	g_autofree char *boundary = NULL;
+	for (const char *p = prologue; p && p < prologue + len && !boundary; ) {
 		const char *eol = strchr (p, '\n');
 		gsize n = eol ? (gsize) (eol - p) : strlen (p);
 		if (n > 2 && n < 200 && p[0] == '-' && p[1] == '-' && p[2] > ' ') {
-			g_autofree char *boundary = g_strndup (p + 2, n - 2);
-			g_strchomp (boundary);
-			if (g_str_has_suffix (boundary, "--"))
-				boundary[strlen (boundary) - 2] = '\0';
-			g_autofree char *again = g_strconcat ("\n--", boundary, NULL);
-			if (boundary[0] && !strpbrk (boundary, "\"\\") && eol && strstr (eol, again)) {
-				note (b, "MIME boundary not found; re-parsed with the boundary used in the body");
-				GByteArray *bytes = g_byte_array_new ();
-				g_autofree char *head = g_strdup_printf (
-					"Content-Type: multipart/mixed; boundary=\"%s\"\n\n", boundary);
-				g_byte_array_append (bytes, (const guint8 *) head, strlen (head));
-				g_byte_array_append (bytes, (const guint8 *) prologue, len);
-				return parse_message (bytes, TRUE);
-			}
+			char *candidate = g_strndup (p + 2, n - 2);
+			g_strchomp (candidate);
+			if (g_str_has_suffix (candidate, "--"))
+				candidate[strlen (candidate) - 2] = '\0';
+			if (candidate[0] == '\0' || strpbrk (candidate, "\"\\"))
+				g_free (candidate);
+			else if (g_hash_table_contains (seen, candidate))
+				boundary = candidate;
+			else if (g_hash_table_size (seen) < NS_MAX_RESNIFF_CANDIDATES)
+				g_hash_table_add (seen, candidate);
+			else
+				g_free (candidate);
 		}
 		p = eol ? eol + 1 : NULL;
 	}
-	return NULL;
+	if (boundary == NULL)
+		return NULL;
+
+	note (b, "MIME boundary not found; re-parsed with the boundary used in the body");
+	GByteArray *bytes = g_byte_array_new ();
+	g_autofree char *head = g_strdup_printf ("Content-Type: multipart/mixed; boundary=\"%s\"\n\n", boundary);
+	g_byte_array_append (bytes, (const guint8 *) head, strlen (head));
+	g_byte_array_append (bytes, (const guint8 *) prologue, len);
+	return parse_message (bytes, TRUE);
 }
 
 /* Adds decoded text to the bounce's text, on a line of its own. */
@@ -579,7 +609,7 @@ original_from_text (Bounce *b, const TextbounceFormats *formats, int family,
 	g_autoptr (TextbounceQuote) q = textbounce_find_original (formats, family, text, len);
 	if (q == NULL)
 		return FALSE;
-	HeaderBlock *h = headers_parse_block (q->headers, strlen (q->headers));
+	HeaderBlock *h = headers_parse_block (q->headers, q->headers_len);
 	if (h->fields->len == 0) {
 		headers_free (h);
 		return FALSE;
@@ -628,15 +658,17 @@ find_original (Bounce *b, const TextbounceFormats *formats, Walk *w, int family,
 Bounce *
 bounce_parse (const TextbounceFormats *formats, const char *data, gsize len)
 {
-	return bounce_parse_bytes (formats, g_bytes_new (data ? data : "", data ? len : 0));
+	return bounce_parse_bytes (formats, g_bytes_new (data ? data : "", data ? len : 0), FALSE);
 }
 
 Bounce *
-bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message)
+bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncated)
 {
 	Bounce *b = g_new0 (Bounce, 1);
 	b->notes = g_ptr_array_new_with_free_func (g_free);
 	b->text = g_string_new (NULL);
+	if (truncated)
+		note (b, "message cut at %u bytes (NS_MAX_MESSAGE_BYTES) when it was read", NS_MAX_MESSAGE_BYTES);
 
 	g_autoptr (GByteArray) bytes = prepare (b, message);
 	g_autoptr (GMimeMessage) msg = parse_message (bytes, FALSE);
@@ -664,6 +696,9 @@ bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message)
 			if (b->report->recipients_dropped)
 				note (b, "%u report recipients past %d not kept",
 				      b->report->recipients_dropped, NS_MAX_DSN_RECIPIENTS);
+			if (report_text->len > NS_MAX_DSN_BYTES)
+				note (b, "delivery-status part cut at %u bytes (NS_MAX_DSN_BYTES): "
+				      "recipients past it are not counted", NS_MAX_DSN_BYTES);
 		}
 	}
 
@@ -686,6 +721,9 @@ bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message)
 	if (b->original && b->original->received_dropped)
 		note (b, "%u Received lines of the original past %d not parsed",
 		      b->original->received_dropped, NS_MAX_RECEIVED_HOPS);
+	if (b->original && b->original->headers->dropped)
+		note (b, "%u header fields of the original past %d (NS_MAX_HEADERS) not kept",
+		      b->original->headers->dropped, NS_MAX_HEADERS);
 
 	g_free (w.original_path);
 	g_free (w.report_path);

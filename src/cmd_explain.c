@@ -37,7 +37,7 @@ cmd_explain (const Config *config, int argc, char **argv)
 		command_error ("explain", "%s", msg ? msg->error->message : "no message");
 		return EXIT_ERROR;
 	}
-	g_autoptr (Verdict) v = verdict_judge (ctx, g_steal_pointer (&msg->data));
+	g_autoptr (Verdict) v = verdict_judge (ctx, g_steal_pointer (&msg->data), msg->truncated);
 
 	if (json) {
 		g_autoptr (JsonNode) node = output_record (msg->source, msg->offset, v, TRUE);

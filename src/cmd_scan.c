@@ -55,7 +55,7 @@ work (gpointer data, gpointer user_data)
 	Slot *slot = data;
 	Scan *scan = user_data;
 	/* The message's bytes are handed over: parsed in place, not copied. */
-	g_autoptr (Verdict) v = verdict_judge (scan->ctx, g_steal_pointer (&slot->msg->data));
+	g_autoptr (Verdict) v = verdict_judge (scan->ctx, g_steal_pointer (&slot->msg->data), slot->msg->truncated);
 	char *line = render (scan, slot->msg, v);
 
 	g_mutex_lock (&scan->lock);

@@ -28,7 +28,8 @@ clean_into (GString *out, const char *text, gsize len)
 			continue;
 		}
 		/* Other control characters never survive: they would reach a
-		 * terminal or a header. NUL ends nothing here either. */
+		 * terminal or a header. NUL ends nothing here either. (C1
+		 * controls are multi-byte in UTF-8: handled below.) */
 		*o++ = c < 0x20 || c == 0x7f ? ' ' : (char) c;
 		ascii &= c < 0x80;
 		space = FALSE;
@@ -37,10 +38,20 @@ clean_into (GString *out, const char *text, gsize len)
 		o--;
 	g_string_truncate (out, o - out->str);
 
-	if (!ascii && !g_utf8_validate (out->str + start, out->len - start, NULL)) {
-		g_autofree char *valid = g_utf8_make_valid (out->str + start, out->len - start);
-		g_string_truncate (out, start);
-		g_string_append (out, valid);
+	if (!ascii) {
+		if (!g_utf8_validate (out->str + start, out->len - start, NULL)) {
+			g_autofree char *valid = g_utf8_make_valid (out->str + start, out->len - start);
+			g_string_truncate (out, start);
+			g_string_append (out, valid);
+		}
+		/* C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F) include CSI
+		 * and NEL: a terminal or a line splitter acts on them too. */
+		for (gsize i = start; i + 1 < out->len; i++)
+			if ((guint8) out->str[i] == 0xc2 && (guint8) out->str[i + 1] >= 0x80 &&
+			    (guint8) out->str[i + 1] <= 0x9f) {
+				g_string_erase (out, i, 1);
+				out->str[i] = ' ';
+			}
 	}
 	/* U+FFFD is 3 bytes: a value of invalid bytes grows. The bound holds
 	 * for the result, cut at a character boundary. */
@@ -100,13 +111,26 @@ block_add (HeaderBlock *block, GString *scratch, const char *name, gsize name_le
 		block->dropped++;
 		return;
 	}
-	HeaderField f;
+	HeaderField f = { 0 };
 	g_string_truncate (scratch, 0);
 	clean_into (scratch, name, MIN (name_len, 256));
 	f.name = g_string_chunk_insert_len (block->strings, scratch->str, scratch->len);
-	decode_into (scratch, raw, raw_len);
-	f.value = g_string_chunk_insert_len (block->strings, scratch->str, scratch->len);
+	f.raw_len = MIN (raw_len, NS_MAX_HEADER_VALUE);
+	f.raw = g_string_chunk_insert_len (block->strings, raw, f.raw_len);
 	g_array_append_val (block->fields, f);
+}
+
+const char *
+headers_value (const HeaderBlock *block, guint i)
+{
+	HeaderField *f = headers_field (block, i);
+	if (f->value == NULL) {
+		g_autoptr (GString) scratch = g_string_sized_new (f->raw_len + 16);
+		decode_into (scratch, f->raw, f->raw_len);
+		/* The chunk belongs to the block: decoding fills in a cache. */
+		f->value = g_string_chunk_insert_len (block->strings, scratch->str, scratch->len);
+	}
+	return f->value;
 }
 
 HeaderBlock *
@@ -178,9 +202,8 @@ headers_get (const HeaderBlock *block, const char *name)
 	if (block == NULL)
 		return NULL;
 	for (guint i = 0; i < block->fields->len; i++) {
-		HeaderField *f = headers_field (block, i);
-		if (g_ascii_strcasecmp (f->name, name) == 0)
-			return f->value;
+		if (g_ascii_strcasecmp (headers_field (block, i)->name, name) == 0)
+			return headers_value (block, i);
 	}
 	return NULL;
 }
@@ -192,9 +215,8 @@ headers_get_all (const HeaderBlock *block, const char *name)
 	if (block == NULL)
 		return out;
 	for (guint i = 0; i < block->fields->len; i++) {
-		HeaderField *f = headers_field (block, i);
-		if (g_ascii_strcasecmp (f->name, name) == 0)
-			g_ptr_array_add (out, (char *) f->value);
+		if (g_ascii_strcasecmp (headers_field (block, i)->name, name) == 0)
+			g_ptr_array_add (out, (char *) headers_value (block, i));
 	}
 	return out;
 }

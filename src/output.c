@@ -176,6 +176,8 @@ output_escape (const char *text)
 	for (const unsigned char *p = (const unsigned char *) valid; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f)
 			g_string_append_printf (out, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* C1 controls */
+			g_string_append_printf (out, "\\u%04x", *++p);
 		else
 			g_string_append_c (out, (char) *p);
 	}

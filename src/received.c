@@ -23,7 +23,7 @@
  *  - The address is the first valid one in the from comments ("[IP]",
  *    "[IPv6:...]", "[IP]:port", bare "IP" or "IPv4:port"), else a "[IP]"
  *    word of the clause, else the first word when it is an address. Only
- *    what g_inet_address_new_from_string() accepts counts; IPv4-mapped IPv6
+ *    what inet_pton() accepts (as GLib's address parser) counts; IPv4-mapped IPv6
  *    (Courier's "::ffff:1.2.3.4") is given as the IPv4 address.
  *  - Trailing dots of names are dropped (Gmail writes "host.").
  *
@@ -50,9 +50,9 @@
  * Ownership: received_parse() returns a new hop that owns its strings;
  * every string is a fresh copy, non-empty, free of control characters, but
  * not checked for UTF-8 (the output layer makes strings valid). */
+#include <arpa/inet.h>
 #include <string.h>
 
-#include <gio/gio.h>
 #include <gmime/gmime.h>
 
 #include "ndrsift/limits.h"
@@ -176,19 +176,20 @@ parse_address (const char *p, gsize len, gboolean bare)
 	/* Longer than any textual address: not worth a copy. */
 	if (alen == 0 || alen > 64)
 		return NULL;
+	/* inet_pton is what GLib's address parser uses on Unix, without an
+	 * object per address: this is on the per-hop path. */
 	g_autofree char *text = g_strndup (a, alen);
-	g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (text);
-	if (addr == NULL)
+	guint8 b[16];
+	if (inet_pton (AF_INET, text, b) == 1)
+		return g_steal_pointer (&text);
+	if (inet_pton (AF_INET6, text, b) != 1)
 		return NULL;
 
 	/* Courier writes IPv4 clients as ::ffff:a.b.c.d; the client is the
 	 * IPv4 host, and `networks` lists it as such. */
-	if (g_inet_address_get_family (addr) == G_SOCKET_FAMILY_IPV6) {
-		const guint8 *b = g_inet_address_to_bytes (addr);
-		static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-		if (memcmp (b, mapped, sizeof mapped) == 0)
-			return g_strdup_printf ("%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
-	}
+	static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (memcmp (b, mapped, sizeof mapped) == 0)
+		return g_strdup_printf ("%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
 	return g_steal_pointer (&text);
 }
 
@@ -662,12 +663,121 @@ received_hop_free (ReceivedHop *hop)
 	g_free (hop);
 }
 
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static gint64
+days_from_civil (int y, int m, int d)
+{
+	y -= m <= 2;
+	gint64 era = (y >= 0 ? y : y - 399) / 400;
+	int yoe = y - era * 400;
+	int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int
+read_number (const char **p, int max_digits)
+{
+	int v = 0, n = 0;
+	while (n < max_digits && g_ascii_isdigit (**p)) {
+		v = v * 10 + (**p - '0');
+		(*p)++;
+		n++;
+	}
+	return n ? v : -1;
+}
+
+/* The usual RFC 5322 form, "[Day,] D Mon YYYY HH:MM[:SS] +ZZZZ|GMT|UT|Z",
+ * optionally followed by a comment, read without allocating: it is on
+ * the per-hop path. Anything else is left to GMime. */
+static gboolean
+fast_date (const char *text, gint64 *out)
+{
+	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	const char *p = text;
+
+	while (*p == ' ')
+		p++;
+	if (g_ascii_isalpha (p[0])) { /* day name */
+		while (g_ascii_isalpha (*p))
+			p++;
+		if (*p == ',')
+			p++;
+		while (*p == ' ')
+			p++;
+	}
+	int day = read_number (&p, 2);
+	if (day < 1 || day > 31 || *p != ' ')
+		return FALSE;
+	while (*p == ' ')
+		p++;
+	int month = 0;
+	for (int i = 0; i < 12 && !month; i++)
+		if (g_ascii_strncasecmp (p, months + i * 3, 3) == 0)
+			month = i + 1;
+	if (!month || p[3] != ' ')
+		return FALSE;
+	p += 3;
+	while (*p == ' ')
+		p++;
+	const char *ys = p;
+	int year = read_number (&p, 4);
+	if (year < 0 || *p != ' ')
+		return FALSE;
+	if (p - ys == 2)
+		year += year < 50 ? 2000 : 1900; /* RFC 5322 4.3 */
+	else if (p - ys != 4)
+		return FALSE;
+	while (*p == ' ')
+		p++;
+	int hour = read_number (&p, 2);
+	if (hour < 0 || hour > 23 || *p++ != ':')
+		return FALSE;
+	int min = read_number (&p, 2);
+	if (min < 0 || min > 59)
+		return FALSE;
+	int sec = 0;
+	if (*p == ':') {
+		p++;
+		if ((sec = read_number (&p, 2)) < 0 || sec > 60)
+			return FALSE;
+	}
+	while (*p == ' ')
+		p++;
+	int offset;
+	if ((*p == '+' || *p == '-') && g_ascii_isdigit (p[1])) {
+		int sign = *p++ == '-' ? -1 : 1;
+		const char *zs = p;
+		int hhmm = read_number (&p, 4);
+		if (p - zs != 4 || hhmm % 100 > 59)
+			return FALSE;
+		offset = sign * ((hhmm / 100) * 3600 + (hhmm % 100) * 60);
+	} else if (g_ascii_strncasecmp (p, "GMT", 3) == 0 || g_ascii_strncasecmp (p, "UTC", 3) == 0) {
+		offset = 0;
+		p += 3;
+	} else if (g_ascii_strncasecmp (p, "UT", 2) == 0 || *p == 'Z' || *p == 'z') {
+		offset = 0;
+		p += *p == 'Z' || *p == 'z' ? 1 : 2;
+	} else
+		return FALSE;
+	/* What follows may only be a comment such as "(UTC)". */
+	while (*p == ' ')
+		p++;
+	if (*p != '\0' && *p != '(')
+		return FALSE;
+	*out = (days_from_civil (year, month, day) * 86400 + hour * 3600 + min * 60 + sec) - offset;
+	return TRUE;
+}
+
 gint64
 received_parse_date (const char *text)
 {
 	if (text == NULL)
 		return 0;
-	/* GMime reads trailing comments such as "(JST)" itself. */
+	gint64 t;
+	if (fast_date (text, &t))
+		return t;
+	/* GMime reads the odder forms and trailing comments such as "(JST)". */
 	g_autofree char *cut = g_strndup (text, NS_MAX_HEADER_VALUE);
 	g_autoptr (GDateTime) dt = g_mime_utils_header_decode_date (cut);
 	return dt ? g_date_time_to_unix (dt) : 0;

@@ -307,10 +307,11 @@ pattern_hits (const FormatPattern *fp, const HeaderBlock *headers, const char *s
 		return from && pattern_matches (fp->re, from, strlen (from));
 	case TARGET_HEADER:
 		for (guint h = 0; headers && h < headers->fields->len; h++) {
-			HeaderField *field = headers_field (headers, h);
-			if (g_ascii_strcasecmp (field->name, fp->field) == 0 &&
-			    pattern_matches (fp->re, field->value, strlen (field->value)))
-				return TRUE;
+			if (g_ascii_strcasecmp (headers_field (headers, h)->name, fp->field) == 0) {
+				const char *value = headers_value (headers, h);
+				if (pattern_matches (fp->re, value, strlen (value)))
+					return TRUE;
+			}
 		}
 		return FALSE;
 	case TARGET_BODY:
@@ -393,7 +394,7 @@ line_at (const char *text, gsize len, gsize pos)
 
 /* Reads a header block starting at the line at pos (after skipping a few
  * blank or introductory lines). Returns the block or NULL. */
-static char *
+static GString *
 read_block (const char *text, gsize len, gsize pos, gsize *block_start, gboolean *has_id)
 {
 	/* Up to 3 blank or lead-in lines ("Original message headers:") may
@@ -465,15 +466,16 @@ read_block (const char *text, gsize len, gsize pos, gsize *block_start, gboolean
 	if (!(known && (fields >= 2 || message_id)))
 		return NULL;
 	*has_id = message_id;
-	return g_string_free (g_steal_pointer (&block), FALSE);
+	return g_steal_pointer (&block);
 }
 
 static TextbounceQuote *
-quote_new (const char *text, char *block, gsize block_start, const TextbounceFormats *f,
+quote_new (const char *text, GString *block, gsize block_start, const TextbounceFormats *f,
            const FormatPattern *fp)
 {
 	TextbounceQuote *q = g_new0 (TextbounceQuote, 1);
-	q->headers = block;
+	q->headers_len = block->len;
+	q->headers = g_string_free (block, FALSE);
 	q->line = 1;
 	for (gsize k = 0; k < block_start; k++)
 		q->line += text[k] == '\n';
@@ -559,7 +561,7 @@ textbounce_find_original (const TextbounceFormats *f, int family, const char *te
 			gsize from = want == TARGET_SEPARATOR ? c->after : c->line_start;
 			gsize block_start = 0;
 			gboolean has_id = FALSE;
-			g_autofree char *block = read_block (text, len, from, &block_start, &has_id);
+			g_autoptr (GString) block = read_block (text, len, from, &block_start, &has_id);
 			if (block == NULL)
 				continue;
 			/* A separator names the quote; a bare header block found by

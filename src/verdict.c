@@ -35,11 +35,11 @@ verdict_name (VerdictClass verdict)
 }
 
 Verdict *
-verdict_judge (const VerdictContext *ctx, GBytes *message)
+verdict_judge (const VerdictContext *ctx, GBytes *message, gboolean truncated)
 {
 	Verdict *v = g_new0 (Verdict, 1);
 	v->tests = g_ptr_array_new_with_free_func (g_free);
-	v->bounce = bounce_parse_bytes (ctx->formats, message);
+	v->bounce = bounce_parse_bytes (ctx->formats, message, truncated);
 	v->verdict = v->bounce->kind == BOUNCE_KIND_NONE ? VERDICT_NONE : VERDICT_UNKNOWN;
 	return v;
 }

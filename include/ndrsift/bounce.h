@@ -77,8 +77,9 @@ const char *bounce_kind_name (BounceKind kind);
 Bounce *bounce_parse (const TextbounceFormats *formats, const char *data, gsize len);
 
 /* The same for a message held in GBytes. message: (transfer full); when
- * this is the only reference, the bytes are reused in place, not copied. */
-Bounce *bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message);
+ * this is the only reference, the bytes are reused in place, not copied.
+ * truncated: the reader already cut the message (noted in the facts). */
+Bounce *bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncated);
 
 void bounce_free (Bounce *bounce);
 

@@ -16,20 +16,29 @@
 
 typedef struct {
 	const char *name;
-	const char *value;  /* decoded, unfolded UTF-8 */
+	const char *raw;    /* the value as written (folded, encoded) */
+	gsize raw_len;
+	const char *value;  /* decoded, unfolded UTF-8; NULL until asked for:
+	                       read it through headers_value() */
 } HeaderField;
 
 /* The strings live in one GStringChunk and the fields in one GArray: a
  * header is many small strings, and allocating each was the largest cost
- * of reading one. */
+ * of reading one. Values are decoded when first looked up (most fields of
+ * a bounce are never asked for), so a block, though passed as const, is
+ * used by one thread at a time. */
 typedef struct {
 	GArray *fields;         /* HeaderField, in order */
 	guint dropped;          /* fields past NS_MAX_HEADERS */
 	GStringChunk *strings;  /* owns every name and value */
 } HeaderBlock;
 
-/* Returns: (transfer none) field i of block. */
+/* Returns: (transfer none) field i of block (its name; for its value use
+ * headers_value). */
 #define headers_field(block, i) (&g_array_index ((block)->fields, HeaderField, (i)))
+
+/* Returns: (transfer none) the decoded value of field i. */
+const char *headers_value (const HeaderBlock *block, guint i);
 
 /* Returns: (transfer full) a block copied from a GMime header list. */
 HeaderBlock *headers_from_gmime (GMimeHeaderList *list);

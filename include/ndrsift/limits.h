@@ -16,6 +16,10 @@
  * message is cut before the line past this bound. */
 #define NS_MAX_CONTENT_TYPES 256
 
+/* Distinct "--X" lines considered when a multipart's declared boundary
+ * never occurs and the real one is looked for in its prologue. */
+#define NS_MAX_RESNIFF_CANDIDATES 1024
+
 /* MIME nesting levels our walk descends (message/rfc822 inside multipart
  * inside ...). Deeper parts are not visited. */
 #define NS_MAX_MIME_DEPTH 16

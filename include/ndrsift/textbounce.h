@@ -41,7 +41,9 @@
 typedef struct _TextbounceFormats TextbounceFormats;
 
 typedef struct {
-	char *headers;   /* the quoted header block, quote prefix removed, LF line ends */
+	char *headers;   /* the quoted header block, quote prefix removed, LF line ends;
+	                    may hold NUL bytes: its length is headers_len */
+	gsize headers_len;
 	guint line;      /* 1-based line of its first header in the text */
 	char *family;    /* the family whose marker led to it */
 	char *marker;    /* the pattern that matched, as written */

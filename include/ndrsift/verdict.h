@@ -44,8 +44,9 @@ VerdictContext *verdict_context_new (const Config *config, GError **error);
 void verdict_context_free (VerdictContext *ctx);
 
 /* message: (transfer full) the message's bytes; pass g_bytes_ref() to
- * keep them. Returns: (transfer full) the verdict; never NULL. */
-Verdict *verdict_judge (const VerdictContext *ctx, GBytes *message);
+ * keep them. truncated: the reader cut it at NS_MAX_MESSAGE_BYTES.
+ * Returns: (transfer full) the verdict; never NULL. */
+Verdict *verdict_judge (const VerdictContext *ctx, GBytes *message, gboolean truncated);
 
 /* Returns: (transfer none) "forged", "legit", "unknown", "none", "error". */
 const char *verdict_name (VerdictClass verdict);

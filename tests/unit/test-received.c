@@ -685,6 +685,37 @@ test_parse_date (void)
 	g_assert_cmpint (received_parse_date (NULL), ==, 0);
 }
 
+/* received_parse_date reads the common form itself: it must agree with
+ * GMime's reading for every form GMime also reads. */
+static void
+test_date_agrees_with_gmime (void)
+{
+	static const char *const dates[] = {
+		"Fri, 27 Nov 2026 10:00:01 +0000",
+		"Fri, 27 Nov 2026 10:00:01 +0000 (UTC)",
+		"27 Nov 2026 10:00:01 -0000",
+		"Thu, 24 Apr 2013 00:00:00 +0900 (JST)",
+		"Thu,  29 Apr 2010 23:34:45 +0900 (JST)",
+		"Mon, 2 Nov 2026 09:15:31 -0730",
+		"Sat, 06 Dec 2014 13:45:31 GMT",
+		"Sat, 06 Dec 2014 13:45:31 UT",
+		"Sat, 06 Dec 2014 13:45 +0100",
+		"Sat, 06 Dec 14 13:45:00 +0100",
+		"Tue, 29 Feb 2028 23:59:59 -1200",
+		"1 Jan 1970 00:00:01 +0000",
+		"31 Dec 2099 23:59:59 +1400",
+		NULL
+	};
+	for (guint i = 0; dates[i]; i++) {
+		g_autoptr (GDateTime) dt = g_mime_utils_header_decode_date (dates[i]);
+		g_assert_nonnull (dt);
+		g_assert_cmpint (received_parse_date (dates[i]), ==, g_date_time_to_unix (dt));
+	}
+	/* Forms the fast path leaves to GMime still parse. */
+	g_assert_cmpint (received_parse_date ("Fri, 27 Nov 2026 10:00:01 PST"), ==, 1795802401);
+	g_assert_cmpint (received_parse_date ("no date at all"), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -732,6 +763,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/received/garbage", test_garbage);
 	g_test_add_func ("/received/cut", test_cut);
 	g_test_add_func ("/received/parse-date", test_parse_date);
+	g_test_add_func ("/received/parse-date-agrees-with-gmime", test_date_agrees_with_gmime);
 
 	return g_test_run ();
 }
