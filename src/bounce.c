@@ -14,8 +14,6 @@
 #include "ndrsift/limits.h"
 #include "ndrsift/received.h"
 
-/* GMime 3.2 declares no g_autoptr cleanups of its own. */
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
 
 static const char *const kind_names[] = {
 	[BOUNCE_KIND_NONE] = "none",

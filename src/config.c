@@ -2,6 +2,7 @@
  *
  * Each key is checked where it is read and a bad one is reported with the
  * file, the group and the key (GKeyFile keeps no line numbers of its own). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -18,6 +19,9 @@ config_free (Config *c)
 	g_strfreev (c->local_domains);
 	g_strfreev (c->local_relays);
 	g_strfreev (c->local_networks);
+	if (c->networks)
+		g_array_unref (c->networks);
+	g_free (c->recipient_delimiter);
 	g_free (c->sentlog_path);
 	g_strfreev (c->sentlog_servers);
 	g_strfreev (c->rules_dirs);
@@ -98,6 +102,91 @@ valid_header_name (const char *name)
 	return TRUE;
 }
 
+/* Text to 16 bytes, IPv4 mapped into IPv6 so one comparison serves both.
+ * *v4 says which it was. */
+static gboolean
+address_bytes (const char *text, guint8 out[16], gboolean *v4)
+{
+	guint8 b4[4];
+	if (inet_pton (AF_INET, text, b4) == 1) {
+		memset (out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy (out + 12, b4, 4);
+		*v4 = TRUE;
+		return TRUE;
+	}
+	*v4 = FALSE;
+	return inet_pton (AF_INET6, text, out) == 1;
+}
+
+/* "192.0.2.0/24", "2001:db8::/32", or one address. */
+static gboolean
+parse_network (const char *text, ConfigNetwork *net)
+{
+	g_autofree char *addr = g_strdup (text);
+	char *slash = strchr (addr, '/');
+	guint64 bits = 0;
+	if (slash) {
+		*slash = '\0';
+		char *end;
+		bits = g_ascii_strtoull (slash + 1, &end, 10);
+		if (end == slash + 1 || *end)
+			return FALSE;
+	}
+	gboolean v4;
+	if (!address_bytes (addr, net->bytes, &v4))
+		return FALSE;
+	guint max = v4 ? 32 : 128;
+	if (slash && bits > max)
+		return FALSE;
+	net->prefix = (slash ? (guint) bits : max) + (v4 ? 96 : 0);
+	return TRUE;
+}
+
+static gboolean
+in_network (const ConfigNetwork *net, const guint8 a[16])
+{
+	guint full = net->prefix / 8, rest = net->prefix % 8;
+	if (memcmp (net->bytes, a, full) != 0)
+		return FALSE;
+	if (rest == 0)
+		return TRUE;
+	guint8 mask = (guint8) (0xff << (8 - rest));
+	return (net->bytes[full] & mask) == (a[full] & mask);
+}
+
+gboolean
+config_is_local_address (const Config *c, const char *ip)
+{
+	guint8 a[16];
+	gboolean v4;
+	if (ip == NULL || c->networks == NULL || !address_bytes (ip, a, &v4))
+		return FALSE;
+	for (guint i = 0; i < c->networks->len; i++)
+		if (in_network (&g_array_index (c->networks, ConfigNetwork, i), a))
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean
+parse_networks (Config *c, GError **error)
+{
+	c->networks = g_array_new (FALSE, FALSE, sizeof (ConfigNetwork));
+	for (guint i = 0; c->local_networks[i]; i++) {
+		ConfigNetwork net;
+		if (c->local_networks[i][0] == '\0')
+			continue;
+		if (!parse_network (c->local_networks[i], &net)) {
+			g_set_error (error, CONFIG_ERROR, 1,
+			             "[local] networks: '%s' is not an address or address/prefix",
+			             c->local_networks[i]);
+			return FALSE;
+		}
+		g_array_append_val (c->networks, net);
+	}
+	return TRUE;
+}
+
 static Config *
 defaults (void)
 {
@@ -105,6 +194,7 @@ defaults (void)
 	c->local_domains = g_new0 (char *, 1);
 	c->local_relays = g_new0 (char *, 1);
 	c->local_networks = g_new0 (char *, 1);
+	c->recipient_delimiter = g_strdup ("+");
 	c->sentlog_path = g_strdup (NS_DEFAULT_DB);
 	c->sentlog_servers = g_new0 (char *, 1);
 	c->window_days = 14;
@@ -121,6 +211,7 @@ read_file (Config *c, GKeyFile *kf, GError **error)
 	return read_list (kf, "local", "domains", &c->local_domains, error) &&
 	       read_list (kf, "local", "relays", &c->local_relays, error) &&
 	       read_list (kf, "local", "networks", &c->local_networks, error) &&
+	       read_string (kf, "local", "recipient_delimiter", &c->recipient_delimiter, error) &&
 	       read_string (kf, "sentlog", "path", &c->sentlog_path, error) &&
 	       read_list (kf, "sentlog", "servers", &c->sentlog_servers, error) &&
 	       read_int (kf, "sentlog", "window_days", 1, 3650, &c->window_days, error) &&
@@ -156,6 +247,11 @@ config_load (const char *path, const char *db, const char *rules, GError **error
 		}
 	} else if (named || !g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
 		g_set_error (error, CONFIG_ERROR, 1, "%s: %s", path, local->message);
+		return NULL;
+	}
+	g_autoptr (GError) net_error = NULL;
+	if (!parse_networks (c, &net_error)) {
+		g_set_error (error, CONFIG_ERROR, 1, "%s: %s", c->path ? c->path : "defaults", net_error->message);
 		return NULL;
 	}
 	if (!valid_header_name (c->verdict_header)) {

@@ -15,6 +15,8 @@ static const struct {
 } commands[] = {
 	{ "explain", cmd_explain, "explain [--json] FILE     every extracted fact and where it was found" },
 	{ "scan", cmd_scan, "scan [--format text|jsonl] [--jobs N] PATH...|-   batch audit" },
+	{ "log", cmd_log, "log import [--format F] [--server NAME] [--follow] [FILE...|-]\n"
+	                  "  log record [--server NAME] | log stats | log prune --before DATE" },
 };
 
 void

@@ -55,6 +55,7 @@
 
 #include <gmime/gmime.h>
 
+#include "ndrsift/datetime.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/received.h"
 
@@ -663,18 +664,6 @@ received_hop_free (ReceivedHop *hop)
 	g_free (hop);
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static gint64
-days_from_civil (int y, int m, int d)
-{
-	y -= m <= 2;
-	gint64 era = (y >= 0 ? y : y - 399) / 400;
-	int yoe = y - era * 400;
-	int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static int
 read_number (const char **p, int max_digits)
 {
@@ -765,7 +754,7 @@ fast_date (const char *text, gint64 *out)
 		p++;
 	if (*p != '\0' && *p != '(')
 		return FALSE;
-	*out = (days_from_civil (year, month, day) * 86400 + hour * 3600 + min * 60 + sec) - offset;
+	*out = datetime_from_civil (year, month, day, hour, min, sec) - offset;
 	return TRUE;
 }
 

@@ -18,6 +18,7 @@ enum {
 
 int cmd_explain (const Config *config, int argc, char **argv);
 int cmd_scan (const Config *config, int argc, char **argv);
+int cmd_log (const Config *config, int argc, char **argv);
 
 /* Prints "ndrsift: COMMAND: message" on stderr, escaped. */
 void command_error (const char *command, const char *fmt, ...) G_GNUC_PRINTF (2, 3);

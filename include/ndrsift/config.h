@@ -15,7 +15,9 @@ typedef struct {
 	char *path;                /* the file read, or NULL for built-in defaults */
 	char **local_domains;      /* [local] domains */
 	char **local_relays;       /* [local] relays */
-	char **local_networks;     /* [local] networks (CIDR) */
+	char **local_networks;     /* [local] networks (CIDR), as written */
+	GArray *networks;          /* the same, parsed: ConfigNetwork */
+	char *recipient_delimiter; /* [local] recipient_delimiter, "" for none */
 	char *sentlog_path;        /* [sentlog] path */
 	char **sentlog_servers;    /* [sentlog] servers */
 	int window_days;           /* [sentlog] window_days */
@@ -25,6 +27,11 @@ typedef struct {
 	int deadline_ms;           /* [filter] deadline_ms */
 } Config;
 
+typedef struct {
+	guint8 bytes[16];          /* IPv4 as ::ffff:a.b.c.d */
+	guint prefix;              /* bits, of the 128 */
+} ConfigNetwork;
+
 #define CONFIG_ERROR (config_error_quark ())
 GQuark config_error_quark (void);
 
@@ -32,6 +39,9 @@ GQuark config_error_quark (void);
  * db, rules: (nullable) --db and --rules overrides.
  * Returns: (transfer full) or NULL with error set. */
 Config *config_load (const char *path, const char *db, const char *rules, GError **error);
+
+/* Whether ip (IPv4 or IPv6 text) lies in [local] networks. */
+gboolean config_is_local_address (const Config *config, const char *ip);
 
 void config_free (Config *config);
 

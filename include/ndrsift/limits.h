@@ -55,6 +55,11 @@
 /* Matches of one separator or first-header pattern tried in one text. */
 #define NS_MAX_MARKER_MATCHES 16
 
+/* Log import: the longest line read; open rows of a queue ID older than
+ * this many days are closed (queue IDs are reused). */
+#define NS_MAX_LOG_LINE 16384
+#define NS_SENTLOG_OPEN_DAYS 30
+
 /* Rule and format files. */
 #define NS_MAX_RULE_LINE 4096
 #define NS_MAX_FORMAT_PATTERNS 1024

@@ -1,0 +1,126 @@
+/* logparse — MTA log lines into delivery events, one file per format.
+ *
+ * A LogParser reads one line at a time (without its newline) and calls
+ * `emit` for each event the line carries: a message entering a server
+ * (with how it entered: the origin facts), its Message-ID, its envelope
+ * sender, a recipient's delivery status, the queue ID finished, or a whole
+ * record at once (jsonl, Exchange). Joining events of one message (by
+ * server and queue ID) is the importer's job (sentlog), so a message whose
+ * lines span two imports is joined all the same.
+ *
+ * Formats, each in its own file: logparse_postfix.c, logparse_exim.c,
+ * logparse_sendmail.c, logparse_exchange.c, logparse_jsonl.c; the syslog
+ * prefix shared by the first three (classic "Nov 27 10:00:01 host prog[pid]:",
+ * RFC 3339 and `journalctl -o short-iso` time stamps) is read here, in
+ * logparse.c, with the year of a classic stamp inferred and a new year
+ * handled.
+ *
+ * A line that belongs to the format but cannot be read is malformed:
+ * logparse_line() returns FALSE with an error saying why (the caller
+ * reports it with file:line and counts it). Lines of other programs and
+ * lines that carry nothing of interest return TRUE with no event.
+ *
+ * Limits: lines longer than NS_MAX_LOG_LINE are malformed.
+ *
+ * Ownership: events and their strings are (transfer none), valid only
+ * during the emit call. */
+#ifndef NDRSIFT_LOGPARSE_H
+#define NDRSIFT_LOGPARSE_H
+
+#include <glib.h>
+
+typedef enum {
+	LOG_FORMAT_AUTO,
+	LOG_FORMAT_POSTFIX,
+	LOG_FORMAT_EXIM,
+	LOG_FORMAT_SENDMAIL,
+	LOG_FORMAT_EXCHANGE,
+	LOG_FORMAT_JSONL,
+} LogFormat;
+
+/* How a message entered our server; DESIGN.md "The sent log". */
+typedef enum {
+	LOG_ORIGIN_UNKNOWN,  /* not said by this event */
+	LOG_ORIGIN_LOCAL,    /* submitted on the server (pickup uid=, Exim P=local, ...) */
+	LOG_ORIGIN_AUTH,     /* authenticated submission (sasl_username=, A=, authid=) */
+	LOG_ORIGIN_NETWORK,  /* from a client in [local] networks */
+	LOG_ORIGIN_FOREIGN,  /* from anyone else */
+} LogOrigin;
+
+typedef enum {
+	LOG_EVENT_ENTER,      /* queue_id entered: origin (or client_ip to judge), time */
+	LOG_EVENT_MESSAGE_ID, /* message_id of queue_id */
+	LOG_EVENT_SENDER,     /* envelope sender of queue_id ("" for <>) */
+	LOG_EVENT_RECIPIENT,  /* recipient of queue_id and its status */
+	LOG_EVENT_DONE,       /* queue_id left the queue; a later use is another message */
+	LOG_EVENT_RECORD,     /* everything at once: jsonl, record, Exchange */
+} LogEventType;
+
+typedef struct {
+	LogEventType type;
+	gint64 time;              /* Unix seconds */
+	const char *server;       /* the host name of the log line, or the --server name */
+	const char *queue_id;     /* may be NULL for LOG_EVENT_RECORD */
+	const char *message_id;   /* as written; sentlog normalises */
+	const char *sender;
+	const char *recipient;    /* LOG_EVENT_RECIPIENT */
+	const char *status;       /* sent, deferred, bounced, expired, delivered, failed, ... */
+	LogOrigin origin;         /* ENTER, RECORD: what the line says, or UNKNOWN */
+	const char *client_ip;    /* ENTER: the client's address, to match [local] networks */
+	const char *const *recipients; /* RECORD: NULL-terminated, may be empty */
+} LogEvent;
+
+typedef void (*LogEmitFunc) (const LogEvent *event, gpointer user_data);
+
+typedef struct _LogParser LogParser;
+
+#define LOGPARSE_ERROR (logparse_error_quark ())
+GQuark logparse_error_quark (void);
+
+/* format: not LOG_FORMAT_AUTO (see logparse_detect). server: the --server
+ * name, or NULL to take it from each line's host field (syslog formats; a
+ * central log with many servers works) — formats without a host field
+ * (Exim mainlog, Exchange) need it, else the local host name is used.
+ * now: Unix seconds, for the year of classic syslog stamps.
+ * Returns: (transfer full). */
+LogParser *logparse_new (LogFormat format, const char *server, gint64 now);
+
+/* Returns: FALSE with error set when the line is malformed. */
+gboolean logparse_line (LogParser *parser, const char *line, gsize len,
+                        LogEmitFunc emit, gpointer user_data, GError **error);
+
+/* Guesses the format from the first lines of a file (NUL-terminated
+ * text, several lines). Returns LOG_FORMAT_AUTO when it cannot tell. */
+LogFormat logparse_detect (const char *head);
+
+/* "postfix" -> LOG_FORMAT_POSTFIX, ...; "auto" -> LOG_FORMAT_AUTO; -1 if unknown. */
+int logparse_format_from_name (const char *name);
+const char *logparse_format_name (LogFormat format);
+const char *logparse_origin_name (LogOrigin origin);
+
+void logparse_free (LogParser *parser);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LogParser, logparse_free)
+
+/* ---- shared by the syslog formats (logparse.c) ---- */
+
+typedef struct {
+	gint64 time;
+	const char *host;     /* start of the host field, host_len bytes */
+	gsize host_len;
+	const char *program;  /* "postfix/smtpd", "postfix-out/smtp", "sendmail", ... */
+	gsize program_len;
+	const char *message;  /* the text after "prog[pid]: " */
+	gsize message_len;
+} LogSyslogLine;
+
+/* Reads the syslog prefix of line: classic "Mmm dd hh:mm:ss host prog[pid]: ",
+ * RFC 3339 "2026-11-27T10:00:01.123456+00:00 host prog[pid]: " and
+ * journalctl's short-iso "2026-11-27T10:00:01+0000 host prog[pid]: ".
+ * A classic stamp has no year: it is in the year of `now`, unless that
+ * puts it more than a day after `now`, then in the year before (a log
+ * read in January holds December's lines). Classic stamps are local time.
+ * Returns FALSE when it is not a syslog line. */
+gboolean logparse_syslog (const char *line, gsize len, gint64 now, LogSyslogLine *out);
+
+#endif

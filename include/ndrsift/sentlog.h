@@ -1,0 +1,158 @@
+/* sentlog — the SQLite log of mail our servers really sent.
+ *
+ * One file, WAL mode with persistent WAL files (readers that cannot write
+ * the directory still open it), PRAGMA user_version for the schema
+ * version (migrated on open by a writer), a busy timeout, prepared
+ * statements only. Schema (DESIGN.md "The sent log"):
+ *
+ *   servers    (id, name)
+ *   messages   (id, time, server, queue_id, message_id, sender, origin, open)
+ *   recipients (message, address, status)
+ *   coverage   (server, first, last)        the span of each server's lines
+ *   sources    (fingerprint, name, offset, lines, bad_lines)  import checkpoints
+ *
+ * Joining: the rows themselves hold the join state. A message row stays
+ * `open` until its queue ID is done (Postfix "removed", Exim "Completed"),
+ * and the importer finds open rows by (server, queue ID), so a message
+ * whose lines span two imports joins all the same, and a deferred message
+ * is visible before it leaves the queue. An open row more than
+ * NS_SENTLOG_OPEN_DAYS older (in log time) than a line naming its queue ID
+ * is not joined: queue IDs are reused, and old archives imported late
+ * still join.
+ *
+ * Checkpoints: a source is known by a fingerprint of its first line, not
+ * its name or inode, so a file renamed by rotation, or compressed, resumes
+ * where it was and is never read twice. Rows and the checkpoint are
+ * committed in one transaction: an import killed at any point resumes with
+ * no duplicate and no gap.
+ *
+ * Origin: only `local`, `auth` and `network` messages are ours. A
+ * Message-ID's origin is that of its earliest row: a message that came in
+ * from outside and was re-injected from localhost by a content filter is
+ * still foreign.
+ *
+ * Normalisation (sentlog_normalise_message_id): surrounding blanks and one
+ * pair of angle brackets dropped, the domain part lower-cased; the same at
+ * import and at lookup. Addresses go through address_normalise().
+ *
+ * Ownership: SentLog, SentLogImport and SentLogMatch strings belong to the
+ * caller as documented per function. A SentLog is used by one thread. */
+#ifndef NDRSIFT_SENTLOG_H
+#define NDRSIFT_SENTLOG_H
+
+#include <glib.h>
+
+#include "ndrsift/config.h"
+#include "ndrsift/logparse.h"
+
+typedef struct _SentLog SentLog;
+typedef struct _SentLogImport SentLogImport;
+
+#define SENTLOG_ERROR (sentlog_error_quark ())
+GQuark sentlog_error_quark (void);
+
+typedef enum {
+	SENTLOG_ERROR_MISSING,   /* no database at the path (an empty log to readers) */
+	SENTLOG_ERROR_FAILED,
+} SentLogError;
+
+/* Opens the log. A writer creates it (and its directory's file modes stay
+ * the caller's business), enables WAL and migrates the schema; a reader
+ * opens read-only and fails with SENTLOG_ERROR_MISSING when there is no
+ * file. Returns: (transfer full) or NULL with error. */
+SentLog *sentlog_open (const char *path, gboolean writable, GError **error);
+void sentlog_close (SentLog *log);
+
+/* Returns: (transfer full) the normalised Message-ID, or NULL when id
+ * holds none. */
+char *sentlog_normalise_message_id (const char *id);
+
+/* ---- import (writers) ---- */
+
+/* Starts importing one source. first_line: its first complete line (the
+ * fingerprint), or NULL for events of no source (log record: nothing to
+ * resume, no checkpoint kept); name: for messages and stats. *resume_offset receives the
+ * byte offset to go on from (0 for a new source) and *resume_line its line
+ * number. config: for [local] networks and the address normalisation.
+ * Returns: (transfer full) or NULL with error. */
+SentLogImport *sentlog_import_begin (SentLog *log, const Config *config, const char *name,
+                                     const char *first_line, gint64 *resume_offset,
+                                     gint64 *resume_line, GError **error);
+
+/* Applies one event (a LogEmitFunc: pass the import as user_data). */
+void sentlog_import_event (const LogEvent *event, gpointer import);
+
+/* Counts a malformed line of the source. */
+void sentlog_import_bad_line (SentLogImport *import);
+
+/* Commits everything applied so far together with the checkpoint: the
+ * source has been read up to offset (the start of the next line), line
+ * lines. Returns: FALSE with error when the commit failed (nothing of
+ * this batch is kept then). */
+gboolean sentlog_import_checkpoint (SentLogImport *import, gint64 offset, gint64 lines,
+                                    GError **error);
+
+/* Messages and recipients added or changed since begin. */
+guint64 sentlog_import_messages (SentLogImport *import);
+
+/* Ends the import; what was not checkpointed is rolled back. */
+void sentlog_import_free (SentLogImport *import);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SentLogImport, sentlog_import_free)
+
+/* ---- lookups (readers) ---- */
+
+typedef struct {
+	gboolean found;
+	gint64 time;
+	char *server;
+	char *queue_id;
+	char *message_id;
+	char *sender;
+	LogOrigin origin;
+} SentLogMatch;
+
+void sentlog_match_clear (SentLogMatch *match);
+
+/* The earliest row with this Message-ID (any origin: the caller decides
+ * what a foreign one means). Returns: FALSE with error on a database
+ * error; found says whether there is one. */
+gboolean sentlog_lookup_message_id (SentLog *log, const char *message_id, SentLogMatch *out,
+                                    GError **error);
+
+/* A non-foreign message from sender to recipient (both normalised by the
+ * caller) with time in [from, to]; the latest one. */
+gboolean sentlog_lookup_recipient (SentLog *log, const char *sender, const char *recipient,
+                                   gint64 from, gint64 to, SentLogMatch *out, GError **error);
+
+/* Whether time lies inside the coverage span of every server named in
+ * servers (NULL or empty: every server in the log). */
+gboolean sentlog_covers (SentLog *log, gint64 time, const char *const *servers,
+                         gboolean *covered, GError **error);
+
+/* ---- maintenance ---- */
+
+typedef struct {
+	gint64 messages, recipients, sources, bad_lines;
+	gint64 bytes;          /* database size (pages * page size) */
+	GPtrArray *servers;    /* SentLogServer*, by name */
+} SentLogStats;
+
+typedef struct {
+	char *name;
+	gint64 first, last, messages;
+} SentLogServer;
+
+/* Returns: (transfer full) or NULL with error. */
+SentLogStats *sentlog_stats (SentLog *log, GError **error);
+void sentlog_stats_free (SentLogStats *stats);
+
+/* Deletes messages older than before (and their recipients); coverage
+ * then starts at before. *deleted receives the number of messages. */
+gboolean sentlog_prune (SentLog *log, gint64 before, gint64 *deleted, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SentLog, sentlog_close)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SentLogStats, sentlog_stats_free)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SentLogMatch, sentlog_match_clear)
+
+#endif

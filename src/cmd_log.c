@@ -1,0 +1,589 @@
+/* log — fill and look after the sent log:
+ *
+ *   log import [--format F] [--server NAME] [--follow] [FILE...|-]
+ *   log record [--server NAME]        one outgoing message on stdin
+ *   log stats
+ *   log prune --before DATE
+ *
+ * import reads whole lines only (a final line without its newline is left
+ * for the next run: the MTA is still writing it), in batches committed
+ * with the source's checkpoint (sentlog). A malformed line is reported
+ * with file:line on stderr and counted, never fatal. .gz files are read
+ * through GZlibDecompressor; offsets count decompressed bytes. --follow
+ * keeps reading one growing file across rotation until SIGINT/SIGTERM. */
+#include <errno.h>
+#include <gio/gio.h>
+#include <gio/gunixinputstream.h>
+#include <glib-unix.h>
+#include <gmime/gmime.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ndrsift/address.h"
+#include "ndrsift/headers.h"
+#include "ndrsift/commands.h"
+#include "ndrsift/datetime.h"
+#include "ndrsift/limits.h"
+#include "ndrsift/logparse.h"
+#include "ndrsift/output.h"
+#include "ndrsift/sentlog.h"
+
+/* Lines per transaction: big enough to amortise the commit, small enough
+ * that a killed import loses little work (it redoes it, never twice). */
+#define BATCH_LINES 50000
+
+static volatile gint stop_requested;
+
+static gboolean
+on_stop_signal (gpointer unused)
+{
+	g_atomic_int_set (&stop_requested, 1);
+	return G_SOURCE_CONTINUE;
+}
+
+/* A buffered line reader over a GInputStream. */
+typedef struct {
+	GInputStream *in;
+	char *buf;
+	gsize start, end, size;
+	gint64 offset;       /* of buf[start] in the stream */
+	gboolean eof;
+} Reader;
+
+static void
+reader_init (Reader *r, GInputStream *in)
+{
+	memset (r, 0, sizeof *r);
+	r->in = in;
+	r->size = 256 * 1024;
+	r->buf = g_malloc (r->size);
+}
+
+static void
+reader_clear (Reader *r)
+{
+	g_free (r->buf);
+	g_clear_object (&r->in);
+}
+
+/* The next complete line (without "\n" or "\r\n"), or NULL at the end or
+ * when only an incomplete line is left. *line_offset: where it starts. */
+static const char *
+reader_line (Reader *r, gsize *len, gint64 *line_offset, GError **error)
+{
+	for (;;) {
+		char *nl = memchr (r->buf + r->start, '\n', r->end - r->start);
+		if (nl) {
+			const char *line = r->buf + r->start;
+			*len = nl - line;
+			if (*len > 0 && line[*len - 1] == '\r')
+				(*len)--;
+			*line_offset = r->offset;
+			gsize used = nl + 1 - (r->buf + r->start);
+			r->start += used;
+			r->offset += used;
+			return line;
+		}
+		if (r->eof)
+			return NULL;
+		/* Make room: move the partial line to the front, grow when one
+		 * line fills the buffer (bounded by NS_MAX_LOG_LINE + 1). */
+		if (r->start > 0) {
+			memmove (r->buf, r->buf + r->start, r->end - r->start);
+			r->end -= r->start;
+			r->start = 0;
+		}
+		if (r->end == r->size) {
+			if (r->size > NS_MAX_LOG_LINE * 2) {
+				/* Hostile or broken input: hand the overlong chunk on as
+				 * a "line"; the parser rejects it as too long. */
+				*len = r->end;
+				*line_offset = r->offset;
+				r->offset += r->end;
+				r->start = r->end;
+				return r->buf;
+			}
+			r->size *= 2;
+			r->buf = g_realloc (r->buf, r->size);
+		}
+		gssize n = g_input_stream_read (r->in, r->buf + r->end, r->size - r->end, NULL, error);
+		if (n < 0)
+			return NULL;
+		if (n == 0)
+			r->eof = TRUE;
+		r->end += n;
+	}
+}
+
+/* Discards bytes up to offset (a resumed source that cannot seek). */
+static gboolean
+reader_skip_to (Reader *r, gint64 offset, GError **error)
+{
+	if (G_IS_SEEKABLE (r->in) && g_seekable_can_seek (G_SEEKABLE (r->in))) {
+		if (!g_seekable_seek (G_SEEKABLE (r->in), offset, G_SEEK_SET, NULL, error))
+			return FALSE;
+		r->start = r->end = 0;
+		r->offset = offset;
+		r->eof = FALSE;
+		return TRUE;
+	}
+	while (r->offset < offset) {
+		gsize avail = r->end - r->start;
+		if (avail == 0) {
+			if (r->eof)
+				return TRUE;
+			r->start = r->end = 0;
+			gssize n = g_input_stream_read (r->in, r->buf, r->size, NULL, error);
+			if (n < 0)
+				return FALSE;
+			r->eof = n == 0;
+			r->end = n;
+			continue;
+		}
+		gsize take = MIN (avail, (gsize) (offset - r->offset));
+		r->start += take;
+		r->offset += take;
+	}
+	return TRUE;
+}
+
+static GInputStream *
+open_source (const char *path, GError **error)
+{
+	GInputStream *in;
+	if (strcmp (path, "-") == 0)
+		in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+	else {
+		g_autoptr (GFile) file = g_file_new_for_commandline_arg (path);
+		in = G_INPUT_STREAM (g_file_read (file, NULL, error));
+		if (in == NULL)
+			return NULL;
+	}
+	if (g_str_has_suffix (path, ".gz")) {
+		g_autoptr (GZlibDecompressor) z = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+		GInputStream *conv = g_converter_input_stream_new (in, G_CONVERTER (z));
+		g_object_unref (in);
+		in = conv;
+	}
+	return in;
+}
+
+typedef struct {
+	const Config *config;
+	SentLog *log;
+	LogFormat format;
+	const char *server;
+	gint64 now;
+	guint64 lines, bad, changes;
+} Import;
+
+static void
+report_bad (const char *name, gint64 line, const char *why)
+{
+	g_autofree char *safe_name = output_escape (name);
+	g_autofree char *safe_why = output_escape (why);
+	fprintf (stderr, "ndrsift: log import: %s:%" G_GINT64_FORMAT ": %s\n", safe_name, line, safe_why);
+}
+
+/* Imports one source from its checkpoint to its last complete line.
+ * follow: then keep reading it as it grows; *rotated is set when the file
+ * was replaced (the caller starts over with the new one). */
+static gboolean
+import_source (Import *im, const char *path, gboolean follow, gboolean *rotated, GError **error)
+{
+	*rotated = FALSE;
+	Reader r;
+	GInputStream *in = open_source (path, error);
+	if (in == NULL)
+		return FALSE;
+	reader_init (&r, in);
+
+	/* The first line is the source's fingerprint; a source with no
+	 * complete line yet has nothing to import. */
+	gsize len;
+	gint64 at;
+	g_autoptr (GError) local = NULL;
+	const char *first = reader_line (&r, &len, &at, &local);
+	while (first == NULL && follow && !local && !g_atomic_int_get (&stop_requested)) {
+		g_usleep (G_USEC_PER_SEC / 2);
+		r.eof = FALSE;
+		first = reader_line (&r, &len, &at, &local);
+	}
+	if (first == NULL) {
+		reader_clear (&r);
+		if (local) {
+			g_propagate_error (error, g_steal_pointer (&local));
+			return FALSE;
+		}
+		return TRUE;
+	}
+	g_autofree char *fingerprint = g_strndup (first, len);
+	g_autofree char *head = g_strndup (r.buf, r.end); /* the first lines, for --format auto */
+
+	LogFormat format = im->format;
+	if (format == LOG_FORMAT_AUTO)
+		format = logparse_detect (head);
+	if (format == LOG_FORMAT_AUTO) {
+		g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+		             "%s: cannot tell the log format; give --format", path);
+		reader_clear (&r);
+		return FALSE;
+	}
+
+	gint64 offset, line_no;
+	g_autoptr (SentLogImport) si = sentlog_import_begin (im->log, im->config, path, fingerprint,
+	                                                     &offset, &line_no, error);
+	if (si == NULL) {
+		reader_clear (&r);
+		return FALSE;
+	}
+	/* Resume: back to the start, then on to the checkpoint. */
+	r.start = 0;
+	r.offset = 0;
+	if (offset > 0 && !reader_skip_to (&r, offset, error)) {
+		reader_clear (&r);
+		return FALSE;
+	}
+	g_autoptr (LogParser) parser = logparse_new (format, im->server, im->now);
+	gint64 batch = 0, done_offset = offset;
+	struct stat st0 = { 0 };
+	gboolean plain_file = strcmp (path, "-") != 0 && stat (path, &st0) == 0 && S_ISREG (st0.st_mode);
+
+	for (;;) {
+		const char *line;
+		while ((line = reader_line (&r, &len, &at, &local))) {
+			line_no++;
+			g_autoptr (GError) bad = NULL;
+			if (!logparse_line (parser, line, len, sentlog_import_event, si, &bad)) {
+				report_bad (path, line_no, bad->message);
+				sentlog_import_bad_line (si);
+				im->bad++;
+			}
+			im->lines++;
+			done_offset = r.offset;
+			if (++batch >= BATCH_LINES) {
+				if (!sentlog_import_checkpoint (si, done_offset, line_no, error)) {
+					reader_clear (&r);
+					return FALSE;
+				}
+				batch = 0;
+			}
+			if (g_atomic_int_get (&stop_requested))
+				break;
+		}
+		if (local) {
+			g_propagate_error (error, g_steal_pointer (&local));
+			reader_clear (&r);
+			return FALSE;
+		}
+		if (!sentlog_import_checkpoint (si, done_offset, line_no, error)) {
+			reader_clear (&r);
+			return FALSE;
+		}
+		batch = 0;
+		if (!follow || g_atomic_int_get (&stop_requested))
+			break;
+
+		/* Following: wait for more, or for the file to be rotated (a
+		 * new inode at the path, or the file cut shorter). */
+		g_main_context_iteration (NULL, FALSE);
+		g_usleep (G_USEC_PER_SEC / 2);
+		g_main_context_iteration (NULL, FALSE);
+		struct stat st;
+		if (plain_file && stat (path, &st) == 0 &&
+		    (st.st_ino != st0.st_ino || st.st_dev != st0.st_dev || st.st_size < done_offset)) {
+			/* Drain what the old file still holds, then start over
+			 * with the new one, which has its own fingerprint. */
+			r.eof = FALSE;
+			while ((line = reader_line (&r, &len, &at, &local))) {
+				line_no++;
+				g_autoptr (GError) bad = NULL;
+				if (!logparse_line (parser, line, len, sentlog_import_event, si, &bad)) {
+					report_bad (path, line_no, bad->message);
+					sentlog_import_bad_line (si);
+					im->bad++;
+				}
+				im->lines++;
+				done_offset = r.offset;
+			}
+			if (!sentlog_import_checkpoint (si, done_offset, line_no, error)) {
+				reader_clear (&r);
+				return FALSE;
+			}
+			im->changes += sentlog_import_messages (si);
+			reader_clear (&r);
+			*rotated = TRUE;
+			return TRUE;
+		}
+		r.eof = FALSE;
+	}
+	im->changes += sentlog_import_messages (si);
+	reader_clear (&r);
+	return TRUE;
+}
+
+static int
+log_import (const Config *config, int argc, char **argv)
+{
+	g_autofree char *format_name = NULL, *server = NULL;
+	gboolean follow = FALSE;
+	GOptionEntry entries[] = {
+		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format_name,
+		  "auto (default), postfix, exim, sendmail, exchange or jsonl", "FORMAT" },
+		{ "server", 's', 0, G_OPTION_ARG_STRING, &server,
+		  "The server the lines come from (default: each line's host, else this host)", "NAME" },
+		{ "follow", 0, 0, G_OPTION_ARG_NONE, &follow,
+		  "Keep reading FILE as it grows, across rotation, until SIGTERM", NULL },
+		{ NULL }
+	};
+	g_autoptr (GOptionContext) oc = g_option_context_new ("[FILE...|-] - import MTA logs into the sent log");
+	g_option_context_add_main_entries (oc, entries, NULL);
+	g_autoptr (GError) error = NULL;
+	if (!g_option_context_parse (oc, &argc, &argv, &error)) {
+		command_error ("log import", "%s", error->message);
+		return EXIT_USAGE;
+	}
+	int format = logparse_format_from_name (format_name ? format_name : "auto");
+	if (format < 0) {
+		command_error ("log import", "unknown --format '%s'", format_name);
+		return EXIT_USAGE;
+	}
+	if (follow && (argc != 2 || strcmp (argv[1], "-") == 0)) {
+		command_error ("log import", "--follow reads exactly one FILE");
+		return EXIT_USAGE;
+	}
+
+	/* The importer creates the log (and its directory). */
+	g_autofree char *dir = g_path_get_dirname (config->sentlog_path);
+	if (g_mkdir_with_parents (dir, 0755) != 0) {
+		command_error ("log import", "%s: %s", dir, g_strerror (errno));
+		return EXIT_ERROR;
+	}
+	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, TRUE, &error);
+	if (log == NULL) {
+		command_error ("log import", "%s", error->message);
+		return EXIT_ERROR;
+	}
+	/* Only a follower stops on a signal at a line boundary; a one-off
+	 * import killed midway resumes from its last checkpoint anyway. */
+	if (follow) {
+		g_unix_signal_add (SIGINT, on_stop_signal, NULL);
+		g_unix_signal_add (SIGTERM, on_stop_signal, NULL);
+	}
+
+	Import im = { config, log, format, server, g_get_real_time () / G_USEC_PER_SEC, 0, 0, 0 };
+	const char *stdin_only[] = { "-", NULL };
+	const char *const *files = argc > 1 ? (const char *const *) argv + 1 : stdin_only;
+	int status = EXIT_OK;
+	for (guint i = 0; files[i]; i++) {
+		g_autoptr (GError) e = NULL;
+		gboolean rotated;
+		do {
+			g_clear_error (&e);
+			if (!import_source (&im, files[i], follow, &rotated, &e)) {
+				command_error ("log import", "%s", e->message);
+				status = EXIT_ERROR;
+			}
+		} while (rotated && !g_atomic_int_get (&stop_requested));
+	}
+	fprintf (stderr, "ndrsift: log import: %" G_GUINT64_FORMAT " lines read, %" G_GUINT64_FORMAT
+	         " malformed, %" G_GUINT64_FORMAT " rows changed\n", im.lines, im.bad, im.changes);
+	return status;
+}
+
+/* The address part of a header value, normalised, or NULL. */
+static char *
+first_address (GMimeMessage *msg, GMimeAddressType type)
+{
+	InternetAddressList *list = g_mime_message_get_addresses (msg, type);
+	for (int i = 0; list && i < internet_address_list_length (list); i++) {
+		InternetAddress *a = internet_address_list_get_address (list, i);
+		if (INTERNET_ADDRESS_IS_MAILBOX (a))
+			return g_strdup (internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a)));
+	}
+	return NULL;
+}
+
+static int
+log_record (const Config *config, int argc, char **argv)
+{
+	g_autofree char *server = NULL;
+	GOptionEntry entries[] = {
+		{ "server", 's', 0, G_OPTION_ARG_STRING, &server, "The server name (default: this host)", "NAME" },
+		{ NULL }
+	};
+	g_autoptr (GOptionContext) oc = g_option_context_new (
+		"- record one outgoing message read on standard input\n\n"
+		"Only for a hook that sees our users' own submissions (a submission-only\n"
+		"service, an authenticated-submission ACL): a hook on all mail would record\n"
+		"forged mail as ours too.");
+	g_option_context_add_main_entries (oc, entries, NULL);
+	g_autoptr (GError) error = NULL;
+	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1) {
+		command_error ("log record", "%s", error ? error->message : "reads standard input only");
+		return EXIT_USAGE;
+	}
+	g_autoptr (GMimeStream) in = g_mime_stream_fs_new (dup (STDIN_FILENO));
+	g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (in);
+	g_autoptr (GMimeMessage) msg = g_mime_parser_construct_message (parser, NULL);
+	if (msg == NULL) {
+		command_error ("log record", "standard input is not a message");
+		return EXIT_ERROR;
+	}
+	const char *message_id = g_mime_message_get_message_id (msg);
+	g_autofree char *bracketed = message_id ? g_strdup_printf ("<%s>", message_id) : NULL;
+	g_autofree char *sender = first_address (msg, GMIME_ADDRESS_TYPE_SENDER);
+	if (sender == NULL)
+		sender = first_address (msg, GMIME_ADDRESS_TYPE_FROM);
+	g_autoptr (GPtrArray) rcpts = g_ptr_array_new_with_free_func (g_free);
+	static const GMimeAddressType types[] = { GMIME_ADDRESS_TYPE_TO, GMIME_ADDRESS_TYPE_CC,
+	                                          GMIME_ADDRESS_TYPE_BCC };
+	for (guint t = 0; t < G_N_ELEMENTS (types); t++) {
+		InternetAddressList *list = g_mime_message_get_addresses (msg, types[t]);
+		for (int i = 0; list && i < internet_address_list_length (list); i++) {
+			InternetAddress *a = internet_address_list_get_address (list, i);
+			if (INTERNET_ADDRESS_IS_MAILBOX (a))
+				g_ptr_array_add (rcpts, g_strdup (internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a))));
+		}
+	}
+	g_ptr_array_add (rcpts, NULL);
+	if (bracketed == NULL) {
+		command_error ("log record", "the message has no Message-ID: nothing a bounce could quote");
+		return EXIT_ERROR;
+	}
+
+	g_autofree char *dir = g_path_get_dirname (config->sentlog_path);
+	g_mkdir_with_parents (dir, 0755);
+	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, TRUE, &error);
+	if (log == NULL) {
+		command_error ("log record", "%s", error->message);
+		return EXIT_ERROR;
+	}
+	gint64 offset, line;
+	g_autoptr (SentLogImport) si = sentlog_import_begin (log, config, "log record", NULL, &offset, &line, &error);
+	if (si == NULL) {
+		command_error ("log record", "%s", error->message);
+		return EXIT_ERROR;
+	}
+	LogEvent ev = {
+		.type = LOG_EVENT_RECORD,
+		.time = g_get_real_time () / G_USEC_PER_SEC,
+		.server = server ? server : g_get_host_name (),
+		.message_id = bracketed,
+		.sender = sender,
+		.status = "sent",
+		.origin = LOG_ORIGIN_LOCAL,
+		.recipients = (const char *const *) rcpts->pdata,
+	};
+	sentlog_import_event (&ev, si);
+	if (!sentlog_import_checkpoint (si, 0, 0, &error)) {
+		command_error ("log record", "%s", error->message);
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
+static char *
+format_time (gint64 t)
+{
+	g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (t);
+	return dt ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup ("?");
+}
+
+static int
+log_stats (const Config *config, int argc, char **argv)
+{
+	g_autoptr (GOptionContext) oc = g_option_context_new ("- what the sent log holds");
+	g_autoptr (GError) error = NULL;
+	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1) {
+		command_error ("log stats", "%s", error ? error->message : "takes no arguments");
+		return EXIT_USAGE;
+	}
+	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, FALSE, &error);
+	if (log == NULL) {
+		command_error ("log stats", "%s", error->message);
+		return EXIT_ERROR;
+	}
+	g_autoptr (SentLogStats) st = sentlog_stats (log, &error);
+	if (st == NULL) {
+		command_error ("log stats", "%s", error->message);
+		return EXIT_ERROR;
+	}
+	g_autofree char *path = output_escape (config->sentlog_path);
+	printf ("database    %s\n", path);
+	printf ("size        %" G_GINT64_FORMAT " bytes", st->bytes);
+	if (st->messages > 0)
+		printf (" (%" G_GINT64_FORMAT " per message)", st->bytes / st->messages);
+	printf ("\nmessages    %" G_GINT64_FORMAT "\nrecipients  %" G_GINT64_FORMAT "\n", st->messages, st->recipients);
+	printf ("sources     %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT " malformed lines)\n", st->sources, st->bad_lines);
+	for (guint i = 0; i < st->servers->len; i++) {
+		SentLogServer *sv = g_ptr_array_index (st->servers, i);
+		g_autofree char *name = output_escape (sv->name);
+		g_autofree char *first = format_time (sv->first), *last = format_time (sv->last);
+		printf ("server      %-24s %8" G_GINT64_FORMAT " messages, covers %s .. %s\n", name, sv->messages,
+		        first, last);
+	}
+	return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+}
+
+/* "2026-11-01", "2026-11-01T00:00:00Z" or a Unix time. */
+static gboolean
+parse_when (const char *text, gint64 *out)
+{
+	gsize n = strlen (text);
+	if (n == 10 && text[4] == '-' && text[7] == '-') {
+		g_autofree char *full = g_strconcat (text, "T00:00:00Z", NULL);
+		return datetime_parse_rfc3339 (full, strlen (full), out) == strlen (full);
+	}
+	if (datetime_parse_rfc3339 (text, n, out) == n)
+		return TRUE;
+	char *end;
+	*out = g_ascii_strtoll (text, &end, 10);
+	return end != text && *end == '\0';
+}
+
+static int
+log_prune (const Config *config, int argc, char **argv)
+{
+	g_autofree char *before = NULL;
+	GOptionEntry entries[] = {
+		{ "before", 'b', 0, G_OPTION_ARG_STRING, &before, "Delete messages older than DATE (YYYY-MM-DD, RFC 3339)", "DATE" },
+		{ NULL }
+	};
+	g_autoptr (GOptionContext) oc = g_option_context_new ("- delete old messages from the sent log");
+	g_option_context_add_main_entries (oc, entries, NULL);
+	g_autoptr (GError) error = NULL;
+	gint64 when;
+	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1 || before == NULL ||
+	    !parse_when (before, &when)) {
+		command_error ("log prune", "%s", error ? error->message : "give --before DATE (YYYY-MM-DD)");
+		return EXIT_USAGE;
+	}
+	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, TRUE, &error);
+	gint64 deleted = 0;
+	if (log == NULL || !sentlog_prune (log, when, &deleted, &error)) {
+		command_error ("log prune", "%s", error->message);
+		return EXIT_ERROR;
+	}
+	printf ("%" G_GINT64_FORMAT " messages deleted\n", deleted);
+	return EXIT_OK;
+}
+
+int
+cmd_log (const Config *config, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run) (const Config *, int, char **);
+	} subs[] = {
+		{ "import", log_import }, { "record", log_record }, { "stats", log_stats }, { "prune", log_prune },
+	};
+	if (argc >= 2)
+		for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
+			if (strcmp (argv[1], subs[i].name) == 0)
+				return subs[i].run (config, argc - 1, argv + 1);
+	command_error ("log", "give import, record, stats or prune");
+	return EXIT_USAGE;
+}

@@ -1,0 +1,46 @@
+/* logparse-private.h — what the per-format files of logparse share.
+ * Not installed; see include/ndrsift/logparse.h for the contract. */
+#ifndef NDRSIFT_LOGPARSE_PRIVATE_H
+#define NDRSIFT_LOGPARSE_PRIVATE_H
+
+#include "ndrsift/logparse.h"
+
+struct _LogParser {
+	LogFormat format;
+	char *server;           /* --server, or NULL: the line's host field */
+	char *local_host;       /* this host's name, for formats without a host field */
+	gint64 now;
+	gpointer state;         /* the format's own, freed with state_free */
+	GDestroyNotify state_free;
+};
+
+/* The server a syslog line belongs to: --server, else its host field.
+ * Returns: (transfer none) valid until the next call with this buffer. */
+const char *logparse_server (LogParser *p, const LogSyslogLine *sl, GString *buffer);
+
+/* One function per format, in logparse_FORMAT.c. */
+gboolean logparse_postfix_line (LogParser *p, const char *line, gsize len,
+                                LogEmitFunc emit, gpointer user_data, GError **error);
+gboolean logparse_exim_line (LogParser *p, const char *line, gsize len,
+                             LogEmitFunc emit, gpointer user_data, GError **error);
+gboolean logparse_sendmail_line (LogParser *p, const char *line, gsize len,
+                                 LogEmitFunc emit, gpointer user_data, GError **error);
+gboolean logparse_exchange_line (LogParser *p, const char *line, gsize len,
+                                 LogEmitFunc emit, gpointer user_data, GError **error);
+gboolean logparse_jsonl_line (LogParser *p, const char *line, gsize len,
+                              LogEmitFunc emit, gpointer user_data, GError **error);
+
+/* Whether the first lines look like this format (for auto detection). */
+gboolean logparse_postfix_detect (const char *head);
+gboolean logparse_exim_detect (const char *head);
+gboolean logparse_sendmail_detect (const char *head);
+gboolean logparse_exchange_detect (const char *head);
+gboolean logparse_jsonl_detect (const char *head);
+
+/* Finds "key=" in text (at its start or after a blank or ','), and returns
+ * the value up to the next ',' or blank (or the closing '>' of a "<...>"
+ * value, without the brackets). Returns: (transfer none) a pointer into
+ * text, with *len set; NULL when absent. */
+const char *logparse_field (const char *text, gsize text_len, const char *key, gsize *len);
+
+#endif

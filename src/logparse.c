@@ -1,0 +1,240 @@
+/* logparse — dispatch to the per-format files, auto detection, and the
+ * syslog prefix they share. See include/ndrsift/logparse.h. */
+#include <string.h>
+
+#include "logparse-private.h"
+#include "ndrsift/datetime.h"
+#include "ndrsift/limits.h"
+
+G_DEFINE_QUARK (ndrsift-logparse-error-quark, logparse_error)
+
+static const char *const format_names[] = {
+	[LOG_FORMAT_AUTO] = "auto",
+	[LOG_FORMAT_POSTFIX] = "postfix",
+	[LOG_FORMAT_EXIM] = "exim",
+	[LOG_FORMAT_SENDMAIL] = "sendmail",
+	[LOG_FORMAT_EXCHANGE] = "exchange",
+	[LOG_FORMAT_JSONL] = "jsonl",
+};
+
+int
+logparse_format_from_name (const char *name)
+{
+	for (guint i = 0; i < G_N_ELEMENTS (format_names); i++)
+		if (g_strcmp0 (name, format_names[i]) == 0)
+			return (int) i;
+	return -1;
+}
+
+const char *
+logparse_format_name (LogFormat format)
+{
+	return format < G_N_ELEMENTS (format_names) ? format_names[format] : "?";
+}
+
+const char *
+logparse_origin_name (LogOrigin origin)
+{
+	static const char *const names[] = {
+		[LOG_ORIGIN_UNKNOWN] = "unknown", [LOG_ORIGIN_LOCAL] = "local", [LOG_ORIGIN_AUTH] = "auth",
+		[LOG_ORIGIN_NETWORK] = "network", [LOG_ORIGIN_FOREIGN] = "foreign",
+	};
+	return origin < G_N_ELEMENTS (names) ? names[origin] : "unknown";
+}
+
+LogParser *
+logparse_new (LogFormat format, const char *server, gint64 now)
+{
+	g_return_val_if_fail (format != LOG_FORMAT_AUTO, NULL);
+	LogParser *p = g_new0 (LogParser, 1);
+	p->format = format;
+	p->server = g_strdup (server);
+	p->local_host = g_strdup (g_get_host_name ());
+	p->now = now;
+	return p;
+}
+
+void
+logparse_free (LogParser *p)
+{
+	if (p == NULL)
+		return;
+	if (p->state_free)
+		p->state_free (p->state);
+	g_free (p->server);
+	g_free (p->local_host);
+	g_free (p);
+}
+
+gboolean
+logparse_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit, gpointer user_data,
+               GError **error)
+{
+	if (len > NS_MAX_LOG_LINE) {
+		g_set_error (error, LOGPARSE_ERROR, 1, "line longer than %d bytes", NS_MAX_LOG_LINE);
+		return FALSE;
+	}
+	switch (p->format) {
+	case LOG_FORMAT_POSTFIX: return logparse_postfix_line (p, line, len, emit, user_data, error);
+	case LOG_FORMAT_EXIM: return logparse_exim_line (p, line, len, emit, user_data, error);
+	case LOG_FORMAT_SENDMAIL: return logparse_sendmail_line (p, line, len, emit, user_data, error);
+	case LOG_FORMAT_EXCHANGE: return logparse_exchange_line (p, line, len, emit, user_data, error);
+	case LOG_FORMAT_JSONL: return logparse_jsonl_line (p, line, len, emit, user_data, error);
+	default: g_assert_not_reached ();
+	}
+}
+
+LogFormat
+logparse_detect (const char *head)
+{
+	/* The most specific first: Exchange's #Fields header and jsonl's
+	 * braces cannot be mistaken; syslog formats by their programs. */
+	if (logparse_exchange_detect (head))
+		return LOG_FORMAT_EXCHANGE;
+	if (logparse_jsonl_detect (head))
+		return LOG_FORMAT_JSONL;
+	if (logparse_exim_detect (head))
+		return LOG_FORMAT_EXIM;
+	if (logparse_postfix_detect (head))
+		return LOG_FORMAT_POSTFIX;
+	if (logparse_sendmail_detect (head))
+		return LOG_FORMAT_SENDMAIL;
+	return LOG_FORMAT_AUTO;
+}
+
+static int
+month_number (const char *p)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	for (int i = 0; i < 12; i++)
+		if (memcmp (p, months + i * 3, 3) == 0)
+			return i + 1;
+	return 0;
+}
+
+typedef struct {
+	gint64 now;
+	int year;
+} YearCache;
+
+static GPrivate year_cache = G_PRIVATE_INIT (g_free);
+
+/* The local year of now, remembered per thread: it is asked per line. */
+static int
+local_year (gint64 now)
+{
+	YearCache *c = g_private_get (&year_cache);
+	if (c == NULL) {
+		c = g_new0 (YearCache, 1);
+		c->now = G_MININT64;
+		g_private_set (&year_cache, c);
+	}
+	if (c->now != now) {
+		g_autoptr (GDateTime) ref = g_date_time_new_from_unix_local (now);
+		c->year = ref ? g_date_time_get_year (ref) : 1970;
+		c->now = now;
+	}
+	return c->year;
+}
+
+gboolean
+logparse_syslog (const char *line, gsize len, gint64 now, LogSyslogLine *out)
+{
+	const char *p = line, *end = line + len;
+
+	gsize n = datetime_parse_rfc3339 (line, len, &out->time);
+	if (n > 0) {
+		p += n;
+	} else {
+		/* "Nov 27 10:00:01": the day may be space-padded. */
+		if (len < 16 || line[3] != ' ' || line[6] != ' ' || line[9] != ':' || line[12] != ':')
+			return FALSE;
+		/* Every digit position is a digit (the day's first may be a blank). */
+		static const int digit_at[] = { 5, 7, 8, 10, 11, 13, 14 };
+		for (guint i = 0; i < G_N_ELEMENTS (digit_at); i++)
+			if (!g_ascii_isdigit (line[digit_at[i]]))
+				return FALSE;
+		if (line[4] != ' ' && !g_ascii_isdigit (line[4]))
+			return FALSE;
+		int month = month_number (line);
+		int day = (line[4] == ' ' ? 0 : line[4] - '0') * 10 + (line[5] - '0');
+		int h = (line[7] - '0') * 10 + (line[8] - '0');
+		int mi = (line[10] - '0') * 10 + (line[11] - '0');
+		int s = (line[13] - '0') * 10 + (line[14] - '0');
+		if (!month || day < 1 || day > 31 || h > 23 || mi > 59 || s > 60)
+			return FALSE;
+		int year = local_year (now);
+		out->time = datetime_from_local (year, month, day, h, mi, s);
+		/* No year in the stamp: one that would lie ahead of now is
+		 * last year's (a log read in January holds December). */
+		if (out->time > now + 86400)
+			out->time = datetime_from_local (year - 1, month, day, h, mi, s);
+		p += 15;
+	}
+	if (p >= end || *p != ' ')
+		return FALSE;
+	p++;
+	out->host = p;
+	while (p < end && *p != ' ')
+		p++;
+	out->host_len = p - out->host;
+	if (p >= end || out->host_len == 0)
+		return FALSE;
+	p++;
+	out->program = p;
+	while (p < end && *p != '[' && *p != ':' && *p != ' ')
+		p++;
+	out->program_len = p - out->program;
+	if (p < end && *p == '[') {
+		const char *close = memchr (p, ']', end - p);
+		if (close == NULL)
+			return FALSE;
+		p = close + 1;
+	}
+	if (p >= end || *p != ':')
+		return FALSE;
+	p++;
+	if (p < end && *p == ' ')
+		p++;
+	out->message = p;
+	out->message_len = end - p;
+	return TRUE;
+}
+
+const char *
+logparse_server (LogParser *p, const LogSyslogLine *sl, GString *buffer)
+{
+	if (p->server)
+		return p->server;
+	g_string_truncate (buffer, 0);
+	g_string_append_len (buffer, sl->host, sl->host_len);
+	return buffer->str;
+}
+
+const char *
+logparse_field (const char *text, gsize text_len, const char *key, gsize *len)
+{
+	gsize klen = strlen (key);
+	const char *end = text + text_len;
+
+	for (const char *p = text; p + klen <= end; p++) {
+		p = memchr (p, key[0], end - p);
+		if (p == NULL || p + klen > end)
+			return NULL;
+		if (memcmp (p, key, klen) != 0 || (p > text && p[-1] != ' ' && p[-1] != ','))
+			continue;
+		const char *v = p + klen, *e = v;
+		if (v < end && *v == '<') {
+			const char *close = memchr (v, '>', end - v);
+			if (close) {
+				*len = close - v - 1;
+				return v + 1;
+			}
+		}
+		while (e < end && *e != ',' && *e != ' ')
+			e++;
+		*len = e - v;
+		return v;
+	}
+	return NULL;
+}

@@ -1,0 +1,1251 @@
+/* test-sentlog — the sent log (include/ndrsift/sentlog.h) and address
+ * normalisation (include/ndrsift/address.h):
+ *
+ *   - sentlog_normalise_message_id and address_normalise;
+ *   - import through sentlog_import_event with hand-built LogEvents (a
+ *     Postfix-like ENTER, MESSAGE_ID, SENDER, RECIPIENT, DONE sequence), the
+ *     rows checked with a separate sqlite3 connection;
+ *   - lookups (earliest row wins, the recipient window, foreign ignored),
+ *     coverage with and without a server list;
+ *   - joining across imports, queue IDs reused, checkpoint atomicity and
+ *     resume offsets by first-line fingerprint;
+ *   - prune, stats, opening (missing, not a database, persistent WAL files,
+ *     file modes under umask 077).
+ *
+ * Times are relative to now (yesterday 10:00 UTC): the importer closes open
+ * rows older than NS_SENTLOG_OPEN_DAYS by the wall clock, so fixed dates
+ * would make the joining tests depend on the day they run.
+ *
+ * Assertions are non-fatal: a failing test is reported ("not ok") and the
+ * others still run. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "ndrsift/address.h"
+#include "ndrsift/config.h"
+#include "ndrsift/limits.h"
+#include "ndrsift/logparse.h"
+#include "ndrsift/sentlog.h"
+
+static char *tmpdir;
+static char *conf_path;
+static gint64 T0; /* yesterday 10:00:00 UTC */
+
+/* Stops the current test function (after a failed non-fatal assertion)
+ * when a pointer it goes on with is NULL. */
+#define REQUIRE(cond)                     \
+	do {                                  \
+		if (!(cond)) {                    \
+			g_test_fail_printf ("%s:%d: required: %s", __FILE__, __LINE__, #cond); \
+			return;                       \
+		}                                 \
+	} while (0)
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static char *
+new_db_path (const char *name)
+{
+	char *p = g_build_filename (tmpdir, name, NULL);
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+	for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
+		g_autofree char *f = g_strconcat (p, suffixes[i], NULL);
+		g_unlink (f);
+	}
+	return p;
+}
+
+static Config *
+test_config (const char *db)
+{
+	g_autoptr (GError) error = NULL;
+	Config *c = config_load (conf_path, db, NULL, &error);
+	g_assert_no_error (error);
+	return c;
+}
+
+static SentLog *
+open_writer (const char *db)
+{
+	g_autoptr (GError) error = NULL;
+	SentLog *log = sentlog_open (db, TRUE, &error);
+	g_assert_no_error (error);
+	return log;
+}
+
+/* The first column of the first row of sql, as an integer (-1: no row). */
+static gint64
+q_int (const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *s = NULL;
+	gint64 v = -1;
+	g_assert_cmpint (sqlite3_open_v2 (db, &h, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+	int rc = sqlite3_prepare_v2 (h, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		g_test_fail_printf ("%s: %s", sql, sqlite3_errmsg (h));
+	else if (sqlite3_step (s) == SQLITE_ROW)
+		v = sqlite3_column_int64 (s, 0);
+	sqlite3_finalize (s);
+	sqlite3_close (h);
+	return v;
+}
+
+/* Every row of sql, columns joined by '|', rows by '\n' (NULL as "NULL"). */
+static char *
+q_rows (const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *s = NULL;
+	GString *out = g_string_new (NULL);
+	g_assert_cmpint (sqlite3_open_v2 (db, &h, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+	if (sqlite3_prepare_v2 (h, sql, -1, &s, NULL) != SQLITE_OK) {
+		g_test_fail_printf ("%s: %s", sql, sqlite3_errmsg (h));
+	} else {
+		while (sqlite3_step (s) == SQLITE_ROW) {
+			if (out->len)
+				g_string_append_c (out, '\n');
+			for (int i = 0; i < sqlite3_column_count (s); i++) {
+				const unsigned char *t = sqlite3_column_text (s, i);
+				g_string_append_printf (out, "%s%s", i ? "|" : "", t ? (const char *) t : "NULL");
+			}
+		}
+	}
+	sqlite3_finalize (s);
+	sqlite3_close (h);
+	return g_string_free (out, FALSE);
+}
+
+/* Event builders. */
+static void
+ev_enter (SentLogImport *im, gint64 t, const char *server, const char *qid, LogOrigin origin,
+          const char *client_ip)
+{
+	LogEvent ev = { .type = LOG_EVENT_ENTER, .time = t, .server = server, .queue_id = qid,
+	                .origin = origin, .client_ip = client_ip };
+	sentlog_import_event (&ev, im);
+}
+
+static void
+ev_msgid (SentLogImport *im, gint64 t, const char *server, const char *qid, const char *id)
+{
+	LogEvent ev = { .type = LOG_EVENT_MESSAGE_ID, .time = t, .server = server, .queue_id = qid,
+	                .message_id = id };
+	sentlog_import_event (&ev, im);
+}
+
+static void
+ev_sender (SentLogImport *im, gint64 t, const char *server, const char *qid, const char *sender)
+{
+	LogEvent ev = { .type = LOG_EVENT_SENDER, .time = t, .server = server, .queue_id = qid,
+	                .sender = sender };
+	sentlog_import_event (&ev, im);
+}
+
+static void
+ev_rcpt (SentLogImport *im, gint64 t, const char *server, const char *qid, const char *rcpt,
+         const char *status)
+{
+	LogEvent ev = { .type = LOG_EVENT_RECIPIENT, .time = t, .server = server, .queue_id = qid,
+	                .recipient = rcpt, .status = status };
+	sentlog_import_event (&ev, im);
+}
+
+static void
+ev_done (SentLogImport *im, gint64 t, const char *server, const char *qid)
+{
+	LogEvent ev = { .type = LOG_EVENT_DONE, .time = t, .server = server, .queue_id = qid };
+	sentlog_import_event (&ev, im);
+}
+
+/* A whole Postfix-like message: smtpd/pickup ENTER, cleanup MESSAGE_ID,
+ * qmgr SENDER, smtp RECIPIENT(s), qmgr DONE. */
+static void
+postfix_message (SentLogImport *im, gint64 t, const char *server, const char *qid, LogOrigin origin,
+                 const char *client_ip, const char *msgid, const char *sender, const char *rcpt)
+{
+	ev_enter (im, t, server, qid, origin, client_ip);
+	ev_msgid (im, t, server, qid, msgid);
+	ev_sender (im, t + 1, server, qid, sender);
+	ev_rcpt (im, t + 2, server, qid, rcpt, "sent");
+	ev_done (im, t + 2, server, qid);
+}
+
+static SentLogImport *
+begin (SentLog *log, const Config *c, const char *first_line, gint64 *off, gint64 *line)
+{
+	g_autoptr (GError) error = NULL;
+	gint64 o = -1, l = -1;
+	SentLogImport *im = sentlog_import_begin (log, c, "test", first_line, &o, &l, &error);
+	g_assert_no_error (error);
+	if (off)
+		*off = o;
+	if (line)
+		*line = l;
+	return im;
+}
+
+static void
+checkpoint (SentLogImport *im, gint64 offset, gint64 lines)
+{
+	g_autoptr (GError) error = NULL;
+	gboolean ok = sentlog_import_checkpoint (im, offset, lines, &error);
+	g_assert_no_error (error);
+	g_assert_true (ok);
+}
+
+/* ---- normalisation -------------------------------------------------------- */
+
+static void
+check_msgid (const char *in, const char *want)
+{
+	g_autofree char *got = sentlog_normalise_message_id (in);
+	if (g_strcmp0 (got, want) != 0)
+		g_test_fail_printf ("sentlog_normalise_message_id (\"%s\"): want %s%s%s, got %s%s%s", in,
+		                    want ? "\"" : "", want ? want : "NULL", want ? "\"" : "", got ? "\"" : "",
+		                    got ? got : "NULL", got ? "\"" : "");
+}
+
+static void
+test_normalise_message_id (void)
+{
+	check_msgid ("<a1@example.com>", "a1@example.com");
+	check_msgid ("a1@example.com", "a1@example.com");
+	check_msgid ("  <a1@example.com>  ", "a1@example.com");
+	check_msgid ("\t< a1@example.com >\r\n", "a1@example.com");
+	/* the domain lower-cased, the local part kept as written */
+	check_msgid ("<ABC.Def@Mail.EXAMPLE.Com>", "ABC.Def@mail.example.com");
+	/* the last '@' starts the domain */
+	check_msgid ("<\"x@Y\"@Example.COM>", "\"x@Y\"@example.com");
+	/* no domain: kept as written */
+	check_msgid ("<NoDomain>", "NoDomain");
+	/* only one pair of brackets is dropped; unbalanced ones are kept */
+	check_msgid ("<<a@b.example>>", "<a@b.example>");
+	check_msgid ("<a@B.example", "<a@b.example");
+	/* the same at import and lookup: already normalised is a fixed point */
+	check_msgid ("a@b.example", "a@b.example");
+	/* empty → NULL */
+	check_msgid (NULL, NULL);
+	check_msgid ("", NULL);
+	check_msgid ("   ", NULL);
+	check_msgid ("<>", NULL);
+	check_msgid (" < > ", NULL);
+	check_msgid ("\t\n", NULL);
+}
+
+static void
+check_addr (const char *in, const char *delims, const char *want)
+{
+	g_autofree char *got = address_normalise (in, delims);
+	if (g_strcmp0 (got, want) != 0)
+		g_test_fail_printf ("address_normalise (\"%s\", \"%s\"): want \"%s\", got \"%s\"", in,
+		                    delims ? delims : "(null)", want ? want : "(NULL)", got ? got : "(NULL)");
+}
+
+static void
+test_normalise_address (void)
+{
+	/* brackets, blanks, domain case (the local part is kept) */
+	check_addr ("alice@example.com", "+", "alice@example.com");
+	check_addr ("<Alice@Example.COM>", "+", "Alice@example.com");
+	check_addr ("  < alice@EXAMPLE.com >  ", "+", "alice@example.com");
+	/* +extension */
+	check_addr ("alice+news@example.com", "+", "alice@example.com");
+	check_addr ("alice+a+b@example.com", "+", "alice@example.com");
+	check_addr ("alice-news@example.com", "+", "alice-news@example.com");
+	check_addr ("alice+news@example.com", "+-", "alice@example.com");
+	check_addr ("alice-news@example.com", "+-", "alice@example.com");
+	check_addr ("alice-x+y@example.com", "+-", "alice@example.com");
+	check_addr ("alice+news@example.com", NULL, "alice+news@example.com");
+	check_addr ("alice+news@example.com", "", "alice+news@example.com");
+	/* nothing before the delimiter: the name is kept */
+	check_addr ("+foo@example.com", "+", "+foo@example.com");
+	/* VERP return path of a list: the extension goes */
+	check_addr ("list+bob=remote.example@lists.example.com", "+", "list@lists.example.com");
+	/* SRS0 and SRS1 undone */
+	check_addr ("SRS0=HHH=TT=Example.ORG=bob@forwarder.example", "+", "bob@example.org");
+	check_addr ("srs0=HHH=TT=example.org=bob@forwarder.example", "+", "bob@example.org");
+	check_addr ("SRS0+HHH=TT=example.org=bob@forwarder.example", "+", "bob@example.org");
+	check_addr ("<SRS0=x1Yz=AB=example.org=bob+tag@fwd.example>", "+", "bob@example.org");
+	check_addr ("SRS1=HHH=fwd1.example==HHH=TT=Orig.Example=bob@fwd2.example", "+", "bob@orig.example");
+	/* not SRS after all: left alone */
+	check_addr ("SRS0=broken@fwd.example", "+", "SRS0=broken@fwd.example");
+	/* BATV */
+	check_addr ("prvs=1234567890=bob@Example.com", "+", "bob@example.com");
+	check_addr ("<prvs=0123abcdef=bob+x@example.com>", "+", "bob@example.com");
+	check_addr ("PRVS=1234567890=bob@example.com", "+", "bob@example.com");
+	/* the null sender */
+	check_addr ("<>", "+", "");
+	check_addr ("", "+", "");
+	check_addr (" < > ", "+", "");
+	/* no domain */
+	check_addr ("postmaster", "+", "postmaster");
+	check_addr ("bob+x", "+", "bob");
+	check_addr ("<MAILER-DAEMON>", "+", "MAILER-DAEMON");
+	check_addr (NULL, "+", NULL);
+}
+
+/* ---- import ----------------------------------------------------------------- */
+
+static void
+test_import_postfix_sequence (void)
+{
+	g_autofree char *db = new_db_path ("seq.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	SentLogImport *im = begin (log, c, "first line of maillog", NULL, NULL);
+	REQUIRE (im);
+
+	/* network: a client inside [local] networks */
+	ev_enter (im, T0, "mx1", "4Xb2", LOG_ORIGIN_UNKNOWN, "192.0.2.7");
+	ev_msgid (im, T0, "mx1", "4Xb2", " <Q1.abc@Example.COM> ");
+	ev_sender (im, T0 + 1, "mx1", "4Xb2", "<alice+news@Example.com>");
+	ev_rcpt (im, T0 + 2, "mx1", "4Xb2", "bob@remote.example", "deferred");
+	ev_rcpt (im, T0 + 3, "mx1", "4Xb2", "<Carol@Remote.Example>", "sent");
+	ev_rcpt (im, T0 + 60, "mx1", "4Xb2", "bob@remote.example", "sent");
+	ev_done (im, T0 + 60, "mx1", "4Xb2");
+	/* foreign: a client outside */
+	postfix_message (im, T0 + 100, "mx1", "5Ac3", LOG_ORIGIN_UNKNOWN, "203.0.113.9",
+	                 "<q2@example.com>", "alice@example.com", "dave@remote.example");
+	/* auth: sasl_username from an outside address */
+	postfix_message (im, T0 + 200, "mx1", "6Bd4", LOG_ORIGIN_AUTH, "203.0.113.10",
+	                 "<q3@example.com>", "alice@example.com", "erin@remote.example");
+	/* local: pickup, no client */
+	postfix_message (im, T0 + 300, "mx1", "7Ce5", LOG_ORIGIN_LOCAL, NULL, "<q4@example.com>",
+	                 "root@example.com", "frank@remote.example");
+	/* IPv6 in and out of 2001:db8::/32 */
+	postfix_message (im, T0 + 400, "mx1", "8Df6", LOG_ORIGIN_UNKNOWN, "2001:db8:1::25",
+	                 "<q5@example.com>", "alice@example.com", "gina@remote.example");
+	postfix_message (im, T0 + 500, "mx1", "9Eg7", LOG_ORIGIN_UNKNOWN, "2001:db9::25",
+	                 "<q6@example.com>", "alice@example.com", "hank@remote.example");
+	/* the null sender, and a bounce we generated (origin local) */
+	postfix_message (im, T0 + 600, "mx1", "AFh8", LOG_ORIGIN_LOCAL, NULL, "<q7@mx1.example.com>",
+	                 "<>", "ivan@remote.example");
+	/* an ENTER with neither origin nor client: unknown */
+	postfix_message (im, T0 + 700, "mx1", "BGi9", LOG_ORIGIN_UNKNOWN, NULL, "<q8@example.com>",
+	                 "alice@example.com", "judy@remote.example");
+	g_assert_cmpuint (sentlog_import_messages (im), >, 0);
+	checkpoint (im, 1000, 40);
+	sentlog_import_free (im);
+
+	g_autofree char *rows = q_rows (db,
+		"SELECT m.time - (SELECT min (time) FROM messages), s.name, m.queue_id, m.message_id, m.sender,"
+		" m.origin, m.open FROM messages m JOIN servers s ON s.id = m.server ORDER BY m.time");
+	g_autofree char *want = g_strdup_printf (
+		"0|mx1|4Xb2|Q1.abc@example.com|alice@example.com|%d|0\n"
+		"100|mx1|5Ac3|q2@example.com|alice@example.com|%d|0\n"
+		"200|mx1|6Bd4|q3@example.com|alice@example.com|%d|0\n"
+		"300|mx1|7Ce5|q4@example.com|root@example.com|%d|0\n"
+		"400|mx1|8Df6|q5@example.com|alice@example.com|%d|0\n"
+		"500|mx1|9Eg7|q6@example.com|alice@example.com|%d|0\n"
+		"600|mx1|AFh8|q7@mx1.example.com||%d|0\n"
+		"700|mx1|BGi9|q8@example.com|alice@example.com|%d|0",
+		LOG_ORIGIN_NETWORK, LOG_ORIGIN_FOREIGN, LOG_ORIGIN_AUTH, LOG_ORIGIN_LOCAL,
+		LOG_ORIGIN_NETWORK, LOG_ORIGIN_FOREIGN, LOG_ORIGIN_LOCAL, LOG_ORIGIN_UNKNOWN);
+	g_assert_cmpstr (rows, ==, want);
+	g_assert_cmpint (q_int (db, "SELECT min (time) FROM messages"), ==, T0);
+
+	/* one row per recipient, the last status wins */
+	g_autofree char *rcpts = q_rows (db,
+		"SELECT r.address, r.status FROM recipients r JOIN messages m ON m.id = r.message"
+		" WHERE m.queue_id = '4Xb2' ORDER BY r.address");
+	g_assert_cmpstr (rcpts, ==, "Carol@remote.example|sent\nbob@remote.example|sent");
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM recipients"), ==, 9);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM servers"), ==, 1);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM sources"), ==, 1);
+	g_autofree char *src = q_rows (db, "SELECT name, offset, lines, bad_lines FROM sources");
+	g_assert_cmpstr (src, ==, "test|1000|40|0");
+	g_autofree char *cov = g_strdup_printf ("%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT, T0, T0 + 702);
+	g_autofree char *cov_got = q_rows (db, "SELECT first, last FROM coverage");
+	g_assert_cmpstr (cov_got, ==, cov);
+}
+
+/* A second ENTER of one message (Sendmail's AUTH line) names its origin
+ * again: authentication outranks the client address, nothing else
+ * replaces a known origin. */
+static void
+test_import_second_enter (void)
+{
+	g_autofree char *db = new_db_path ("enter2.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	SentLogImport *im = begin (log, c, "x", NULL, NULL);
+	REQUIRE (im);
+	ev_enter (im, T0, "mx1", "S1", LOG_ORIGIN_UNKNOWN, "203.0.113.5");
+	ev_enter (im, T0, "mx1", "S1", LOG_ORIGIN_AUTH, NULL);
+	ev_msgid (im, T0, "mx1", "S1", "<s1@example.com>");
+	ev_done (im, T0 + 1, "mx1", "S1");
+	ev_enter (im, T0 + 10, "mx1", "S2", LOG_ORIGIN_AUTH, NULL);
+	ev_enter (im, T0 + 10, "mx1", "S2", LOG_ORIGIN_UNKNOWN, "203.0.113.5");
+	ev_msgid (im, T0 + 10, "mx1", "S2", "<s2@example.com>");
+	ev_done (im, T0 + 11, "mx1", "S2");
+	ev_enter (im, T0 + 20, "mx1", "S3", LOG_ORIGIN_UNKNOWN, NULL);
+	ev_enter (im, T0 + 20, "mx1", "S3", LOG_ORIGIN_UNKNOWN, "192.0.2.1");
+	ev_msgid (im, T0 + 20, "mx1", "S3", "<s3@example.com>");
+	ev_done (im, T0 + 21, "mx1", "S3");
+	checkpoint (im, 1, 1);
+	sentlog_import_free (im);
+	g_autofree char *rows = q_rows (db, "SELECT queue_id, message_id, origin FROM messages ORDER BY time");
+	g_autofree char *want = g_strdup_printf ("S1|s1@example.com|%d\nS2|s2@example.com|%d\nS3|s3@example.com|%d",
+	                                         LOG_ORIGIN_AUTH, LOG_ORIGIN_AUTH, LOG_ORIGIN_NETWORK);
+	g_assert_cmpstr (rows, ==, want);
+}
+
+/* jsonl, log record and Exchange give whole records. */
+static void
+test_import_record (void)
+{
+	g_autofree char *db = new_db_path ("record.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	SentLogImport *im = begin (log, c, "{\"time\":...}", NULL, NULL);
+	REQUIRE (im);
+	const char *rcpts[] = { "<Bob@Remote.Example>", "carol+x@remote.example", "<>", NULL };
+	LogEvent ev = { .type = LOG_EVENT_RECORD, .time = T0, .server = "mx2", .queue_id = "R1",
+	                .message_id = "<R1@Example.COM>", .sender = "Alice+tag@EXAMPLE.com",
+	                .status = "sent", .origin = LOG_ORIGIN_AUTH, .recipients = rcpts };
+	sentlog_import_event (&ev, im);
+	const char *none[] = { NULL };
+	LogEvent ev2 = { .type = LOG_EVENT_RECORD, .time = T0 + 5, .server = "mx2",
+	                 .message_id = "<R2@example.com>", .sender = "alice@example.com",
+	                 .status = "sent", .origin = LOG_ORIGIN_FOREIGN, .recipients = none };
+	sentlog_import_event (&ev2, im);
+	checkpoint (im, 10, 2);
+	sentlog_import_free (im);
+	g_autofree char *rows = q_rows (db,
+		"SELECT queue_id, message_id, sender, origin, open FROM messages ORDER BY time");
+	g_autofree char *want = g_strdup_printf ("R1|R1@example.com|Alice@example.com|%d|0\n"
+	                                         "NULL|R2@example.com|alice@example.com|%d|0",
+	                                         LOG_ORIGIN_AUTH, LOG_ORIGIN_FOREIGN);
+	g_assert_cmpstr (rows, ==, want);
+	g_autofree char *r = q_rows (db, "SELECT address, status FROM recipients ORDER BY address");
+	g_assert_cmpstr (r, ==, "Bob@remote.example|sent\ncarol@remote.example|sent");
+}
+
+/* ---- lookups ----------------------------------------------------------------- */
+
+static void
+test_lookup_message_id_earliest (void)
+{
+	g_autofree char *db = new_db_path ("earliest.db");
+	g_autoptr (Config) c = test_config (db);
+	{
+		g_autoptr (SentLog) log = open_writer (db);
+		REQUIRE (log);
+		SentLogImport *im = begin (log, c, "a", NULL, NULL);
+		REQUIRE (im);
+		/* A forged message arrives from outside at 10:00 and is
+		 * re-injected by a content filter from a local network at 10:01. */
+		postfix_message (im, T0, "mx1", "F1", LOG_ORIGIN_UNKNOWN, "203.0.113.9",
+		                 "<forged@example.com>", "alice@example.com", "x@nowhere.example");
+		postfix_message (im, T0 + 60, "mx1", "F2", LOG_ORIGIN_UNKNOWN, "192.0.2.25",
+		                 "<forged@example.com>", "alice@example.com", "x@nowhere.example");
+		/* The reverse order of import: the later (network) row first,
+		 * the earlier (foreign) one in a second import. */
+		postfix_message (im, T0 + 160, "mx2", "G2", LOG_ORIGIN_UNKNOWN, "192.0.2.25",
+		                 "<forged2@example.com>", "alice@example.com", "y@nowhere.example");
+		checkpoint (im, 1, 1);
+		sentlog_import_free (im);
+		im = begin (log, c, "b", NULL, NULL);
+		REQUIRE (im);
+		postfix_message (im, T0 + 100, "mx1", "G1", LOG_ORIGIN_UNKNOWN, "203.0.113.9",
+		                 "<forged2@example.com>", "alice@example.com", "y@nowhere.example");
+		/* Ours, for contrast. */
+		postfix_message (im, T0 + 200, "mx1", "H1", LOG_ORIGIN_AUTH, "203.0.113.20",
+		                 "<real@example.com>", "alice@example.com", "z@remote.example");
+		checkpoint (im, 1, 1);
+		sentlog_import_free (im);
+	}
+	g_autoptr (GError) error = NULL;
+	g_autoptr (SentLog) r = sentlog_open (db, FALSE, &error);
+	g_assert_no_error (error);
+	REQUIRE (r);
+	g_auto (SentLogMatch) m = { 0 };
+	g_assert_true (sentlog_lookup_message_id (r, "<forged@example.com>", &m, &error));
+	g_assert_no_error (error);
+	g_assert_true (m.found);
+	g_assert_cmpint (m.origin, ==, LOG_ORIGIN_FOREIGN);
+	g_assert_cmpstr (m.queue_id, ==, "F1");
+	g_assert_cmpint (m.time, ==, T0);
+	g_assert_cmpstr (m.server, ==, "mx1");
+	g_assert_cmpstr (m.message_id, ==, "forged@example.com");
+	g_assert_cmpstr (m.sender, ==, "alice@example.com");
+
+	g_assert_true (sentlog_lookup_message_id (r, "forged2@EXAMPLE.COM", &m, &error));
+	g_assert_true (m.found);
+	g_assert_cmpint (m.origin, ==, LOG_ORIGIN_FOREIGN);
+	g_assert_cmpstr (m.queue_id, ==, "G1");
+	g_assert_cmpint (m.time, ==, T0 + 100);
+
+	/* normalised the same way at lookup */
+	g_assert_true (sentlog_lookup_message_id (r, "  <real@Example.Com>\t", &m, &error));
+	g_assert_true (m.found);
+	g_assert_cmpint (m.origin, ==, LOG_ORIGIN_AUTH);
+	g_assert_cmpstr (m.queue_id, ==, "H1");
+
+	/* absent, empty */
+	g_assert_true (sentlog_lookup_message_id (r, "<nothing@example.com>", &m, &error));
+	g_assert_false (m.found);
+	g_assert_true (sentlog_lookup_message_id (r, "<>", &m, &error));
+	g_assert_false (m.found);
+	g_assert_true (sentlog_lookup_message_id (r, "", &m, &error));
+	g_assert_false (m.found);
+	g_assert_no_error (error);
+}
+
+static void
+test_lookup_recipient (void)
+{
+	g_autofree char *db = new_db_path ("rcpt.db");
+	g_autoptr (Config) c = test_config (db);
+	{
+		g_autoptr (SentLog) log = open_writer (db);
+		REQUIRE (log);
+		SentLogImport *im = begin (log, c, "a", NULL, NULL);
+		REQUIRE (im);
+		postfix_message (im, T0, "mx1", "A1", LOG_ORIGIN_AUTH, NULL, "<a1@example.com>",
+		                 "<alice+x@Example.com>", "<Bob@Remote.Example>");
+		postfix_message (im, T0 + 1000, "mx1", "A2", LOG_ORIGIN_LOCAL, NULL, "<a2@example.com>",
+		                 "alice@example.com", "Bob@remote.example");
+		postfix_message (im, T0 + 2000, "mx1", "A3", LOG_ORIGIN_NETWORK, NULL, "<a3@example.com>",
+		                 "alice@example.com", "dave@remote.example");
+		/* foreign: the forged sender of backscatter */
+		postfix_message (im, T0 + 500, "mx1", "A4", LOG_ORIGIN_UNKNOWN, "203.0.113.66",
+		                 "<a4@spam.example>", "alice@example.com", "carol@remote.example");
+		/* unknown origin (a log that starts mid-message): not evidence */
+		ev_msgid (im, T0 + 600, "mx1", "A5", "<a5@example.com>");
+		ev_sender (im, T0 + 600, "mx1", "A5", "alice@example.com");
+		ev_rcpt (im, T0 + 600, "mx1", "A5", "erin@remote.example", "sent");
+		ev_done (im, T0 + 600, "mx1", "A5");
+		checkpoint (im, 1, 1);
+		sentlog_import_free (im);
+	}
+	g_autoptr (GError) error = NULL;
+	g_autoptr (SentLog) r = sentlog_open (db, FALSE, &error);
+	g_assert_no_error (error);
+	REQUIRE (r);
+	g_auto (SentLogMatch) m = { 0 };
+
+	/* inside the window */
+	g_assert_true (sentlog_lookup_recipient (r, "alice@example.com", "Bob@remote.example", T0 - 10,
+	                                         T0 + 10, &m, &error));
+	g_assert_true (m.found);
+	g_assert_cmpstr (m.queue_id, ==, "A1");
+	g_assert_cmpint (m.origin, ==, LOG_ORIGIN_AUTH);
+	/* the window's ends are included */
+	g_assert_true (sentlog_lookup_recipient (r, "alice@example.com", "Bob@remote.example", T0, T0, &m, &error));
+	g_assert_true (m.found);
+	/* two in the window: the latest */
+	g_assert_true (sentlog_lookup_recipient (r, "alice@example.com", "Bob@remote.example", T0 - 10,
+	                                         T0 + 5000, &m, &error));
+	g_assert_true (m.found);
+	g_assert_cmpstr (m.queue_id, ==, "A2");
+	g_assert_cmpint (m.time, ==, T0 + 1000);
+	/* between the two */
+	g_assert_true (sentlog_lookup_recipient (r, "alice@example.com", "Bob@remote.example", T0 + 1,
+	                                         T0 + 999, &m, &error));
+	g_assert_false (m.found);
+	/* after both, before both */
+	g_assert_true (sentlog_lookup_recipient (r, "alice@example.com", "Bob@remote.example", T0 + 1001,
+	                                         T0 + 99999, &m, &error));
+	g_assert_false (m.found);
+	g_assert_true (sentlog_lookup_recipient (r, "alice@example.com", "Bob@remote.example", 0, T0 - 1,
+	                                         &m, &error));
+	g_assert_false (m.found);
+	/* network counts */
+	g_assert_true (sentlog_lookup_recipient (r, "alice@example.com", "dave@remote.example", T0,
+	                                         T0 + 5000, &m, &error));
+	g_assert_true (m.found);
+	g_assert_cmpstr (m.queue_id, ==, "A3");
+	/* foreign never counts, even inside the window */
+	g_assert_true (sentlog_lookup_recipient (r, "alice@example.com", "carol@remote.example", 0,
+	                                         G_MAXINT64, &m, &error));
+	g_assert_false (m.found);
+	/* unknown origin does not either */
+	g_assert_true (sentlog_lookup_recipient (r, "alice@example.com", "erin@remote.example", 0,
+	                                         G_MAXINT64, &m, &error));
+	g_assert_false (m.found);
+	/* another sender */
+	g_assert_true (sentlog_lookup_recipient (r, "mallory@example.com", "Bob@remote.example", 0,
+	                                         G_MAXINT64, &m, &error));
+	g_assert_false (m.found);
+	g_assert_no_error (error);
+}
+
+static void
+test_covers (void)
+{
+	g_autofree char *db = new_db_path ("covers.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (GError) error = NULL;
+	gboolean covered = TRUE;
+	{
+		/* An empty log covers nothing. */
+		g_autoptr (SentLog) log = open_writer (db);
+		REQUIRE (log);
+		g_assert_true (sentlog_covers (log, T0, NULL, &covered, &error));
+		g_assert_false (covered);
+		SentLogImport *im = begin (log, c, "a", NULL, NULL);
+		REQUIRE (im);
+		/* mx1: [T0, T0+1000]; mx2: [T0+500, T0+2000] */
+		ev_enter (im, T0, "mx1", "C1", LOG_ORIGIN_LOCAL, NULL);
+		ev_done (im, T0 + 1000, "mx1", "C1");
+		ev_enter (im, T0 + 500, "mx2", "C2", LOG_ORIGIN_LOCAL, NULL);
+		ev_done (im, T0 + 2000, "mx2", "C2");
+		checkpoint (im, 1, 1);
+		sentlog_import_free (im);
+	}
+	g_autoptr (SentLog) r = sentlog_open (db, FALSE, &error);
+	g_assert_no_error (error);
+	REQUIRE (r);
+	const char *const mx1[] = { "mx1", NULL };
+	const char *const mx2[] = { "mx2", NULL };
+	const char *const both[] = { "mx1", "mx2", NULL };
+	const char *const with_missing[] = { "mx1", "mx3", NULL };
+	const char *const missing_first[] = { "mx3", "mx1", NULL };
+	const char *const empty[] = { NULL };
+	static const struct {
+		gint64 dt;
+		int which; /* 0 NULL, 1 mx1, 2 mx2, 3 both, 4 mx1+mx3, 5 mx3+mx1, 6 empty */
+		gboolean want;
+	} cases[] = {
+		{ 700, 0, TRUE },   { 100, 0, FALSE }, { 1500, 0, FALSE }, { 500, 0, TRUE },
+		{ 1000, 0, TRUE },  { -1, 0, FALSE },  { 2001, 0, FALSE },
+		{ 100, 1, TRUE },   { 0, 1, TRUE },    { 1000, 1, TRUE },  { 1001, 1, FALSE },
+		{ -1, 1, FALSE },   { 1500, 2, TRUE }, { 100, 2, FALSE },  { 2000, 2, TRUE },
+		{ 700, 3, TRUE },   { 100, 3, FALSE }, { 1500, 3, FALSE },
+		{ 700, 4, FALSE },  { 100, 4, FALSE }, { 700, 5, FALSE },
+		{ 700, 6, TRUE },   { 100, 6, FALSE },
+	};
+	const char *const *lists[] = { NULL, mx1, mx2, both, with_missing, missing_first, empty };
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		covered = !cases[i].want;
+		g_assert_true (sentlog_covers (r, T0 + cases[i].dt, lists[cases[i].which], &covered, &error));
+		g_assert_no_error (error);
+		if (covered != cases[i].want)
+			g_test_fail_printf ("covers (T0%+" G_GINT64_FORMAT ", list %d): want %d, got %d",
+			                    cases[i].dt, cases[i].which, cases[i].want, covered);
+	}
+}
+
+/* ---- joining ---------------------------------------------------------------- */
+
+static void
+test_join_two_imports (void)
+{
+	g_autofree char *db = new_db_path ("join.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	gint64 off = -1, line = -1;
+	SentLogImport *im = begin (log, c, "maillog first line", &off, &line);
+	REQUIRE (im);
+	g_assert_cmpint (off, ==, 0);
+	ev_enter (im, T0, "mx1", "J1", LOG_ORIGIN_UNKNOWN, "192.0.2.9");
+	ev_msgid (im, T0, "mx1", "J1", "<j1@example.com>");
+	ev_sender (im, T0 + 1, "mx1", "J1", "alice@example.com");
+	checkpoint (im, 500, 3);
+	sentlog_import_free (im);
+	/* Deferred: visible before it leaves the queue. */
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages WHERE open = 1"), ==, 1);
+
+	im = begin (log, c, "maillog first line", &off, &line);
+	REQUIRE (im);
+	g_assert_cmpint (off, ==, 500);
+	g_assert_cmpint (line, ==, 3);
+	ev_rcpt (im, T0 + 300, "mx1", "J1", "bob@remote.example", "deferred");
+	checkpoint (im, 600, 4);
+	sentlog_import_free (im);
+
+	im = begin (log, c, "maillog first line", &off, &line);
+	REQUIRE (im);
+	g_assert_cmpint (off, ==, 600);
+	ev_rcpt (im, T0 + 3600, "mx1", "J1", "bob@remote.example", "sent");
+	ev_done (im, T0 + 3600, "mx1", "J1");
+	checkpoint (im, 700, 6);
+	sentlog_import_free (im);
+
+	g_autofree char *rows = q_rows (db, "SELECT queue_id, message_id, sender, origin, open FROM messages");
+	g_autofree char *want = g_strdup_printf ("J1|j1@example.com|alice@example.com|%d|0", LOG_ORIGIN_NETWORK);
+	g_assert_cmpstr (rows, ==, want);
+	g_autofree char *r = q_rows (db, "SELECT address, status FROM recipients");
+	g_assert_cmpstr (r, ==, "bob@remote.example|sent");
+}
+
+/* Archived logs imported late (a first import of the last two months of
+ * rotated logs): a message whose lines span two files still joins. The
+ * header says a message spanning two imports joins "all the same"; open
+ * rows are closed after NS_SENTLOG_OPEN_DAYS because queue IDs are reused,
+ * which is a matter of log time, not of when the import runs. */
+static void
+test_join_two_imports_old_logs (void)
+{
+	g_autofree char *db = new_db_path ("join-old.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	gint64 old = T0 - (gint64) (NS_SENTLOG_OPEN_DAYS + 30) * 86400;
+	SentLogImport *im = begin (log, c, "maillog.9 first line", NULL, NULL);
+	REQUIRE (im);
+	ev_enter (im, old, "mx1", "O1", LOG_ORIGIN_AUTH, NULL);
+	ev_msgid (im, old, "mx1", "O1", "<o1@example.com>");
+	ev_sender (im, old, "mx1", "O1", "alice@example.com");
+	checkpoint (im, 100, 3);
+	sentlog_import_free (im);
+	/* the next (rotated) file continues the same message a second later */
+	im = begin (log, c, "maillog.8 first line", NULL, NULL);
+	REQUIRE (im);
+	ev_rcpt (im, old + 1, "mx1", "O1", "bob@remote.example", "sent");
+	ev_done (im, old + 1, "mx1", "O1");
+	checkpoint (im, 100, 2);
+	sentlog_import_free (im);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages"), ==, 1);
+	g_autofree char *rows = q_rows (db,
+		"SELECT m.message_id, r.address FROM messages m LEFT JOIN recipients r ON r.message = m.id");
+	g_assert_cmpstr (rows, ==, "o1@example.com|bob@remote.example");
+}
+
+static void
+test_join_queue_id_reused (void)
+{
+	g_autofree char *db = new_db_path ("reuse.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	SentLogImport *im = begin (log, c, "a", NULL, NULL);
+	REQUIRE (im);
+	/* in one import */
+	postfix_message (im, T0, "mx1", "R1", LOG_ORIGIN_AUTH, NULL, "<r1a@example.com>",
+	                 "alice@example.com", "bob@remote.example");
+	postfix_message (im, T0 + 10, "mx1", "R1", LOG_ORIGIN_UNKNOWN, "203.0.113.1", "<r1b@example.com>",
+	                 "mallory@example.com", "carol@remote.example");
+	/* the same queue ID on another server is another message */
+	postfix_message (im, T0 + 5, "mx2", "R1", LOG_ORIGIN_LOCAL, NULL, "<r1c@example.com>",
+	                 "root@example.com", "dave@remote.example");
+	/* done at the end of this import, reused in the next */
+	postfix_message (im, T0 + 20, "mx1", "R2", LOG_ORIGIN_AUTH, NULL, "<r2a@example.com>",
+	                 "alice@example.com", "erin@remote.example");
+	/* done here, reused by a message whose first line in the next import
+	 * is not its ENTER (a log that starts mid-message) */
+	postfix_message (im, T0 + 30, "mx1", "R3", LOG_ORIGIN_AUTH, NULL, "<r3a@example.com>",
+	                 "alice@example.com", "frank@remote.example");
+	checkpoint (im, 1, 1);
+	sentlog_import_free (im);
+	im = begin (log, c, "a", NULL, NULL);
+	REQUIRE (im);
+	postfix_message (im, T0 + 40, "mx1", "R2", LOG_ORIGIN_LOCAL, NULL, "<r2b@example.com>",
+	                 "root@example.com", "gina@remote.example");
+	ev_msgid (im, T0 + 50, "mx1", "R3", "<r3b@example.com>");
+	ev_rcpt (im, T0 + 50, "mx1", "R3", "hank@remote.example", "sent");
+	ev_done (im, T0 + 50, "mx1", "R3");
+	checkpoint (im, 2, 2);
+	sentlog_import_free (im);
+
+	g_autofree char *rows = q_rows (db,
+		"SELECT s.name, m.queue_id, m.message_id, m.open, group_concat (r.address)"
+		" FROM messages m JOIN servers s ON s.id = m.server LEFT JOIN recipients r ON r.message = m.id"
+		" GROUP BY m.id ORDER BY m.time");
+	g_assert_cmpstr (rows, ==,
+		"mx1|R1|r1a@example.com|0|bob@remote.example\n"
+		"mx2|R1|r1c@example.com|0|dave@remote.example\n"
+		"mx1|R1|r1b@example.com|0|carol@remote.example\n"
+		"mx1|R2|r2a@example.com|0|erin@remote.example\n"
+		"mx1|R3|r3a@example.com|0|frank@remote.example\n"
+		"mx1|R2|r2b@example.com|0|gina@remote.example\n"
+		"mx1|R3|r3b@example.com|0|hank@remote.example");
+	g_autofree char *origins = q_rows (db, "SELECT message_id, origin FROM messages WHERE queue_id = 'R1' ORDER BY time");
+	g_autofree char *want = g_strdup_printf ("r1a@example.com|%d\nr1c@example.com|%d\nr1b@example.com|%d",
+	                                         LOG_ORIGIN_AUTH, LOG_ORIGIN_LOCAL, LOG_ORIGIN_FOREIGN);
+	g_assert_cmpstr (origins, ==, want);
+}
+
+/* ---- checkpoints -------------------------------------------------------------- */
+
+static void
+test_checkpoint_atomic (void)
+{
+	g_autofree char *db = new_db_path ("atomic.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	gint64 off = -1, line = -1;
+
+	/* Applied, never checkpointed: nothing kept, not even the server,
+	 * the coverage or the source. */
+	SentLogImport *im = begin (log, c, "line A", &off, &line);
+	REQUIRE (im);
+	g_assert_cmpint (off, ==, 0);
+	g_assert_cmpint (line, ==, 0);
+	postfix_message (im, T0, "mx1", "K1", LOG_ORIGIN_AUTH, NULL, "<k1@example.com>",
+	                 "alice@example.com", "bob@remote.example");
+	sentlog_import_bad_line (im);
+	/* another connection sees nothing yet */
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages"), ==, 0);
+	sentlog_import_free (im);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages"), ==, 0);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM recipients"), ==, 0);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM servers"), ==, 0);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM coverage"), ==, 0);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM sources"), ==, 0);
+
+	/* Checkpointed: kept, with the offset; what follows without a
+	 * checkpoint is not. */
+	im = begin (log, c, "line A", &off, &line);
+	REQUIRE (im);
+	g_assert_cmpint (off, ==, 0);
+	postfix_message (im, T0, "mx1", "K1", LOG_ORIGIN_AUTH, NULL, "<k1@example.com>",
+	                 "alice@example.com", "bob@remote.example");
+	sentlog_import_bad_line (im);
+	checkpoint (im, 123, 5);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages"), ==, 1);
+	postfix_message (im, T0 + 10, "mx1", "K2", LOG_ORIGIN_AUTH, NULL, "<k2@example.com>",
+	                 "alice@example.com", "carol@remote.example");
+	postfix_message (im, T0 + 10, "mx9", "K3", LOG_ORIGIN_AUTH, NULL, "<k3@example.com>",
+	                 "alice@example.com", "carol@remote.example");
+	sentlog_import_bad_line (im);
+	sentlog_import_free (im);
+	g_autofree char *rows = q_rows (db, "SELECT message_id FROM messages");
+	g_assert_cmpstr (rows, ==, "k1@example.com");
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM recipients"), ==, 1);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM servers"), ==, 1);
+	g_autofree char *cov = q_rows (db, "SELECT last - first FROM coverage");
+	g_assert_cmpstr (cov, ==, "2");
+	g_autofree char *src = q_rows (db, "SELECT offset, lines, bad_lines FROM sources");
+	g_assert_cmpstr (src, ==, "123|5|1");
+
+	/* The same first line resumes; another starts at 0. */
+	im = begin (log, c, "line A", &off, &line);
+	REQUIRE (im);
+	g_assert_cmpint (off, ==, 123);
+	g_assert_cmpint (line, ==, 5);
+	sentlog_import_free (im);
+	im = begin (log, c, "line B", &off, &line);
+	REQUIRE (im);
+	g_assert_cmpint (off, ==, 0);
+	g_assert_cmpint (line, ==, 0);
+	checkpoint (im, 50, 1);
+	sentlog_import_free (im);
+	im = begin (log, c, "line A", &off, &line);
+	REQUIRE (im);
+	g_assert_cmpint (off, ==, 123);
+	sentlog_import_free (im);
+	im = begin (log, c, "line B", &off, &line);
+	REQUIRE (im);
+	g_assert_cmpint (off, ==, 50);
+	sentlog_import_free (im);
+	/* the fingerprint is the whole first line */
+	im = begin (log, c, "line A ", &off, &line);
+	REQUIRE (im);
+	g_assert_cmpint (off, ==, 0);
+	sentlog_import_free (im);
+
+	/* No source (log record): no checkpoint row. */
+	im = begin (log, c, NULL, &off, &line);
+	REQUIRE (im);
+	g_assert_cmpint (off, ==, 0);
+	postfix_message (im, T0 + 20, "mx1", "K4", LOG_ORIGIN_LOCAL, NULL, "<k4@example.com>",
+	                 "alice@example.com", "dave@remote.example");
+	checkpoint (im, 0, 0);
+	sentlog_import_free (im);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM sources"), ==, 2);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages"), ==, 2);
+
+	/* Several checkpoints in one import, then a rollback of the rest. */
+	im = begin (log, c, "line C", &off, &line);
+	REQUIRE (im);
+	for (int i = 0; i < 5; i++) {
+		g_autofree char *qid = g_strdup_printf ("M%d", i);
+		g_autofree char *mid = g_strdup_printf ("<m%d@example.com>", i);
+		postfix_message (im, T0 + 100 + i, "mx1", qid, LOG_ORIGIN_AUTH, NULL, mid, "alice@example.com",
+		                 "bob@remote.example");
+		if (i < 3)
+			checkpoint (im, 10 * (i + 1), i + 1);
+	}
+	sentlog_import_free (im);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages WHERE message_id LIKE 'm%'"), ==, 3);
+	im = begin (log, c, "line C", &off, &line);
+	REQUIRE (im);
+	g_assert_cmpint (off, ==, 30);
+	g_assert_cmpint (line, ==, 3);
+	sentlog_import_free (im);
+}
+
+/* ---- maintenance -------------------------------------------------------------- */
+
+static void
+test_prune (void)
+{
+	g_autofree char *db = new_db_path ("prune.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	gint64 D = T0;
+	SentLogImport *im = begin (log, c, "a", NULL, NULL);
+	REQUIRE (im);
+	postfix_message (im, D - 2 * 86400, "mx1", "P1", LOG_ORIGIN_AUTH, NULL, "<p1@example.com>",
+	                 "alice@example.com", "bob@remote.example");
+	ev_enter (im, D - 86400, "mx1", "P2", LOG_ORIGIN_AUTH, NULL);
+	ev_msgid (im, D - 86400, "mx1", "P2", "<p2@example.com>");
+	ev_rcpt (im, D - 86400, "mx1", "P2", "carol@remote.example", "sent");
+	ev_rcpt (im, D - 86400, "mx1", "P2", "dave@remote.example", "sent");
+	ev_done (im, D - 86400, "mx1", "P2");
+	postfix_message (im, D + 3600, "mx1", "P3", LOG_ORIGIN_AUTH, NULL, "<p3@example.com>",
+	                 "alice@example.com", "erin@remote.example");
+	/* mx2's whole span is before D */
+	postfix_message (im, D - 3 * 86400, "mx2", "P4", LOG_ORIGIN_AUTH, NULL, "<p4@example.com>",
+	                 "alice@example.com", "frank@remote.example");
+	/* a message exactly at D stays */
+	postfix_message (im, D, "mx3", "P5", LOG_ORIGIN_AUTH, NULL, "<p5@example.com>",
+	                 "alice@example.com", "gina@remote.example");
+	checkpoint (im, 1, 1);
+	sentlog_import_free (im);
+
+	gint64 deleted = -1;
+	g_autoptr (GError) error = NULL;
+	g_assert_true (sentlog_prune (log, D, &deleted, &error));
+	g_assert_no_error (error);
+	g_assert_cmpint (deleted, ==, 3);
+	g_autofree char *rows = q_rows (db, "SELECT message_id FROM messages ORDER BY time");
+	g_assert_cmpstr (rows, ==, "p5@example.com\np3@example.com");
+	g_autofree char *r = q_rows (db, "SELECT address FROM recipients ORDER BY address");
+	g_assert_cmpstr (r, ==, "erin@remote.example\ngina@remote.example");
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM recipients WHERE message NOT IN (SELECT id FROM messages)"), ==, 0);
+	/* coverage: mx1 now starts at D; mx2 covers nothing */
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM coverage c JOIN servers s ON s.id = c.server"
+	                            " WHERE s.name = 'mx2'"), ==, 0);
+	g_assert_cmpint (q_int (db, "SELECT c.first FROM coverage c JOIN servers s ON s.id = c.server"
+	                            " WHERE s.name = 'mx1'"), ==, D);
+	g_assert_cmpint (q_int (db, "SELECT c.last FROM coverage c JOIN servers s ON s.id = c.server"
+	                            " WHERE s.name = 'mx1'"), ==, D + 3602);
+	g_assert_cmpint (q_int (db, "SELECT c.first FROM coverage c JOIN servers s ON s.id = c.server"
+	                            " WHERE s.name = 'mx3'"), ==, D);
+	gboolean covered = TRUE;
+	const char *const mx1[] = { "mx1", NULL }, *const mx2[] = { "mx2", NULL };
+	g_assert_true (sentlog_covers (log, D - 1, mx1, &covered, &error));
+	g_assert_false (covered);
+	g_assert_true (sentlog_covers (log, D, mx1, &covered, &error));
+	g_assert_true (covered);
+	g_assert_true (sentlog_covers (log, D - 3 * 86400, mx2, &covered, &error));
+	g_assert_false (covered);
+	/* pruning again deletes nothing */
+	g_assert_true (sentlog_prune (log, D, &deleted, &error));
+	g_assert_cmpint (deleted, ==, 0);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages"), ==, 2);
+}
+
+static void
+test_stats (void)
+{
+	g_autofree char *db = new_db_path ("stats.db");
+	g_autoptr (Config) c = test_config (db);
+	{
+		g_autoptr (SentLog) log = open_writer (db);
+		REQUIRE (log);
+		SentLogImport *im = begin (log, c, "source one", NULL, NULL);
+		REQUIRE (im);
+		postfix_message (im, T0, "mx2", "S1", LOG_ORIGIN_AUTH, NULL, "<s1@example.com>",
+		                 "alice@example.com", "bob@remote.example");
+		ev_enter (im, T0 + 10, "mx1", "S2", LOG_ORIGIN_AUTH, NULL);
+		ev_msgid (im, T0 + 10, "mx1", "S2", "<s2@example.com>");
+		ev_rcpt (im, T0 + 11, "mx1", "S2", "carol@remote.example", "sent");
+		ev_rcpt (im, T0 + 12, "mx1", "S2", "dave@remote.example", "bounced");
+		ev_done (im, T0 + 20, "mx1", "S2");
+		sentlog_import_bad_line (im);
+		sentlog_import_bad_line (im);
+		checkpoint (im, 100, 10);
+		sentlog_import_bad_line (im);
+		checkpoint (im, 120, 11);
+		sentlog_import_free (im);
+		im = begin (log, c, "source two", NULL, NULL);
+		REQUIRE (im);
+		postfix_message (im, T0 + 30, "mx1", "S3", LOG_ORIGIN_AUTH, NULL, "<s3@example.com>",
+		                 "alice@example.com", "erin@remote.example");
+		sentlog_import_bad_line (im);
+		checkpoint (im, 100, 10);
+		/* not checkpointed: not counted */
+		sentlog_import_bad_line (im);
+		sentlog_import_free (im);
+		/* a resumed source adds its new bad lines */
+		im = begin (log, c, "source one", NULL, NULL);
+		REQUIRE (im);
+		sentlog_import_bad_line (im);
+		checkpoint (im, 130, 12);
+		sentlog_import_free (im);
+	}
+	g_autoptr (GError) error = NULL;
+	g_autoptr (SentLog) r = sentlog_open (db, FALSE, &error);
+	g_assert_no_error (error);
+	REQUIRE (r);
+	g_autoptr (SentLogStats) st = sentlog_stats (r, &error);
+	g_assert_no_error (error);
+	REQUIRE (st);
+	g_assert_cmpint (st->messages, ==, 3);
+	g_assert_cmpint (st->recipients, ==, 4);
+	g_assert_cmpint (st->sources, ==, 2);
+	g_assert_cmpint (st->bad_lines, ==, 5);
+	g_assert_cmpint (st->bytes, >, 0);
+	REQUIRE (st->servers);
+	g_assert_cmpuint (st->servers->len, ==, 2);
+	REQUIRE (st->servers->len == 2);
+	SentLogServer *a = g_ptr_array_index (st->servers, 0), *b = g_ptr_array_index (st->servers, 1);
+	g_assert_cmpstr (a->name, ==, "mx1");
+	g_assert_cmpint (a->messages, ==, 2);
+	g_assert_cmpint (a->first, ==, T0 + 10);
+	g_assert_cmpint (a->last, ==, T0 + 32);
+	g_assert_cmpstr (b->name, ==, "mx2");
+	g_assert_cmpint (b->messages, ==, 1);
+	g_assert_cmpint (b->first, ==, T0);
+	g_assert_cmpint (b->last, ==, T0 + 2);
+}
+
+/* ---- opening ------------------------------------------------------------------ */
+
+static void
+test_open_missing (void)
+{
+	g_autofree char *db = new_db_path ("missing.db");
+	g_autoptr (GError) error = NULL;
+	SentLog *log = sentlog_open (db, FALSE, &error);
+	g_assert_null (log);
+	g_assert_error (error, SENTLOG_ERROR, SENTLOG_ERROR_MISSING);
+	sentlog_close (log);
+	/* a reader creates nothing */
+	g_assert_false (g_file_test (db, G_FILE_TEST_EXISTS));
+	g_autofree char *wal = g_strconcat (db, "-wal", NULL);
+	g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
+	/* neither in a directory that does not exist */
+	g_autofree char *deep = g_build_filename (tmpdir, "no", "such", "dir", "sent.db", NULL);
+	g_clear_error (&error);
+	log = sentlog_open (deep, FALSE, &error);
+	g_assert_null (log);
+	g_assert_error (error, SENTLOG_ERROR, SENTLOG_ERROR_MISSING);
+	sentlog_close (log);
+}
+
+static void
+test_open_not_sqlite (void)
+{
+	g_autofree char *db = new_db_path ("garbage.db");
+	GString *junk = g_string_new (NULL);
+	for (int i = 0; i < 200; i++)
+		g_string_append (junk, "this is not a database, only text\n");
+	g_assert_true (g_file_set_contents (db, junk->str, junk->len, NULL));
+
+	g_autoptr (GError) error = NULL;
+	SentLog *log = sentlog_open (db, FALSE, &error);
+	g_assert_null (log);
+	g_assert_nonnull (error);
+	if (error) {
+		g_assert_true (error->domain == SENTLOG_ERROR);
+		g_assert_cmpint (error->code, !=, SENTLOG_ERROR_MISSING);
+	}
+	sentlog_close (log);
+	/* a writer refuses it too, and leaves it as it was */
+	g_clear_error (&error);
+	log = sentlog_open (db, TRUE, &error);
+	g_assert_null (log);
+	g_assert_nonnull (error);
+	sentlog_close (log);
+	g_autofree char *after = NULL;
+	gsize len = 0;
+	g_assert_true (g_file_get_contents (db, &after, &len, NULL));
+	g_assert_cmpmem (after, len, junk->str, junk->len);
+	g_string_free (junk, TRUE);
+
+	/* an SQLite database that is not a sent log */
+	g_autofree char *other = new_db_path ("other.db");
+	sqlite3 *h = NULL;
+	g_assert_cmpint (sqlite3_open (other, &h), ==, SQLITE_OK);
+	g_assert_cmpint (sqlite3_exec (h, "CREATE TABLE t (x); INSERT INTO t VALUES (1);", NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close (h);
+	g_clear_error (&error);
+	log = sentlog_open (other, FALSE, &error);
+	g_assert_null (log);
+	g_assert_nonnull (error);
+	sentlog_close (log);
+}
+
+static void
+test_open_persist_wal (void)
+{
+	g_autofree char *db = new_db_path ("wal.db");
+	g_autofree char *wal = g_strconcat (db, "-wal", NULL);
+	g_autofree char *shm = g_strconcat (db, "-shm", NULL);
+	g_autoptr (Config) c = test_config (db);
+	{
+		g_autoptr (SentLog) log = open_writer (db);
+		REQUIRE (log);
+		g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
+		g_assert_true (g_file_test (shm, G_FILE_TEST_EXISTS));
+		SentLogImport *im = begin (log, c, "a", NULL, NULL);
+		REQUIRE (im);
+		postfix_message (im, T0, "mx1", "W1", LOG_ORIGIN_AUTH, NULL, "<w1@example.com>",
+		                 "alice@example.com", "bob@remote.example");
+		checkpoint (im, 1, 1);
+		sentlog_import_free (im);
+	}
+	/* the last connection closed: the files stay */
+	g_assert_true (g_file_test (db, G_FILE_TEST_EXISTS));
+	g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
+	g_assert_true (g_file_test (shm, G_FILE_TEST_EXISTS));
+	g_autofree char *mode = q_rows (db, "PRAGMA journal_mode");
+	g_assert_cmpstr (mode, ==, "wal");
+	{
+		g_autoptr (GError) error = NULL;
+		g_autoptr (SentLog) r = sentlog_open (db, FALSE, &error);
+		g_assert_no_error (error);
+		REQUIRE (r);
+		g_auto (SentLogMatch) m = { 0 };
+		g_assert_true (sentlog_lookup_message_id (r, "<w1@example.com>", &m, &error));
+		g_assert_true (m.found);
+	}
+	g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
+	g_assert_true (g_file_test (shm, G_FILE_TEST_EXISTS));
+	/* and again when the writer closes last, after a reader */
+	{
+		g_autoptr (GError) error = NULL;
+		g_autoptr (SentLog) w = open_writer (db);
+		REQUIRE (w);
+		g_autoptr (SentLog) r = sentlog_open (db, FALSE, &error);
+		g_assert_no_error (error);
+		sentlog_close (g_steal_pointer (&r));
+	}
+	g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
+	g_assert_true (g_file_test (shm, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_open_modes (void)
+{
+	g_autofree char *db = new_db_path ("modes.db");
+	g_autoptr (Config) c = test_config (db);
+	mode_t old = umask (077);
+	{
+		g_autoptr (SentLog) log = open_writer (db);
+		if (log) {
+			SentLogImport *im = begin (log, c, "a", NULL, NULL);
+			if (im) {
+				postfix_message (im, T0, "mx1", "U1", LOG_ORIGIN_AUTH, NULL, "<u1@example.com>",
+				                 "alice@example.com", "bob@remote.example");
+				checkpoint (im, 1, 1);
+				sentlog_import_free (im);
+			}
+		}
+	}
+	umask (old);
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
+		g_autofree char *p = g_strconcat (db, suffixes[i], NULL);
+		struct stat st;
+		if (stat (p, &st) != 0) {
+			g_test_fail_printf ("%s: %s", p, g_strerror (errno));
+			continue;
+		}
+		if ((st.st_mode & 07777) != 0644)
+			g_test_fail_printf ("%s: mode %04o, want 0644", p, (unsigned) (st.st_mode & 07777));
+	}
+	/* a -wal recreated later (deleted by an admin) is readable too */
+	g_autofree char *wal = g_strconcat (db, "-wal", NULL);
+	g_autofree char *shm = g_strconcat (db, "-shm", NULL);
+	g_unlink (wal);
+	g_unlink (shm);
+	old = umask (077);
+	{
+		g_autoptr (SentLog) log = open_writer (db);
+		if (log) {
+			SentLogImport *im = begin (log, c, "b", NULL, NULL);
+			if (im) {
+				postfix_message (im, T0 + 5, "mx1", "U2", LOG_ORIGIN_AUTH, NULL, "<u2@example.com>",
+				                 "alice@example.com", "bob@remote.example");
+				checkpoint (im, 1, 1);
+				sentlog_import_free (im);
+			}
+		}
+	}
+	umask (old);
+	for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
+		g_autofree char *p = g_strconcat (db, suffixes[i], NULL);
+		struct stat st;
+		if (stat (p, &st) != 0) {
+			g_test_fail_printf ("%s (recreated): %s", p, g_strerror (errno));
+			continue;
+		}
+		if ((st.st_mode & 07777) != 0644)
+			g_test_fail_printf ("%s (recreated): mode %04o, want 0644", p, (unsigned) (st.st_mode & 07777));
+	}
+}
+
+/* ---- main ----------------------------------------------------------------------- */
+
+static void
+remove_tree (const char *dir)
+{
+	GDir *d = g_dir_open (dir, 0, NULL);
+	if (d == NULL)
+		return;
+	const char *name;
+	while ((name = g_dir_read_name (d))) {
+		g_autofree char *p = g_build_filename (dir, name, NULL);
+		if (g_file_test (p, G_FILE_TEST_IS_DIR) && !g_file_test (p, G_FILE_TEST_IS_SYMLINK))
+			remove_tree (p);
+		else
+			g_unlink (p);
+	}
+	g_dir_close (d);
+	g_rmdir (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+	g_test_init (&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions ();
+
+	g_autoptr (GError) error = NULL;
+	tmpdir = g_dir_make_tmp ("test-sentlog-XXXXXX", &error);
+	g_assert_no_error (error);
+	conf_path = g_build_filename (tmpdir, "ndrsift.conf", NULL);
+	g_assert_true (g_file_set_contents (conf_path, "[local]\nnetworks=192.0.2.0/24;2001:db8::/32\n", -1, NULL));
+	/* The brief's base config: /dev/null works as a config too. */
+	{
+		g_autoptr (Config) dn = config_load ("/dev/null", "/nonexistent/x.db", NULL, &error);
+		g_assert_no_error (error);
+		g_assert_nonnull (dn);
+	}
+	T0 = (g_get_real_time () / G_USEC_PER_SEC / 86400 - 1) * 86400 + 10 * 3600;
+
+	g_test_add_func ("/sentlog/normalise/message-id", test_normalise_message_id);
+	g_test_add_func ("/address/normalise", test_normalise_address);
+	g_test_add_func ("/sentlog/import/postfix-sequence", test_import_postfix_sequence);
+	g_test_add_func ("/sentlog/import/second-enter", test_import_second_enter);
+	g_test_add_func ("/sentlog/import/record", test_import_record);
+	g_test_add_func ("/sentlog/lookup/message-id-earliest", test_lookup_message_id_earliest);
+	g_test_add_func ("/sentlog/lookup/recipient", test_lookup_recipient);
+	g_test_add_func ("/sentlog/covers", test_covers);
+	g_test_add_func ("/sentlog/join/two-imports", test_join_two_imports);
+	g_test_add_func ("/sentlog/join/two-imports-old-logs", test_join_two_imports_old_logs);
+	g_test_add_func ("/sentlog/join/queue-id-reused", test_join_queue_id_reused);
+	g_test_add_func ("/sentlog/checkpoint/atomic", test_checkpoint_atomic);
+	g_test_add_func ("/sentlog/prune", test_prune);
+	g_test_add_func ("/sentlog/stats", test_stats);
+	g_test_add_func ("/sentlog/open/missing", test_open_missing);
+	g_test_add_func ("/sentlog/open/not-sqlite", test_open_not_sqlite);
+	g_test_add_func ("/sentlog/open/persist-wal", test_open_persist_wal);
+	g_test_add_func ("/sentlog/open/modes", test_open_modes);
+
+	int rc = g_test_run ();
+	remove_tree (tmpdir);
+	g_free (conf_path);
+	g_free (tmpdir);
+	return rc;
+}
