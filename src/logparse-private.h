@@ -12,7 +12,16 @@ struct _LogParser {
 	gint64 now;
 	gpointer state;         /* the format's own, freed with state_free */
 	GDestroyNotify state_free;
+	/* Set by a format for each line of its MTA (logparse_seen): a line
+	 * that yields no event still extends the server's coverage. */
+	gboolean seen;
+	gint64 seen_time;
+	char seen_server[256];
 };
+
+/* Records that the MTA of server wrote a line at time (a syslog line:
+ * pass sl; else server may be given directly). */
+void logparse_seen (LogParser *p, gint64 time, const LogSyslogLine *sl, const char *server);
 
 /* The server a syslog line belongs to: --server, else its host field.
  * Returns: (transfer none) valid until the next call with this buffer. */

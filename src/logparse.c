@@ -66,6 +66,36 @@ logparse_free (LogParser *p)
 	g_free (p);
 }
 
+void
+logparse_seen (LogParser *p, gint64 time, const LogSyslogLine *sl, const char *server)
+{
+	p->seen = TRUE;
+	p->seen_time = time;
+	if (p->server)
+		server = p->server;
+	if (server)
+		g_strlcpy (p->seen_server, server, sizeof p->seen_server);
+	else {
+		gsize n = MIN (sl->host_len, sizeof p->seen_server - 1);
+		memcpy (p->seen_server, sl->host, n);
+		p->seen_server[n] = '\0';
+	}
+}
+
+typedef struct {
+	LogEmitFunc emit;
+	gpointer user_data;
+	guint events;
+} Counter;
+
+static void
+count_emit (const LogEvent *event, gpointer data)
+{
+	Counter *c = data;
+	c->events++;
+	c->emit (event, c->user_data);
+}
+
 gboolean
 logparse_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit, gpointer user_data,
                GError **error)
@@ -74,14 +104,22 @@ logparse_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit, gpoi
 		g_set_error (error, LOGPARSE_ERROR, 1, "line longer than %d bytes", NS_MAX_LOG_LINE);
 		return FALSE;
 	}
+	Counter c = { emit, user_data, 0 };
+	gboolean ok;
+	p->seen = FALSE;
 	switch (p->format) {
-	case LOG_FORMAT_POSTFIX: return logparse_postfix_line (p, line, len, emit, user_data, error);
-	case LOG_FORMAT_EXIM: return logparse_exim_line (p, line, len, emit, user_data, error);
-	case LOG_FORMAT_SENDMAIL: return logparse_sendmail_line (p, line, len, emit, user_data, error);
-	case LOG_FORMAT_EXCHANGE: return logparse_exchange_line (p, line, len, emit, user_data, error);
-	case LOG_FORMAT_JSONL: return logparse_jsonl_line (p, line, len, emit, user_data, error);
+	case LOG_FORMAT_POSTFIX: ok = logparse_postfix_line (p, line, len, count_emit, &c, error); break;
+	case LOG_FORMAT_EXIM: ok = logparse_exim_line (p, line, len, count_emit, &c, error); break;
+	case LOG_FORMAT_SENDMAIL: ok = logparse_sendmail_line (p, line, len, count_emit, &c, error); break;
+	case LOG_FORMAT_EXCHANGE: ok = logparse_exchange_line (p, line, len, count_emit, &c, error); break;
+	case LOG_FORMAT_JSONL: ok = logparse_jsonl_line (p, line, len, count_emit, &c, error); break;
 	default: g_assert_not_reached ();
 	}
+	if (ok && c.events == 0 && p->seen) {
+		LogEvent ev = { .type = LOG_EVENT_SEEN, .time = p->seen_time, .server = p->seen_server };
+		emit (&ev, user_data);
+	}
+	return ok;
 }
 
 LogFormat

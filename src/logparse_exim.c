@@ -318,6 +318,7 @@ logparse_exim_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit,
 	if (q >= end || *q != ' ' || q + 1 >= end)
 		return malformed (error, "nothing after the time stamp");
 	q++;
+	logparse_seen (p, time, NULL, p->local_host);
 
 	gsize idlen = exim_id (q, end);
 	if (idlen == 0)

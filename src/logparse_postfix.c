@@ -412,6 +412,7 @@ logparse_postfix_line (LogParser *p, const char *line, gsize len, LogEmitFunc em
 	}
 	if (!is_postfix_program (sl.program, sl.program_len))
 		return TRUE; /* another program's line in a shared log */
+	logparse_seen (p, sl.time, &sl, NULL);
 	PfDaemon d = daemon_of (sl.program, sl.program_len);
 	if (d == PF_OTHER)
 		return TRUE;

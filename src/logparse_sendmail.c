@@ -428,6 +428,7 @@ logparse_sendmail_line (LogParser *p, const char *line, gsize len, LogEmitFunc e
 	}
 	if (!is_sendmail_program (sl.program, sl.program_len))
 		return TRUE;
+	logparse_seen (p, sl.time, &sl, NULL);
 
 	const char *q = sl.message, *end = sl.message + sl.message_len;
 	gsize idlen = queue_id (q, end);

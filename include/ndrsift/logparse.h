@@ -8,6 +8,10 @@
  * server and queue ID) is the importer's job (sentlog), so a message whose
  * lines span two imports is joined all the same.
  *
+ * A line of the MTA that carries nothing else (a connection, a rejection,
+ * a queue run) still yields LOG_EVENT_SEEN: coverage is the span of all
+ * of a server's lines, not only of its messages' lines.
+ *
  * Formats, each in its own file: logparse_postfix.c, logparse_exim.c,
  * logparse_sendmail.c, logparse_exchange.c, logparse_jsonl.c; the syslog
  * prefix shared by the first three (classic "Nov 27 10:00:01 host prog[pid]:",
@@ -53,7 +57,9 @@ typedef enum {
 	LOG_EVENT_SENDER,     /* envelope sender of queue_id ("" for <>) */
 	LOG_EVENT_RECIPIENT,  /* recipient of queue_id and its status */
 	LOG_EVENT_DONE,       /* queue_id left the queue; a later use is another message */
-	LOG_EVENT_RECORD,     /* everything at once: jsonl, record, Exchange */
+	LOG_EVENT_RECORD,     /* everything at once: jsonl, log record */
+	LOG_EVENT_SEEN,       /* a line of server at time that says nothing else: the
+	                         server's log covers that moment (DESIGN.md "Coverage") */
 } LogEventType;
 
 typedef struct {

@@ -45,6 +45,9 @@ ev_free (gpointer data)
 static void
 collect (const LogEvent *event, gpointer user_data)
 {
+	/* Coverage-only events have a test of their own ("seen"). */
+	if (event->type == LOG_EVENT_SEEN)
+		return;
 	GPtrArray *events = user_data;
 	g_assert_null (event->recipients);
 	Ev *e = g_new0 (Ev, 1);
@@ -832,6 +835,30 @@ test_sample (void)
 	g_assert_cmpuint (count[LOG_EVENT_RECORD], ==, 0);
 }
 
+static void
+seen_one (const LogEvent *event, gpointer user_data)
+{
+	GPtrArray *seen = user_data;
+	g_ptr_array_add (seen, g_strdup_printf ("%d %s %" G_GINT64_FORMAT, event->type,
+	                                        event->server ? event->server : "-", event->time));
+}
+
+/* A Postfix line that carries no message event still says the server was
+ * logging then (coverage); another program's line says nothing. */
+static void
+test_seen (void)
+{
+	g_autoptr (LogParser) p = logparse_new (LOG_FORMAT_POSTFIX, NULL, 1795800000);
+	g_autoptr (GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+	static const char quiet[] = "2026-11-27T10:00:01+00:00 mx1 postfix/smtpd[1]: connect from a.example[192.0.2.9]";
+	static const char cron[] = "2026-11-27T10:00:02+00:00 mx1 CRON[7]: (root) CMD (true)";
+	g_assert_true (logparse_line (p, quiet, strlen (quiet), seen_one, seen, NULL));
+	g_assert_true (logparse_line (p, cron, strlen (cron), seen_one, seen, NULL));
+	g_assert_cmpuint (seen->len, ==, 1);
+	g_autofree char *want = g_strdup_printf ("%d mx1 1795773601", LOG_EVENT_SEEN);
+	g_assert_cmpstr (g_ptr_array_index (seen, 0), ==, want);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -856,5 +883,6 @@ main (int argc, char **argv)
 	g_test_add_func ("/logparse/postfix/transactions", test_transactions);
 	g_test_add_func ("/logparse/postfix/detect", test_detect);
 	g_test_add_func ("/logparse/postfix/sample", test_sample);
+	g_test_add_func ("/logparse-postfix/seen", test_seen);
 	return g_test_run ();
 }

@@ -44,6 +44,9 @@ sink_clear (Sink *s)
 static void
 record (const LogEvent *e, gpointer data)
 {
+	/* Coverage-only events have a test of their own ("seen"). */
+	if (e->type == LOG_EVENT_SEEN)
+		return;
 	Sink *s = data;
 	char *str = NULL;
 	g_assert_nonnull (e->server);
@@ -611,6 +614,9 @@ sample_path (const char *name)
 static void
 count_events (const LogEvent *e, gpointer data)
 {
+	/* Coverage-only events have a test of their own ("seen"). */
+	if (e->type == LOG_EVENT_SEEN)
+		return;
 	guint *counts = data;
 	counts[e->type]++;
 	g_assert_nonnull (e->queue_id);
