@@ -26,6 +26,8 @@ config_free (Config *c)
 	g_strfreev (c->sentlog_servers);
 	g_strfreev (c->rules_dirs);
 	g_free (c->verdict_header);
+	if (c->batv_keys)
+		g_ptr_array_unref (c->batv_keys);
 	g_free (c);
 }
 
@@ -155,6 +157,36 @@ in_network (const ConfigNetwork *net, const guint8 a[16])
 	return (net->bytes[full] & mask) == (a[full] & mask);
 }
 
+static gint
+compare_paths_by_name (gconstpointer a, gconstpointer b)
+{
+	g_autofree char *x = g_path_get_basename (*(const char *const *) a);
+	g_autofree char *y = g_path_get_basename (*(const char *const *) b);
+	return strcmp (x, y);
+}
+
+GPtrArray *
+config_layered_files (const char *const *dirs, const char *suffix)
+{
+	/* basename -> path: a later directory's file replaces the earlier. */
+	g_autoptr (GHashTable) files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+	for (guint i = 0; dirs && dirs[i]; i++) {
+		g_autoptr (GDir) dir = g_dir_open (dirs[i], 0, NULL);
+		const char *entry;
+		while (dir && (entry = g_dir_read_name (dir)))
+			if (g_str_has_suffix (entry, suffix) && entry[0] != '.')
+				g_hash_table_insert (files, g_strdup (entry), g_build_filename (dirs[i], entry, NULL));
+	}
+	GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+	GHashTableIter it;
+	gpointer path;
+	g_hash_table_iter_init (&it, files);
+	while (g_hash_table_iter_next (&it, NULL, &path))
+		g_ptr_array_add (out, g_strdup (path));
+	g_ptr_array_sort (out, compare_paths_by_name);
+	return out;
+}
+
 gboolean
 config_is_local_address (const Config *c, const char *ip)
 {
@@ -202,7 +234,33 @@ defaults (void)
 	c->verdict_header = g_strdup ("X-NDR-Verdict");
 	c->forged_at = 5.0;
 	c->deadline_ms = 2000;
+	c->batv_max_age_days = 7;
 	return c;
+}
+
+/* [batv] keys=0:secret;1:other — key number 0..9 and its secret. */
+static gboolean
+read_batv_keys (Config *c, GKeyFile *kf, GError **error)
+{
+	g_auto (GStrv) keys = NULL;
+	if (!read_list (kf, "batv", "keys", &keys, error))
+		return FALSE;
+	if (keys == NULL || keys[0] == NULL)
+		return TRUE;
+	c->batv_keys = g_ptr_array_new_full (10, g_free);
+	g_ptr_array_set_size (c->batv_keys, 10);
+	for (guint i = 0; keys[i]; i++) {
+		if (keys[i][0] == '\0')
+			continue;
+		if (!g_ascii_isdigit (keys[i][0]) || keys[i][1] != ':' || keys[i][2] == '\0') {
+			g_set_error (error, CONFIG_ERROR, 1, "[batv] keys: '%s' is not NUMBER:SECRET (number 0-9)",
+			             keys[i]);
+			return FALSE;
+		}
+		g_free (g_ptr_array_index (c->batv_keys, keys[i][0] - '0'));
+		g_ptr_array_index (c->batv_keys, keys[i][0] - '0') = g_strdup (keys[i] + 2);
+	}
+	return TRUE;
 }
 
 static gboolean
@@ -218,7 +276,9 @@ read_file (Config *c, GKeyFile *kf, GError **error)
 	       read_list (kf, "rules", "dirs", &c->rules_dirs, error) &&
 	       read_string (kf, "verdict", "header", &c->verdict_header, error) &&
 	       read_double (kf, "verdict", "forged_at", &c->forged_at, error) &&
-	       read_int (kf, "filter", "deadline_ms", 10, 60000, &c->deadline_ms, error);
+	       read_int (kf, "filter", "deadline_ms", 10, 60000, &c->deadline_ms, error) &&
+	       read_int (kf, "batv", "max_age_days", 1, 999, &c->batv_max_age_days, error) &&
+	       read_batv_keys (c, kf, error);
 }
 
 Config *

@@ -13,10 +13,13 @@ static const struct {
 	int (*run) (const Config *config, int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{ "explain", cmd_explain, "explain [--json] FILE     every extracted fact and where it was found" },
+	{ "filter", cmd_filter, "filter                    one message on stdin -> the same message + verdict header" },
+	{ "check", cmd_check, "check [--exit-status] [--verdict-only] FILE...|-   one line per message" },
+	{ "explain", cmd_explain, "explain [--json] FILE     every extracted fact and why each rule fired or not" },
 	{ "scan", cmd_scan, "scan [--format text|jsonl] [--jobs N] PATH...|-   batch audit" },
 	{ "log", cmd_log, "log import [--format F] [--server NAME] [--follow] [FILE...|-]\n"
 	                  "  log record [--server NAME] | log stats | log prune --before DATE" },
+	{ "rules", cmd_rules, "rules check [DIR] | rules list" },
 };
 
 void
@@ -84,6 +87,9 @@ main (int argc, char **argv)
 		g_autoptr (Config) config = config_load (config_path, db, rules, &error);
 		if (config == NULL) {
 			command_error (NULL, "%s", error->message);
+			/* filter never fails: the mail goes on with an error header. */
+			if (commands[i].run == cmd_filter)
+				return cmd_filter_failsafe (NULL, "config");
 			return EXIT_ERROR;
 		}
 		g_mime_init ();

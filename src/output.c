@@ -140,7 +140,17 @@ output_record (const char *source, gint64 offset, const Verdict *v, gboolean ext
 	add_original (jb, b->original, extended);
 	add_report (jb, b, extended);
 	json_builder_set_member_name (jb, "sentlog");
-	json_builder_add_null_value (jb);
+	if (!v->sentlog_read)
+		json_builder_add_null_value (jb);
+	else {
+		json_builder_begin_object (jb);
+		json_builder_set_member_name (jb, "matched");
+		json_builder_add_boolean_value (jb, v->match.found);
+		add_string (jb, "by", v->match.found ? v->match_by : NULL);
+		add_string (jb, "server", v->match.server);
+		add_string (jb, "queue_id", v->match.queue_id);
+		json_builder_end_object (jb);
+	}
 
 	if (extended) {
 		json_builder_set_member_name (jb, "facts");
@@ -150,7 +160,24 @@ output_record (const char *source, gint64 offset, const Verdict *v, gboolean ext
 		add_string (jb, "arrival_date", b->arrival_date);
 		add_string (jb, "arrival_where", b->arrival_where);
 		add_string_list (jb, "notes", b->notes);
+		add_string (jb, "handoff_moment_where", v->moment_where);
 		json_builder_end_object (jb);
+
+		/* Every rule, fired or not, with what it looked at. */
+		json_builder_set_member_name (jb, "rules");
+		json_builder_begin_array (jb);
+		for (guint i = 0; v->results && i < v->results->len; i++) {
+			const RuleResult *r = &g_array_index (v->results, RuleResult, i);
+			json_builder_begin_object (jb);
+			add_string (jb, "name", r->name);
+			json_builder_set_member_name (jb, "fired");
+			json_builder_add_boolean_value (jb, r->fired);
+			json_builder_set_member_name (jb, "score");
+			json_builder_add_double_value (jb, r->score);
+			add_string (jb, "fact", r->fact);
+			json_builder_end_object (jb);
+		}
+		json_builder_end_array (jb);
 	}
 	json_builder_end_object (jb);
 	return json_builder_get_root (jb);
@@ -256,6 +283,26 @@ output_explain_text (const char *source, const Verdict *v)
 
 	for (guint i = 0; i < b->notes->len; i++)
 		line (out, 0, "note", g_ptr_array_index (b->notes, i));
+
+	if (v->moment_where)
+		line (out, 0, "hand-off moment", v->moment_where);
+	if (v->sentlog_read) {
+		g_autofree char *m = v->match.found
+			? g_strdup_printf ("matched by %s: %s, queue %s", v->match_by, v->match.server,
+			                   v->match.queue_id ? v->match.queue_id : "-")
+			: g_strdup ("no match");
+		line (out, 0, "sent log", m);
+	} else if (v->bounce->kind != BOUNCE_KIND_NONE)
+		line (out, 0, "sent log", "not read");
+	if (v->results && v->results->len) {
+		g_string_append (out, "rules\n");
+		for (guint i = 0; i < v->results->len; i++) {
+			const RuleResult *r = &g_array_index (v->results, RuleResult, i);
+			g_autofree char *fact = output_escape (r->fact);
+			g_string_append_printf (out, "  %-5s %6.1f  %-22s %s\n", r->fired ? "FIRED" : "-",
+			                        r->fired ? r->score : 0.0, r->name, fact);
+		}
+	}
 
 	g_autoptr (GString) tests = g_string_new (v->tests->len ? NULL : "none");
 	for (guint i = 0; i < v->tests->len; i++)

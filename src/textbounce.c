@@ -8,6 +8,7 @@
  * search pass are collected and tried in text order. */
 #include <string.h>
 
+#include "ndrsift/config.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/pattern.h"
 #include "ndrsift/textbounce.h"
@@ -244,31 +245,13 @@ textbounce_formats_parse (const char *filename, const char *text, GError **error
 	return g_steal_pointer (&f);
 }
 
-static gint
-compare_names (gconstpointer a, gconstpointer b, gpointer unused)
-{
-	return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
 TextbounceFormats *
 textbounce_formats_load (const char *const *dirs, GError **error)
 {
-	/* basename -> path: a later directory replaces a file of the same name. */
-	g_autoptr (GHashTable) files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-
-	for (guint i = 0; dirs && dirs[i]; i++) {
-		g_autoptr (GDir) dir = g_dir_open (dirs[i], 0, NULL);
-		const char *entry;
-		while (dir && (entry = g_dir_read_name (dir)))
-			if (g_str_has_suffix (entry, ".formats") && entry[0] != '.')
-				g_hash_table_insert (files, g_strdup (entry), g_build_filename (dirs[i], entry, NULL));
-	}
-	g_autofree const char **names = (const char **) g_hash_table_get_keys_as_array (files, NULL);
-	g_qsort_with_data (names, g_hash_table_size (files), sizeof *names, compare_names, NULL);
-
+	g_autoptr (GPtrArray) paths = config_layered_files (dirs, ".formats");
 	g_autoptr (TextbounceFormats) f = formats_new ();
-	for (guint i = 0; names[i]; i++) {
-		const char *path = g_hash_table_lookup (files, names[i]);
+	for (guint i = 0; i < paths->len; i++) {
+		const char *path = g_ptr_array_index (paths, i);
 		g_autofree char *text = NULL;
 		if (!g_file_get_contents (path, &text, NULL, error))
 			return NULL;

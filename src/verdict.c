@@ -1,5 +1,56 @@
-/* verdict — bytes in, Verdict out. See include/ndrsift/verdict.h. */
+/* verdict — evidence, rules, class. See include/ndrsift/verdict.h. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ndrsift/address.h"
+#include "ndrsift/received.h"
 #include "ndrsift/verdict.h"
+
+struct _VerdictContext {
+	const Config *config;
+	TextbounceFormats *formats;
+	Rules *rules;
+};
+
+/* Each thread's read-only connection to the sent log. */
+typedef struct {
+	const VerdictContext *ctx;
+	SentLog *log;
+	gboolean tried;
+} ThreadLog;
+
+static void
+thread_log_free (gpointer data)
+{
+	ThreadLog *t = data;
+	sentlog_close (t->log);
+	g_free (t);
+}
+
+static GPrivate thread_log = G_PRIVATE_INIT (thread_log_free);
+static gint notice_given;
+
+static SentLog *
+sentlog_for_thread (const VerdictContext *ctx)
+{
+	ThreadLog *t = g_private_get (&thread_log);
+	if (t == NULL || t->ctx != ctx) {
+		t = g_new0 (ThreadLog, 1);
+		t->ctx = ctx;
+		g_private_replace (&thread_log, t);
+	}
+	if (!t->tried) {
+		t->tried = TRUE;
+		g_autoptr (GError) error = NULL;
+		t->log = sentlog_open (ctx->config->sentlog_path, FALSE, &error);
+		/* A missing or broken log makes what needs it unknown; said once
+		 * per process, never fatal. */
+		if (t->log == NULL && g_atomic_int_compare_and_exchange (&notice_given, 0, 1))
+			fprintf (stderr, "ndrsift: %s; sent-log evidence is unknown\n", error->message);
+	}
+	return t->log;
+}
 
 VerdictContext *
 verdict_context_new (const Config *config, GError **error)
@@ -8,10 +59,13 @@ verdict_context_new (const Config *config, GError **error)
 		textbounce_formats_load ((const char *const *) config->rules_dirs, error);
 	if (formats == NULL)
 		return NULL;
-
+	g_autoptr (Rules) rules = rules_load ((const char *const *) config->rules_dirs, error);
+	if (rules == NULL)
+		return NULL;
 	VerdictContext *ctx = g_new0 (VerdictContext, 1);
 	ctx->config = config;
 	ctx->formats = g_steal_pointer (&formats);
+	ctx->rules = g_steal_pointer (&rules);
 	return ctx;
 }
 
@@ -21,7 +75,20 @@ verdict_context_free (VerdictContext *ctx)
 	if (ctx == NULL)
 		return;
 	textbounce_formats_free (ctx->formats);
+	rules_free (ctx->rules);
 	g_free (ctx);
+}
+
+const Config *
+verdict_context_config (const VerdictContext *ctx)
+{
+	return ctx->config;
+}
+
+const Rules *
+verdict_context_rules (const VerdictContext *ctx)
+{
+	return ctx->rules;
 }
 
 const char *
@@ -34,14 +101,413 @@ verdict_name (VerdictClass verdict)
 	return verdict < G_N_ELEMENTS (names) ? names[verdict] : "error";
 }
 
+/* ---- facts the evals need ---- */
+
+static gboolean
+in_list (char **list, const char *name)
+{
+	for (guint i = 0; name && list && list[i]; i++)
+		if (g_ascii_strcasecmp (list[i], name) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* domain is one of ours, or a subdomain of one. */
+static gboolean
+local_domain (const Config *c, const char *domain)
+{
+	if (domain == NULL)
+		return FALSE;
+	for (guint i = 0; c->local_domains && c->local_domains[i]; i++) {
+		const char *d = c->local_domains[i];
+		gsize n = strlen (domain), m = strlen (d);
+		if (m == 0)
+			continue;
+		if (g_ascii_strcasecmp (domain, d) == 0 ||
+		    (n > m && domain[n - m - 1] == '.' && g_ascii_strcasecmp (domain + n - m, d) == 0))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* The domain of an address or Message-ID ("a@b" or "<a@b>"), lower-cased. */
+static char *
+domain_of (const char *addr)
+{
+	const char *at = addr ? strrchr (addr, '@') : NULL;
+	if (at == NULL)
+		return NULL;
+	g_autofree char *d = g_strdup (at + 1);
+	char *close = strpbrk (d, "> \t;");
+	if (close)
+		*close = '\0';
+	return d[0] ? g_ascii_strdown (d, -1) : NULL;
+}
+
+static gboolean
+private_address (const char *ip)
+{
+	guint8 b[16];
+	if (ip == NULL)
+		return TRUE;
+	if (inet_pton (AF_INET, ip, b) == 1)
+		return b[0] == 10 || b[0] == 127 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
+		       (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254) || b[0] == 0;
+	if (inet_pton (AF_INET6, ip, b) == 1) {
+		static const guint8 loopback[16] = { [15] = 1 };
+		return memcmp (b, loopback, 16) == 0 || (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
+	}
+	return FALSE;
+}
+
+/* The last two labels of a host name ("mx.a.example" -> "a.example"). */
+static const char *
+site_of (const char *host)
+{
+	if (host == NULL)
+		return NULL;
+	const char *last = strrchr (host, '.');
+	if (last == NULL || last == host)
+		return host;
+	const char *p = last - 1;
+	while (p > host && *p != '.')
+		p--;
+	return *p == '.' ? p + 1 : p;
+}
+
+static gboolean
+same_site (const char *a, const char *b)
+{
+	const char *x = site_of (a), *y = site_of (b);
+	return x && y && g_ascii_strcasecmp (x, y) == 0;
+}
+
+static gboolean
+hop_is_ours (const Config *c, const ReceivedHop *hop)
+{
+	return config_is_local_address (c, hop->from_ip) || in_list (c->local_relays, hop->from_rdns) ||
+	       (hop->authenticated && in_list (c->local_relays, hop->by));
+}
+
+/* The index of the hand-off hop (verdict.h), or -1. */
+static int
+find_handoff (const Config *c, const BounceOriginal *o)
+{
+	for (guint i = 0; o && i < o->received->len; i++) {
+		const ReceivedHop *hop = g_ptr_array_index (o->received, i);
+		if (hop->from_ip == NULL && hop->from_rdns == NULL && hop->from_helo == NULL)
+			continue; /* local processing: "(qmail 1 invoked by uid 2)" */
+		if (hop_is_ours (c, hop))
+			return (int) i;
+		if (hop->from_ip ? private_address (hop->from_ip) : hop->from_rdns == NULL)
+			continue; /* inside the bouncer's network */
+		if (hop->from_rdns && hop->by && same_site (hop->from_rdns, hop->by))
+			continue; /* handed down inside one organisation */
+		return (int) i;
+	}
+	return -1;
+}
+
+/* The bounce's own envelope recipient: our user it was delivered to. */
+static const char *
+bounce_recipient (const Bounce *b)
+{
+	static const char *const fields[] = { "X-Original-To", "Delivered-To", "Envelope-To", "To", NULL };
+	for (guint i = 0; fields[i]; i++) {
+		const char *v = headers_get (b->headers, fields[i]);
+		if (v && *v)
+			return v;
+	}
+	return NULL;
+}
+
+/* The first address in a header value ("Name <a@b>, c@d" -> "a@b"). */
+static char *
+first_address (const char *value)
+{
+	if (value == NULL)
+		return NULL;
+	g_autoptr (InternetAddressList) list = internet_address_list_parse (NULL, value);
+	for (int i = 0; list && i < internet_address_list_length (list); i++) {
+		InternetAddress *a = internet_address_list_get_address (list, i);
+		if (INTERNET_ADDRESS_IS_MAILBOX (a))
+			return g_strdup (internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a)));
+	}
+	return NULL;
+}
+
+/* SPF, DKIM or DMARC failure the bouncer recorded for one of our domains. */
+static char *
+auth_failure (const Config *c, const BounceOriginal *o)
+{
+	for (guint i = 0; i < o->authentication_results->len; i++) {
+		g_autofree char *lower = g_ascii_strdown (g_ptr_array_index (o->authentication_results, i), -1);
+		g_auto (GStrv) specs = g_strsplit (lower, ";", 64);
+		for (guint k = 0; specs[k]; k++) {
+			const char *s = g_strstrip (specs[k]);
+			gboolean fail = g_str_has_prefix (s, "spf=fail") || g_str_has_prefix (s, "spf=softfail") ||
+			                g_str_has_prefix (s, "dkim=fail") || g_str_has_prefix (s, "dmarc=fail");
+			if (!fail)
+				continue;
+			static const char *const props[] = { "smtp.mailfrom=", "header.d=", "header.from=", "header.i=", NULL };
+			for (guint p = 0; props[p]; p++) {
+				const char *v = strstr (s, props[p]);
+				if (v == NULL)
+					continue;
+				v += strlen (props[p]);
+				g_autofree char *value = g_strndup (v, strcspn (v, " \t()"));
+				const char *at = strrchr (value, '@');
+				if (local_domain (c, at ? at + 1 : value))
+					return g_strdup_printf ("Authentication-Results: %.200s", s);
+			}
+		}
+	}
+	for (guint i = 0; i < o->received_spf->len; i++) {
+		const char *v = g_ptr_array_index (o->received_spf, i);
+		g_autofree char *lower = g_ascii_strdown (v, -1);
+		if (!g_str_has_prefix (lower, "fail") && !g_str_has_prefix (lower, "softfail"))
+			continue;
+		/* "fail (domain of alice@example.com does not designate ...)"
+		 * or "envelope-from=alice@example.com". */
+		for (const char *p = strchr (lower, '@'); p; p = strchr (p + 1, '@')) {
+			g_autofree char *d = g_strndup (p + 1, strcspn (p + 1, " \t;)>\""));
+			if (local_domain (c, d))
+				return g_strdup_printf ("Received-SPF: %.200s", v);
+		}
+	}
+	return NULL;
+}
+
+/* BATV (verdict.h): the prvs= tag of the bounce's envelope recipient.
+ * Returns TRUE when it validates; *fact says what was seen. */
+static gboolean
+batv_valid (const Config *c, const char *recipient, gint64 now, char **fact)
+{
+	g_autofree char *addr = first_address (recipient);
+	if (addr == NULL || g_ascii_strncasecmp (addr, "prvs=", 5) != 0 || strlen (addr) < 17 || addr[15] != '=') {
+		*fact = g_strdup_printf ("envelope recipient %s carries no prvs= tag", addr ? addr : "(none)");
+		return FALSE;
+	}
+	const char *tag = addr + 5, *mailbox = addr + 16;
+	int key = tag[0] - '0';
+	const char *secret = key >= 0 && key <= 9 ? g_ptr_array_index (c->batv_keys, key) : NULL;
+	if (secret == NULL || !g_ascii_isdigit (tag[1]) || !g_ascii_isdigit (tag[2]) || !g_ascii_isdigit (tag[3])) {
+		*fact = g_strdup_printf ("prvs tag %.10s: no key %c or a bad day", tag, tag[0]);
+		return FALSE;
+	}
+	int day = (tag[1] - '0') * 100 + (tag[2] - '0') * 10 + (tag[3] - '0');
+	int today = (int) ((now / 86400) % 1000);
+	if (((day - today) + 1000) % 1000 > c->batv_max_age_days) {
+		*fact = g_strdup_printf ("prvs tag %.10s: expired (day %03d, today %03d)", tag, day, today);
+		return FALSE;
+	}
+	g_autoptr (GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA1, (const guchar *) secret, strlen (secret));
+	g_hmac_update (hmac, (const guchar *) tag, 4);
+	g_hmac_update (hmac, (const guchar *) mailbox, strlen (mailbox));
+	guint8 digest[20];
+	gsize n = sizeof digest;
+	g_hmac_get_digest (hmac, digest, &n);
+	char want[7];
+	g_snprintf (want, sizeof want, "%02x%02x%02x", digest[0], digest[1], digest[2]);
+	gboolean ok = g_ascii_strncasecmp (tag + 4, want, 6) == 0;
+	*fact = g_strdup_printf ("prvs tag %.10s for %s: %s", tag, mailbox, ok ? "valid" : "bad signature");
+	return ok;
+}
+
+static void
+fire (EvalResults *e, EvalBuiltin which, gboolean fired, char *fact)
+{
+	e->fired[which] = fired;
+	g_free (e->fact[which]);
+	e->fact[which] = fact;
+}
+
+/* Computes every built-in of rules.h for v->bounce. */
+static void
+gather_evidence (const VerdictContext *ctx, Verdict *v)
+{
+	const Config *c = ctx->config;
+	const Bounce *b = v->bounce;
+	const BounceOriginal *o = b->original;
+	EvalResults *e = &v->evals;
+
+	fire (e, EVAL_NO_ORIGINAL, o == NULL, g_strdup (o ? o->where : "nothing quoted"));
+
+	/* The hand-off hop and the moment a miss is judged at. */
+	v->handoff = find_handoff (c, o);
+	if (v->handoff >= 0) {
+		const ReceivedHop *hop = g_ptr_array_index (o->received, v->handoff);
+		gboolean ours = hop_is_ours (c, hop);
+		g_autofree char *desc = g_strdup_printf ("Received hop %d: from %s [%s] by %s", v->handoff + 1,
+		                                         hop->from_rdns ? hop->from_rdns : hop->from_helo ? hop->from_helo : "?",
+		                                         hop->from_ip ? hop->from_ip : "?", hop->by ? hop->by : "?");
+		fire (e, EVAL_HANDOFF_LOCAL, ours, g_strdup (desc));
+		fire (e, EVAL_HANDOFF_FOREIGN, !ours, g_strdup (desc));
+		if (hop->time) {
+			v->moment = hop->time;
+			v->moment_where = g_strdup_printf ("the date of Received hop %d", v->handoff + 1);
+		}
+	} else {
+		fire (e, EVAL_HANDOFF_LOCAL, FALSE, g_strdup ("no hand-off hop found"));
+		fire (e, EVAL_HANDOFF_FOREIGN, FALSE, g_strdup ("no hand-off hop found"));
+	}
+	if (v->moment == 0 && b->report && b->report->arrival_date &&
+	    (v->moment = received_parse_date (b->report->arrival_date)))
+		v->moment_where = g_strdup ("the report's Arrival-Date");
+	if (v->moment == 0 && b->arrival_time) {
+		v->moment = b->arrival_time;
+		v->moment_where = g_strdup_printf ("the bounce's arrival (%s)", b->arrival_where);
+	}
+
+	/* The Message-ID's domain. */
+	const char *msgid = o ? o->message_id : NULL;
+	g_autofree char *msgid_domain = domain_of (msgid);
+	if (msgid_domain) {
+		gboolean ours = local_domain (c, msgid_domain);
+		fire (e, EVAL_MSGID_DOMAIN_LOCAL, ours, g_strdup_printf ("Message-ID domain %s", msgid_domain));
+		fire (e, EVAL_MSGID_DOMAIN_FOREIGN, !ours, g_strdup_printf ("Message-ID domain %s", msgid_domain));
+	}
+
+	/* Authentication the bouncer recorded; our DKIM signature. */
+	if (o) {
+		char *failure = auth_failure (c, o);
+		fire (e, EVAL_AUTH_FAIL_LOCAL, failure != NULL,
+		      failure ? failure : g_strdup ("no SPF/DKIM/DMARC failure recorded for our domains"));
+		const char *ours = NULL;
+		for (guint i = 0; i < o->dkim_domains->len && !ours; i++)
+			if (local_domain (c, g_ptr_array_index (o->dkim_domains, i)))
+				ours = g_ptr_array_index (o->dkim_domains, i);
+		g_autofree char *from = first_address (o->from);
+		g_autofree char *from_domain = domain_of (from);
+		fire (e, EVAL_DKIM_LOCAL_PRESENT, ours != NULL,
+		      g_strdup_printf ("DKIM-Signature d=%s", ours ? ours : "(none of ours)"));
+		fire (e, EVAL_DKIM_LOCAL_ABSENT, ours == NULL && local_domain (c, from_domain),
+		      g_strdup_printf ("From domain %s, no DKIM-Signature of ours", from_domain ? from_domain : "?"));
+	}
+
+	/* BATV, when keys are set. */
+	if (c->batv_keys) {
+		char *fact = NULL;
+		gboolean ok = batv_valid (c, bounce_recipient (b), g_get_real_time () / G_USEC_PER_SEC, &fact);
+		fire (e, EVAL_BATV_VALID, ok, g_strdup (fact));
+		fire (e, EVAL_BATV_INVALID, !ok, fact);
+	}
+
+	/* The sent log. */
+	SentLog *log = sentlog_for_thread (ctx);
+	fire (e, EVAL_SENTLOG_ABSENT, log == NULL, g_strdup (c->sentlog_path));
+	if (log == NULL)
+		return;
+	v->sentlog_read = TRUE;
+	g_autoptr (GError) error = NULL;
+	if (msgid) {
+		if (!sentlog_lookup_message_id (log, msgid, &v->match, &error)) {
+			fire (e, EVAL_SENTLOG_ABSENT, TRUE, g_strdup (error->message));
+			return;
+		}
+		if (v->match.found) {
+			gboolean ours = v->match.origin == LOG_ORIGIN_LOCAL || v->match.origin == LOG_ORIGIN_AUTH ||
+			                v->match.origin == LOG_ORIGIN_NETWORK;
+			g_autofree char *desc = g_strdup_printf ("%s first logged by %s, queue %s, origin %s", msgid,
+			                                         v->match.server, v->match.queue_id ? v->match.queue_id : "-",
+			                                         logparse_origin_name (v->match.origin));
+			fire (e, ours ? EVAL_SENTLOG_MSGID_OURS : EVAL_SENTLOG_MSGID_FOREIGN, TRUE, g_strdup (desc));
+			v->match_by = "message_id";
+			return;
+		}
+		gboolean covered = FALSE;
+		if (v->moment && !sentlog_covers (log, v->moment, (const char *const *) c->sentlog_servers, &covered, &error))
+			covered = FALSE;
+		g_autofree char *desc = g_strdup_printf ("%s not in the log; %s %s covered", msgid,
+		                                         v->moment_where ? v->moment_where : "no moment known",
+		                                         covered ? "is" : "is not");
+		fire (e, covered ? EVAL_SENTLOG_MSGID_MISSING : EVAL_SENTLOG_MSGID_UNCOVERED, TRUE, g_strdup (desc));
+		return;
+	}
+	/* No Message-ID quoted: a message of ours from the bounce's recipient
+	 * to a Final-Recipient, inside the window. */
+	g_autofree char *rcpt = first_address (bounce_recipient (b));
+	g_autofree char *sender = address_normalise (rcpt, c->recipient_delimiter);
+	for (guint i = 0; sender && b->report && v->moment && i < b->report->recipients->len; i++) {
+		ReportRecipient *rr = g_ptr_array_index (b->report->recipients, i);
+		g_autofree char *to = address_normalise (rr->final_recipient, c->recipient_delimiter);
+		if (to == NULL)
+			continue;
+		gint64 window = (gint64) c->window_days * 86400;
+		if (!sentlog_lookup_recipient (log, sender, to, v->moment - window, v->moment + 86400, &v->match, &error))
+			break;
+		if (v->match.found) {
+			fire (e, EVAL_SENTLOG_RECIPIENT_OURS, TRUE,
+			      g_strdup_printf ("%s to %s logged by %s at %" G_GINT64_FORMAT, sender, to, v->match.server,
+			                       v->match.time));
+			v->match_by = "recipient";
+			return;
+		}
+	}
+}
+
 Verdict *
 verdict_judge (const VerdictContext *ctx, GBytes *message, gboolean truncated)
 {
 	Verdict *v = g_new0 (Verdict, 1);
 	v->tests = g_ptr_array_new_with_free_func (g_free);
+	v->handoff = -1;
 	v->bounce = bounce_parse_bytes (ctx->formats, message, truncated);
-	v->verdict = v->bounce->kind == BOUNCE_KIND_NONE ? VERDICT_NONE : VERDICT_UNKNOWN;
+	if (v->bounce->kind == BOUNCE_KIND_NONE) {
+		v->verdict = VERDICT_NONE;
+		return v;
+	}
+	gather_evidence (ctx, v);
+	v->results = rules_evaluate (ctx->rules, v->bounce, &v->evals);
+	for (guint i = 0; i < v->results->len; i++) {
+		RuleResult *r = &g_array_index (v->results, RuleResult, i);
+		if (!r->fired || !r->listed)
+			continue;
+		v->score += r->score;
+		g_ptr_array_add (v->tests, g_strdup (r->name));
+	}
+	/* Only sent-log evidence makes legit, whatever the score. */
+	if (v->evals.fired[EVAL_SENTLOG_MSGID_OURS] || v->evals.fired[EVAL_SENTLOG_RECIPIENT_OURS])
+		v->verdict = VERDICT_LEGIT;
+	else if (v->score >= ctx->config->forged_at)
+		v->verdict = VERDICT_FORGED;
+	else
+		v->verdict = VERDICT_UNKNOWN;
 	return v;
+}
+
+char *
+verdict_header_value (const Verdict *v, const char *header_name)
+{
+	/* Every piece is ours (verdict word, kind, rule names, a number):
+	 * nothing from the message reaches the header. */
+	g_autoptr (GString) s = g_string_new (verdict_name (v->verdict));
+	if (v->verdict == VERDICT_ERROR) {
+		g_string_append_printf (s, "; reason=%s", v->error ? v->error : "internal");
+		return g_string_free (g_steal_pointer (&s), FALSE);
+	}
+	g_string_append_printf (s, "; kind=%s", bounce_kind_name (v->bounce->kind));
+	char score[G_ASCII_DTOSTR_BUF_SIZE];
+	g_ascii_formatd (score, sizeof score, "%.1f", v->score);
+	g_string_append_printf (s, "; score=%s; tests=", score);
+	if (v->tests->len == 0)
+		g_string_append (s, "none");
+
+	/* Fold at commas once a line would pass 78 characters. */
+	gsize line = strlen (header_name) + 2 + s->len;
+	for (guint i = 0; i < v->tests->len; i++) {
+		const char *t = g_ptr_array_index (v->tests, i);
+		gsize add = strlen (t) + (i ? 1 : 0);
+		if (i && line + add > 78) {
+			g_string_append (s, ",\n\t");
+			line = 8;
+			add -= 1;
+		} else if (i)
+			g_string_append_c (s, ',');
+		g_string_append (s, t);
+		line += add;
+	}
+	return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
 void
@@ -51,5 +517,10 @@ verdict_free (Verdict *v)
 		return;
 	g_ptr_array_unref (v->tests);
 	bounce_free (v->bounce);
+	rules_results_free (v->results);
+	eval_results_clear (&v->evals);
+	sentlog_match_clear (&v->match);
+	g_free (v->moment_where);
+	g_free (v->error);
 	g_free (v);
 }

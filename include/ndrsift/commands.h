@@ -19,6 +19,13 @@ enum {
 int cmd_explain (const Config *config, int argc, char **argv);
 int cmd_scan (const Config *config, int argc, char **argv);
 int cmd_log (const Config *config, int argc, char **argv);
+int cmd_filter (const Config *config, int argc, char **argv);
+int cmd_check (const Config *config, int argc, char **argv);
+int cmd_rules (const Config *config, int argc, char **argv);
+
+/* filter when there is no config: the input written back with
+ * "HEADER: error; reason=REASON" (header NULL: the default name). */
+int cmd_filter_failsafe (const char *header, const char *reason);
 
 /* Prints "ndrsift: COMMAND: message" on stderr, escaped. */
 void command_error (const char *command, const char *fmt, ...) G_GNUC_PRINTF (2, 3);

@@ -25,6 +25,8 @@ typedef struct {
 	char *verdict_header;      /* [verdict] header */
 	double forged_at;          /* [verdict] forged_at */
 	int deadline_ms;           /* [filter] deadline_ms */
+	GPtrArray *batv_keys;      /* [batv] keys: char* secret by key number 0..9, NULL if unset */
+	int batv_max_age_days;     /* [batv] max_age_days */
 } Config;
 
 typedef struct {
@@ -39,6 +41,12 @@ GQuark config_error_quark (void);
  * db, rules: (nullable) --db and --rules overrides.
  * Returns: (transfer full) or NULL with error set. */
 Config *config_load (const char *path, const char *db, const char *rules, GError **error);
+
+/* The files ending in suffix (".rules", ".formats") of the layered rule
+ * directories: a file in a later directory replaces one of the same name
+ * in an earlier one; missing directories are skipped; names starting
+ * with '.' are not read. Returns: (transfer full) paths in name order. */
+GPtrArray *config_layered_files (const char *const *dirs, const char *suffix);
 
 /* Whether ip (IPv4 or IPv6 text) lies in [local] networks. */
 gboolean config_is_local_address (const Config *config, const char *ip);

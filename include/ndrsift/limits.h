@@ -60,6 +60,10 @@
 #define NS_MAX_LOG_LINE 16384
 #define NS_SENTLOG_OPEN_DAYS 30
 
+/* Rules: how many, and how deep a meta expression may nest. */
+#define NS_MAX_RULES 2048
+#define NS_MAX_META_DEPTH 32
+
 /* Rule and format files. */
 #define NS_MAX_RULE_LINE 4096
 #define NS_MAX_FORMAT_PATTERNS 1024

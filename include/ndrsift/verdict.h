@@ -2,14 +2,33 @@
  *
  * `filter`, `check`, `scan` and `explain` are thin front ends over
  * verdict_judge(). A VerdictContext holds what start-up prepares once (the
- * *.formats, later the rules and the sent log) and is shared read-only by
- * every thread.
+ * *.formats, the *.rules, the config) and is shared read-only by every
+ * thread; each thread opens the sent log read-only for itself, once.
  *
- * Until the rules and the sent log exist, a bounce of any kind is `unknown`
- * and a non-bounce `none`, with score 0 and no tests.
+ * The built-in evidence (rules.h, EvalBuiltin) is computed here from the
+ * Bounce and the sent log, then the rules add up a score. The class
+ * (DESIGN.md "Verdicts"):
+ *   none    — not a bounce;
+ *   legit   — sent-log evidence only: the quoted Message-ID was first
+ *             logged from our users (sentlog_msgid_ours), or no Message-ID
+ *             is quoted and a logged message of ours went from the
+ *             bounce's recipient to its Final-Recipient within window_days
+ *             (sentlog_recipient_ours). A legit bounce is never forged;
+ *   forged  — otherwise, when the score reaches [verdict] forged_at;
+ *   unknown — otherwise.
+ *
+ * Hand-off hop (DESIGN.md): the original's Received lines are read from
+ * the top; hops without a sending host, from private or loopback
+ * addresses, or between hosts of one domain (the bouncer handing the
+ * message down inside its own organisation) are skipped; the first other
+ * hop is the hand-off. It is ours when its client address is in [local]
+ * networks, its client's verified name (rDNS) is one of [local] relays,
+ * or it authenticated to one of our relays. The HELO name is never
+ * trusted: the client chose it. Its date is the moment a miss is judged
+ * at (coverage), else the report's Arrival-Date, else the bounce's own.
  *
  * Ownership: verdict_judge() returns (transfer full) a Verdict that owns
- * its Bounce; free with verdict_free() or g_autoptr. */
+ * its Bounce and results; free with verdict_free() or g_autoptr. */
 #ifndef NDRSIFT_VERDICT_H
 #define NDRSIFT_VERDICT_H
 
@@ -17,6 +36,8 @@
 
 #include "ndrsift/bounce.h"
 #include "ndrsift/config.h"
+#include "ndrsift/rules.h"
+#include "ndrsift/sentlog.h"
 
 typedef enum {
 	VERDICT_NONE,
@@ -26,22 +47,33 @@ typedef enum {
 	VERDICT_ERROR,
 } VerdictClass;
 
-typedef struct {
-	const Config *config;          /* (transfer none) */
-	TextbounceFormats *formats;    /* owned */
-} VerdictContext;
+typedef struct _VerdictContext VerdictContext;
 
 typedef struct {
 	VerdictClass verdict;
 	double score;
-	GPtrArray *tests;   /* char*, names of the rules that fired, in order */
-	Bounce *bounce;     /* the facts */
+	GPtrArray *tests;       /* char*: names of the listed rules that fired, in order */
+	Bounce *bounce;         /* the facts */
+	GArray *results;        /* RuleResult of every rule, for explain */
+	EvalResults evals;
+	gboolean sentlog_read;  /* a sent log was consulted */
+	SentLogMatch match;     /* what it matched, if anything */
+	const char *match_by;   /* "message_id", "recipient" or NULL */
+	gint64 moment;          /* when the original was handed off (0: unknown) */
+	char *moment_where;
+	int handoff;            /* index of the hand-off hop in original->received, or -1 */
+	char *error;            /* VERDICT_ERROR: why */
 } Verdict;
 
-/* Prepares everything per-message work needs: loads the *.formats of the
- * config's rules directories. Returns: (transfer full) or NULL with error. */
+/* Prepares everything per-message work needs: the *.formats and *.rules
+ * of the config's rule directories. Returns: (transfer full) or NULL with
+ * an error naming file:line. */
 VerdictContext *verdict_context_new (const Config *config, GError **error);
 void verdict_context_free (VerdictContext *ctx);
+
+/* (transfer none) */
+const Config *verdict_context_config (const VerdictContext *ctx);
+const Rules *verdict_context_rules (const VerdictContext *ctx);
 
 /* message: (transfer full) the message's bytes; pass g_bytes_ref() to
  * keep them. truncated: the reader cut it at NS_MAX_MESSAGE_BYTES.
@@ -50,6 +82,12 @@ Verdict *verdict_judge (const VerdictContext *ctx, GBytes *message, gboolean tru
 
 /* Returns: (transfer none) "forged", "legit", "unknown", "none", "error". */
 const char *verdict_name (VerdictClass verdict);
+
+/* Returns: (transfer full) the header value of DESIGN.md, without the
+ * name: "forged; kind=dsn; score=11.0; tests=A,B", folded with "\n\t"
+ * (the caller turns "\n" into the message's line end) when longer than
+ * 78 characters with the name. */
+char *verdict_header_value (const Verdict *v, const char *header_name);
 
 void verdict_free (Verdict *v);
 

@@ -1,0 +1,67 @@
+/* check — one line per message: "FILE: VERDICT score=S kind=K tests=T".
+ * --verdict-only prints the verdict word alone with no newline (Sieve's
+ * `execute :pipe :output "v" "ndrsift-check"` stores it verbatim);
+ * --exit-status exits 1 when some message is forged. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ndrsift/commands.h"
+#include "ndrsift/mailbox.h"
+#include "ndrsift/output.h"
+#include "ndrsift/verdict.h"
+
+int
+cmd_check (const Config *config, int argc, char **argv)
+{
+	gboolean exit_status = FALSE, verdict_only = FALSE;
+	GOptionEntry entries[] = {
+		{ "exit-status", 0, 0, G_OPTION_ARG_NONE, &exit_status, "Exit 1 when a message is forged", NULL },
+		{ "verdict-only", 0, 0, G_OPTION_ARG_NONE, &verdict_only, "Print only the verdict word, no newline", NULL },
+		{ NULL }
+	};
+	g_autoptr (GOptionContext) oc = g_option_context_new ("FILE...|- - the verdict on each message");
+	g_option_context_add_main_entries (oc, entries, NULL);
+	g_autoptr (GError) error = NULL;
+	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc < 2) {
+		command_error ("check", "%s", error ? error->message : "give FILE... or - for standard input");
+		return EXIT_USAGE;
+	}
+	g_autoptr (VerdictContext) ctx = verdict_context_new (config, &error);
+	if (ctx == NULL) {
+		command_error ("check", "%s", error->message);
+		return EXIT_ERROR;
+	}
+	g_autoptr (MailboxIter) it = mailbox_iter_new ((const char *const *) argv + 1, FALSE);
+	MailboxMessage *msg;
+	gboolean forged = FALSE, failed = FALSE, first = TRUE;
+	while ((msg = mailbox_iter_next (it))) {
+		g_autoptr (MailboxMessage) m = msg;
+		if (m->error) {
+			command_error ("check", "%s", m->error->message);
+			failed = TRUE;
+			continue;
+		}
+		g_autoptr (Verdict) v = verdict_judge (ctx, g_steal_pointer (&m->data), m->truncated);
+		forged |= v->verdict == VERDICT_FORGED;
+		if (verdict_only) {
+			printf ("%s%s", first ? "" : "\n", verdict_name (v->verdict));
+		} else {
+			g_autofree char *source = output_escape (m->source);
+			g_autoptr (GString) tests = g_string_new (v->tests->len ? NULL : "none");
+			for (guint i = 0; i < v->tests->len; i++)
+				g_string_append_printf (tests, "%s%s", i ? "," : "", (char *) g_ptr_array_index (v->tests, i));
+			char score[G_ASCII_DTOSTR_BUF_SIZE];
+			g_ascii_formatd (score, sizeof score, "%.1f", v->score);
+			if (m->offset >= 0)
+				printf ("%s@%" G_GINT64_FORMAT ": ", source, m->offset);
+			else
+				printf ("%s: ", source);
+			printf ("%s score=%s kind=%s tests=%s\n", verdict_name (v->verdict), score,
+			        bounce_kind_name (v->bounce->kind), tests->str);
+		}
+		first = FALSE;
+	}
+	if (fflush (stdout) != 0 || failed)
+		return EXIT_ERROR;
+	return exit_status && forged ? EXIT_FORGED : EXIT_OK;
+}
