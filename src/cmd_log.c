@@ -388,6 +388,10 @@ log_import (const Config *config, int argc, char **argv)
 			}
 		} while (rotated && !g_atomic_int_get (&stop_requested));
 	}
+	/* Readers are short-lived processes (one per delivery) that would
+	 * each replay what the WAL holds: fold it into the database now. The
+	 * WAL file itself stays, empty (persistent WAL). */
+	sentlog_checkpoint (log);
 	fprintf (stderr, "ndrsift: log import: %" G_GUINT64_FORMAT " lines read, %" G_GUINT64_FORMAT
 	         " malformed, %" G_GUINT64_FORMAT " rows changed\n", im.lines, im.bad, im.changes);
 	return status;
@@ -482,6 +486,8 @@ log_record (const Config *config, int argc, char **argv)
 		command_error ("log record", "%s", error->message);
 		return EXIT_ERROR;
 	}
+	g_clear_pointer (&si, sentlog_import_free);
+	sentlog_checkpoint (log);
 	return EXIT_OK;
 }
 

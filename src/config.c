@@ -37,9 +37,12 @@ read_list (GKeyFile *kf, const char *group, const char *key, char ***out, GError
 {
 	if (!g_key_file_has_key (kf, group, key, NULL))
 		return TRUE;
-	char **v = g_key_file_get_string_list (kf, group, key, NULL, error);
-	if (v == NULL)
+	g_autoptr (GError) local = NULL;
+	char **v = g_key_file_get_string_list (kf, group, key, NULL, &local);
+	if (v == NULL) {
+		g_set_error (error, CONFIG_ERROR, 1, "[%s] %s: %s", group, key, local->message);
 		return FALSE;
+	}
 	for (guint i = 0; v[i]; i++)
 		g_strstrip (v[i]);
 	g_strfreev (*out);
@@ -52,9 +55,12 @@ read_string (GKeyFile *kf, const char *group, const char *key, char **out, GErro
 {
 	if (!g_key_file_has_key (kf, group, key, NULL))
 		return TRUE;
-	char *v = g_key_file_get_string (kf, group, key, error);
-	if (v == NULL)
+	g_autoptr (GError) local = NULL;
+	char *v = g_key_file_get_string (kf, group, key, &local);
+	if (v == NULL) {
+		g_set_error (error, CONFIG_ERROR, 1, "[%s] %s: %s", group, key, local->message);
 		return FALSE;
+	}
 	g_free (*out);
 	*out = g_strstrip (v);
 	return TRUE;
@@ -219,6 +225,47 @@ parse_networks (Config *c, GError **error)
 	return TRUE;
 }
 
+/* The line of "key =" inside "[group]" in a key file's text, or 0: GKeyFile
+ * keeps no line numbers, and an admin wants file:line. */
+static guint
+locate (const char *text, const char *group, const char *key)
+{
+	g_auto (GStrv) lines = g_strsplit (text ? text : "", "\n", -1);
+	gboolean in_group = FALSE;
+	gsize klen = key ? strlen (key) : 0;
+	for (guint i = 0; lines[i]; i++) {
+		const char *l = lines[i] + strspn (lines[i], " \t");
+		if (*l == '[') {
+			g_autofree char *name = g_strndup (l + 1, strcspn (l + 1, "]"));
+			in_group = g_strcmp0 (name, group) == 0;
+			if (in_group && key == NULL)
+				return i + 1;
+		} else if (in_group && key && strncmp (l, key, klen) == 0 &&
+		           (l[klen] == '=' || l[klen] == ' ' || l[klen] == '\t'))
+			return i + 1;
+	}
+	return 0;
+}
+
+/* "[group] key: ..." messages get the file and the line of that key. */
+static char *
+with_location (const char *path, const char *text, const char *message)
+{
+	g_autofree char *group = NULL, *key = NULL;
+	if (message[0] == '[') {
+		const char *close = strchr (message, ']');
+		if (close) {
+			group = g_strndup (message + 1, close - message - 1);
+			const char *k = close + 1 + strspn (close + 1, " ");
+			key = g_strndup (k, strcspn (k, ": "));
+		}
+	}
+	guint line = group ? locate (text, group, key) : 0;
+	if (line == 0 && group)
+		line = locate (text, group, NULL);
+	return line ? g_strdup_printf ("%s:%u: %s", path, line, message) : g_strdup_printf ("%s: %s", path, message);
+}
+
 static Config *
 defaults (void)
 {
@@ -302,7 +349,10 @@ config_load (const char *path, const char *db, const char *rules, GError **error
 	    g_key_file_load_from_data (kf, text, len, G_KEY_FILE_NONE, &local)) {
 		c->path = g_strdup (path);
 		if (!read_file (c, kf, &local)) {
-			g_set_error (error, CONFIG_ERROR, 1, "%s: %s", path, local->message);
+			/* GKeyFile's own messages name group and key otherwise. */
+			g_autofree char *m = local->domain == CONFIG_ERROR
+				? with_location (path, text, local->message) : g_strdup_printf ("%s: %s", path, local->message);
+			g_set_error_literal (error, CONFIG_ERROR, 1, m);
 			return NULL;
 		}
 	} else if (named || !g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
@@ -311,7 +361,8 @@ config_load (const char *path, const char *db, const char *rules, GError **error
 	}
 	g_autoptr (GError) net_error = NULL;
 	if (!parse_networks (c, &net_error)) {
-		g_set_error (error, CONFIG_ERROR, 1, "%s: %s", c->path ? c->path : "defaults", net_error->message);
+		g_autofree char *m = with_location (c->path ? c->path : "defaults", text, net_error->message);
+		g_set_error_literal (error, CONFIG_ERROR, 1, m);
 		return NULL;
 	}
 	if (!valid_header_name (c->verdict_header)) {

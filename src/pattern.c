@@ -1,7 +1,7 @@
 /* pattern — PCRE2 with JIT and match limits. See include/ndrsift/pattern.h.
  *
  * The match context (limits) is shared by all patterns and only read
- * during matches. Match data is kept per thread (GPrivate) and grown on
+ * during matches. Each pattern is JIT-compiled the first time it runs. Match data is kept per thread (GPrivate) and grown on
  * demand, so the per-message path allocates nothing. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -13,6 +13,7 @@
 struct _Pattern {
 	pcre2_code *code;
 	char *spec;
+	gsize jit_once;    /* JIT-compiled on first use (see pattern_search) */
 };
 
 G_STATIC_ASSERT (PATTERN_MULTILINE == PCRE2_MULTILINE);
@@ -76,10 +77,6 @@ pattern_compile_raw (const char *regex, guint32 options, GError **error)
 		             (size_t) erroff, (const char *) msg);
 		return NULL;
 	}
-	/* JIT is an optimisation: where it is unavailable the interpreter runs
-	 * with the same limits. */
-	(void) pcre2_jit_compile (code, PCRE2_JIT_COMPLETE);
-
 	Pattern *p = g_new0 (Pattern, 1);
 	p->code = code;
 	p->spec = g_strdup (regex);
@@ -146,6 +143,16 @@ pattern_search (const Pattern *p, const char *subject, gsize len, gsize from,
 	if (p == NULL || subject == NULL || from > len)
 		return FALSE;
 
+	/* JIT on first use, not at load: a one-message `filter` uses a few of
+	 * the shipped patterns, and compiling all of them cost more than
+	 * judging the message. g_once makes other threads wait while one
+	 * compiles, so nobody matches a half-compiled pattern. Where JIT is
+	 * unavailable the interpreter runs with the same limits. */
+	Pattern *mp = (Pattern *) p;
+	if (g_once_init_enter (&mp->jit_once)) {
+		(void) pcre2_jit_compile (mp->code, PCRE2_JIT_COMPLETE);
+		g_once_init_leave (&mp->jit_once, 1);
+	}
 	pcre2_match_data *md = match_data_for (p->code);
 	int rc = pcre2_match (p->code, (PCRE2_SPTR) subject, len, from, 0, md, match_context ());
 	if (rc < 0) {

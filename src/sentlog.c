@@ -809,6 +809,13 @@ sentlog_covers (SentLog *log, gint64 time, const char *const *servers, gboolean 
 
 /* ---- maintenance ---- */
 
+void
+sentlog_checkpoint (SentLog *log)
+{
+	if (log->writable)
+		(void) sqlite3_wal_checkpoint_v2 (log->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
+
 static void
 server_free (gpointer data)
 {

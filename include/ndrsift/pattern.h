@@ -1,4 +1,5 @@
-/* pattern — "/regex/flags" compiled once with PCRE2 JIT, matched with limits.
+/* pattern — "/regex/flags" compiled once with PCRE2 (JIT on first use),
+ * matched with limits.
  *
  * Every regular expression ndrsift runs on message data goes through here,
  * so every match is bounded by NS_PCRE2_MATCH_LIMIT, NS_PCRE2_DEPTH_LIMIT

@@ -132,6 +132,10 @@ gboolean sentlog_covers (SentLog *log, gint64 time, const char *const *servers,
 
 /* ---- maintenance ---- */
 
+/* Folds the WAL into the database and empties it (the file stays):
+ * readers then have no WAL frames to replay. Best effort. */
+void sentlog_checkpoint (SentLog *log);
+
 typedef struct {
 	gint64 messages, recipients, sources, bad_lines;
 	gint64 bytes;          /* database size (pages * page size) */
