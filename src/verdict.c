@@ -8,6 +8,7 @@
 #include "ndrsift/verdict.h"
 
 struct _VerdictContext {
+	guint serial;           /* tells contexts apart, even at a reused address */
 	const Config *config;
 	TextbounceFormats *formats;
 	Rules *rules;
@@ -15,7 +16,7 @@ struct _VerdictContext {
 
 /* Each thread's read-only connection to the sent log. */
 typedef struct {
-	const VerdictContext *ctx;
+	guint serial;
 	SentLog *log;
 	gboolean tried;
 } ThreadLog;
@@ -35,9 +36,9 @@ static SentLog *
 sentlog_for_thread (const VerdictContext *ctx)
 {
 	ThreadLog *t = g_private_get (&thread_log);
-	if (t == NULL || t->ctx != ctx) {
+	if (t == NULL || t->serial != ctx->serial) {
 		t = g_new0 (ThreadLog, 1);
-		t->ctx = ctx;
+		t->serial = ctx->serial;
 		g_private_replace (&thread_log, t);
 	}
 	if (!t->tried) {
@@ -62,7 +63,9 @@ verdict_context_new (const Config *config, GError **error)
 	g_autoptr (Rules) rules = rules_load ((const char *const *) config->rules_dirs, error);
 	if (rules == NULL)
 		return NULL;
+	static gint serials;
 	VerdictContext *ctx = g_new0 (VerdictContext, 1);
+	ctx->serial = (guint) g_atomic_int_add (&serials, 1) + 1;
 	ctx->config = config;
 	ctx->formats = g_steal_pointer (&formats);
 	ctx->rules = g_steal_pointer (&rules);
@@ -160,19 +163,37 @@ private_address (const char *ip)
 	return FALSE;
 }
 
-/* The last two labels of a host name ("mx.a.example" -> "a.example"). */
+/* The registered site of a host name: its last two labels ("mx.a.example"
+ * -> "a.example"), or three under a country's registry-style second level
+ * ("mx.b.co.uk" -> "b.co.uk"): "co.uk" is no organisation, and two hosts
+ * under it are not one bouncer. A heuristic, not the Public Suffix List:
+ * when unsure it keeps more labels, which only makes fewer hops look
+ * internal. */
 static const char *
 site_of (const char *host)
 {
+	static const char *const second_levels[] = {
+		"co", "com", "net", "org", "ac", "gov", "edu", "ne", "or", "go", "ad", "gr", "lg", "ed",
+		"mil", "nom", "sch", "ltd", "plc", "me", "info", "biz", NULL
+	};
 	if (host == NULL)
 		return NULL;
-	const char *last = strrchr (host, '.');
-	if (last == NULL || last == host)
+	const char *end = host + strlen (host);
+	const char *dots[3] = { NULL, NULL, NULL }; /* the last three dots, nearest first */
+	guint n = 0;
+	for (const char *p = end - 1; p > host && n < 3; p--)
+		if (*p == '.')
+			dots[n++] = p;
+	if (n < 2)
 		return host;
-	const char *p = last - 1;
-	while (p > host && *p != '.')
-		p--;
-	return *p == '.' ? p + 1 : p;
+	gsize tld = end - dots[0] - 1, second = dots[0] - dots[1] - 1;
+	if (tld == 2) {
+		for (guint i = 0; second_levels[i]; i++)
+			if (strlen (second_levels[i]) == second &&
+			    g_ascii_strncasecmp (dots[1] + 1, second_levels[i], second) == 0)
+				return n >= 3 ? dots[2] + 1 : host;
+	}
+	return dots[1] + 1;
 }
 
 static gboolean
@@ -476,36 +497,56 @@ verdict_judge (const VerdictContext *ctx, GBytes *message, gboolean truncated)
 	return v;
 }
 
+/* Appends piece after sep (" " or ""), or after a fold ("\n\t") when the
+ * line would pass 78 characters; *line is the current line's length. */
+static void
+place (GString *s, gsize *line, const char *sep, const char *piece)
+{
+	gsize n = strlen (piece);
+	/* The separator survives the fold, so removing "\n\t" gives back
+	 * the one-line form exactly. */
+	if (s->len > 0 && *line + strlen (sep) + n > 78) {
+		g_string_append (s, "\n\t");
+		*line = 1;
+	}
+	g_string_append (s, sep);
+	*line += strlen (sep);
+	g_string_append (s, piece);
+	*line += n;
+}
+
 char *
 verdict_header_value (const Verdict *v, const char *header_name)
 {
 	/* Every piece is ours (verdict word, kind, rule names, a number):
 	 * nothing from the message reaches the header. */
-	g_autoptr (GString) s = g_string_new (verdict_name (v->verdict));
+	g_autoptr (GString) s = g_string_new (NULL);
+	gsize line = strlen (header_name) + 2;
+	g_autofree char *word = g_strconcat (verdict_name (v->verdict), ";", NULL);
+	place (s, &line, "", word);
 	if (v->verdict == VERDICT_ERROR) {
-		g_string_append_printf (s, "; reason=%s", v->error ? v->error : "internal");
+		g_autofree char *reason = g_strdup_printf ("reason=%s", v->error ? v->error : "internal");
+		place (s, &line, " ", reason);
 		return g_string_free (g_steal_pointer (&s), FALSE);
 	}
-	g_string_append_printf (s, "; kind=%s", bounce_kind_name (v->bounce->kind));
-	char score[G_ASCII_DTOSTR_BUF_SIZE];
-	g_ascii_formatd (score, sizeof score, "%.1f", v->score);
-	g_string_append_printf (s, "; score=%s; tests=", score);
-	if (v->tests->len == 0)
-		g_string_append (s, "none");
+	g_autofree char *kind = g_strdup_printf ("kind=%s;", bounce_kind_name (v->bounce->kind));
+	place (s, &line, " ", kind);
+	char number[G_ASCII_DTOSTR_BUF_SIZE];
+	g_ascii_formatd (number, sizeof number, "%.1f", v->score);
+	g_autofree char *score = g_strdup_printf ("score=%s;", number);
+	place (s, &line, " ", score);
 
-	/* Fold at commas once a line would pass 78 characters. */
-	gsize line = strlen (header_name) + 2 + s->len;
+	/* Folds go before "tests=" or after a comma; each name keeps its
+	 * comma on its own line, and a name is never split. */
+	if (v->tests->len == 0) {
+		place (s, &line, " ", "tests=none");
+		return g_string_free (g_steal_pointer (&s), FALSE);
+	}
 	for (guint i = 0; i < v->tests->len; i++) {
-		const char *t = g_ptr_array_index (v->tests, i);
-		gsize add = strlen (t) + (i ? 1 : 0);
-		if (i && line + add > 78) {
-			g_string_append (s, ",\n\t");
-			line = 8;
-			add -= 1;
-		} else if (i)
-			g_string_append_c (s, ',');
-		g_string_append (s, t);
-		line += add;
+		const char *comma = i + 1 < v->tests->len ? "," : "";
+		g_autofree char *piece = g_strconcat (i == 0 ? "tests=" : "", (char *) g_ptr_array_index (v->tests, i),
+		                                      comma, NULL);
+		place (s, &line, i == 0 ? " " : "", piece);
 	}
 	return g_string_free (g_steal_pointer (&s), FALSE);
 }
