@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ndrsift/address.h"
 #include "ndrsift/limits.h"
@@ -263,6 +264,23 @@ make_readable (const char *path)
 	}
 }
 
+/* An empty or absent WAL, or one that starts with the WAL magic number
+ * (0x377f0682 or 0x377f0683, big-endian). */
+static gboolean
+wal_looks_valid (const char *path)
+{
+	g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+	int fd = open (wal, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return TRUE;
+	guint8 head[4];
+	ssize_t n = read (fd, head, sizeof head);
+	close (fd);
+	if (n <= 0)
+		return TRUE;
+	return n == 4 && head[0] == 0x37 && head[1] == 0x7f && head[2] == 0x06 && (head[3] & 0xfe) == 0x82;
+}
+
 SentLog *
 sentlog_open (const char *path, gboolean writable, GError **error)
 {
@@ -272,6 +290,13 @@ sentlog_open (const char *path, gboolean writable, GError **error)
 
 	if (!writable && !g_file_test (path, G_FILE_TEST_EXISTS)) {
 		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_MISSING, "%s: no sent log yet", path);
+		return NULL;
+	}
+	/* A reader that cannot repair a garbage WAL would spin in SQLite's
+	 * retry loop for 10 s (SQLITE_PROTOCOL), past any filter deadline:
+	 * a WAL that does not start with its magic number is refused. */
+	if (!writable && !wal_looks_valid (path)) {
+		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s-wal: not a SQLite WAL file (corrupt)", path);
 		return NULL;
 	}
 	int flags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
@@ -303,10 +328,15 @@ sentlog_open (const char *path, gboolean writable, GError **error)
 		 * error a reader reports (and then works without it). */
 		sqlite3_stmt *s = NULL;
 		int version = -1;
-		if (sqlite3_prepare_v2 (log->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
-		    sqlite3_step (s) == SQLITE_ROW)
+		int rc = sqlite3_prepare_v2 (log->db, "PRAGMA user_version", -1, &s, NULL);
+		if (rc == SQLITE_OK && (rc = sqlite3_step (s)) == SQLITE_ROW)
 			version = sqlite3_column_int (s, 0);
 		sqlite3_finalize (s);
+		if (rc != SQLITE_ROW) {
+			/* SQLite's own reason (not a database, malformed, ...). */
+			g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: %s", path, sqlite3_errstr (rc));
+			return NULL;
+		}
 		if (version != SCHEMA_VERSION) {
 			g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED,
 			             "%s: not a sent log of this version (schema %d)", path, version);
@@ -833,13 +863,18 @@ sentlog_stats_free (SentLogStats *stats)
 	g_free (stats);
 }
 
+/* One number from sql, or -1 with *failure set to SQLite's reason (kept
+ * from the first failure: later queries would clear the error). */
 static gint64
-count (SentLog *log, const char *sql)
+count (SentLog *log, const char *sql, char **failure)
 {
 	sqlite3_stmt *s = NULL;
 	gint64 n = -1;
-	if (sqlite3_prepare_v2 (log->db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step (s) == SQLITE_ROW)
+	int rc = sqlite3_prepare_v2 (log->db, sql, -1, &s, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step (s)) == SQLITE_ROW)
 		n = sqlite3_column_int64 (s, 0);
+	else if (*failure == NULL)
+		*failure = g_strdup (sqlite3_errmsg (log->db));
 	sqlite3_finalize (s);
 	return n;
 }
@@ -849,13 +884,14 @@ sentlog_stats (SentLog *log, GError **error)
 {
 	g_autoptr (SentLogStats) st = g_new0 (SentLogStats, 1);
 	st->servers = g_ptr_array_new_with_free_func (server_free);
-	st->messages = count (log, "SELECT count(*) FROM messages");
-	st->recipients = count (log, "SELECT count(*) FROM recipients");
-	st->sources = count (log, "SELECT count(*) FROM sources");
-	st->bad_lines = count (log, "SELECT coalesce (sum (bad_lines), 0) FROM sources");
-	st->bytes = count (log, "SELECT page_count * page_size FROM pragma_page_count (), pragma_page_size ()");
-	if (st->messages < 0 || st->recipients < 0 || st->bytes < 0) {
-		db_error (log, error, "reading statistics");
+	g_autofree char *failure = NULL;
+	st->messages = count (log, "SELECT count(*) FROM messages", &failure);
+	st->recipients = count (log, "SELECT count(*) FROM recipients", &failure);
+	st->sources = count (log, "SELECT count(*) FROM sources", &failure);
+	st->bad_lines = count (log, "SELECT coalesce (sum (bad_lines), 0) FROM sources", &failure);
+	st->bytes = count (log, "SELECT page_count * page_size FROM pragma_page_count (), pragma_page_size ()", &failure);
+	if (failure) {
+		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: reading statistics: %s", log->path, failure);
 		return NULL;
 	}
 	sqlite3_stmt *s = NULL;

@@ -423,7 +423,12 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 	g_autoptr (GError) error = NULL;
 	if (msgid) {
 		if (!sentlog_lookup_message_id (log, msgid, &v->match, &error)) {
+			/* A log that opens but cannot be read (corrupt pages): said
+			 * once, like a missing one. */
+			if (g_atomic_int_compare_and_exchange (&notice_given, 0, 1))
+				fprintf (stderr, "ndrsift: %s; sent-log evidence is unknown\n", error->message);
 			fire (e, EVAL_SENTLOG_ABSENT, TRUE, g_strdup (error->message));
+			v->sentlog_read = FALSE;
 			return;
 		}
 		if (v->match.found) {
