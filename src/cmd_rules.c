@@ -1,5 +1,5 @@
 /* rules — `rules check [DIR]`: load the *.formats and *.rules of DIR (or
- * the configured directories) and report the first error with file:line;
+ * the configured directories) and report every error with file:line;
  * `rules list`: every rule with its score and description. */
 #include <stdio.h>
 #include <string.h>
@@ -22,15 +22,20 @@ rules_check_cmd (const Config *config, int argc, char **argv)
 		command_error ("rules check", "%s is not a directory", argv[1]);
 		return EXIT_ERROR;
 	}
-	g_autoptr (GError) error = NULL;
-	g_autoptr (TextbounceFormats) formats = textbounce_formats_load (dirs, &error);
-	g_autoptr (Rules) rules = formats ? rules_load (dirs, &error) : NULL;
-	if (rules == NULL) {
-		g_autofree char *m = output_escape (error->message);
+	/* Every error of every file, not only the first. */
+	g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+	guint families = 0, count = 0;
+	gboolean ok = textbounce_formats_check (dirs, errors, &families);
+	ok &= rules_check (dirs, errors, &count);
+	for (guint i = 0; i < errors->len; i++) {
+		g_autofree char *m = output_escape (g_ptr_array_index (errors, i));
 		fprintf (stderr, "%s\n", m);
+	}
+	if (!ok) {
+		fprintf (stderr, "%u error%s\n", errors->len, errors->len == 1 ? "" : "s");
 		return EXIT_ERROR;
 	}
-	printf ("%u rules, %u bounce formats: OK\n", rules_count (rules), textbounce_formats_count (formats));
+	printf ("%u rules, %u bounce formats: OK\n", count, families);
 	return EXIT_OK;
 }
 

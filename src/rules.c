@@ -375,39 +375,55 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, GEr
 	return TRUE;
 }
 
+/* Parses a file's lines. With errors NULL the first error stops it;
+ * otherwise every error is added to errors and parsing goes on. */
 static gboolean
-parse_into (Rules *rules, GPtrArray *pending, const char *filename, const char *text, GError **error)
+parse_into (Rules *rules, GPtrArray *pending, const char *filename, const char *text, GPtrArray *errors,
+            GError **error)
 {
 	g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+	gboolean ok = TRUE;
 	for (guint n = 0; lines[n]; n++) {
 		g_autofree char *where = g_strdup_printf ("%s:%u", filename, n + 1);
-		if (strlen (lines[n]) > NS_MAX_RULE_LINE) {
-			g_set_error (error, RULES_ERROR, 1, "%s: line longer than %d bytes", where, NS_MAX_RULE_LINE);
-			return FALSE;
-		}
-		const char *first = lines[n] + strspn (lines[n], " \t\r");
-		if (*first == '#' || *first == '\0')
-			continue;
 		g_autoptr (GError) local = NULL;
-		if (!parse_line (rules, pending, g_strchomp (lines[n]), where, &local)) {
+		if (strlen (lines[n]) > NS_MAX_RULE_LINE)
+			g_set_error (&local, RULES_ERROR, 1, "line longer than %d bytes", NS_MAX_RULE_LINE);
+		else {
+			const char *first = lines[n] + strspn (lines[n], " \t\r");
+			if (*first == '#' || *first == '\0')
+				continue;
+			parse_line (rules, pending, g_strchomp (lines[n]), where, &local);
+		}
+		if (local == NULL)
+			continue;
+		ok = FALSE;
+		if (errors == NULL) {
 			g_set_error (error, RULES_ERROR, 1, "%s: %s", where, local->message);
 			return FALSE;
 		}
+		g_ptr_array_add (errors, g_strdup_printf ("%s: %s", where, local->message));
 	}
-	return TRUE;
+	return ok;
 }
 
 /* Applies score and describe lines, in reading order (the last wins). */
 static gboolean
-resolve (Rules *rules, GPtrArray *pending, GError **error)
+resolve_all (Rules *rules, GPtrArray *pending, GPtrArray *errors, GError **error)
 {
+	gboolean ok = TRUE;
 	for (guint i = 0; i < pending->len; i++) {
 		Pending *p = g_ptr_array_index (pending, i);
 		int r = rule_index (rules, p->name);
 		if (r < 0) {
-			g_set_error (error, RULES_ERROR, 1, "%s: %s of %s, which no file defines", p->where,
-			             p->is_score ? "score" : "describe", p->name);
-			return FALSE;
+			g_autofree char *m = g_strdup_printf ("%s: %s of %s, which no file defines", p->where,
+			                                      p->is_score ? "score" : "describe", p->name);
+			ok = FALSE;
+			if (errors == NULL) {
+				g_set_error_literal (error, RULES_ERROR, 1, m);
+				return FALSE;
+			}
+			g_ptr_array_add (errors, g_steal_pointer (&m));
+			continue;
 		}
 		Rule *rule = g_ptr_array_index (rules->rules, r);
 		if (p->is_score)
@@ -417,7 +433,7 @@ resolve (Rules *rules, GPtrArray *pending, GError **error)
 			rule->describe = g_strdup (p->text);
 		}
 	}
-	return TRUE;
+	return ok;
 }
 
 Rules *
@@ -425,7 +441,41 @@ rules_parse (const char *filename, const char *text, GError **error)
 {
 	g_autoptr (Rules) rules = rules_new ();
 	g_autoptr (GPtrArray) pending = g_ptr_array_new_with_free_func (pending_free);
-	if (!parse_into (rules, pending, filename, text, error) || !resolve (rules, pending, error))
+	if (!parse_into (rules, pending, filename, text, NULL, error) ||
+	    !resolve_all (rules, pending, NULL, error))
+		return NULL;
+	return g_steal_pointer (&rules);
+}
+
+/* Loads dirs; with errors NULL it stops at the first error (into error),
+ * otherwise it collects them all. */
+static Rules *
+load (const char *const *dirs, GPtrArray *errors, GError **error)
+{
+	g_autoptr (Rules) rules = rules_new ();
+	g_autoptr (GPtrArray) pending = g_ptr_array_new_with_free_func (pending_free);
+	g_autoptr (GPtrArray) paths = config_layered_files (dirs, ".rules");
+	gboolean ok = TRUE;
+	for (guint i = 0; i < paths->len; i++) {
+		const char *path = g_ptr_array_index (paths, i);
+		g_autofree char *text = NULL;
+		g_autoptr (GError) local = NULL;
+		if (!g_file_get_contents (path, &text, NULL, &local)) {
+			if (errors == NULL) {
+				g_propagate_error (error, g_steal_pointer (&local));
+				return NULL;
+			}
+			g_ptr_array_add (errors, g_strdup (local->message));
+			ok = FALSE;
+			continue;
+		}
+		if (!parse_into (rules, pending, path, text, errors, error)) {
+			if (errors == NULL)
+				return NULL;
+			ok = FALSE;
+		}
+	}
+	if (!resolve_all (rules, pending, errors, error) || !ok)
 		return NULL;
 	return g_steal_pointer (&rules);
 }
@@ -433,20 +483,15 @@ rules_parse (const char *filename, const char *text, GError **error)
 Rules *
 rules_load (const char *const *dirs, GError **error)
 {
-	g_autoptr (Rules) rules = rules_new ();
-	g_autoptr (GPtrArray) pending = g_ptr_array_new_with_free_func (pending_free);
-	g_autoptr (GPtrArray) paths = config_layered_files (dirs, ".rules");
-	for (guint i = 0; i < paths->len; i++) {
-		const char *path = g_ptr_array_index (paths, i);
-		g_autofree char *text = NULL;
-		if (!g_file_get_contents (path, &text, NULL, error))
-			return NULL;
-		if (!parse_into (rules, pending, path, text, error))
-			return NULL;
-	}
-	if (!resolve (rules, pending, error))
-		return NULL;
-	return g_steal_pointer (&rules);
+	return load (dirs, NULL, error);
+}
+
+gboolean
+rules_check (const char *const *dirs, GPtrArray *errors, guint *count)
+{
+	g_autoptr (Rules) rules = load (dirs, errors, NULL);
+	*count = rules_count (rules);
+	return rules != NULL;
 }
 
 guint

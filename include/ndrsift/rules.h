@@ -89,7 +89,12 @@ typedef struct {
  * file:line. */
 Rules *rules_load (const char *const *dirs, GError **error);
 
-/* Parses one file's text, for `rules check FILE` and tests. */
+/* Like rules_load, but reads on past errors: every one goes to errors
+ * (char*, "file:line: what"), for `rules check`. *count: rules loaded.
+ * Returns: TRUE when there was none. */
+gboolean rules_check (const char *const *dirs, GPtrArray *errors, guint *count);
+
+/* Parses one file's text, for tests. */
 Rules *rules_parse (const char *filename, const char *text, GError **error);
 
 guint rules_count (const Rules *rules);

@@ -56,7 +56,12 @@ GQuark textbounce_error_quark (void);
  * are skipped). Errors name file:line. Returns: (transfer full). */
 TextbounceFormats *textbounce_formats_load (const char *const *dirs, GError **error);
 
-/* Parses one file's text; for `rules check` and tests. Returns: (transfer full). */
+/* Like textbounce_formats_load, but reads on past errors: every one goes
+ * to errors (char*, "file:line: what"), for `rules check`. *count:
+ * families loaded. Returns: TRUE when there was none. */
+gboolean textbounce_formats_check (const char *const *dirs, GPtrArray *errors, guint *count);
+
+/* Parses one file's text, for tests. Returns: (transfer full). */
 TextbounceFormats *textbounce_formats_parse (const char *filename, const char *text, GError **error);
 
 guint textbounce_formats_count (const TextbounceFormats *formats);
