@@ -602,8 +602,9 @@ rules_evaluate (const Rules *rules, const Bounce *b, const EvalResults *evals)
 			break;
 		case RULE_EVAL:
 			res.fired = evals && evals->fired[r->builtin];
-			res.fact = g_strdup (evals && evals->fact[r->builtin] ? evals->fact[r->builtin]
-			                                                      : rules_builtin_name (r->builtin));
+			res.fact = evals && evals->fact[r->builtin]
+				? g_strdup (evals->fact[r->builtin])
+				: g_strdup_printf ("%s(): not evaluated (no evidence of this kind)", rules_builtin_name (r->builtin));
 			break;
 		case RULE_META: {
 			/* The program was checked at load: it never underflows, and
