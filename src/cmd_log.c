@@ -187,6 +187,20 @@ report_bad (const char *name, gint64 line, const char *why)
 	fprintf (stderr, "ndrsift: log import: %s:%" G_GINT64_FORMAT ": %s\n", safe_name, line, safe_why);
 }
 
+/* One line into the import: a malformed one is reported and counted. */
+static void
+import_line (Import *im, LogParser *parser, SentLogImport *si, const char *path, gint64 line_no,
+             const char *line, gsize len)
+{
+	g_autoptr (GError) bad = NULL;
+	if (!logparse_line (parser, line, len, sentlog_import_event, si, &bad)) {
+		report_bad (path, line_no, bad->message);
+		sentlog_import_bad_line (si);
+		im->bad++;
+	}
+	im->lines++;
+}
+
 /* Imports one source from its checkpoint to its last complete line.
  * follow: then keep reading it as it grows; *rotated is set when the file
  * was replaced (the caller starts over with the new one). */
@@ -207,7 +221,9 @@ import_source (Import *im, const char *path, gboolean follow, gboolean *rotated,
 	g_autoptr (GError) local = NULL;
 	const char *first = reader_line (&r, &len, &at, &local);
 	while (first == NULL && follow && !local && !g_atomic_int_get (&stop_requested)) {
+		g_main_context_iteration (NULL, FALSE); /* runs the SIGTERM handler */
 		g_usleep (G_USEC_PER_SEC / 2);
+		g_main_context_iteration (NULL, FALSE);
 		r.eof = FALSE;
 		first = reader_line (&r, &len, &at, &local);
 	}
@@ -254,14 +270,7 @@ import_source (Import *im, const char *path, gboolean follow, gboolean *rotated,
 	for (;;) {
 		const char *line;
 		while ((line = reader_line (&r, &len, &at, &local))) {
-			line_no++;
-			g_autoptr (GError) bad = NULL;
-			if (!logparse_line (parser, line, len, sentlog_import_event, si, &bad)) {
-				report_bad (path, line_no, bad->message);
-				sentlog_import_bad_line (si);
-				im->bad++;
-			}
-			im->lines++;
+			import_line (im, parser, si, path, ++line_no, line, len);
 			done_offset = r.offset;
 			if (++batch >= BATCH_LINES) {
 				if (!sentlog_import_checkpoint (si, done_offset, line_no, error)) {
@@ -298,14 +307,7 @@ import_source (Import *im, const char *path, gboolean follow, gboolean *rotated,
 			 * with the new one, which has its own fingerprint. */
 			r.eof = FALSE;
 			while ((line = reader_line (&r, &len, &at, &local))) {
-				line_no++;
-				g_autoptr (GError) bad = NULL;
-				if (!logparse_line (parser, line, len, sentlog_import_event, si, &bad)) {
-					report_bad (path, line_no, bad->message);
-					sentlog_import_bad_line (si);
-					im->bad++;
-				}
-				im->lines++;
+				import_line (im, parser, si, path, ++line_no, line, len);
 				done_offset = r.offset;
 			}
 			if (!sentlog_import_checkpoint (si, done_offset, line_no, error)) {
@@ -429,7 +431,22 @@ log_record (const Config *config, int argc, char **argv)
 		command_error ("log record", "%s", error ? error->message : "reads standard input only");
 		return EXIT_USAGE;
 	}
-	g_autoptr (GMimeStream) in = g_mime_stream_fs_new (dup (STDIN_FILENO));
+	/* Read whole first: stdin may be a pipe, which GMime's file stream
+	 * cannot seek. */
+	g_autoptr (GByteArray) bytes = g_byte_array_new ();
+	guint8 buf[65536];
+	gssize n;
+	while ((n = read (STDIN_FILENO, buf, sizeof buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			command_error ("log record", "reading standard input: %s", g_strerror (errno));
+			return EXIT_ERROR;
+		}
+		g_byte_array_append (bytes, buf, n);
+	}
+	g_autoptr (GMimeStream) in = g_mime_stream_mem_new_with_byte_array (bytes);
+	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (in), FALSE);
 	g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (in);
 	g_autoptr (GMimeMessage) msg = g_mime_parser_construct_message (parser, NULL);
 	if (msg == NULL) {

@@ -398,9 +398,11 @@ server_id (SentLogImport *im, const char *name)
 	sqlite3_stmt *s = stmt (im->log, ST_SERVER_FIND);
 	bind_text (s, 1, name);
 	gint64 id = -1;
-	if (sqlite3_step (s) == SQLITE_ROW)
+	int rc = sqlite3_step (s);
+	if (rc == SQLITE_ROW)
 		id = sqlite3_column_int64 (s, 0);
-	else {
+	sqlite3_reset (s);
+	if (rc != SQLITE_ROW) {
 		s = stmt (im->log, ST_SERVER_ADD);
 		bind_text (s, 1, name);
 		if (sqlite3_step (s) != SQLITE_DONE) {
@@ -543,11 +545,37 @@ judge_origin (SentLogImport *im, const LogEvent *ev)
 	return LOG_ORIGIN_UNKNOWN;
 }
 
+/* Opens the write transaction of the current batch if none is open.
+ * Returns FALSE (the import failed) when it cannot. */
+/* Ends every statement: one left stepped keeps a read snapshot, and the
+ * next BEGIN IMMEDIATE after another writer's commit would fail at once
+ * (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn. */
+static void
+reset_all (SentLog *log)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		if (log->stmt[i])
+			sqlite3_reset (log->stmt[i]);
+}
+
+static gboolean
+in_transaction (SentLogImport *im)
+{
+	if (sqlite3_get_autocommit (im->log->db) == 0)
+		return TRUE;
+	reset_all (im->log);
+	if (!exec (im->log, "BEGIN IMMEDIATE", im->failed ? NULL : &im->error)) {
+		im->failed = TRUE;
+		return FALSE;
+	}
+	return TRUE;
+}
+
 void
 sentlog_import_event (const LogEvent *ev, gpointer user_data)
 {
 	SentLogImport *im = user_data;
-	if (im->failed || ev->server == NULL)
+	if (im->failed || ev->server == NULL || !in_transaction (im))
 		return;
 	gint64 server = server_id (im, ev->server);
 	if (server < 0)
@@ -644,8 +672,6 @@ sentlog_import_begin (SentLog *log, const Config *config, const char *name, cons
 	im->spans = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
 	im->key = g_string_new (NULL);
 
-	if (!exec (log, "BEGIN IMMEDIATE", error))
-		return NULL;
 	*resume_offset = 0;
 	*resume_line = 0;
 	if (im->fingerprint == NULL)
@@ -664,6 +690,10 @@ gboolean
 sentlog_import_checkpoint (SentLogImport *im, gint64 offset, gint64 lines, GError **error)
 {
 	SentLog *log = im->log;
+	if (!in_transaction (im)) {
+		g_propagate_error (error, g_steal_pointer (&im->error));
+		return FALSE;
+	}
 	if (im->failed) {
 		exec (log, "ROLLBACK", NULL);
 		g_propagate_error (error, g_steal_pointer (&im->error));
@@ -708,12 +738,15 @@ sentlog_import_checkpoint (SentLogImport *im, gint64 offset, gint64 lines, GErro
 		return FALSE;
 	}
 commit:
-	/* The rows and the checkpoint, together or not at all. */
+	reset_all (log);
+	/* The rows and the checkpoint, together or not at all. The next
+	 * transaction starts with the next write, so a follower waiting for
+	 * lines holds no lock. */
 	if (!exec (log, "COMMIT", error))
 		return FALSE;
 	g_hash_table_remove_all (im->spans);
 	im->bad_lines = 0;
-	return exec (log, "BEGIN IMMEDIATE", error);
+	return TRUE;
 }
 
 guint64
