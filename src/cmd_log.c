@@ -326,6 +326,36 @@ import_source (Import *im, const char *path, gboolean follow, gboolean *rotated,
 	return TRUE;
 }
 
+/* The importer creates the log's directory; readers (other users) must be
+ * able to pass through it whatever the importer's umask, so a directory
+ * made here is 0755. */
+static gboolean
+make_log_dir (const char *db_path)
+{
+	g_autofree char *dir = g_path_get_dirname (db_path);
+	if (g_file_test (dir, G_FILE_TEST_IS_DIR))
+		return TRUE;
+	/* Each missing component, from the top down, made and then chmod-ed:
+	 * mkdir's mode is cut by the umask. */
+	g_autoptr (GPtrArray) missing = g_ptr_array_new_with_free_func (g_free);
+	for (char *d = g_strdup (dir); ; ) {
+		if (g_file_test (d, G_FILE_TEST_IS_DIR) || strcmp (d, ".") == 0 || strcmp (d, "/") == 0) {
+			g_free (d);
+			break;
+		}
+		g_ptr_array_add (missing, d);
+		if (missing->len > 64)
+			return FALSE;
+		d = g_path_get_dirname (d);
+	}
+	for (guint i = missing->len; i > 0; i--) {
+		const char *d = g_ptr_array_index (missing, i - 1);
+		if ((mkdir (d, 0755) != 0 && errno != EEXIST) || chmod (d, 0755) != 0)
+			return FALSE;
+	}
+	return TRUE;
+}
+
 static int
 log_import (const Config *config, int argc, char **argv)
 {
@@ -357,10 +387,8 @@ log_import (const Config *config, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	/* The importer creates the log (and its directory). */
-	g_autofree char *dir = g_path_get_dirname (config->sentlog_path);
-	if (g_mkdir_with_parents (dir, 0755) != 0) {
-		command_error ("log import", "%s: %s", dir, g_strerror (errno));
+	if (!make_log_dir (config->sentlog_path)) {
+		command_error ("log import", "%s: %s", config->sentlog_path, g_strerror (errno));
 		return EXIT_ERROR;
 	}
 	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, TRUE, &error);
@@ -475,8 +503,7 @@ log_record (const Config *config, int argc, char **argv)
 		return EXIT_ERROR;
 	}
 
-	g_autofree char *dir = g_path_get_dirname (config->sentlog_path);
-	g_mkdir_with_parents (dir, 0755);
+	make_log_dir (config->sentlog_path);
 	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, TRUE, &error);
 	if (log == NULL) {
 		command_error ("log record", "%s", error->message);
@@ -525,6 +552,12 @@ log_stats (const Config *config, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, FALSE, &error);
+	if (log == NULL && g_error_matches (error, SENTLOG_ERROR, SENTLOG_ERROR_MISSING)) {
+		/* A missing log is an empty one (DESIGN.md), not a failure. */
+		g_autofree char *path = output_escape (config->sentlog_path);
+		printf ("database    %s (none yet: `ndrsift log import` creates it)\nmessages    0\n", path);
+		return EXIT_OK;
+	}
 	if (log == NULL) {
 		command_error ("log stats", "%s", error->message);
 		return EXIT_ERROR;
