@@ -1,5 +1,12 @@
 /* scan — batch audit of mailboxes, directories and files.
  *
+ * Formats: text (one aligned line per message, then the summary), csv
+ * (RFC 4180: header row, one row per message, CRLF), jsonl (one record per
+ * message; the summary on stderr) and html (nothing per message; the
+ * whole report on stdout at the end). Each worker renders its message's
+ * line (none for html) and extracts its SummaryItem while it still has the
+ * Verdict; this thread adds the items to the Summary in input order.
+ *
  * Messages are read in order by this thread and judged by a GThreadPool of
  * --jobs workers; each result goes into its slot of an in-order queue, and
  * slots are printed from the head as soon as they are done, so the output
@@ -13,14 +20,14 @@
 #include "ndrsift/limits.h"
 #include "ndrsift/mailbox.h"
 #include "ndrsift/output.h"
+#include "ndrsift/summary.h"
 
-typedef enum { FORMAT_TEXT, FORMAT_JSONL } Format;
+typedef enum { FORMAT_TEXT, FORMAT_CSV, FORMAT_JSONL, FORMAT_HTML } Format;
 
 typedef struct {
 	MailboxMessage *msg;
-	char *line;           /* the printed record, set by the worker */
-	VerdictClass verdict;
-	BounceKind kind;
+	char *line;           /* the printed record (NULL for html), set by the worker */
+	SummaryItem *item;    /* set by the worker */
 	gboolean done;
 } Slot;
 
@@ -38,6 +45,10 @@ render (const Scan *scan, const MailboxMessage *msg, const Verdict *v)
 		g_autoptr (JsonNode) node = output_record (msg->source, msg->offset, v, FALSE);
 		return output_json_text (node, FALSE);
 	}
+	if (scan->format == FORMAT_HTML)
+		return NULL;
+	if (scan->format == FORMAT_CSV)
+		return output_csv_row (msg->source, msg->offset, v);
 	g_autofree char *source = output_escape (msg->source);
 	g_autoptr (GString) tests = g_string_new (v->tests->len ? NULL : "none");
 	for (guint i = 0; i < v->tests->len; i++)
@@ -57,41 +68,19 @@ work (gpointer data, gpointer user_data)
 	/* The message's bytes are handed over: parsed in place, not copied. */
 	g_autoptr (Verdict) v = verdict_judge (scan->ctx, g_steal_pointer (&slot->msg->data), slot->msg->truncated);
 	char *line = render (scan, slot->msg, v);
+	SummaryItem *item = summary_item_new (v, slot->msg->source, slot->msg->offset);
 
 	g_mutex_lock (&scan->lock);
 	slot->line = line;
-	slot->verdict = v->verdict;
-	slot->kind = v->bounce->kind;
+	slot->item = item;
 	slot->done = TRUE;
 	g_cond_broadcast (&scan->cond);
 	g_mutex_unlock (&scan->lock);
 }
 
-typedef struct {
-	guint64 messages, errors;
-	guint64 by_verdict[VERDICT_ERROR + 1];
-	guint64 by_kind[BOUNCE_KIND_FEEDBACK + 1];
-} Totals;
-
-static void
-print_summary (FILE *to, const Totals *t)
-{
-	fprintf (to, "%" G_GUINT64_FORMAT " messages", t->messages);
-	for (int v = 0; v <= VERDICT_ERROR; v++)
-		if (t->by_verdict[v])
-			fprintf (to, ", %s %" G_GUINT64_FORMAT, verdict_name (v), t->by_verdict[v]);
-	fprintf (to, "; kinds:");
-	for (int k = 0; k <= BOUNCE_KIND_FEEDBACK; k++)
-		if (t->by_kind[k])
-			fprintf (to, " %s %" G_GUINT64_FORMAT, bounce_kind_name (k), t->by_kind[k]);
-	if (t->errors)
-		fprintf (to, "; %" G_GUINT64_FORMAT " unreadable", t->errors);
-	fputc ('\n', to);
-}
-
 /* Prints and frees the done slots at the head of the queue. */
 static void
-drain (Scan *scan, GQueue *pending, Totals *t, gboolean wait_all)
+drain (Scan *scan, GQueue *pending, Summary *sum, gboolean wait_all)
 {
 	for (;;) {
 		g_mutex_lock (&scan->lock);
@@ -103,10 +92,11 @@ drain (Scan *scan, GQueue *pending, Totals *t, gboolean wait_all)
 		if (!ready)
 			return;
 		g_queue_pop_head (pending);
-		puts (head->line);
-		t->messages++;
-		t->by_verdict[head->verdict]++;
-		t->by_kind[head->kind]++;
+		if (head->line)
+			fputs (head->line, stdout);
+		if (head->line && scan->format != FORMAT_CSV)
+			putchar ('\n');
+		summary_add (sum, g_steal_pointer (&head->item));
 		g_free (head->line);
 		mailbox_message_free (head->msg);
 		g_free (head);
@@ -139,7 +129,7 @@ cmd_scan (const Config *config, int argc, char **argv)
 	int jobs = (int) g_get_num_processors ();
 	gboolean want_progress = FALSE, no_progress = FALSE, recursive = FALSE;
 	GOptionEntry entries[] = {
-		{ "format", 0, 0, G_OPTION_ARG_STRING, &format_name, "Output format: text or jsonl", "FORMAT" },
+		{ "format", 0, 0, G_OPTION_ARG_STRING, &format_name, "Output format: text, csv, jsonl or html", "FORMAT" },
 		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Worker threads (default: the number of cores)", "N" },
 		{ "progress", 0, 0, G_OPTION_ARG_NONE, &want_progress, "Show progress on stderr even if not a terminal", NULL },
 		{ "no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress, "Never show progress", NULL },
@@ -156,10 +146,14 @@ cmd_scan (const Config *config, int argc, char **argv)
 	Scan scan = { 0 };
 	if (g_strcmp0 (format_name, "jsonl") == 0)
 		scan.format = FORMAT_JSONL;
+	else if (g_strcmp0 (format_name, "csv") == 0)
+		scan.format = FORMAT_CSV;
+	else if (g_strcmp0 (format_name, "html") == 0)
+		scan.format = FORMAT_HTML;
 	else if (format_name == NULL || strcmp (format_name, "text") == 0)
 		scan.format = FORMAT_TEXT;
 	else {
-		command_error ("scan", "unknown --format '%s' (text, jsonl)", format_name);
+		command_error ("scan", "unknown --format '%s' (text, csv, jsonl, html)", format_name);
 		return EXIT_USAGE;
 	}
 	if (argc < 2) {
@@ -183,19 +177,23 @@ cmd_scan (const Config *config, int argc, char **argv)
 
 	GThreadPool *pool = g_thread_pool_new (work, &scan, jobs, TRUE, NULL);
 	GQueue pending = G_QUEUE_INIT;
-	Totals totals = { 0 };
+	g_autoptr (Summary) summary = summary_new ();
+	guint64 errors = 0;
 	g_autoptr (MailboxIter) it = mailbox_iter_new ((const char *const *) argv + 1, recursive);
 	guint window = (guint) jobs * NS_SCAN_QUEUE_PER_JOB;
 	gint64 start = g_get_monotonic_time (), last_draw = 0;
 	MailboxMessage *msg;
 
+	if (scan.format == FORMAT_CSV)
+		fputs (output_csv_header (), stdout);
 	while ((msg = mailbox_iter_next (it))) {
 		if (msg->error) {
 			/* In order: what came before it is printed first. */
-			drain (&scan, &pending, &totals, TRUE);
+			drain (&scan, &pending, summary, TRUE);
 			g_autofree char *m = output_escape (msg->error->message);
 			fprintf (stderr, "%sndrsift: scan: %s\n", show_progress ? "\r\033[K" : "", m);
-			totals.errors++;
+			summary_add_error (summary);
+			errors++;
 			mailbox_message_free (msg);
 			continue;
 		}
@@ -205,24 +203,33 @@ cmd_scan (const Config *config, int argc, char **argv)
 		g_thread_pool_push (pool, slot, NULL);
 		if (pending.length >= window)
 			wait_head (&scan, &pending);
-		drain (&scan, &pending, &totals, FALSE);
+		drain (&scan, &pending, summary, FALSE);
 		if (show_progress && g_get_monotonic_time () - last_draw > 250000) {
 			last_draw = g_get_monotonic_time ();
-			progress (totals.messages, mailbox_iter_bytes_read (it), start);
+			progress (summary_messages (summary), mailbox_iter_bytes_read (it), start);
 		}
 	}
-	drain (&scan, &pending, &totals, TRUE);
+	drain (&scan, &pending, summary, TRUE);
 	g_thread_pool_free (pool, FALSE, TRUE);
 	if (show_progress)
 		fputs ("\r\033[K", stderr);
 
-	FILE *summary_to = scan.format == FORMAT_JSONL ? stderr : stdout;
-	if (scan.format == FORMAT_TEXT)
+	if (scan.format == FORMAT_HTML) {
+		g_autofree char *html = summary_html (summary);
+		fputs (html, stdout);
+	} else if (scan.format == FORMAT_TEXT) {
+		g_autofree char *text = summary_text (summary);
 		putchar ('\n');
-	print_summary (summary_to, &totals);
+		fputs (text, stdout);
+	} else {
+		/* csv and jsonl: stdout holds only rows or records. */
+		g_autofree char *text = summary_text (summary);
+		fflush (stdout);
+		fputs (text, stderr);
+	}
 	g_mutex_clear (&scan.lock);
 	g_cond_clear (&scan.cond);
 	if (fflush (stdout) != 0)
 		return EXIT_ERROR;
-	return totals.errors ? EXIT_ERROR : EXIT_OK;
+	return errors ? EXIT_ERROR : EXIT_OK;
 }

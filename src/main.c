@@ -16,7 +16,7 @@ static const struct {
 	{ "filter", cmd_filter, "filter                    one message on stdin -> the same message + verdict header" },
 	{ "check", cmd_check, "check [--exit-status] [--verdict-only] FILE...|-   one line per message" },
 	{ "explain", cmd_explain, "explain [--json] FILE     every extracted fact and why each rule fired or not" },
-	{ "scan", cmd_scan, "scan [--format text|jsonl] [--jobs N] PATH...|-   batch audit" },
+	{ "scan", cmd_scan, "scan [--format text|csv|jsonl|html] [--jobs N] PATH...|-   batch audit" },
 	{ "log", cmd_log, "log import [--format F] [--server NAME] [--follow] [FILE...|-]\n"
 	                  "  log record [--server NAME] | log stats | log prune --before DATE" },
 	{ "rules", cmd_rules, "rules check [DIR] | rules list" },

@@ -4,6 +4,7 @@
 
 #include "ndrsift/output.h"
 #include "ndrsift/received.h"
+#include "ndrsift/summary.h"
 
 static void
 add_string (JsonBuilder *jb, const char *name, const char *value)
@@ -309,5 +310,88 @@ output_explain_text (const char *source, const Verdict *v)
 		g_string_append_printf (tests, "%s%s", i ? "," : "", (char *) g_ptr_array_index (v->tests, i));
 	g_string_append_printf (out, "verdict               %s score=%.1f tests=%s\n",
 	                        verdict_name (v->verdict), v->score, tests->str);
+	return g_string_free (out, FALSE);
+}
+
+/* ---- CSV (RFC 4180) ------------------------------------------------------ */
+
+const char *
+output_csv_header (void)
+{
+	return "source,offset,kind,verdict,score,tests,message_id,reporting_mta,final_recipient,status,origin_ip\r\n";
+}
+
+void
+output_csv_field (GString *out, const char *value)
+{
+	if (value == NULL)
+		return;
+	g_autofree char *valid = g_utf8_make_valid (value, -1);
+	gsize len = strlen (valid);
+	gboolean quote = strpbrk (valid, ",\"\r\n") != NULL
+		|| (len && (g_ascii_isspace (valid[0]) || g_ascii_isspace (valid[len - 1])));
+	if (!quote) {
+		g_string_append (out, valid);
+		return;
+	}
+	g_string_append_c (out, '"');
+	for (const char *p = valid; *p; p++) {
+		if (*p == '"')
+			g_string_append_c (out, '"');
+		g_string_append_c (out, *p);
+	}
+	g_string_append_c (out, '"');
+}
+
+/* The field of every recipient, comma-separated. */
+static char *
+csv_recipients (const Report *r, gboolean status)
+{
+	if (r == NULL)
+		return NULL;
+	GString *out = g_string_new (NULL);
+	for (guint i = 0; i < r->recipients->len; i++) {
+		const ReportRecipient *rr = g_ptr_array_index (r->recipients, i);
+		const char *value = status ? rr->status : rr->final_recipient;
+		g_string_append_printf (out, "%s%s", i ? "," : "", value ? value : "");
+	}
+	return g_string_free (out, FALSE);
+}
+
+char *
+output_csv_row (const char *source, gint64 offset, const Verdict *v)
+{
+	const Bounce *b = v->bounce;
+	GString *out = g_string_sized_new (256);
+	char num[G_ASCII_DTOSTR_BUF_SIZE];
+
+	output_csv_field (out, source);
+	g_string_append_c (out, ',');
+	if (offset >= 0)
+		g_string_append_printf (out, "%" G_GINT64_FORMAT, offset);
+	g_string_append_printf (out, ",%s,%s,%s,", bounce_kind_name (b->kind), verdict_name (v->verdict),
+	                        g_ascii_formatd (num, sizeof num, "%.1f", v->score));
+	g_autoptr (GString) tests = g_string_new (NULL);
+	for (guint i = 0; i < v->tests->len; i++)
+		g_string_append_printf (tests, "%s%s", i ? "," : "", (char *) g_ptr_array_index (v->tests, i));
+	output_csv_field (out, tests->str);
+	g_string_append_c (out, ',');
+	output_csv_field (out, b->original ? b->original->message_id : NULL);
+	g_string_append_c (out, ',');
+	g_autofree char *mta = b->kind != BOUNCE_KIND_NONE ? summary_reporting_mta (b, NULL) : NULL;
+	output_csv_field (out, mta);
+	g_string_append_c (out, ',');
+	g_autofree char *rcpts = csv_recipients (b->report, FALSE);
+	output_csv_field (out, rcpts);
+	g_string_append_c (out, ',');
+	g_autofree char *status = csv_recipients (b->report, TRUE);
+	output_csv_field (out, status);
+	g_string_append_c (out, ',');
+	const BounceOriginal *o = b->original;
+	if (o && v->handoff >= 0 && (guint) v->handoff < o->received->len) {
+		const ReceivedHop *hop = g_ptr_array_index (o->received, v->handoff);
+		output_csv_field (out, hop->from_ip);
+	}
+	g_string_append (out, "\r\n");
 	return g_string_free (out, FALSE);
 }

@@ -76,4 +76,8 @@
 /* Messages kept in flight by `scan` per worker thread. */
 #define NS_SCAN_QUEUE_PER_JOB 16
 
+/* Legit bounces listed one by one in scan's summary; the rest are only
+ * counted. */
+#define NS_MAX_SUMMARY_LEGIT 10000
+
 #endif

@@ -29,4 +29,22 @@ char *output_explain_text (const char *source, const Verdict *v);
  * characters written as \xNN. */
 char *output_escape (const char *text);
 
+/* CSV (RFC 4180) for `scan --format csv`. */
+
+/* The header row, with its CRLF. (transfer none) */
+const char *output_csv_header (void);
+
+/* Appends one field: as is when it holds no comma, double quote, CR or
+ * LF (and does not start or end with a blank), else in double quotes with
+ * each double quote doubled. The value is made valid UTF-8; NULL is an
+ * empty field. */
+void output_csv_field (GString *out, const char *value);
+
+/* One row for a message, with its CRLF: source, offset (empty for a
+ * single file), kind, verdict, score (one decimal), tests (comma-separated),
+ * message_id, reporting_mta (summary_reporting_mta), final_recipient and
+ * status (of every recipient, comma-separated), origin_ip (the hand-off
+ * hop's client address). */
+char *output_csv_row (const char *source, gint64 offset, const Verdict *v);
+
 #endif
