@@ -28,12 +28,17 @@ typedef struct {
 	MailboxMessage *msg;
 	char *line;           /* the printed record (NULL for html), set by the worker */
 	SummaryItem *item;    /* set by the worker */
+	VerdictClass verdict; /* set by the worker, for the actions */
 	gboolean done;
 } Slot;
 
 typedef struct {
 	const VerdictContext *ctx;
 	Format format;
+	const char *move_forged;  /* Maildir to move forged bounces to, or NULL */
+	const char *move_legit;
+	gboolean dry_run;
+	guint64 moved, move_errors;
 	GMutex lock;
 	GCond cond;           /* a slot became done */
 } Scan;
@@ -73,9 +78,37 @@ work (gpointer data, gpointer user_data)
 	g_mutex_lock (&scan->lock);
 	slot->line = line;
 	slot->item = item;
+	slot->verdict = v->verdict;
 	slot->done = TRUE;
 	g_cond_broadcast (&scan->cond);
 	g_mutex_unlock (&scan->lock);
+}
+
+/* --move-forged / --move-legit: applied in input order, after the
+ * message's line is printed, by this (main) thread only. */
+static void
+act (Scan *scan, const Slot *slot)
+{
+	const char *dest = slot->verdict == VERDICT_FORGED ? scan->move_forged
+	                 : slot->verdict == VERDICT_LEGIT ? scan->move_legit : NULL;
+	if (dest == NULL)
+		return;
+	/* Already there (a --recursive scan reaching the folder it fills). */
+	g_autofree char *prefix = g_strconcat (dest, G_DIR_SEPARATOR_S, NULL);
+	if (g_str_has_prefix (slot->msg->source, prefix))
+		return;
+	g_autofree char *target = NULL;
+	g_autoptr (GError) error = NULL;
+	g_autofree char *src = output_escape (slot->msg->source);
+	if (!mailbox_maildir_move (slot->msg->source, dest, scan->dry_run, &target, &error)) {
+		g_autofree char *m = output_escape (error->message);
+		fprintf (stderr, "ndrsift: scan: %s\n", m);
+		scan->move_errors++;
+		return;
+	}
+	g_autofree char *dst = output_escape (target);
+	fprintf (stderr, "ndrsift: scan: %s %s -> %s\n", scan->dry_run ? "would move" : "moved", src, dst);
+	scan->moved++;
 }
 
 /* Prints and frees the done slots at the head of the queue. */
@@ -97,6 +130,7 @@ drain (Scan *scan, GQueue *pending, Summary *sum, gboolean wait_all)
 		if (head->line && scan->format != FORMAT_CSV)
 			putchar ('\n');
 		summary_add (sum, g_steal_pointer (&head->item));
+		act (scan, head);
 		g_free (head->line);
 		mailbox_message_free (head->msg);
 		g_free (head);
@@ -127,13 +161,17 @@ cmd_scan (const Config *config, int argc, char **argv)
 {
 	g_autofree char *format_name = NULL; /* GOption allocates it */
 	int jobs = (int) g_get_num_processors ();
-	gboolean want_progress = FALSE, no_progress = FALSE, recursive = FALSE;
+	gboolean want_progress = FALSE, no_progress = FALSE, recursive = FALSE, dry_run = FALSE;
+	g_autofree char *move_forged = NULL, *move_legit = NULL;
 	GOptionEntry entries[] = {
 		{ "format", 0, 0, G_OPTION_ARG_STRING, &format_name, "Output format: text, csv, jsonl or html", "FORMAT" },
 		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Worker threads (default: the number of cores)", "N" },
 		{ "progress", 0, 0, G_OPTION_ARG_NONE, &want_progress, "Show progress on stderr even if not a terminal", NULL },
 		{ "no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress, "Never show progress", NULL },
 		{ "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive, "Descend into subdirectories and Maildir++ folders", NULL },
+		{ "move-forged", 0, 0, G_OPTION_ARG_FILENAME, &move_forged, "Move forged bounces of Maildir sources into the Maildir DIR", "DIR" },
+		{ "move-legit", 0, 0, G_OPTION_ARG_FILENAME, &move_legit, "Move legit bounces of Maildir sources into the Maildir DIR", "DIR" },
+		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "Say what --move-* would move; move nothing", NULL },
 		{ NULL }
 	};
 	g_autoptr (GOptionContext) oc = g_option_context_new ("PATH... - audit mailboxes of bounces");
@@ -144,6 +182,9 @@ cmd_scan (const Config *config, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	Scan scan = { 0 };
+	scan.move_forged = move_forged;
+	scan.move_legit = move_legit;
+	scan.dry_run = dry_run;
 	if (g_strcmp0 (format_name, "jsonl") == 0)
 		scan.format = FORMAT_JSONL;
 	else if (g_strcmp0 (format_name, "csv") == 0)
@@ -231,5 +272,5 @@ cmd_scan (const Config *config, int argc, char **argv)
 	g_cond_clear (&scan.cond);
 	if (fflush (stdout) != 0)
 		return EXIT_ERROR;
-	return errors ? EXIT_ERROR : EXIT_OK;
+	return errors || scan.move_errors ? EXIT_ERROR : EXIT_OK;
 }

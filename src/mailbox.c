@@ -53,6 +53,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -975,4 +976,46 @@ mailbox_iter_free (MailboxIter *iter)
 	g_queue_clear_full (&iter->todo, (GDestroyNotify) item_free);
 	g_mutex_clear (&iter->lock);
 	g_free (iter);
+}
+
+gboolean
+mailbox_maildir_move (const char *source, const char *dest, gboolean dry_run, char **target, GError **error)
+{
+	*target = NULL;
+	g_autofree char *parent = g_path_get_dirname (source);
+	g_autofree char *sub = g_path_get_basename (parent);
+	g_autofree char *maildir = g_path_get_dirname (parent);
+	g_autofree char *cur = g_build_filename (maildir, "cur", NULL);
+	g_autofree char *new_dir = g_build_filename (maildir, "new", NULL);
+	if ((strcmp (sub, "cur") != 0 && strcmp (sub, "new") != 0) || !g_file_test (cur, G_FILE_TEST_IS_DIR) ||
+	    !g_file_test (new_dir, G_FILE_TEST_IS_DIR)) {
+		g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+		             "%s: not a message of a Maildir; only Maildir messages are moved", source);
+		return FALSE;
+	}
+	g_autofree char *name = g_path_get_basename (source);
+	*target = g_build_filename (dest, sub, name, NULL);
+	if (g_file_test (*target, G_FILE_TEST_EXISTS)) {
+		g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "%s: already exists; %s not moved", *target, source);
+		return FALSE;
+	}
+	if (dry_run)
+		return TRUE;
+	static const char *const subs[] = { "", "cur", "new", "tmp" };
+	for (guint i = 0; i < G_N_ELEMENTS (subs); i++) {
+		g_autofree char *d = g_build_filename (dest, subs[i], NULL);
+		if (g_mkdir_with_parents (d, 0700) != 0) {
+			g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", d, g_strerror (errno));
+			return FALSE;
+		}
+	}
+	/* A link then an unlink could leave two copies if interrupted, and a
+	 * copy could leave none: only rename is both atomic and single. */
+	if (rename (source, *target) != 0) {
+		int e = errno;
+		g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s -> %s: %s%s", source, *target,
+		             g_strerror (e), e == EXDEV ? " (another file system: nothing moved)" : "");
+		return FALSE;
+	}
+	return TRUE;
 }
