@@ -14,6 +14,7 @@
  * jobs * NS_SCAN_QUEUE_PER_JOB messages are in memory at once. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ndrsift/commands.h"
@@ -148,12 +149,37 @@ wait_head (Scan *scan, GQueue *pending)
 	g_mutex_unlock (&scan->lock);
 }
 
+/* The bytes the paths hold, when that is known before reading: plain
+ * files only (a directory or standard input makes it unknown: 0).
+ * mailbox_iter_bytes_read() counts file bytes (compressed ones for .gz),
+ * so the two compare. */
+static guint64
+total_bytes (char **paths)
+{
+	guint64 total = 0;
+	for (guint i = 0; paths[i]; i++) {
+		struct stat st;
+		if (strcmp (paths[i], "-") == 0 || stat (paths[i], &st) != 0 || !S_ISREG (st.st_mode))
+			return 0;
+		total += st.st_size;
+	}
+	return total;
+}
+
+/* One line on stderr, redrawn in place: messages, rate, bytes and, when
+ * the total is known, the share done and the time left. */
 static void
-progress (guint64 done, guint64 bytes, gint64 start)
+progress (guint64 done, guint64 bytes, guint64 total, gint64 start)
 {
 	double secs = (g_get_monotonic_time () - start) / 1e6;
-	fprintf (stderr, "\r\033[K%" G_GUINT64_FORMAT " messages, %.0f/s, %.1f MB",
-	         done, secs > 0 ? done / secs : 0.0, bytes / 1e6);
+	fprintf (stderr, "\r\033[K%" G_GUINT64_FORMAT " messages, %.0f/s, %.1f MB", done,
+	         secs > 0 ? done / secs : 0.0, bytes / 1e6);
+	if (total > 0 && bytes > 0 && bytes <= total) {
+		double left = secs * (double) (total - bytes) / (double) bytes;
+		fprintf (stderr, " of %.1f MB (%.0f%%), ETA %d:%02d", total / 1e6, 100.0 * bytes / total,
+		         (int) (left / 60), (int) left % 60);
+	}
+	fflush (stderr);
 }
 
 int
@@ -206,6 +232,7 @@ cmd_scan (const Config *config, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	gboolean show_progress = !no_progress && (want_progress || isatty (STDERR_FILENO));
+	guint64 total = show_progress ? total_bytes (argv + 1) : 0;
 
 	g_autoptr (VerdictContext) ctx = verdict_context_new (config, &error);
 	if (ctx == NULL) {
@@ -247,7 +274,7 @@ cmd_scan (const Config *config, int argc, char **argv)
 		drain (&scan, &pending, summary, FALSE);
 		if (show_progress && g_get_monotonic_time () - last_draw > 250000) {
 			last_draw = g_get_monotonic_time ();
-			progress (summary_messages (summary), mailbox_iter_bytes_read (it), start);
+			progress (summary_messages (summary), mailbox_iter_bytes_read (it), total, start);
 		}
 	}
 	drain (&scan, &pending, summary, TRUE);
