@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ndrsift/commands.h"
+#include "ndrsift/limits.h"
 #include "ndrsift/verdict.h"
 
 typedef struct {
@@ -112,7 +113,12 @@ static gpointer
 judge (gpointer data)
 {
 	Job *job = data;
-	g_autoptr (Verdict) v = verdict_judge (job->ctx, g_bytes_ref (job->input), FALSE);
+	/* The parser reads at most NS_MAX_MESSAGE_BYTES and copies what it is
+	 * given (the input stays ours to write back): give it only that. */
+	gsize n = g_bytes_get_size (job->input);
+	gboolean cut = n > NS_MAX_MESSAGE_BYTES;
+	GBytes *head = cut ? g_bytes_new_from_bytes (job->input, 0, NS_MAX_MESSAGE_BYTES) : g_bytes_ref (job->input);
+	g_autoptr (Verdict) v = verdict_judge (job->ctx, head, cut);
 	if (rules_count (verdict_context_rules (job->ctx)) == 0) {
 		v->verdict = VERDICT_ERROR;
 		v->error = g_strdup ("no-rules");
