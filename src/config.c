@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ndrsift/config.h"
+#include "ndrsift/limits.h"
 
 G_DEFINE_QUARK (ndrsift-config-error-quark, config_error)
 
@@ -191,6 +192,71 @@ config_layered_files (const char *const *dirs, const char *suffix)
 		g_ptr_array_add (out, g_strdup (path));
 	g_ptr_array_sort (out, compare_paths_by_name);
 	return out;
+}
+
+/* Reports one failure: stop (errors NULL) or collect. */
+static gboolean
+line_failed (GQuark domain, const char *where, const char *what, GPtrArray *errors, GError **error)
+{
+	if (errors == NULL) {
+		g_set_error (error, domain, 1, "%s: %s", where, what);
+		return FALSE;
+	}
+	g_ptr_array_add (errors, g_strdup_printf ("%s: %s", where, what));
+	return TRUE;
+}
+
+gboolean
+config_read_lines (const char *filename, const char *text, GQuark domain, ConfigLineFunc func,
+                   gpointer data, GPtrArray *errors, GError **error)
+{
+	g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+	gboolean ok = TRUE;
+	for (guint n = 0; lines[n]; n++) {
+		g_autofree char *where = g_strdup_printf ("%s:%u", filename, n + 1);
+		g_autoptr (GError) local = NULL;
+		if (strlen (lines[n]) > NS_MAX_RULE_LINE)
+			g_set_error (&local, domain, 1, "line longer than %d bytes", NS_MAX_RULE_LINE);
+		else {
+			char *line = g_strchomp (lines[n]);
+			const char *first = line + strspn (line, " \t");
+			if (*first == '#' || *first == '\0')
+				continue;
+			func (line, where, data, &local);
+		}
+		if (local == NULL)
+			continue;
+		ok = FALSE;
+		if (!line_failed (domain, where, local->message, errors, error))
+			return FALSE;
+	}
+	return ok;
+}
+
+gboolean
+config_read_layered (const char *const *dirs, const char *suffix, GQuark domain, ConfigLineFunc func,
+                     gpointer data, GPtrArray *errors, GError **error)
+{
+	g_autoptr (GPtrArray) paths = config_layered_files (dirs, suffix);
+	gboolean ok = TRUE;
+	for (guint i = 0; i < paths->len; i++) {
+		const char *path = g_ptr_array_index (paths, i);
+		g_autofree char *text = NULL;
+		g_autoptr (GError) local = NULL;
+		if (!g_file_get_contents (path, &text, NULL, &local)) {
+			ok = FALSE;
+			if (errors == NULL) {
+				g_propagate_error (error, g_steal_pointer (&local));
+				return FALSE;
+			}
+			g_ptr_array_add (errors, g_strdup (local->message));
+		} else if (!config_read_lines (path, text, domain, func, data, errors, error)) {
+			ok = FALSE;
+			if (errors == NULL)
+				return FALSE;
+		}
+	}
+	return ok;
 }
 
 gboolean

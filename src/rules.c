@@ -375,35 +375,16 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, GEr
 	return TRUE;
 }
 
-/* Parses a file's lines. With errors NULL the first error stops it;
- * otherwise every error is added to errors and parsing goes on. */
+typedef struct {
+	Rules *rules;
+	GPtrArray *pending;
+} Reading;
+
 static gboolean
-parse_into (Rules *rules, GPtrArray *pending, const char *filename, const char *text, GPtrArray *errors,
-            GError **error)
+read_line (char *line, const char *where, gpointer data, GError **error)
 {
-	g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-	gboolean ok = TRUE;
-	for (guint n = 0; lines[n]; n++) {
-		g_autofree char *where = g_strdup_printf ("%s:%u", filename, n + 1);
-		g_autoptr (GError) local = NULL;
-		if (strlen (lines[n]) > NS_MAX_RULE_LINE)
-			g_set_error (&local, RULES_ERROR, 1, "line longer than %d bytes", NS_MAX_RULE_LINE);
-		else {
-			const char *first = lines[n] + strspn (lines[n], " \t\r");
-			if (*first == '#' || *first == '\0')
-				continue;
-			parse_line (rules, pending, g_strchomp (lines[n]), where, &local);
-		}
-		if (local == NULL)
-			continue;
-		ok = FALSE;
-		if (errors == NULL) {
-			g_set_error (error, RULES_ERROR, 1, "%s: %s", where, local->message);
-			return FALSE;
-		}
-		g_ptr_array_add (errors, g_strdup_printf ("%s: %s", where, local->message));
-	}
-	return ok;
+	Reading *rd = data;
+	return parse_line (rd->rules, rd->pending, line, where, error);
 }
 
 /* Applies score and describe lines, in reading order (the last wins). */
@@ -441,7 +422,8 @@ rules_parse (const char *filename, const char *text, GError **error)
 {
 	g_autoptr (Rules) rules = rules_new ();
 	g_autoptr (GPtrArray) pending = g_ptr_array_new_with_free_func (pending_free);
-	if (!parse_into (rules, pending, filename, text, NULL, error) ||
+	Reading rd = { rules, pending };
+	if (!config_read_lines (filename, text, RULES_ERROR, read_line, &rd, NULL, error) ||
 	    !resolve_all (rules, pending, NULL, error))
 		return NULL;
 	return g_steal_pointer (&rules);
@@ -454,27 +436,11 @@ load (const char *const *dirs, GPtrArray *errors, GError **error)
 {
 	g_autoptr (Rules) rules = rules_new ();
 	g_autoptr (GPtrArray) pending = g_ptr_array_new_with_free_func (pending_free);
-	g_autoptr (GPtrArray) paths = config_layered_files (dirs, ".rules");
-	gboolean ok = TRUE;
-	for (guint i = 0; i < paths->len; i++) {
-		const char *path = g_ptr_array_index (paths, i);
-		g_autofree char *text = NULL;
-		g_autoptr (GError) local = NULL;
-		if (!g_file_get_contents (path, &text, NULL, &local)) {
-			if (errors == NULL) {
-				g_propagate_error (error, g_steal_pointer (&local));
-				return NULL;
-			}
-			g_ptr_array_add (errors, g_strdup (local->message));
-			ok = FALSE;
-			continue;
-		}
-		if (!parse_into (rules, pending, path, text, errors, error)) {
-			if (errors == NULL)
-				return NULL;
-			ok = FALSE;
-		}
-	}
+	Reading rd = { rules, pending };
+	gboolean ok = config_read_layered (dirs, ".rules", RULES_ERROR, read_line, &rd, errors, error);
+	if (!ok && errors == NULL)
+		return NULL; /* stopped at the first error */
+	/* Collecting: score/describe errors are reported too. */
 	if (!resolve_all (rules, pending, errors, error) || !ok)
 		return NULL;
 	return g_steal_pointer (&rules);

@@ -208,46 +208,17 @@ parse_line (TextbounceFormats *f, char *line, const char *where, GError **error)
 	return TRUE;
 }
 
-/* Parses a file's lines. With errors NULL the first error stops it;
- * otherwise every error is added to errors and parsing goes on. */
 static gboolean
-parse_into (TextbounceFormats *f, const char *filename, const char *text, GPtrArray *errors, GError **error)
+read_line (char *line, const char *where, gpointer data, GError **error)
 {
-	g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-	gboolean ok = TRUE;
-
-	for (guint n = 0; lines[n]; n++) {
-		char *line = lines[n];
-		g_autofree char *where = g_strdup_printf ("%s:%u", filename, n + 1);
-		g_autoptr (GError) local = NULL;
-		if (strlen (line) > NS_MAX_RULE_LINE)
-			g_set_error (&local, TEXTBOUNCE_ERROR, 1, "line longer than %d bytes", NS_MAX_RULE_LINE);
-		else {
-			g_strchomp (line);
-			/* '#' starts a comment only at the start of a line: patterns
-			 * may contain it. */
-			const char *first = line + strspn (line, " \t");
-			if (*first == '#' || *first == '\0')
-				continue;
-			parse_line (f, line, where, &local);
-		}
-		if (local == NULL)
-			continue;
-		ok = FALSE;
-		if (errors == NULL) {
-			g_set_error (error, TEXTBOUNCE_ERROR, 1, "%s: %s", where, local->message);
-			return FALSE;
-		}
-		g_ptr_array_add (errors, g_strdup_printf ("%s: %s", where, local->message));
-	}
-	return ok;
+	return parse_line (data, line, where, error);
 }
 
 TextbounceFormats *
 textbounce_formats_parse (const char *filename, const char *text, GError **error)
 {
 	g_autoptr (TextbounceFormats) f = formats_new ();
-	if (!parse_into (f, filename, text, NULL, error))
+	if (!config_read_lines (filename, text, TEXTBOUNCE_ERROR, read_line, f, NULL, error))
 		return NULL;
 	return g_steal_pointer (&f);
 }
@@ -257,27 +228,10 @@ textbounce_formats_parse (const char *filename, const char *text, GError **error
 static TextbounceFormats *
 load (const char *const *dirs, GPtrArray *errors, GError **error)
 {
-	g_autoptr (GPtrArray) paths = config_layered_files (dirs, ".formats");
 	g_autoptr (TextbounceFormats) f = formats_new ();
-	gboolean ok = TRUE;
-	for (guint i = 0; i < paths->len; i++) {
-		const char *path = g_ptr_array_index (paths, i);
-		g_autofree char *text = NULL;
-		g_autoptr (GError) local = NULL;
-		if (!g_file_get_contents (path, &text, NULL, &local)) {
-			if (errors == NULL) {
-				g_propagate_error (error, g_steal_pointer (&local));
-				return NULL;
-			}
-			g_ptr_array_add (errors, g_strdup (local->message));
-			ok = FALSE;
-		} else if (!parse_into (f, path, text, errors, error)) {
-			if (errors == NULL)
-				return NULL;
-			ok = FALSE;
-		}
-	}
-	return ok ? g_steal_pointer (&f) : NULL;
+	if (!config_read_layered (dirs, ".formats", TEXTBOUNCE_ERROR, read_line, f, errors, error))
+		return NULL;
+	return g_steal_pointer (&f);
 }
 
 TextbounceFormats *

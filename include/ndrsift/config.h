@@ -49,6 +49,24 @@ Config *config_load (const char *path, const char *db, const char *rules, GError
  * with '.' are not read. Returns: (transfer full) paths in name order. */
 GPtrArray *config_layered_files (const char *const *dirs, const char *suffix);
 
+/* One line of a rule or format file: chomped, never blank or a comment.
+ * where: "file:line". Returns: FALSE with error (without the location). */
+typedef gboolean (*ConfigLineFunc) (char *line, const char *where, gpointer data, GError **error);
+
+/* Feeds each line of text (the file `filename`) to func, skipping blank
+ * lines and lines whose first non-blank is '#' (only there: patterns may
+ * hold it); a line longer than NS_MAX_RULE_LINE is an error. Errors get
+ * the location and the domain `domain`. errors NULL: the first error stops
+ * it (into error); otherwise each is added to errors ("file:line: what")
+ * and reading goes on. Returns: TRUE when no line failed. */
+gboolean config_read_lines (const char *filename, const char *text, GQuark domain, ConfigLineFunc func,
+                            gpointer data, GPtrArray *errors, GError **error);
+
+/* config_read_lines over every file ending in suffix of the layered dirs
+ * (config_layered_files), in name order. */
+gboolean config_read_layered (const char *const *dirs, const char *suffix, GQuark domain,
+                              ConfigLineFunc func, gpointer data, GPtrArray *errors, GError **error);
+
 /* Whether ip (IPv4 or IPv6 text) lies in [local] networks. */
 gboolean config_is_local_address (const Config *config, const char *ip);
 
