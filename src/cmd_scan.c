@@ -8,7 +8,7 @@
  * Verdict; this thread adds the items to the Summary in input order.
  *
  * Messages are read in order by this thread and judged by a GThreadPool of
- * --jobs workers; each result goes into its slot of an in-order queue, and
+ * --jobs workers (with --jobs 1, by this thread as it reads); each result goes into its slot of an in-order queue, and
  * slots are printed from the head as soon as they are done, so the output
  * order is the input order whatever the number of jobs. At most
  * jobs * NS_SCAN_QUEUE_PER_JOB messages are in memory at once. */
@@ -243,7 +243,10 @@ cmd_scan (const Config *config, int argc, char **argv)
 	g_mutex_init (&scan.lock);
 	g_cond_init (&scan.cond);
 
-	GThreadPool *pool = g_thread_pool_new (work, &scan, jobs, TRUE, NULL);
+	/* --jobs 1 judges in this thread: no hand-offs, and a process with
+	 * one thread keeps glibc's malloc and GLib's locks on their cheap,
+	 * uncontended paths. */
+	GThreadPool *pool = jobs > 1 ? g_thread_pool_new (work, &scan, jobs, TRUE, NULL) : NULL;
 	GQueue pending = G_QUEUE_INIT;
 	g_autoptr (Summary) summary = summary_new ();
 	guint64 errors = 0;
@@ -268,7 +271,10 @@ cmd_scan (const Config *config, int argc, char **argv)
 		Slot *slot = g_new0 (Slot, 1);
 		slot->msg = msg;
 		g_queue_push_tail (&pending, slot);
-		g_thread_pool_push (pool, slot, NULL);
+		if (pool)
+			g_thread_pool_push (pool, slot, NULL);
+		else
+			work (slot, &scan);
 		if (pending.length >= window)
 			wait_head (&scan, &pending);
 		drain (&scan, &pending, summary, FALSE);
@@ -278,7 +284,8 @@ cmd_scan (const Config *config, int argc, char **argv)
 		}
 	}
 	drain (&scan, &pending, summary, TRUE);
-	g_thread_pool_free (pool, FALSE, TRUE);
+	if (pool)
+		g_thread_pool_free (pool, FALSE, TRUE);
 	if (show_progress)
 		fputs ("\r\033[K", stderr);
 
