@@ -249,22 +249,25 @@ register_leaf_types (gpointer unused)
 	return NULL;
 }
 
-/* Returns: (transfer full) a message parsed from prepared bytes, or NULL.
- * GMime reads the array in place, and the message reads from it later
- * (part contents are windows on it): the caller keeps bytes alive as long
- * as the message, or passes ownership with take. */
-static GMimeMessage *
-parse_message (GByteArray *bytes, gboolean take)
+/* Returns: (transfer full) the top MIME object parsed from prepared
+ * bytes, with every header of the message in its header list, or NULL.
+ * A part, not a GMimeMessage: a message would also parse its From, To,
+ * Cc and Date into objects we never read. GMime reads the array in
+ * place, and the object reads from it later (part contents are windows
+ * on it): the caller keeps bytes alive as long as the object, or passes
+ * ownership with take. */
+static GMimeObject *
+parse_top (GByteArray *bytes, gboolean take)
 {
 	static GOnce leaf_types = G_ONCE_INIT;
 	g_once (&leaf_types, register_leaf_types, NULL);
 	GMimeStream *stream = g_mime_stream_mem_new_with_byte_array (bytes);
 	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (stream), take);
 	GMimeParser *parser = g_mime_parser_new_with_stream (stream);
-	GMimeMessage *msg = g_mime_parser_construct_message (parser, NULL);
+	GMimeObject *top = g_mime_parser_construct_part (parser, NULL);
 	g_object_unref (parser);
 	g_object_unref (stream);
-	return msg;
+	return top;
 }
 
 static gboolean
@@ -407,7 +410,7 @@ typedef struct {
 	char *report_path;
 	BounceKind report_kind;  /* from a report-type or a report part's type */
 	char *report_why;
-	GPtrArray *keep;         /* messages re-parsed during the walk, kept alive */
+	GPtrArray *keep;         /* objects re-parsed during the walk, kept alive */
 	gboolean resniffed;      /* a lost boundary was looked for once already */
 } Walk;
 
@@ -439,7 +442,7 @@ part_header_is_original (GMimeObject *obj)
  * its prologue. When the prologue has a line "--X" that comes back later,
  * X was the real boundary: returns (transfer full) the content re-parsed
  * with it, or NULL. */
-static GMimeMessage *
+static GMimeObject *
 resniff_multipart (Bounce *b, GMimeMultipart *mp)
 {
 	const char *prologue = g_mime_multipart_get_prologue (mp);
@@ -480,7 +483,7 @@ resniff_multipart (Bounce *b, GMimeMultipart *mp)
 	g_autofree char *head = g_strdup_printf ("Content-Type: multipart/mixed; boundary=\"%s\"\n\n", boundary);
 	g_byte_array_append (bytes, (const guint8 *) head, strlen (head));
 	g_byte_array_append (bytes, (const guint8 *) prologue, len);
-	return parse_message (bytes, TRUE);
+	return parse_top (bytes, TRUE);
 }
 
 /* Adds decoded text to the bounce's text, on a line of its own. */
@@ -538,11 +541,10 @@ walk_tree (Bounce *b, GMimeObject *top, Walk *w)
 			int n = g_mime_multipart_get_count (mp);
 			if (n == 0 && !w->resniffed) {
 				w->resniffed = TRUE;
-				GMimeMessage *again = resniff_multipart (b, mp);
-				GMimeObject *body = again ? g_mime_message_get_mime_part (again) : NULL;
-				if (body && GMIME_IS_MULTIPART (body) && g_mime_multipart_get_count (GMIME_MULTIPART (body))) {
+				GMimeObject *again = resniff_multipart (b, mp);
+				if (again && GMIME_IS_MULTIPART (again) && g_mime_multipart_get_count (GMIME_MULTIPART (again))) {
 					g_ptr_array_add (w->keep, again);
-					mp = GMIME_MULTIPART (body);
+					mp = GMIME_MULTIPART (again);
 					n = g_mime_multipart_get_count (mp);
 				} else if (again)
 					g_object_unref (again);
@@ -592,7 +594,8 @@ walk_tree (Bounce *b, GMimeObject *top, Walk *w)
 			           type_is (ct, "message", "global-headers") || is_eml_attachment (obj)) {
 				consider_original (w, obj, item->depth, path, FALSE);
 			} else {
-				if (part_header_is_original (obj))
+				/* The top object's header is the bounce's own. */
+				if (item->depth > 0 && part_header_is_original (obj))
 					consider_original (w, obj, item->depth, path, TRUE);
 				if (type_is (ct, "text", "plain") && b->text->len < NS_MAX_TEXT_BYTES) {
 					g_autoptr (GByteArray) text = decode_part (GMIME_PART (obj));
@@ -710,22 +713,20 @@ bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean 
 		note (b, "message cut at %u bytes (NS_MAX_MESSAGE_BYTES) when it was read", NS_MAX_MESSAGE_BYTES);
 
 	g_autoptr (GByteArray) bytes = prepare (b, message);
-	g_autoptr (GMimeMessage) msg = parse_message (bytes, FALSE);
-	if (msg == NULL) {
+	g_autoptr (GMimeObject) top = parse_top (bytes, FALSE);
+	if (top == NULL) {
 		note (b, "not parseable as a message");
 		b->headers = headers_from_gmime (NULL);
 		return b;
 	}
-	b->headers = headers_from_gmime (g_mime_object_get_header_list (GMIME_OBJECT (msg)));
+	b->headers = headers_from_gmime (g_mime_object_get_header_list (top));
 	if (b->headers->dropped)
 		note (b, "%u header fields past %d not kept", b->headers->dropped, NS_MAX_HEADERS);
 	set_arrival (b);
 
 	Walk w = { 0 };
 	w.keep = g_ptr_array_new_with_free_func (g_object_unref);
-	GMimeObject *top = g_mime_message_get_mime_part (msg);
-	if (top)
-		walk_tree (b, top, &w);
+	walk_tree (b, top, &w);
 
 	g_autoptr (GByteArray) report_text = w.report ? decode_part (GMIME_PART (w.report)) : NULL;
 	if (report_text) {
