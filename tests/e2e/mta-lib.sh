@@ -55,11 +55,12 @@ mta_cleanup () {
 trap mta_cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# port_free PORT: no one listens on 127.0.0.1:PORT (unknown without ss).
-port_free () {
-	command -v ss >/dev/null 2>&1 || return 0
-	[ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
-}
+# listening PORT: something listens on PORT; port_free PORT: nothing
+# does. Without ss (Debian package iproute2) neither can tell, and both
+# say yes: a taken port then shows as the server's own bind error.
+have_ss () { command -v ss >/dev/null 2>&1; }
+listening () { ! have_ss || [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
+port_free () { ! have_ss || [ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
 
 # need_ports PORT...: fail the whole test clearly when one is taken.
 need_ports () {
