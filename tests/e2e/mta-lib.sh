@@ -13,6 +13,8 @@
 # NDRSIFT_REQUIRE_E2E=1 (CI) each of these is a failure instead.
 
 mta_user=ndrsift-mta
+# The servers' users walk into what the test creates, whatever the caller's umask.
+umask 022
 # The servers' programs live in sbin, which a non-login PATH may lack.
 PATH=$PATH:/usr/sbin:/sbin
 t=$tmpdir
