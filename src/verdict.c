@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ndrsift/address.h"
+#include "ndrsift/pattern.h"
 #include "ndrsift/received.h"
 #include "ndrsift/verdict.h"
 
@@ -501,13 +502,22 @@ verdict_judge (const VerdictContext *ctx, GBytes *message, gboolean truncated)
 	Verdict *v = g_new0 (Verdict, 1);
 	v->tests = g_ptr_array_new_with_free_func (g_free);
 	v->handoff = -1;
+	guint hits = pattern_limit_hits_this_thread ();
 	v->bounce = bounce_parse_bytes (ctx->formats, message, truncated);
+	if (v->bounce->kind != BOUNCE_KIND_NONE) {
+		gather_evidence (ctx, v);
+		v->results = rules_evaluate (ctx->rules, v->bounce, &v->evals);
+	}
+	/* A pattern stopped at a PCRE2 limit counts as no match (a regex
+	 * bomb): say so, as for every other bound (limits.h). */
+	hits = pattern_limit_hits_this_thread () - hits;
+	if (hits > 0)
+		g_ptr_array_add (v->bounce->notes,
+		                 g_strdup_printf ("%u pattern matches stopped at the PCRE2 limits (NS_PCRE2_*): taken as no match", hits));
 	if (v->bounce->kind == BOUNCE_KIND_NONE) {
 		v->verdict = VERDICT_NONE;
 		return v;
 	}
-	gather_evidence (ctx, v);
-	v->results = rules_evaluate (ctx->rules, v->bounce, &v->evals);
 	for (guint i = 0; i < v->results->len; i++) {
 		RuleResult *r = &g_array_index (v->results, RuleResult, i);
 		if (!r->fired || !r->listed)
