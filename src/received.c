@@ -262,7 +262,8 @@ scan_comment (const char *s, gsize n, Token *t)
 static GArray *
 tokenize (const char *s, gsize n)
 {
-	GArray *toks = g_array_new (FALSE, TRUE, sizeof (Token));
+	/* Sized for a usual line at once: appends then never reallocate. */
+	GArray *toks = g_array_sized_new (FALSE, TRUE, sizeof (Token), 64);
 	Keyword pending = KW_NONE; /* the keyword whose value comes next */
 	gsize i = 0;
 
@@ -500,37 +501,35 @@ with_is_auth (const char *p, gsize len)
 static void
 parse_date_part (ReceivedHop *hop, const char *p, gsize len)
 {
-	g_autoptr (GPtrArray) words = g_ptr_array_new ();
-	g_autoptr (GArray) lens = g_array_new (FALSE, FALSE, sizeof (gsize));
-
-	for (gsize i = 0; i < len;) {
-		if (p[i] == ' ') {
-			i++;
+	/* The words joined by one space, in one pass; then "id X" is looked
+	 * for as the last two of at least three words. */
+	char *date = g_malloc (len + 1);
+	gsize n = 0;
+	guint words = 0;
+	for (gsize i = 0; i < len; i++) {
+		if (p[i] == ' ')
 			continue;
+		if (n > 0 && p[i - 1] == ' ')
+			date[n++] = ' ';
+		if (n == 0 || p[i - 1] == ' ')
+			words++;
+		date[n++] = p[i];
+	}
+	date[n] = '\0';
+	if (words >= 3) {
+		char *last = strrchr (date, ' ');
+		char *before = last > date ? g_strrstr_len (date, last - date, " ") : NULL;
+		if (before && eq_ci (before + 1, last - before - 1, "id")) {
+			if (hop->id == NULL)
+				hop->id = g_strdup (last + 1);
+			*before = '\0';
 		}
-		gsize j = i;
-		while (j < len && p[j] != ' ')
-			j++;
-		gsize wl = j - i;
-		g_ptr_array_add (words, (gpointer) (p + i));
-		g_array_append_val (lens, wl);
-		i = j;
 	}
-	guint n = words->len;
-	if (n >= 3 && eq_ci (words->pdata[n - 2], g_array_index (lens, gsize, n - 2), "id")) {
-		if (hop->id == NULL)
-			hop->id = g_strndup (words->pdata[n - 1], g_array_index (lens, gsize, n - 1));
-		n -= 2;
-	}
-	if (n == 0)
+	if (date[0] == '\0') {
+		g_free (date);
 		return;
-	GString *date = g_string_new (NULL);
-	for (guint k = 0; k < n; k++) {
-		if (k > 0)
-			g_string_append_c (date, ' ');
-		g_string_append_len (date, words->pdata[k], g_array_index (lens, gsize, k));
 	}
-	hop->date = g_string_free (date, FALSE);
+	hop->date = date;
 	hop->time = received_parse_date (hop->date);
 }
 
