@@ -115,7 +115,7 @@ main (int argc, char **argv)
 				return cmd_filter_failsafe (NULL, "config");
 			return EXIT_ERROR;
 		}
-		g_mime_init ();
+		bounce_init ();
 		int status = commands[i].run (config, argc - 1, argv + 1);
 		g_mime_shutdown ();
 		return status;

@@ -73,6 +73,12 @@ typedef struct {
 /* Returns: (transfer none) "dsn", "ndr", ..., "none". */
 const char *bounce_kind_name (BounceKind kind);
 
+/* Starts GMime for the parser (g_mime_init) and makes message/rfc822,
+ * rfc2822, global and news leaf parts. Once per process, any thread;
+ * parsing calls it too, but a program calls it first instead of
+ * g_mime_init() (see bounce.c on LeakSanitizer). */
+void bounce_init (void);
+
 /* formats: (nullable) the loaded *.formats; without them only structured
  * bounces (multipart/report) are recognised.
  * Returns: (transfer full) the facts; never NULL. */

@@ -370,7 +370,7 @@ int
 main (int argc, char **argv)
 {
 	g_test_init (&argc, &argv, NULL);
-	g_mime_init ();
+	bounce_init ();
 	const char *dir = g_getenv ("NDRSIFT_RULES");
 	const char *dirs[] = { dir ? dir : "rules", NULL };
 	g_autoptr (GError) error = NULL;

@@ -4,6 +4,7 @@
 
 #include <gmime/gmime.h>
 
+#include "ndrsift/bounce.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/received.h"
 
@@ -720,7 +721,7 @@ int
 main (int argc, char **argv)
 {
 	g_test_init (&argc, &argv, NULL);
-	g_mime_init ();
+	bounce_init ();
 
 	g_test_add_func ("/received/postfix", test_postfix);
 	g_test_add_func ("/received/postfix-unknown", test_postfix_unknown);

@@ -865,7 +865,7 @@ main (int argc, char **argv)
 {
 	g_test_init (&argc, &argv, NULL);
 	g_test_set_nonfatal_assertions ();
-	g_mime_init ();
+	bounce_init ();
 
 	g_test_add_func ("/rules/error/unknown-directive", test_error_unknown_directive);
 	g_test_add_func ("/rules/error/bad-name", test_error_bad_name);

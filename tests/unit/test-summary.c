@@ -373,7 +373,7 @@ test_html_empty (void)
 int
 main (int argc, char **argv)
 {
-	g_mime_init ();
+	bounce_init ();
 	g_test_init (&argc, &argv, NULL);
 	g_test_add_func ("/summary/item", test_item);
 	g_test_add_func ("/summary/counts", test_counts);

@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <gmime/gmime.h>
 
+#include "ndrsift/bounce.h"
 #include "ndrsift/headers.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/textbounce.h"
@@ -1265,7 +1266,7 @@ int
 main (int argc, char **argv)
 {
 	g_test_init (&argc, &argv, NULL);
-	g_mime_init ();
+	bounce_init ();
 
 	g_test_add_func ("/textbounce/parse/error-unknown-directive", test_error_unknown_directive);
 	g_test_add_func ("/textbounce/parse/error-undeclared-family", test_error_undeclared_family);

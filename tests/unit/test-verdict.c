@@ -1122,7 +1122,7 @@ main (int argc, char **argv)
 {
 	g_test_init (&argc, &argv, NULL);
 	g_test_set_nonfatal_assertions ();
-	g_mime_init ();
+	bounce_init ();
 
 	const char *env = g_getenv ("NDRSIFT_RULES");
 	rules_dir = g_canonicalize_filename (env && *env ? env : "rules", NULL);
