@@ -13,7 +13,8 @@ trap 'rm -rf "$tmp"' EXIT
 "$ndrsift" --version >/dev/null || bad "$ndrsift --version"
 
 # The default config is absent here: built-in defaults, the installed rules.
-out=$(NDRSIFT_CONFIG= "$ndrsift" --db "$tmp/sent.db" rules check 2>&1)
+unset NDRSIFT_CONFIG
+out=$("$ndrsift" --db "$tmp/sent.db" rules check 2>&1)
 case $out in
 	"0 rules"*|*" 0 bounce formats"*) bad "the installed rules are not found by default: $out" ;;
 	*" rules, "*" bounce formats: OK") say "ok: the default rule directories hold the installed rules ($out)" ;;
