@@ -68,6 +68,7 @@ bounce_free (Bounce *b)
 	original_free (b->original);
 	g_free (b->arrival_date);
 	g_free (b->arrival_where);
+	received_hop_free (b->top_hop);
 	g_string_free (b->text, TRUE);
 	g_ptr_array_unref (b->notes);
 	g_free (b);
@@ -175,20 +176,98 @@ decode_part (GMimePart *part)
 	return bytes;
 }
 
-/* Returns: (transfer full) a message parsed from prepared bytes, or NULL.
- * GMime reads the array in place, and the message reads from it later
- * (part contents are windows on it): the caller keeps bytes alive as long
- * as the message, or passes ownership with take. */
-static GMimeMessage *
-parse_message (GByteArray *bytes, gboolean take)
+/* Returns: (transfer full) the start of the part's content up to its
+ * first blank line (all of it when there is none), or NULL. Only the
+ * header of a quoted original is read: its body, attachments and all,
+ * is never copied. Encoded parts are rare and decoded whole. */
+static GByteArray *
+decode_part_head (GMimePart *part)
 {
+	GMimeDataWrapper *content = g_mime_part_get_content (part);
+	if (content == NULL)
+		return NULL;
+	switch (g_mime_data_wrapper_get_encoding (content)) {
+	case GMIME_CONTENT_ENCODING_DEFAULT:
+	case GMIME_CONTENT_ENCODING_7BIT:
+	case GMIME_CONTENT_ENCODING_8BIT:
+	case GMIME_CONTENT_ENCODING_BINARY:
+		break;
+	default:
+		return decode_part (part);
+	}
+	/* The content is a window on the prepared bytes: LF line ends. */
+	GMimeStream *raw = g_mime_data_wrapper_get_stream (content);
+	GByteArray *bytes = g_byte_array_new ();
+	gboolean started = FALSE;
+	g_mime_stream_reset (raw);
+	for (;;) {
+		guint8 chunk[4096];
+		gssize n = g_mime_stream_read (raw, (char *) chunk, sizeof chunk);
+		if (n <= 0)
+			break;
+		/* Look from one byte back: "\n\n" may straddle two reads.
+		 * Blank lines before the header are not its end
+		 * (leading_header skips them). */
+		gsize from = bytes->len ? bytes->len - 1 : 0;
+		g_byte_array_append (bytes, chunk, n);
+		while (!started && from < bytes->len) {
+			guint8 c = bytes->data[from];
+			if (c != '\n' && c != ' ' && c != '\t')
+				started = TRUE;
+			else
+				from++;
+		}
+		if (!started)
+			continue;
+		const guint8 *blank = NULL;
+		for (const guint8 *q = bytes->data + from; q + 1 < bytes->data + bytes->len; q++)
+			if (q[0] == '\n' && q[1] == '\n') {
+				blank = q;
+				break;
+			}
+		if (blank) {
+			g_byte_array_set_size (bytes, blank + 2 - bytes->data);
+			break;
+		}
+	}
+	g_mime_stream_reset (raw);
+	return bytes;
+}
+
+/* message/rfc822 and its kin are leaf parts to our GMime: the inside of
+ * a quoted original is never walked as the bounce's, and only its header
+ * is read (decode_part_head, headers_parse_block). Letting GMime build
+ * the original's whole tree, attachments and all, only to drop it, cost
+ * about a fifth of the parse. Registered once, before the first parse;
+ * GMime only reads its type table after that. */
+static gpointer
+register_leaf_types (gpointer unused)
+{
+	static const char *const subtypes[] = { "rfc822", "rfc2822", "global", "news" };
+	for (guint i = 0; i < G_N_ELEMENTS (subtypes); i++)
+		g_mime_object_register_type ("message", subtypes[i], GMIME_TYPE_PART);
+	return NULL;
+}
+
+/* Returns: (transfer full) the top MIME object parsed from prepared
+ * bytes, with every header of the message in its header list, or NULL.
+ * A part, not a GMimeMessage: a message would also parse its From, To,
+ * Cc and Date into objects we never read. GMime reads the array in
+ * place, and the object reads from it later (part contents are windows
+ * on it): the caller keeps bytes alive as long as the object, or passes
+ * ownership with take. */
+static GMimeObject *
+parse_top (GByteArray *bytes, gboolean take)
+{
+	static GOnce leaf_types = G_ONCE_INIT;
+	g_once (&leaf_types, register_leaf_types, NULL);
 	GMimeStream *stream = g_mime_stream_mem_new_with_byte_array (bytes);
 	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (stream), take);
 	GMimeParser *parser = g_mime_parser_new_with_stream (stream);
-	GMimeMessage *msg = g_mime_parser_construct_message (parser, NULL);
+	GMimeObject *top = g_mime_parser_construct_part (parser, NULL);
 	g_object_unref (parser);
 	g_object_unref (stream);
-	return msg;
+	return top;
 }
 
 static gboolean
@@ -255,20 +334,6 @@ original_new (HeaderBlock *headers, char *where, gboolean inline_quote)
 	return o;
 }
 
-/* An original from a parsed message, or NULL when it has no header at all
- * (an empty or garbage part quotes nothing). */
-static BounceOriginal *
-original_from_message (GMimeMessage *msg, char *where)
-{
-	HeaderBlock *h = headers_from_gmime (g_mime_object_get_header_list (GMIME_OBJECT (msg)));
-	if (h->fields->len == 0) {
-		headers_free (h);
-		g_free (where);
-		return NULL;
-	}
-	return original_new (h, where, FALSE);
-}
-
 /* An original quoted as a part's own MIME header. */
 static BounceOriginal *
 original_from_message_header (GMimeObject *part, char *where)
@@ -303,7 +368,7 @@ leading_header (const guint8 *data, gsize len)
 static BounceOriginal *
 original_from_bytes (GMimePart *part, char *where)
 {
-	g_autoptr (GByteArray) raw = decode_part (part);
+	g_autoptr (GByteArray) raw = decode_part_head (part);
 	HeaderBlock *h = raw ? leading_header (raw->data, raw->len) : NULL;
 	if (h == NULL) {
 		g_free (where);
@@ -345,7 +410,7 @@ typedef struct {
 	char *report_path;
 	BounceKind report_kind;  /* from a report-type or a report part's type */
 	char *report_why;
-	GPtrArray *keep;         /* messages re-parsed during the walk, kept alive */
+	GPtrArray *keep;         /* objects re-parsed during the walk, kept alive */
 	gboolean resniffed;      /* a lost boundary was looked for once already */
 } Walk;
 
@@ -377,7 +442,7 @@ part_header_is_original (GMimeObject *obj)
  * its prologue. When the prologue has a line "--X" that comes back later,
  * X was the real boundary: returns (transfer full) the content re-parsed
  * with it, or NULL. */
-static GMimeMessage *
+static GMimeObject *
 resniff_multipart (Bounce *b, GMimeMultipart *mp)
 {
 	const char *prologue = g_mime_multipart_get_prologue (mp);
@@ -418,7 +483,7 @@ resniff_multipart (Bounce *b, GMimeMultipart *mp)
 	g_autofree char *head = g_strdup_printf ("Content-Type: multipart/mixed; boundary=\"%s\"\n\n", boundary);
 	g_byte_array_append (bytes, (const guint8 *) head, strlen (head));
 	g_byte_array_append (bytes, (const guint8 *) prologue, len);
-	return parse_message (bytes, TRUE);
+	return parse_top (bytes, TRUE);
 }
 
 /* Adds decoded text to the bounce's text, on a line of its own. */
@@ -476,11 +541,10 @@ walk_tree (Bounce *b, GMimeObject *top, Walk *w)
 			int n = g_mime_multipart_get_count (mp);
 			if (n == 0 && !w->resniffed) {
 				w->resniffed = TRUE;
-				GMimeMessage *again = resniff_multipart (b, mp);
-				GMimeObject *body = again ? g_mime_message_get_mime_part (again) : NULL;
-				if (body && GMIME_IS_MULTIPART (body) && g_mime_multipart_get_count (GMIME_MULTIPART (body))) {
+				GMimeObject *again = resniff_multipart (b, mp);
+				if (again && GMIME_IS_MULTIPART (again) && g_mime_multipart_get_count (GMIME_MULTIPART (again))) {
 					g_ptr_array_add (w->keep, again);
-					mp = GMIME_MULTIPART (body);
+					mp = GMIME_MULTIPART (again);
 					n = g_mime_multipart_get_count (mp);
 				} else if (again)
 					g_object_unref (again);
@@ -502,11 +566,6 @@ walk_tree (Bounce *b, GMimeObject *top, Walk *w)
 				                         : g_strdup_printf ("%d", i + 1);
 				g_queue_push_head (&stack, child);
 			}
-		} else if (GMIME_IS_MESSAGE_PART (obj)) {
-			/* message/rfc822, message/global: its inside is the
-			 * original's, never walked as the bounce's. */
-			if (g_mime_message_part_get_message (GMIME_MESSAGE_PART (obj)))
-				consider_original (w, obj, item->depth, path, FALSE);
 		} else if (GMIME_IS_PART (obj)) {
 			BounceKind k = BOUNCE_KIND_NONE;
 			if (type_is (ct, "message", "delivery-status") ||
@@ -535,7 +594,8 @@ walk_tree (Bounce *b, GMimeObject *top, Walk *w)
 			           type_is (ct, "message", "global-headers") || is_eml_attachment (obj)) {
 				consider_original (w, obj, item->depth, path, FALSE);
 			} else {
-				if (part_header_is_original (obj))
+				/* The top object's header is the bounce's own. */
+				if (item->depth > 0 && part_header_is_original (obj))
 					consider_original (w, obj, item->depth, path, TRUE);
 				if (type_is (ct, "text", "plain") && b->text->len < NS_MAX_TEXT_BYTES) {
 					g_autoptr (GByteArray) text = decode_part (GMIME_PART (obj));
@@ -555,7 +615,8 @@ set_arrival (Bounce *b)
 {
 	const char *received = headers_get (b->headers, "Received");
 	if (received) {
-		g_autoptr (ReceivedHop) hop = received_parse (received);
+		/* Kept: the summary names the server that handed the bounce to us. */
+		const ReceivedHop *hop = b->top_hop = received_parse (received);
 		if (hop->date) {
 			b->arrival_date = g_strdup (hop->date);
 			b->arrival_time = hop->time;
@@ -573,21 +634,6 @@ set_arrival (Bounce *b)
 
 /* A message/rfc822 part whose content starts with a blank line parses as
  * a message with no header and the original's header as its body. */
-static BounceOriginal *
-original_from_message_part (GMimeMessagePart *part, char *where)
-{
-	GMimeMessage *inner = g_mime_message_part_get_message (part);
-	GMimeHeaderList *list = g_mime_object_get_header_list (GMIME_OBJECT (inner));
-	if (g_mime_header_list_get_count (list) > 0)
-		return original_from_message (inner, where);
-
-	GMimeObject *body = g_mime_message_get_mime_part (inner);
-	if (body && GMIME_IS_PART (body))
-		return original_from_bytes (GMIME_PART (body), where);
-	g_free (where);
-	return NULL;
-}
-
 /* The first *.formats family that recognises the bounce, or -1; sets
  * b->family. */
 static int
@@ -635,8 +681,6 @@ find_original (Bounce *b, const TextbounceFormats *formats, Walk *w, int family,
 		                               w->original_in_part_header ? ", in the part's own header" : "");
 		if (w->original_in_part_header)
 			b->original = original_from_message_header (w->original, where);
-		else if (GMIME_IS_MESSAGE_PART (w->original))
-			b->original = original_from_message_part (GMIME_MESSAGE_PART (w->original), where);
 		else
 			b->original = original_from_bytes (GMIME_PART (w->original), where);
 		if (b->original)
@@ -669,22 +713,20 @@ bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean 
 		note (b, "message cut at %u bytes (NS_MAX_MESSAGE_BYTES) when it was read", NS_MAX_MESSAGE_BYTES);
 
 	g_autoptr (GByteArray) bytes = prepare (b, message);
-	g_autoptr (GMimeMessage) msg = parse_message (bytes, FALSE);
-	if (msg == NULL) {
+	g_autoptr (GMimeObject) top = parse_top (bytes, FALSE);
+	if (top == NULL) {
 		note (b, "not parseable as a message");
 		b->headers = headers_from_gmime (NULL);
 		return b;
 	}
-	b->headers = headers_from_gmime (g_mime_object_get_header_list (GMIME_OBJECT (msg)));
+	b->headers = headers_from_gmime (g_mime_object_get_header_list (top));
 	if (b->headers->dropped)
 		note (b, "%u header fields past %d not kept", b->headers->dropped, NS_MAX_HEADERS);
 	set_arrival (b);
 
 	Walk w = { 0 };
 	w.keep = g_ptr_array_new_with_free_func (g_object_unref);
-	GMimeObject *top = g_mime_message_get_mime_part (msg);
-	if (top)
-		walk_tree (b, top, &w);
+	walk_tree (b, top, &w);
 
 	g_autoptr (GByteArray) report_text = w.report ? decode_part (GMIME_PART (w.report)) : NULL;
 	if (report_text) {

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ndrsift/commands.h"
@@ -32,6 +33,103 @@ typedef struct {
 	char *value;          /* the header value, set by the worker */
 } Job;
 
+/* ---- the fail-safe ------------------------------------------------------
+ *
+ * g_malloc aborts (GLib raises SIGTRAP or SIGABRT) when memory runs out,
+ * e.g. under `ulimit -v`, and a crash anywhere would kill the process with
+ * the mail unwritten. So the input is read into a buffer the fatal-signal
+ * handler knows (fs_buf, fs_len); the handler writes it, streams whatever
+ * stdin still holds, adds "error; reason=abort" (or crash) and exits 0.
+ * Everything the handler and the writer below use is static and
+ * async-signal-safe (read, write, _exit): no allocation, no stdio.
+ * fs_state makes sure exactly one thread writes the output. The floor is
+ * the address space needed to map the binary and its libraries: below it
+ * the dynamic loader fails before any of our code runs. */
+#define FS_CHUNK (64u * 1024)
+#define FS_PEND 1024          /* a field name and the blanks before its colon */
+
+static guint8 *fs_buf;              /* the input read so far */
+static volatile gsize fs_len;
+static volatile gint fs_eof;        /* stdin is fully in fs_buf */
+static gint fs_state;               /* 0 nothing written, 1 writing, 2 written */
+static char fs_name[256] = "X-NDR-Verdict";
+static guint8 fs_chunk[FS_CHUNK];   /* stdin streamed when the buffer is not enough */
+
+/* The output: the top-level header is streamed byte by byte so that the
+ * same code serves a complete buffer and a stream it cannot hold. */
+enum { OUT_FROM, OUT_HEADER, OUT_BODY };
+static struct {
+	const char *name;
+	gsize name_len;
+	const char *value;
+	const char *eol;
+	int phase;
+	gboolean line_start, after_cr, deciding, dropping, failed;
+	gsize npend;
+	char pend[FS_PEND];
+	gsize nout;
+	guint8 out[FS_CHUNK];
+} o;
+
+static void
+raw_write (const void *data, gsize n)
+{
+	const guint8 *p = data;
+	while (n > 0 && !o.failed) {
+		ssize_t w = write (STDOUT_FILENO, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			o.failed = TRUE; /* the reader went away: nothing more to do */
+			return;
+		}
+		p += w;
+		n -= w;
+	}
+}
+
+static void
+out_flush (void)
+{
+	raw_write (o.out, o.nout);
+	o.nout = 0;
+}
+
+static void
+out_bytes (const void *data, gsize n)
+{
+	if (n > sizeof o.out - o.nout) {
+		out_flush ();
+		if (n >= sizeof o.out) {
+			raw_write (data, n);
+			return;
+		}
+	}
+	memcpy (o.out + o.nout, data, n);
+	o.nout += n;
+}
+
+static void
+out_byte (guint8 c)
+{
+	out_bytes (&c, 1);
+}
+
+/* "NAME: VALUE" and the input's line end; a "\n" in VALUE is a fold. */
+static void
+out_header (void)
+{
+	out_bytes (o.name, o.name_len);
+	out_bytes (": ", 2);
+	for (const char *v = o.value; *v; v++) {
+		if (*v == '\n')
+			out_bytes (o.eol, strlen (o.eol));
+		else
+			out_byte (*v);
+	}
+	out_bytes (o.eol, strlen (o.eol));
+}
+
 /* The first line end of the input: "\r\n", "\n" or "\r" (default "\n"). */
 static const char *
 line_end_of (const guint8 *p, gsize n)
@@ -45,74 +143,291 @@ line_end_of (const guint8 *p, gsize n)
 	return "\n";
 }
 
-/* Offset of the next line start after pos, or n: LF, CRLF and a lone CR
- * each end one line. */
-static gsize
-next_line (const guint8 *p, gsize n, gsize pos)
-{
-	while (pos < n && p[pos] != '\n' && p[pos] != '\r')
-		pos++;
-	if (pos < n && p[pos] == '\r') {
-		pos++;
-		if (pos < n && p[pos] == '\n')
-			pos++;
-	} else if (pos < n)
-		pos++;
-	return pos;
-}
-
-static gboolean
-write_all (const void *data, gsize n)
-{
-	return n == 0 || fwrite (data, 1, n, stdout) == n;
-}
-
-/* Writes input with the header "name: value" inserted (value's "\n"
- * become the input's line end). */
 static void
-write_output (GBytes *input, const char *name, const char *value)
+out_begin (const guint8 *prefix, gsize n, const char *name, const char *value)
 {
-	gsize n = 0;
-	const guint8 *p = input ? g_bytes_get_data (input, &n) : NULL;
-	const char *eol = line_end_of (p, n);
-	gsize pos = 0;
-
-	if (n >= 5 && memcmp (p, "From ", 5) == 0) {
-		pos = next_line (p, n, 0);
-		write_all (p, pos);
+	o.name = name;
+	o.name_len = strlen (name);
+	o.value = value;
+	o.eol = line_end_of (prefix, n);
+	o.line_start = TRUE;
+	o.after_cr = o.deciding = o.dropping = o.failed = FALSE;
+	o.npend = o.nout = 0;
+	if (n >= 5 && memcmp (prefix, "From ", 5) == 0) {
+		o.phase = OUT_FROM;
+	} else {
+		out_header ();
+		o.phase = OUT_HEADER;
 	}
-	g_auto (GStrv) lines = g_strsplit (value, "\n", -1);
-	g_autofree char *joined = g_strjoinv (eol, lines);
-	fprintf (stdout, "%s: %s%s", name, joined, eol);
+}
 
-	/* The top-level header, without fields of our name. */
-	gsize name_len = strlen (name);
-	gboolean dropping = FALSE;
-	while (pos < n) {
-		gsize end = next_line (p, n, pos);
-		gboolean blank = p[pos] == '\n' || p[pos] == '\r';
-		if (blank)
-			break;
-		gboolean continuation = p[pos] == ' ' || p[pos] == '\t';
-		if (!continuation) {
-			gsize k = name_len;
-			dropping = end - pos > name_len && g_ascii_strncasecmp ((const char *) p + pos, name, name_len) == 0;
-			while (dropping && pos + k < end && (p[pos + k] == ' ' || p[pos + k] == '\t'))
-				k++;
-			dropping = dropping && pos + k < end && p[pos + k] == ':';
+/* One byte of a header line, its fate decided: kept or dropped. */
+static void
+header_line_byte (guint8 c)
+{
+	if (!o.dropping)
+		out_byte (c);
+	if (c == '\n' || c == '\r') {
+		o.line_start = TRUE;
+		o.after_cr = c == '\r';
+	}
+}
+
+/* A field line starts with pend: it is ours when it reads NAME, blanks,
+ * ':' (any case). Decides on c, the byte after pend. */
+static void
+header_decide (guint8 c)
+{
+	gboolean ours = FALSE, undecided = FALSE;
+	if (o.npend < o.name_len)
+		undecided = g_ascii_tolower (c) == g_ascii_tolower (o.name[o.npend]);
+	else if (c == ':')
+		ours = TRUE;
+	else
+		undecided = (c == ' ' || c == '\t') && o.npend < sizeof o.pend;
+	if (undecided) {
+		o.pend[o.npend++] = c;
+		return;
+	}
+	o.deciding = FALSE;
+	o.dropping = ours;
+	if (!ours)
+		out_bytes (o.pend, o.npend);
+	header_line_byte (c);
+}
+
+static void
+out_data (const guint8 *p, gsize n)
+{
+	for (gsize i = 0; i < n && !o.failed; i++) {
+		guint8 c = p[i];
+		if (o.phase == OUT_BODY) {
+			out_bytes (p + i, n - i);
+			return;
 		}
-		if (!dropping)
-			write_all (p + pos, end - pos);
-		pos = end;
+		if (o.phase == OUT_FROM) {
+			/* The From line, then the header; a CR may be followed by its LF. */
+			if (o.after_cr) {
+				o.after_cr = FALSE;
+				o.phase = OUT_HEADER;
+				if (c == '\n') {
+					out_byte (c);
+					out_header ();
+					continue;
+				}
+				out_header ();
+			} else {
+				out_byte (c);
+				if (c == '\r')
+					o.after_cr = TRUE;
+				else if (c == '\n') {
+					out_header ();
+					o.phase = OUT_HEADER;
+				}
+				continue;
+			}
+		}
+		if (o.deciding) {
+			header_decide (c);
+			continue;
+		}
+		if (!o.line_start) {
+			header_line_byte (c);
+			continue;
+		}
+		if (o.after_cr && c == '\n') {
+			/* the LF of a CRLF: still the line before */
+			o.after_cr = FALSE;
+			if (!o.dropping)
+				out_byte (c);
+			continue;
+		}
+		o.after_cr = FALSE;
+		o.line_start = FALSE;
+		if (c == '\n' || c == '\r') {
+			/* the blank line: the rest is the body, unchanged */
+			o.phase = OUT_BODY;
+			out_bytes (p + i, n - i);
+			return;
+		}
+		if (c == ' ' || c == '\t') {
+			header_line_byte (c); /* a continuation shares its field's fate */
+			continue;
+		}
+		/* A field: decide on the bytes at hand when they suffice (a
+		 * whole buffer always does), else byte by byte in pend. */
+		gsize j = i, k = 0;
+		while (j < n && k < o.name_len && g_ascii_tolower (p[j]) == g_ascii_tolower (o.name[k]))
+			j++, k++;
+		while (j < n && k == o.name_len && (p[j] == ' ' || p[j] == '\t'))
+			j++;
+		if (j < n) {
+			o.dropping = k == o.name_len && p[j] == ':';
+			if (o.dropping)
+				i = j; /* name, blanks and colon dropped */
+			else
+				header_line_byte (c);
+			continue;
+		}
+		o.deciding = TRUE;
+		o.dropping = FALSE;
+		o.npend = 0;
+		header_decide (c);
 	}
-	write_all (p + pos, n - pos);
-	fflush (stdout);
+}
+
+static void
+out_end (void)
+{
+	if (o.phase == OUT_FROM)
+		out_header (); /* the input was a From line alone */
+	else if (o.deciding && !o.dropping)
+		out_bytes (o.pend, o.npend); /* a last field line too short to be ours */
+	out_flush ();
+}
+
+/* Writes the input with "NAME: VALUE" inserted (DESIGN.md "The verdict
+ * header"): fs_buf, then what stdin still holds unless fs_eof. The
+ * line end and a leading From line are read from the first FS_CHUNK
+ * bytes at least. Async-signal-safe. */
+static void
+write_output (const char *name, const char *value)
+{
+	const guint8 *p = fs_buf;
+	gsize n = fs_len;
+	gboolean more = !g_atomic_int_get (&fs_eof);
+	if (more && n < FS_CHUNK) {
+		/* too little to see the first line: look further into stdin */
+		if (n > 0)
+			memcpy (fs_chunk, p, n);
+		while (n < FS_CHUNK) {
+			ssize_t r = read (STDIN_FILENO, fs_chunk + n, FS_CHUNK - n);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				more = FALSE;
+				break;
+			}
+			n += r;
+		}
+		p = fs_chunk;
+	}
+	out_begin (p, n, name, value);
+	out_data (p, n);
+	while (more && !o.failed) {
+		ssize_t r = read (STDIN_FILENO, fs_chunk, FS_CHUNK);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		out_data (fs_chunk, r);
+	}
+	out_end ();
+}
+
+/* Claims the output for this thread; FALSE when another has it. */
+static gboolean
+claim_output (void)
+{
+	return g_atomic_int_compare_and_exchange (&fs_state, 0, 1);
+}
+
+static void
+fatal_signal (int sig)
+{
+	if (!claim_output ()) {
+		/* Another thread writes the output and then exits the
+		 * process (or it is written): let it finish. */
+		struct timespec tick = { 0, 100 * 1000 * 1000 };
+		for (int i = 0; i < 100 && g_atomic_int_get (&fs_state) == 1; i++)
+			nanosleep (&tick, NULL);
+		_exit (EXIT_OK);
+	}
+	static const char msg[] = "ndrsift: filter: fatal signal (out of memory?); the message is written back unjudged\n";
+	ssize_t ignored = write (STDERR_FILENO, msg, sizeof msg - 1);
+	(void) ignored;
+	write_output (fs_name, sig == SIGABRT || sig == SIGTRAP ? "error; reason=abort" : "error; reason=crash");
+	_exit (EXIT_OK);
+}
+
+/* A stack for the handler, so that a stack overflow can be handled; one
+ * per thread that runs filter code. */
+static void
+use_alt_stack (guint8 *mem, gsize size)
+{
+#ifndef __SANITIZE_ADDRESS__
+	stack_t ss = { .ss_sp = mem, .ss_size = size, .ss_flags = 0 };
+	sigaltstack (&ss, NULL);
+#endif
+}
+
+void
+cmd_filter_arm (void)
+{
+	static guint8 stack[64 * 1024];
+	use_alt_stack (stack, sizeof stack);
+	struct sigaction sa = { 0 };
+	sa.sa_handler = fatal_signal;
+	sa.sa_flags = SA_ONSTACK;
+	sigemptyset (&sa.sa_mask);
+	/* SIGTRAP: g_error (failed allocations) ends in G_BREAKPOINT. */
+	int sigs[] = { SIGABRT, SIGTRAP,
+#ifndef __SANITIZE_ADDRESS__
+		/* The sanitizers report these themselves. */
+		SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+#endif
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (sigs); i++)
+		sigaction (sigs[i], &sa, NULL);
+	/* A reader that went away must not kill us mid-write with SIGPIPE. */
+	signal (SIGPIPE, SIG_IGN);
+}
+
+/* Reads stdin into fs_buf. FALSE when the buffer could not grow: the rest
+ * is still in stdin, for write_output. */
+static gboolean
+read_input (void)
+{
+	gsize cap = 0;
+	for (;;) {
+		if (fs_len == cap) {
+			gsize ncap = cap ? cap * 2 : FS_CHUNK;
+			/* realloc keeps the old block when it fails: fs_buf stays valid */
+			guint8 *nb = ncap > cap ? realloc (fs_buf, ncap) : NULL;
+			if (nb == NULL)
+				return FALSE;
+			fs_buf = nb;
+			cap = ncap;
+		}
+		ssize_t n = read (STDIN_FILENO, fs_buf + fs_len, cap - fs_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* end, or an error: what was read is still written back */
+		fs_len += n;
+	}
+	g_atomic_int_set (&fs_eof, 1);
+	return TRUE;
+}
+
+/* The one normal write of the output. */
+static void
+finish (const char *name, const char *value)
+{
+	if (!claim_output ()) {
+		for (;;)
+			pause (); /* a fatal-signal handler writes it and exits */
+	}
+	write_output (name, value);
+	g_atomic_int_set (&fs_state, 2);
 }
 
 static gpointer
 judge (gpointer data)
 {
 	Job *job = data;
+	static guint8 stack[64 * 1024];
+	use_alt_stack (stack, sizeof stack);
 	/* The parser reads at most NS_MAX_MESSAGE_BYTES and copies what it is
 	 * given (the input stays ours to write back): give it only that. */
 	gsize n = g_bytes_get_size (job->input);
@@ -132,30 +447,14 @@ judge (gpointer data)
 	return NULL;
 }
 
-static GBytes *
-read_stdin (void)
-{
-	GByteArray *a = g_byte_array_new ();
-	guint8 buf[65536];
-	ssize_t n;
-	while ((n = read (STDIN_FILENO, buf, sizeof buf)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break; /* what was read is still written back */
-		}
-		g_byte_array_append (a, buf, n);
-	}
-	return g_byte_array_free_to_bytes (a);
-}
-
 int
 cmd_filter_failsafe (const char *header, const char *reason)
 {
-	signal (SIGPIPE, SIG_IGN);
-	g_autoptr (GBytes) input = read_stdin ();
-	g_autofree char *value = g_strdup_printf ("error; reason=%s", reason);
-	write_output (input, header ? header : "X-NDR-Verdict", value);
+	cmd_filter_arm ();
+	char value[128];
+	g_snprintf (value, sizeof value, "error; reason=%s", reason);
+	read_input ();
+	finish (header ? header : fs_name, value);
 	return EXIT_OK;
 }
 
@@ -169,16 +468,22 @@ cmd_filter (const Config *config, int argc, char **argv)
 		command_error ("filter", "%s", error ? error->message : "reads standard input only");
 		return EXIT_USAGE;
 	}
-	/* A reader that went away must not kill us mid-write with SIGPIPE. */
-	signal (SIGPIPE, SIG_IGN);
 	gint64 deadline = g_get_monotonic_time () + (gint64) config->deadline_ms * 1000;
+	if (strlen (config->verdict_header) < sizeof fs_name)
+		g_strlcpy (fs_name, config->verdict_header, sizeof fs_name);
 
-	g_autoptr (GBytes) input = read_stdin ();
+	if (!read_input ()) {
+		/* No memory for the whole message: it goes on unjudged. */
+		finish (config->verdict_header, "error; reason=memory");
+		return EXIT_OK;
+	}
+	/* fs_buf is never freed: the fail-safe may need it until the exit. */
+	g_autoptr (GBytes) input = g_bytes_new_static (fs_buf, fs_len);
 	g_autoptr (VerdictContext) ctx = verdict_context_new (config, &error);
 	if (ctx == NULL) {
 		g_autofree char *m = g_strdup (error->message);
 		command_error ("filter", "%s", m);
-		write_output (input, config->verdict_header, "error; reason=rules");
+		finish (config->verdict_header, "error; reason=rules");
 		return EXIT_OK;
 	}
 
@@ -189,7 +494,7 @@ cmd_filter (const Config *config, int argc, char **argv)
 	job->input = g_bytes_ref (input);
 	GThread *worker = g_thread_try_new ("judge", judge, job, &error);
 	if (worker == NULL) {
-		write_output (input, config->verdict_header, "error; reason=thread");
+		finish (config->verdict_header, "error; reason=thread");
 		return EXIT_OK;
 	}
 
@@ -202,12 +507,11 @@ cmd_filter (const Config *config, int argc, char **argv)
 	if (!done) {
 		/* Past the deadline: the mail goes on now; the worker is left
 		 * to the process exit. */
-		write_output (input, config->verdict_header, "error; reason=deadline");
-		fflush (stdout);
+		finish (config->verdict_header, "error; reason=deadline");
 		_exit (EXIT_OK);
 	}
 	g_thread_join (worker);
-	write_output (input, config->verdict_header, job->value);
+	finish (config->verdict_header, job->value);
 	g_free (job->value);
 	g_bytes_unref (job->input);
 	g_mutex_clear (&job->lock);

@@ -8,7 +8,7 @@
  * Verdict; this thread adds the items to the Summary in input order.
  *
  * Messages are read in order by this thread and judged by a GThreadPool of
- * --jobs workers; each result goes into its slot of an in-order queue, and
+ * --jobs workers (with --jobs 1, by this thread as it reads); each result goes into its slot of an in-order queue, and
  * slots are printed from the head as soon as they are done, so the output
  * order is the input order whatever the number of jobs. At most
  * jobs * NS_SCAN_QUEUE_PER_JOB messages are in memory at once. */
@@ -41,7 +41,12 @@ typedef struct {
 	gboolean dry_run;
 	guint64 moved, move_errors;
 	GMutex lock;
-	GCond cond;           /* a slot became done */
+	GCond cond;           /* what the reading thread waits for came true */
+	/* The reading thread sleeps until the slot it waits for is done and
+	 * at least `want_done` slots are done: woken once per batch, not once
+	 * per message. Guarded by lock. */
+	const Slot *want;     /* NULL: not waiting */
+	guint want_done, done;
 } Scan;
 
 static char *
@@ -81,7 +86,24 @@ work (gpointer data, gpointer user_data)
 	slot->item = item;
 	slot->verdict = v->verdict;
 	slot->done = TRUE;
-	g_cond_broadcast (&scan->cond);
+	scan->done++;
+	if (scan->want && scan->want->done && scan->done >= scan->want_done)
+		g_cond_signal (&scan->cond);
+	g_mutex_unlock (&scan->lock);
+}
+
+/* Blocks until the head slot is done and at least `batch` slots are done
+ * (fewer when fewer are pending). */
+static void
+wait_done (Scan *scan, GQueue *pending, guint batch)
+{
+	g_mutex_lock (&scan->lock);
+	const Slot *head = g_queue_peek_head (pending);
+	scan->want = head;
+	scan->want_done = MIN (batch, pending->length);
+	while (head && !(head->done && scan->done >= scan->want_done))
+		g_cond_wait (&scan->cond, &scan->lock);
+	scan->want = NULL;
 	g_mutex_unlock (&scan->lock);
 }
 
@@ -117,11 +139,13 @@ static void
 drain (Scan *scan, GQueue *pending, Summary *sum, gboolean wait_all)
 {
 	for (;;) {
+		if (wait_all)
+			wait_done (scan, pending, 1);
 		g_mutex_lock (&scan->lock);
 		Slot *head = g_queue_peek_head (pending);
-		while (head && !head->done && wait_all)
-			g_cond_wait (&scan->cond, &scan->lock);
 		gboolean ready = head && head->done;
+		if (ready)
+			scan->done--;
 		g_mutex_unlock (&scan->lock);
 		if (!ready)
 			return;
@@ -136,17 +160,6 @@ drain (Scan *scan, GQueue *pending, Summary *sum, gboolean wait_all)
 		mailbox_message_free (head->msg);
 		g_free (head);
 	}
-}
-
-/* Blocks until the head slot is done (room in the window). */
-static void
-wait_head (Scan *scan, GQueue *pending)
-{
-	g_mutex_lock (&scan->lock);
-	Slot *head = g_queue_peek_head (pending);
-	while (head && !head->done)
-		g_cond_wait (&scan->cond, &scan->lock);
-	g_mutex_unlock (&scan->lock);
 }
 
 /* The bytes the paths hold, when that is known before reading: plain
@@ -243,7 +256,10 @@ cmd_scan (const Config *config, int argc, char **argv)
 	g_mutex_init (&scan.lock);
 	g_cond_init (&scan.cond);
 
-	GThreadPool *pool = g_thread_pool_new (work, &scan, jobs, TRUE, NULL);
+	/* --jobs 1 judges in this thread: no hand-offs, and a process with
+	 * one thread keeps glibc's malloc and GLib's locks on their cheap,
+	 * uncontended paths. */
+	GThreadPool *pool = jobs > 1 ? g_thread_pool_new (work, &scan, jobs, TRUE, NULL) : NULL;
 	GQueue pending = G_QUEUE_INIT;
 	g_autoptr (Summary) summary = summary_new ();
 	guint64 errors = 0;
@@ -268,9 +284,13 @@ cmd_scan (const Config *config, int argc, char **argv)
 		Slot *slot = g_new0 (Slot, 1);
 		slot->msg = msg;
 		g_queue_push_tail (&pending, slot);
-		g_thread_pool_push (pool, slot, NULL);
+		if (pool)
+			g_thread_pool_push (pool, slot, NULL);
+		else
+			work (slot, &scan);
+		/* A full window: sleep until half of it is done. */
 		if (pending.length >= window)
-			wait_head (&scan, &pending);
+			wait_done (&scan, &pending, window / 2);
 		drain (&scan, &pending, summary, FALSE);
 		if (show_progress && g_get_monotonic_time () - last_draw > 250000) {
 			last_draw = g_get_monotonic_time ();
@@ -278,7 +298,8 @@ cmd_scan (const Config *config, int argc, char **argv)
 		}
 	}
 	drain (&scan, &pending, summary, TRUE);
-	g_thread_pool_free (pool, FALSE, TRUE);
+	if (pool)
+		g_thread_pool_free (pool, FALSE, TRUE);
 	if (show_progress)
 		fputs ("\r\033[K", stderr);
 

@@ -55,9 +55,32 @@ commands_help (void)
 	return g_string_free (s, FALSE);
 }
 
+/* TRUE when the command word (the first word that is neither a global
+ * option nor its value) is "filter". */
+static gboolean
+command_is_filter (int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp (a, "--") == 0)
+			return i + 1 < argc && strcmp (argv[i + 1], "filter") == 0;
+		if (a[0] != '-')
+			return strcmp (a, "filter") == 0;
+		if (strcmp (a, "--config") == 0 || strcmp (a, "-c") == 0 ||
+		    strcmp (a, "--db") == 0 || strcmp (a, "--rules") == 0)
+			i++;
+	}
+	return FALSE;
+}
+
 int
 main (int argc, char **argv)
 {
+	/* Before anything else: filter must write the mail back even when
+	 * memory runs out during start-up. */
+	if (command_is_filter (argc, argv))
+		cmd_filter_arm ();
+
 	g_autofree char *config_path = NULL, *db = NULL, *rules = NULL;
 	gboolean version = FALSE;
 	GOptionEntry entries[] = {

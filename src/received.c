@@ -538,8 +538,11 @@ ReceivedHop *
 received_parse (const char *value)
 {
 	ReceivedHop *hop = g_new0 (ReceivedHop, 1);
-	g_autofree char *s = g_strndup (value ? value : "", NS_MAX_HEADER_VALUE);
-	gsize n = strlen (s);
+	/* strnlen first: g_strndup pads its copy to the full bound. */
+	if (value == NULL)
+		value = "";
+	gsize n = strnlen (value, NS_MAX_HEADER_VALUE);
+	g_autofree char *s = g_strndup (value, n);
 
 	/* CR, LF, TAB count as space; other control characters too, so none
 	 * reaches a field. */
@@ -767,7 +770,7 @@ received_parse_date (const char *text)
 	if (fast_date (text, &t))
 		return t;
 	/* GMime reads the odder forms and trailing comments such as "(JST)". */
-	g_autofree char *cut = g_strndup (text, NS_MAX_HEADER_VALUE);
+	g_autofree char *cut = g_strndup (text, strnlen (text, NS_MAX_HEADER_VALUE));
 	g_autoptr (GDateTime) dt = g_mime_utils_header_decode_date (cut);
 	return dt ? g_date_time_to_unix (dt) : 0;
 }

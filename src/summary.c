@@ -54,12 +54,7 @@ envelope_address (const char *value)
 char *
 summary_reporting_mta (const Bounce *b, char **addr)
 {
-	g_autoptr (ReceivedHop) top = NULL;
-	if (b->headers) {
-		const char *received = headers_get (b->headers, "Received");
-		if (received)
-			top = received_parse (received);
-	}
+	const ReceivedHop *top = b->top_hop;
 	if (addr)
 		*addr = top && top->from_ip ? g_strdup (top->from_ip) : NULL;
 	const char *name = NULL;

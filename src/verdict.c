@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ndrsift/address.h"
+#include "ndrsift/pattern.h"
 #include "ndrsift/received.h"
 #include "ndrsift/verdict.h"
 
@@ -148,6 +149,16 @@ domain_of (const char *addr)
 }
 
 static gboolean
+loopback_address (const char *ip)
+{
+	guint8 b[16];
+	if (ip && inet_pton (AF_INET, ip, b) == 1)
+		return b[0] == 127;
+	static const guint8 loopback[16] = { [15] = 1 };
+	return ip && inet_pton (AF_INET6, ip, b) == 1 && memcmp (b, loopback, 16) == 0;
+}
+
+static gboolean
 private_address (const char *ip)
 {
 	guint8 b[16];
@@ -214,10 +225,19 @@ hop_is_ours (const Config *c, const ReceivedHop *hop)
 static int
 find_handoff (const Config *c, const BounceOriginal *o)
 {
+	int loopback = -1; /* the first loopback hop, when nothing else is found */
 	for (guint i = 0; o && i < o->received->len; i++) {
 		const ReceivedHop *hop = g_ptr_array_index (o->received, i);
 		if (hop->from_ip == NULL && hop->from_rdns == NULL && hop->from_helo == NULL)
 			continue; /* local processing: "(qmail 1 invoked by uid 2)" */
+		/* A content filter re-injecting on loopback: the message came
+		 * in further down, even when 127.0.0.0/8 is in [local]
+		 * networks (Postfix's mynetworks has it). */
+		if (loopback_address (hop->from_ip)) {
+			if (loopback < 0)
+				loopback = (int) i;
+			continue;
+		}
 		if (hop_is_ours (c, hop))
 			return (int) i;
 		if (hop->from_ip ? private_address (hop->from_ip) : hop->from_rdns == NULL)
@@ -226,6 +246,10 @@ find_handoff (const Config *c, const BounceOriginal *o)
 			continue; /* handed down inside one organisation */
 		return (int) i;
 	}
+	/* Nothing but loopback: submitted on the server itself. Ours only
+	 * when loopback is in [local] networks. */
+	if (loopback >= 0 && hop_is_ours (c, g_ptr_array_index (o->received, loopback)))
+		return loopback;
 	return -1;
 }
 
@@ -478,13 +502,22 @@ verdict_judge (const VerdictContext *ctx, GBytes *message, gboolean truncated)
 	Verdict *v = g_new0 (Verdict, 1);
 	v->tests = g_ptr_array_new_with_free_func (g_free);
 	v->handoff = -1;
+	guint hits = pattern_limit_hits_this_thread ();
 	v->bounce = bounce_parse_bytes (ctx->formats, message, truncated);
+	if (v->bounce->kind != BOUNCE_KIND_NONE) {
+		gather_evidence (ctx, v);
+		v->results = rules_evaluate (ctx->rules, v->bounce, &v->evals);
+	}
+	/* A pattern stopped at a PCRE2 limit counts as no match (a regex
+	 * bomb): say so, as for every other bound (limits.h). */
+	hits = pattern_limit_hits_this_thread () - hits;
+	if (hits > 0)
+		g_ptr_array_add (v->bounce->notes,
+		                 g_strdup_printf ("%u pattern matches stopped at the PCRE2 limits (NS_PCRE2_*): taken as no match", hits));
 	if (v->bounce->kind == BOUNCE_KIND_NONE) {
 		v->verdict = VERDICT_NONE;
 		return v;
 	}
-	gather_evidence (ctx, v);
-	v->results = rules_evaluate (ctx->rules, v->bounce, &v->evals);
 	for (guint i = 0; i < v->results->len; i++) {
 		RuleResult *r = &g_array_index (v->results, RuleResult, i);
 		if (!r->fired || !r->listed)

@@ -23,6 +23,7 @@
 #include <glib.h>
 
 #include "ndrsift/headers.h"
+#include "ndrsift/received.h"
 #include "ndrsift/report.h"
 #include "ndrsift/textbounce.h"
 
@@ -63,6 +64,7 @@ typedef struct {
 	char *arrival_date;      /* the bounce's topmost Received date, else its Date */
 	gint64 arrival_time;     /* as Unix seconds, 0 when unknown */
 	char *arrival_where;
+	ReceivedHop *top_hop;    /* the bounce's own topmost Received line, parsed, or NULL */
 	GString *text;           /* decoded text/plain parts of the bounce (not of the
 	                            original), LF line ends, at most NS_MAX_TEXT_BYTES */
 	GPtrArray *notes;        /* char*: bounds that were hit, parse problems */

@@ -27,6 +27,11 @@ int cmd_rules (const Config *config, int argc, char **argv);
  * "HEADER: error; reason=REASON" (header NULL: the default name). */
 int cmd_filter_failsafe (const char *header, const char *reason);
 
+/* Arms filter's fail-safe as early as possible (main, before anything
+ * allocates much): on a fatal signal (a failed g_malloc, a crash) the
+ * input is written back with an error verdict and the exit status is 0. */
+void cmd_filter_arm (void);
+
 /* Prints "ndrsift: COMMAND: message" on stderr, escaped. */
 void command_error (const char *command, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 

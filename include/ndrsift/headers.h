@@ -17,6 +17,7 @@
 /* GMime 3.2 declares no g_autoptr cleanups of its own. */
 #ifndef NDRSIFT_GMIME_AUTOPTR
 #define NDRSIFT_GMIME_AUTOPTR
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeObject, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeParser, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeStream, g_object_unref)

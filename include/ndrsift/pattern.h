@@ -52,6 +52,9 @@ const char *pattern_spec (const Pattern *p);
 /* Matches that stopped at a limit since start-up, all threads. */
 guint pattern_limit_hits (void);
 
+/* The same, in the calling thread only. */
+guint pattern_limit_hits_this_thread (void);
+
 void pattern_free (Pattern *p);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pattern, pattern_free)

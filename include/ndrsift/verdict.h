@@ -23,7 +23,9 @@
  * message down inside its own organisation) are skipped; the first other
  * hop is the hand-off. It is ours when its client address is in [local]
  * networks, its client's verified name (rDNS) is one of [local] relays,
- * or it authenticated to one of our relays. The HELO name is never
+ * or it authenticated to one of our relays. A loopback hop is skipped
+ * even when loopback is in [local] networks (a content filter
+ * re-injecting); only a chain of nothing else has it as the hand-off. The HELO name is never
  * trusted: the client chose it. Its date is the moment a miss is judged
  * at (coverage), else the report's Arrival-Date, else the bounce's own.
  *

@@ -307,6 +307,7 @@ test_csv_quoting (void)
 		{ "", "" },
 		{ "caf\xc3\xa9", "caf\xc3\xa9" },
 		{ "bad\xff", "bad\xef\xbf\xbd" },
+		{ "esc\x1b[31m\x07\x7f", "esc\\x1b[31m\\x07\\x7f" },
 	};
 	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
 		g_autofree char *got = csv (cases[i].in);

@@ -504,6 +504,9 @@ typedef struct {
 } HopCase;
 
 static void
+check_hop_cases (const VerdictContext *ctx, const HopCase *cases, guint n);
+
+static void
 test_handoff (void)
 {
 	static const HopCase cases[] = {
@@ -571,11 +574,56 @@ test_handoff (void)
 		  0, FALSE },
 		{ "no Received lines: no hand-off", "", -1, FALSE },
 	};
-	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+	check_hop_cases (ctx_main, cases, G_N_ELEMENTS (cases));
+}
+
+/* Postfix's default mynetworks has 127.0.0.0/8 and admins copy it into
+ * [local] networks. A content filter (amavis) re-injecting on loopback
+ * adds a hop from 127.0.0.1 above where the message really came in: it
+ * must not make spam that our own server bounced look handed off by us.
+ * Loopback hops are skipped; only a chain of nothing else (mail
+ * submitted on the server itself) has one as its hand-off. */
+static void
+test_handoff_loopback_networks (void)
+{
+	static const HopCase cases[] = {
+		{ "re-injected on loopback: the hop below it is the hand-off (spam)",
+		  "Received: from localhost (localhost [127.0.0.1]) by out.example.com (Postfix) with ESMTP id 2;"
+		  " Fri, 27 Nov 2026 10:00:02 +0000\n"
+		  "Received: from spam.invalid (unknown [203.0.113.5]) by out.example.com (Postfix) with ESMTP id 1;"
+		  " Fri, 27 Nov 2026 10:00:01 +0000\n",
+		  1, FALSE },
+		{ "re-injected on loopback: the hop below it is the hand-off (our user)",
+		  "Received: from localhost (localhost [IPv6:::1]) by out.example.com (Postfix) with ESMTP id 2;"
+		  " Fri, 27 Nov 2026 10:00:02 +0000\n"
+		  "Received: from laptop (unknown [192.0.2.50]) by out.example.com (Postfix) with ESMTP id 1;"
+		  " Fri, 27 Nov 2026 10:00:01 +0000\n",
+		  1, TRUE },
+		{ "submitted on the server itself: loopback is the hand-off, ours",
+		  "Received: from localhost (localhost [127.0.0.1]) by out.example.com (Postfix) with ESMTP id 1;"
+		  " Fri, 27 Nov 2026 10:00:01 +0000\n",
+		  0, TRUE },
+	};
+	g_autofree char *text = g_strdup_printf ("[local]\ndomains=example.com\nrelays=out.example.com\n"
+	                                         "networks=192.0.2.0/24;127.0.0.0/8;::1/128\n"
+	                                         "[sentlog]\npath=%s/no-such.db\n[rules]\ndirs=%s\n",
+	                                         tmpdir, rules_dir);
+	g_autofree char *path = write_tmp ("loopback-networks.conf", text);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (Config) c = config_load (path, NULL, NULL, &error);
+	g_assert_no_error (error);
+	g_autoptr (VerdictContext) ctx = make_context (c);
+	check_hop_cases (ctx, cases, G_N_ELEMENTS (cases));
+}
+
+static void
+check_hop_cases (const VerdictContext *ctx, const HopCase *cases, guint n)
+{
+	for (guint i = 0; i < n; i++) {
 		const HopCase *c = &cases[i];
 		g_autofree char *o = original (c->received, "<hop@example.com>", NULL);
 		g_autofree char *m = dsn ("alice@example.com", "dave@remote.example", NULL, o);
-		g_autoptr (Verdict) v = judge (ctx_main, m);
+		g_autoptr (Verdict) v = judge (ctx, m);
 		if (v->bounce->original == NULL) {
 			FAIL ("%s: no original found", c->what);
 			continue;
@@ -1121,6 +1169,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/verdict/sentlog/threads", test_threads);
 	g_test_add_func ("/verdict/sentlog/context-after-free", test_context_after_free);
 	g_test_add_func ("/verdict/handoff/hops", test_handoff);
+	g_test_add_func ("/verdict/handoff/loopback-in-networks", test_handoff_loopback_networks);
 	g_test_add_func ("/verdict/auth/fail-for-our-domain", test_auth_fail_local);
 	g_test_add_func ("/verdict/batv/tags", test_batv);
 	g_test_add_func ("/verdict/class/not-a-bounce", test_not_a_bounce);
