@@ -638,8 +638,21 @@ cmd_log (const Config *config, int argc, char **argv)
 	};
 	if (argc >= 2)
 		for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
-			if (strcmp (argv[1], subs[i].name) == 0)
+			if (strcmp (argv[1], subs[i].name) == 0) {
+				g_autofree char *prgname = g_strconcat ("ndrsift log ", subs[i].name, NULL);
+				g_set_prgname (prgname);
 				return subs[i].run (config, argc - 1, argv + 1);
-	command_error ("log", "give import, record, stats or prune");
+			}
+	if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)) {
+		printf ("Usage:\n"
+		        "  ndrsift log import [--format FORMAT] [--server NAME] [--follow] [FILE...|-]\n"
+		        "  ndrsift log record [--server NAME]\n"
+		        "  ndrsift log stats\n"
+		        "  ndrsift log prune --before DATE\n"
+		        "\nFill and look after the sent log. Run 'ndrsift log SUBCOMMAND --help'\n"
+		        "for the options of one.\n");
+		return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+	}
+	command_error ("log", "give import, record, stats or prune (see ndrsift log --help)");
 	return EXIT_USAGE;
 }

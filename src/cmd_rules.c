@@ -9,9 +9,26 @@
 #include "ndrsift/rules.h"
 #include "ndrsift/textbounce.h"
 
+/* Parses a subcommand's options (it has none but --help). */
+static gboolean
+parse_options (const char *parameter, int *argc, char ***argv, int *status)
+{
+	g_autoptr (GOptionContext) oc = g_option_context_new (parameter);
+	g_autoptr (GError) error = NULL;
+	if (!g_option_context_parse (oc, argc, argv, &error)) {
+		command_error (g_get_prgname () + strlen ("ndrsift "), "%s", error->message);
+		*status = EXIT_USAGE;
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static int
 rules_check_cmd (const Config *config, int argc, char **argv)
 {
+	int status;
+	if (!parse_options ("[DIR] - load rule and format files, report every error", &argc, &argv, &status))
+		return status;
 	const char *one[] = { argc > 1 ? argv[1] : NULL, NULL };
 	const char *const *dirs = argc > 1 ? one : (const char *const *) config->rules_dirs;
 	if (argc > 2) {
@@ -42,6 +59,13 @@ rules_check_cmd (const Config *config, int argc, char **argv)
 static int
 rules_list_cmd (const Config *config, int argc, char **argv)
 {
+	int status;
+	if (!parse_options ("- every rule with its score and description", &argc, &argv, &status))
+		return status;
+	if (argc != 1) {
+		command_error ("rules list", "takes no arguments");
+		return EXIT_USAGE;
+	}
 	g_autoptr (GError) error = NULL;
 	g_autoptr (Rules) rules = rules_load ((const char *const *) config->rules_dirs, &error);
 	if (rules == NULL) {
@@ -62,10 +86,21 @@ rules_list_cmd (const Config *config, int argc, char **argv)
 int
 cmd_rules (const Config *config, int argc, char **argv)
 {
-	if (argc >= 2 && strcmp (argv[1], "check") == 0)
-		return rules_check_cmd (config, argc - 1, argv + 1);
-	if (argc == 2 && strcmp (argv[1], "list") == 0)
-		return rules_list_cmd (config, argc - 1, argv + 1);
-	command_error ("rules", "give check [DIR] or list");
+	if (argc >= 2 && (strcmp (argv[1], "check") == 0 || strcmp (argv[1], "list") == 0)) {
+		g_autofree char *prgname = g_strconcat ("ndrsift rules ", argv[1], NULL);
+		g_set_prgname (prgname);
+		return argv[1][0] == 'c' ? rules_check_cmd (config, argc - 1, argv + 1)
+		                         : rules_list_cmd (config, argc - 1, argv + 1);
+	}
+	if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)) {
+		printf ("Usage:\n"
+		        "  ndrsift rules check [DIR]\n"
+		        "  ndrsift rules list\n"
+		        "\ncheck: load the *.formats and *.rules files of DIR (default: the configured\n"
+		        "directories) and report every error with file:line; list: every rule with\n"
+		        "its score and description.\n");
+		return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+	}
+	command_error ("rules", "give check [DIR] or list (see ndrsift rules --help)");
 	return EXIT_USAGE;
 }

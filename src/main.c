@@ -8,6 +8,12 @@
 #include "ndrsift/commands.h"
 #include "ndrsift/output.h"
 
+/* The lines --version prints after "ndrsift VERSION". No licence has been
+ * chosen yet: when one is, say it here (and in the README). */
+#define NS_COPYRIGHT "Copyright (C) 2026 the ndrsift authors."
+#define NS_LICENSE "License: not chosen yet; see the README.\n" \
+	"There is NO WARRANTY, to the extent permitted by law."
+
 static const struct {
 	const char *name;
 	int (*run) (const Config *config, int argc, char **argv);
@@ -41,7 +47,11 @@ commands_help (void)
 		g_string_append_printf (s, "  %s\n", commands[i].summary);
 	g_string_append (s, "\nRun 'ndrsift COMMAND --help' for a command's options.\n"
 	                    "Exit status: 0 success, 1 a forged message (check --exit-status),\n"
-	                    "2 usage error, 3 any other error.");
+	                    "2 usage error, 3 any other error.\n"
+	                    "\nConfig: --config, else $NDRSIFT_CONFIG, else " NS_DEFAULT_CONFIG ".\n"
+	                    "Built-in defaults: sent log " NS_DEFAULT_DB ",\n"
+	                    "rules " NS_DEFAULT_RULES_DIRS ".\n"
+	                    "Manuals: ndrsift(1), ndrsift.conf(5), ndrsift-rules(5).");
 	return g_string_free (s, FALSE);
 }
 
@@ -95,18 +105,21 @@ main (int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (version) {
-		printf ("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-		return EXIT_OK;
+		printf ("%s %s\n%s\n%s\n", PACKAGE_NAME, PACKAGE_VERSION, NS_COPYRIGHT, NS_LICENSE);
+		return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
 	}
 	if (argc < 2) {
-		g_autofree char *usage = g_option_context_get_help (oc, TRUE, NULL);
-		fputs (usage, stderr);
+		command_error (NULL, "no command given");
+		fputs ("Try 'ndrsift --help' for more information.\n", stderr);
 		return EXIT_USAGE;
 	}
 
 	for (guint i = 0; i < G_N_ELEMENTS (commands); i++) {
 		if (strcmp (argv[1], commands[i].name) != 0)
 			continue;
+		/* A command's --help says "Usage: ndrsift COMMAND ...". */
+		g_autofree char *prgname = g_strconcat ("ndrsift ", commands[i].name, NULL);
+		g_set_prgname (prgname);
 		g_autoptr (Config) config = config_load (config_path, db, rules, &error);
 		if (config == NULL) {
 			command_error (NULL, "%s", error->message);
