@@ -157,6 +157,10 @@ prepare (Bounce *b, GBytes *message)
 	if (a->len && memchr (a->data, '\r', a->len))
 		to_lf (a);
 
+	/* An empty message has no array at all (data NULL), and NULL + 0 is
+	 * undefined behaviour: nothing to count in it anyway. */
+	if (a->len == 0)
+		return a;
 	guint content_types = 0;
 	for (const guint8 *p = a->data, *end = a->data + a->len; p && p < end; ) {
 		if ((*p == 'C' || *p == 'c') && is_content_type_line (p, end) &&
@@ -179,7 +183,10 @@ decode_part (GMimePart *part)
 	GMimeDataWrapper *content = g_mime_part_get_content (part);
 	if (content == NULL)
 		return NULL;
-	GByteArray *bytes = g_byte_array_new ();
+	/* Reserved room, so that even empty content has storage: the callers
+	 * compute data + len, and with no storage data is NULL (NULL + 0 is
+	 * undefined behaviour). */
+	GByteArray *bytes = g_byte_array_sized_new (256);
 	GMimeStream *mem = g_mime_stream_mem_new_with_byte_array (bytes);
 	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (mem), FALSE);
 	g_mime_data_wrapper_write_to_stream (content, mem);
@@ -209,7 +216,7 @@ decode_part_head (GMimePart *part)
 	}
 	/* The content is a window on the prepared bytes: LF line ends. */
 	GMimeStream *raw = g_mime_data_wrapper_get_stream (content);
-	GByteArray *bytes = g_byte_array_new ();
+	GByteArray *bytes = g_byte_array_sized_new (4096); /* data never NULL: see decode_part */
 	gboolean started = FALSE;
 	g_mime_stream_reset (raw);
 	for (;;) {

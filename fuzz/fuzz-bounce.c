@@ -1,0 +1,121 @@
+/* fuzz-bounce — one whole message in, every fact and the verdict out.
+ *
+ * The per-message path that filter, check, scan and explain share:
+ * verdict_judge() (bounce_parse: the GMime walk, the delivery-status
+ * report, originals in MIME parts or quoted inline via the shipped
+ * *.formats, Received hops; then the evidence, the shipped *.rules and the
+ * class), then every printer of a verdict: the JSON record (with its UTF-8
+ * repair), the explain text, the CSV row and the verdict header value.
+ *
+ * Start-up, once: samples/ndrsift.conf with rules/, and a sent log in a
+ * temporary directory filled from samples/logs/postfix.log through the
+ * real importer, so the Message-ID and recipient lookups and the coverage
+ * check run against rows (an empty log would stop at "not found").
+ *
+ * Limits that apply (limits.h): NS_MAX_CONTENT_TYPES, NS_MAX_MIME_DEPTH,
+ * NS_MAX_MIME_PARTS, NS_MAX_HEADERS, NS_MAX_HEADER_VALUE,
+ * NS_MAX_RECEIVED_HOPS, NS_MAX_DSN_RECIPIENTS, NS_MAX_DSN_BYTES,
+ * NS_MAX_TEXT_BYTES, NS_MAX_FORMAT_BODY_BYTES, NS_MAX_INLINE_HEADER_LINES,
+ * NS_MAX_MARKER_MATCHES and the PCRE2 limits. Inputs are cut at
+ * NS_MAX_MESSAGE_BYTES as the mailbox reader cuts them (run.sh keeps
+ * -max_len far below, so that is rarely reached). */
+#include <glib/gstdio.h>
+#include <gmime/gmime.h>
+
+#include "fuzz-common.h"
+#include "ndrsift/bounce.h"
+#include "ndrsift/limits.h"
+#include "ndrsift/logparse.h"
+#include "ndrsift/output.h"
+#include "ndrsift/sentlog.h"
+#include "ndrsift/verdict.h"
+
+static Config *config;          /* owned for the whole run */
+static VerdictContext *context; /* shared, read-only, like scan's workers' */
+static char *tmpdir;            /* holds the sent log; removed at exit */
+
+static void
+remove_tmpdir (void)
+{
+	static const char *const files[] = { "sent.db", "sent.db-wal", "sent.db-shm" };
+	for (guint i = 0; i < G_N_ELEMENTS (files); i++) {
+		g_autofree char *p = g_build_filename (tmpdir, files[i], NULL);
+		g_unlink (p);
+	}
+	g_rmdir (tmpdir);
+}
+
+/* samples/logs/postfix.log into a new sent log at db, as `log import`
+ * does it: one source, one checkpoint at the end. */
+static void
+fill_sent_log (const char *db)
+{
+	g_autoptr (GError) error = NULL;
+	g_autofree char *path = fuzz_source_path ("samples/logs/postfix.log");
+	g_autofree char *text = NULL;
+	g_autoptr (SentLog) log = sentlog_open (db, TRUE, &error);
+	if (log == NULL || !g_file_get_contents (path, &text, NULL, &error)) {
+		fprintf (stderr, "fuzz-bounce: %s\n", error->message);
+		abort ();
+	}
+	g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+	gint64 offset, line_no;
+	g_autoptr (SentLogImport) im = sentlog_import_begin (log, config, path, lines[0], &offset, &line_no, &error);
+	g_autoptr (LogParser) parser = logparse_new (LOG_FORMAT_POSTFIX, NULL, FUZZ_NOW);
+	for (guint i = 0; im && lines[i]; i++)
+		logparse_line (parser, lines[i], strlen (lines[i]), sentlog_import_event, im, NULL);
+	if (im == NULL || !sentlog_import_checkpoint (im, (gint64) strlen (text), g_strv_length (lines), &error)) {
+		fprintf (stderr, "fuzz-bounce: %s\n", error->message);
+		abort ();
+	}
+}
+
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
+{
+	bounce_init ();
+	g_autoptr (GError) error = NULL;
+	tmpdir = g_dir_make_tmp ("ndrsift-fuzz-XXXXXX", &error);
+	if (tmpdir == NULL) {
+		fprintf (stderr, "fuzz-bounce: %s\n", error->message);
+		abort ();
+	}
+	atexit (remove_tmpdir);
+	g_autofree char *db = g_build_filename (tmpdir, "sent.db", NULL);
+	config = fuzz_sample_config (db);
+	fill_sent_log (db);
+	context = verdict_context_new (config, &error);
+	if (context == NULL) {
+		fprintf (stderr, "fuzz-bounce: %s\n", error->message);
+		abort ();
+	}
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+	gboolean truncated = size > NS_MAX_MESSAGE_BYTES;
+	if (truncated)
+		size = NS_MAX_MESSAGE_BYTES;
+	/* Exactly size bytes (no NUL after them), so ASan sees any read past
+	 * the end; verdict_judge takes the only reference, as scan's does. */
+	g_autoptr (Verdict) v = verdict_judge (context, g_bytes_new (data, size), truncated);
+
+	g_autoptr (JsonNode) node = output_record ("fuzz", -1, v, TRUE);
+	g_autofree char *json = output_json_text (node, TRUE);
+	g_autofree char *text = output_explain_text ("fuzz", v);
+	g_autofree char *csv = output_csv_row ("fuzz", -1, v);
+	(void) text;
+	(void) csv;
+	g_autofree char *header = verdict_header_value (v, config->verdict_header);
+	/* The header value goes into mail: no CR or control character may
+	 * come from the message (DESIGN.md), only the "\n\t" of folding. */
+	for (const char *p = header; *p; p++)
+		if ((guchar) *p < 0x20 && !(p[0] == '\n' && p[1] == '\t') && *p != '\t')
+			abort ();
+	/* Every string of the record must be valid UTF-8 (DESIGN.md). */
+	if (!g_utf8_validate (json, -1, NULL))
+		abort ();
+	return 0;
+}

@@ -1,0 +1,22 @@
+/* fuzz-logparse-exchange — Exchange message tracking logs
+ * (logparse_exchange.c: the CSV reader and the #Fields column map, which
+ * later lines depend on).
+ *
+ * One input is one log file, read line by line through logparse_line()
+ * into the importer, with the parser's state kept across its lines; see
+ * logparse-common.h. Limits that apply: NS_MAX_LOG_LINE. */
+#include "logparse-common.h"
+
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
+{
+	fuzz_logparse_init ();
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+	/* A tracking log has no host field; --server names it. */
+	return fuzz_logparse (LOG_FORMAT_EXCHANGE, "ex1.example.com", data, size);
+}
