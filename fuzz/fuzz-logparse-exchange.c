@@ -7,16 +7,5 @@
  * logparse-common.h. Limits that apply: NS_MAX_LOG_LINE. */
 #include "logparse-common.h"
 
-int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-	fuzz_logparse_init ();
-	return 0;
-}
-
-int
-LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
-{
-	/* A tracking log has no host field; --server names it. */
-	return fuzz_logparse (LOG_FORMAT_EXCHANGE, "ex1.example.com", data, size);
-}
+/* A tracking log has no host field; --server names it. */
+FUZZ_LOGPARSE_HARNESS (LOG_FORMAT_EXCHANGE, "ex1.example.com")

@@ -5,16 +5,5 @@
  * logparse-common.h. Limits that apply: NS_MAX_LOG_LINE. */
 #include "logparse-common.h"
 
-int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-	fuzz_logparse_init ();
-	return 0;
-}
-
-int
-LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
-{
-	/* A mainlog has no host field; --server names it. */
-	return fuzz_logparse (LOG_FORMAT_EXIM, "mx1.example.com", data, size);
-}
+/* A mainlog has no host field; --server names it. */
+FUZZ_LOGPARSE_HARNESS (LOG_FORMAT_EXIM, "mx1.example.com")

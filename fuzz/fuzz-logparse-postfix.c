@@ -7,16 +7,5 @@
  * logparse-common.h. Limits that apply: NS_MAX_LOG_LINE. */
 #include "logparse-common.h"
 
-int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-	fuzz_logparse_init ();
-	return 0;
-}
-
-int
-LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
-{
-	/* The host field of each line names the server. */
-	return fuzz_logparse (LOG_FORMAT_POSTFIX, NULL, data, size);
-}
+/* The host field of each line names the server. */
+FUZZ_LOGPARSE_HARNESS (LOG_FORMAT_POSTFIX, NULL)

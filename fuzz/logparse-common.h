@@ -87,4 +87,18 @@ fuzz_logparse (LogFormat format, const char *server, const uint8_t *data, size_t
 	return 0;
 }
 
+/* The two libFuzzer entry points of a log-format harness: each
+ * fuzz-logparse-FORMAT.c is its format, the server name (NULL when the
+ * lines name it) and this. */
+#define FUZZ_LOGPARSE_HARNESS(format, server)                             \
+	int LLVMFuzzerInitialize (int *argc, char ***argv)                \
+	{                                                                 \
+		fuzz_logparse_init ();                                    \
+		return 0;                                                 \
+	}                                                                 \
+	int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)     \
+	{                                                                 \
+		return fuzz_logparse ((format), (server), data, size);    \
+	}
+
 #endif
