@@ -42,49 +42,10 @@
 
 set -u
 
-tap=no
-case "${1:-}" in
---tap) tap=yes ;;
-"") ;;
-*) echo "usage: $0 [--tap]" >&2; exit 99 ;;
-esac
-
 here=$(cd "$(dirname "$0")" && pwd) || exit 99
-top_srcdir=$(cd "$here/../.." && pwd) || exit 99
-corpus=${NDRSIFT_CORPUS:-$top_srcdir/../shared/corpus/sisimai}
+name=measure.sh
+. "$here/setup.sh"
 min_accuracy=${NDRSIFT_MIN_ACCURACY:-99.5}
-
-skip() {
-	if [ "$tap" = yes ]; then echo "1..0 # SKIP $1"; exit 0; fi
-	echo "measure.sh: SKIP: $1" >&2
-	exit 77
-}
-fail_setup() {
-	if [ "$tap" = yes ]; then echo "1..1"; echo "not ok 1 - $1"; exit 1; fi
-	echo "measure.sh: $1" >&2
-	exit 99
-}
-
-[ -d "$corpus/maildir/bsd" ] || skip "corpus not found at $corpus"
-command -v python3 >/dev/null 2>&1 || skip "python3 not found"
-corpus=$(cd "$corpus" && pwd)
-
-if [ -n "${NDRSIFT:-}" ]; then
-	ndrsift=$NDRSIFT
-elif [ -x ./ndrsift ] || [ "$tap" = yes ]; then
-	ndrsift=./ndrsift	# under automake: the build directory's binary, never a stale one
-else
-	ndrsift=$top_srcdir/ndrsift
-fi
-[ -x "$ndrsift" ] || fail_setup "ndrsift binary not found or not executable: $ndrsift (set NDRSIFT)"
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/ndrsift-measure.XXXXXX") || exit 99
-if [ -n "${NDRSIFT_KEEP:-}" ]; then
-	echo "measure.sh: keeping $work" >&2
-else
-	trap 'rm -rf "$work"' EXIT
-	trap 'exit 99' HUP INT TERM
-fi
 
 if [ "${NDRSIFT_ARGS+set}" = set ]; then
 	args=$NDRSIFT_ARGS

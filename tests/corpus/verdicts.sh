@@ -51,50 +51,11 @@
 
 set -u
 
-tap=no
-case "${1:-}" in
---tap) tap=yes ;;
-"") ;;
-*) echo "usage: $0 [--tap]" >&2; exit 99 ;;
-esac
-
 here=$(cd "$(dirname "$0")" && pwd) || exit 99
-top_srcdir=$(cd "$here/../.." && pwd) || exit 99
-corpus=${NDRSIFT_CORPUS:-$top_srcdir/../shared/corpus/sisimai}
+name=verdicts.sh
+. "$here/setup.sh"
 min_forged=${NDRSIFT_MIN_FORGED:-99}
-
-skip() {
-	if [ "$tap" = yes ]; then echo "1..0 # SKIP $1"; exit 0; fi
-	echo "verdicts.sh: SKIP: $1" >&2
-	exit 77
-}
-fail_setup() {
-	if [ "$tap" = yes ]; then echo "1..1"; echo "not ok 1 - $1"; exit 1; fi
-	echo "verdicts.sh: $1" >&2
-	exit 99
-}
-
-[ -d "$corpus/maildir/bsd" ] || skip "corpus not found at $corpus"
-command -v python3 >/dev/null 2>&1 || skip "python3 not found"
-corpus=$(cd "$corpus" && pwd)
 [ -f "$here/verdicts.conf" ] || fail_setup "verdicts.conf not found next to $0"
-
-if [ -n "${NDRSIFT:-}" ]; then
-	ndrsift=$NDRSIFT
-elif [ -x ./ndrsift ] || [ "$tap" = yes ]; then
-	ndrsift=./ndrsift	# under automake: the build directory's binary
-else
-	ndrsift=$top_srcdir/ndrsift
-fi
-[ -x "$ndrsift" ] || fail_setup "ndrsift binary not found or not executable: $ndrsift (set NDRSIFT)"
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/ndrsift-verdicts.XXXXXX") || exit 99
-if [ -n "${NDRSIFT_KEEP:-}" ]; then
-	echo "verdicts.sh: keeping $work" >&2
-else
-	trap 'rm -rf "$work"' EXIT
-	trap 'exit 99' HUP INT TERM
-fi
 
 # the config: verdicts.conf with the work directory filled in
 sed "s|@WORK@|$work|g" "$here/verdicts.conf" >"$work/verdicts.conf" || fail_setup "cannot write the config"
