@@ -20,9 +20,9 @@ G_STATIC_ASSERT (PATTERN_MULTILINE == PCRE2_MULTILINE);
 
 G_DEFINE_QUARK (ndrsift-pattern-error-quark, pattern_error)
 
-static gint limit_hits;
-/* The same, per thread: a message is judged in one thread, so the
- * difference before and after tells what its own matches hit. */
+/* Matches stopped at a limit, per thread: a message is judged in one
+ * thread, so the difference before and after tells what its own matches
+ * hit. */
 static _Thread_local guint thread_limit_hits;
 
 static pcre2_match_context *
@@ -159,10 +159,8 @@ pattern_search (const Pattern *p, const char *subject, gsize len, gsize from,
 	pcre2_match_data *md = match_data_for (p->code);
 	int rc = pcre2_match (p->code, (PCRE2_SPTR) subject, len, from, 0, md, match_context ());
 	if (rc < 0) {
-		if (rc != PCRE2_ERROR_NOMATCH) {
-			g_atomic_int_inc (&limit_hits);
+		if (rc != PCRE2_ERROR_NOMATCH)
 			thread_limit_hits++;
-		}
 		return FALSE;
 	}
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer (md);
@@ -183,12 +181,6 @@ const char *
 pattern_spec (const Pattern *p)
 {
 	return p->spec;
-}
-
-guint
-pattern_limit_hits (void)
-{
-	return (guint) g_atomic_int_get (&limit_hits);
 }
 
 guint

@@ -49,10 +49,7 @@ gboolean pattern_matches (const Pattern *p, const char *subject, gsize len);
 /* The spec as written, for messages (transfer none). */
 const char *pattern_spec (const Pattern *p);
 
-/* Matches that stopped at a limit since start-up, all threads. */
-guint pattern_limit_hits (void);
-
-/* The same, in the calling thread only. */
+/* Matches that stopped at a limit since start-up, in the calling thread. */
 guint pattern_limit_hits_this_thread (void);
 
 void pattern_free (Pattern *p);
