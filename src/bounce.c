@@ -6,6 +6,8 @@
  * "From " line dropped, cut at NS_MAX_MESSAGE_BYTES and before the
  * Content-Type line past NS_MAX_CONTENT_TYPES: every MIME level needs a
  * Content-Type line, so that cut also bounds GMime's recursive parser.
+ * The bounce's own header is read by `headers`; GMime parses the MIME
+ * tree below it, given only the Content-* fields (mime_header_only).
  * The walk over the parsed tree uses an explicit stack, never recursion. */
 #include <gmime/gmime.h>
 #include <string.h>
@@ -304,6 +306,45 @@ parse_top (GByteArray *bytes, gboolean take)
 	g_object_unref (parser);
 	g_object_unref (stream);
 	return top;
+}
+
+/* Rewrites the prepared message, in place, as its Content-* fields (with
+ * their continuation lines, as written), a blank line and its body. The
+ * bounce's own header is read by headers_parse_message, so GMime needs
+ * only the fields that shape the MIME tree: each field it parses becomes
+ * a GObject, and a bounce's own header (its Received chain above all)
+ * made a third of them. The lines are taken from the bytes, not from the
+ * HeaderBlock, so that fields past NS_MAX_HEADERS still count, as they
+ * did for GMime. body: where the body starts (headers_parse_message). */
+static void
+mime_header_only (GByteArray *bytes, gsize body)
+{
+	g_autoptr (GString) head = g_string_sized_new (256);
+	const char *p = (const char *) bytes->data, *end = p ? p + body : NULL;
+	gboolean keep = FALSE;
+	while (p && p < end) {
+		const char *eol = memchr (p, '\n', end - p);
+		const char *next = eol ? eol + 1 : end;
+		if (next - p <= 1)
+			break; /* the blank line */
+		if (*p != ' ' && *p != '\t')
+			keep = next - p > 8 && g_ascii_strncasecmp (p, "Content-", 8) == 0;
+		if (keep) {
+			g_string_append_len (head, p, next - p);
+			if (head->str[head->len - 1] != '\n')
+				g_string_append_c (head, '\n');
+		}
+		p = next;
+	}
+	g_string_append_c (head, '\n');
+	if (head->len <= body) {
+		/* It fits where the header was: written over its end. */
+		memcpy (bytes->data + body - head->len, head->str, head->len);
+		g_byte_array_remove_range (bytes, 0, body - head->len);
+	} else {
+		g_byte_array_remove_range (bytes, 0, body);
+		g_byte_array_prepend (bytes, (const guint8 *) head->str, head->len);
+	}
 }
 
 static gboolean
@@ -749,16 +790,17 @@ bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean 
 		note (b, "message cut at %u bytes (NS_MAX_MESSAGE_BYTES) when it was read", NS_MAX_MESSAGE_BYTES);
 
 	g_autoptr (GByteArray) bytes = prepare (b, message);
-	g_autoptr (GMimeObject) top = parse_top (bytes, FALSE);
-	if (top == NULL) {
-		note (b, "not parseable as a message");
-		b->headers = headers_from_gmime (NULL);
-		return b;
-	}
-	b->headers = headers_from_gmime (g_mime_object_get_header_list (top));
+	gsize body = 0;
+	b->headers = headers_parse_message ((const char *) bytes->data, bytes->len, &body);
 	if (b->headers->dropped)
 		note (b, "%u header fields past %d not kept", b->headers->dropped, NS_MAX_HEADERS);
 	set_arrival (b);
+	mime_header_only (bytes, body);
+	g_autoptr (GMimeObject) top = parse_top (bytes, FALSE);
+	if (top == NULL) {
+		note (b, "not parseable as a message");
+		return b;
+	}
 
 	Walk w = { 0 };
 	w.keep = g_ptr_array_new_with_free_func (g_object_unref);

@@ -150,8 +150,10 @@ headers_from_gmime (GMimeHeaderList *list)
 	return block;
 }
 
-HeaderBlock *
-headers_parse_block (const char *text, gsize len)
+/* Parses fields up to the first blank line or the end; *body is where
+ * the text after that blank line starts (len when there is none). */
+static HeaderBlock *
+parse_block (const char *text, gsize len, gsize *body)
 {
 	HeaderBlock *block = block_new (16);
 	g_autoptr (GString) scratch = g_string_sized_new (256);
@@ -171,8 +173,10 @@ headers_parse_block (const char *text, gsize len)
 			block_add (block, scratch, name, name_len, value, p - value);
 			name = NULL;
 		}
-		if (n == 0)
-			break; /* the blank line that ends a header */
+		if (n == 0) {
+			p = next; /* the blank line that ends a header */
+			break;
+		}
 		if (!continuation) {
 			const char *colon = memchr (p, ':', n);
 			gsize k = colon ? (gsize) (colon - p) : 0;
@@ -193,7 +197,21 @@ headers_parse_block (const char *text, gsize len)
 	}
 	if (name)
 		block_add (block, scratch, name, name_len, value, p - value);
+	*body = p ? (gsize) (p - text) : 0;
 	return block;
+}
+
+HeaderBlock *
+headers_parse_block (const char *text, gsize len)
+{
+	gsize body;
+	return parse_block (text, len, &body);
+}
+
+HeaderBlock *
+headers_parse_message (const char *text, gsize len, gsize *body)
+{
+	return parse_block (text, len, body);
 }
 
 const char *

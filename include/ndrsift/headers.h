@@ -58,6 +58,11 @@ HeaderBlock *headers_from_gmime (GMimeHeaderList *list);
  * neither are skipped. LF or CRLF line ends. Returns: (transfer full). */
 HeaderBlock *headers_parse_block (const char *text, gsize len);
 
+/* The same for a whole message: *body is set to the offset of the text
+ * after the blank line that ends the header (len when there is none).
+ * Returns: (transfer full). */
+HeaderBlock *headers_parse_message (const char *text, gsize len, gsize *body);
+
 /* Returns: (transfer none) the first value of `name`, or NULL. */
 const char *headers_get (const HeaderBlock *block, const char *name);
 

@@ -336,6 +336,62 @@ test_content_type_bound (void)
 	g_assert_true (notes_mention (b, "NS_MAX_CONTENT_TYPES"));
 }
 
+/* headers_parse_message: the fields, and where the body starts. */
+static void
+test_message_header_end (void)
+{
+	static const struct {
+		const char *text;
+		guint fields;
+		gsize body;
+	} cases[] = {
+		{ "A: 1\nB: 2\n\nbody\n", 2, 11 },
+		{ "A: 1\n folded\nB: 2\r\n\r\nbody", 2, 21 },
+		{ "A: 1\nB: 2\n", 2, 10 },    /* no body: all of it is the header */
+		{ "\nbody\n", 0, 1 },          /* no header */
+		{ "not a field\nA: 1\n\nb", 1, 18 }, /* the stray line is skipped */
+		{ "", 0, 0 },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		gsize body = 99;
+		g_autoptr (HeaderBlock) h = headers_parse_message (cases[i].text, strlen (cases[i].text), &body);
+		g_assert_cmpuint (h->fields->len, ==, cases[i].fields);
+		g_assert_cmpuint (body, ==, cases[i].body);
+	}
+}
+
+/* GMime reads only the Content-* fields of the bounce's own header: those
+ * past NS_MAX_HEADERS fields still shape the MIME tree, and a first line
+ * that is not a field does not make the message unreadable. */
+static void
+test_mime_fields_of_top_header (void)
+{
+	static const char report[] =
+		"Content-Type: multipart/report; report-type=delivery-status;\n"
+		"\tboundary=\"Z\"\n"
+		"Subject: failure\n\n"
+		"--Z\nContent-Type: message/delivery-status\n\n"
+		"Reporting-MTA: dns; r.example\n\nFinal-Recipient: rfc822; x@r.example\nAction: failed\nStatus: 5.1.1\n"
+		"--Z\nContent-Type: message/rfc822\n\nMessage-ID: <o@example.com>\n\nbody\n--Z--\n";
+	GString *s = g_string_new (NULL);
+	for (int i = 0; i < NS_MAX_HEADERS + 10; i++)
+		g_string_append_printf (s, "X-Filler-%d: %d\n", i, i);
+	g_string_append (s, report);
+	g_autoptr (Bounce) past = bounce_parse (formats, s->str, s->len);
+	g_string_free (s, TRUE);
+	g_assert_cmpint (past->kind, ==, BOUNCE_KIND_DSN);
+	g_assert_nonnull (past->original);
+	g_assert_cmpstr (past->original->message_id, ==, "<o@example.com>");
+	g_assert_true (notes_mention (past, "not kept"));
+	g_assert_null (headers_get (past->headers, "Subject")); /* past the bound */
+
+	g_autofree char *stray = g_strconcat ("this line is no field\n", report, NULL);
+	g_autoptr (Bounce) b = parse (stray);
+	g_assert_cmpint (b->kind, ==, BOUNCE_KIND_DSN);
+	g_assert_cmpstr (headers_get (b->headers, "Subject"), ==, "failure");
+	g_assert_cmpstr (b->original->message_id, ==, "<o@example.com>");
+}
+
 static void
 test_depth_bound (void)
 {
@@ -393,6 +449,8 @@ main (int argc, char **argv)
 	g_test_add_func ("/bounce/hostile/empty-and-tiny", test_empty_and_tiny);
 	g_test_add_func ("/bounce/hostile/content-type-bound", test_content_type_bound);
 	g_test_add_func ("/bounce/hostile/depth-bound", test_depth_bound);
+	g_test_add_func ("/bounce/headers/message-header-end", test_message_header_end);
+	g_test_add_func ("/bounce/headers/mime-fields-of-top-header", test_mime_fields_of_top_header);
 	g_test_add_func ("/bounce/hostile/received-bound", test_received_bound);
 	int rc = g_test_run ();
 	textbounce_formats_free (formats);
