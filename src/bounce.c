@@ -177,22 +177,54 @@ prepare (Bounce *b, GBytes *message)
 	return a;
 }
 
+static gboolean
+is_identity (GMimeContentEncoding encoding)
+{
+	return encoding == GMIME_CONTENT_ENCODING_DEFAULT || encoding == GMIME_CONTENT_ENCODING_7BIT ||
+	       encoding == GMIME_CONTENT_ENCODING_8BIT || encoding == GMIME_CONTENT_ENCODING_BINARY;
+}
+
 /* Returns: (transfer full) the part's content with its transfer encoding
- * undone and LF line ends, or NULL. */
+ * undone and LF line ends, or NULL. Plain, base64 and quoted-printable
+ * content is read from its window on the prepared bytes and decoded with
+ * GMime's decoder state; other encodings (uuencode) go through GMime's
+ * filter streams, objects that the common cases need not make. */
 static GByteArray *
 decode_part (GMimePart *part)
 {
 	GMimeDataWrapper *content = g_mime_part_get_content (part);
 	if (content == NULL)
 		return NULL;
+	GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding (content);
 	/* Reserved room, so that even empty content has storage: the callers
 	 * compute data + len, and with no storage data is NULL (NULL + 0 is
 	 * undefined behaviour). */
 	GByteArray *bytes = g_byte_array_sized_new (256);
-	GMimeStream *mem = g_mime_stream_mem_new_with_byte_array (bytes);
-	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (mem), FALSE);
-	g_mime_data_wrapper_write_to_stream (content, mem);
-	g_object_unref (mem);
+	if (is_identity (encoding) || encoding == GMIME_CONTENT_ENCODING_BASE64 ||
+	    encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
+		GMimeStream *raw = g_mime_data_wrapper_get_stream (content);
+		GMimeEncoding state;
+		if (!is_identity (encoding))
+			g_mime_encoding_init_decode (&state, encoding);
+		char chunk[4096];
+		gssize n;
+		g_mime_stream_reset (raw);
+		while ((n = g_mime_stream_read (raw, chunk, sizeof chunk)) > 0) {
+			if (is_identity (encoding)) {
+				g_byte_array_append (bytes, (const guint8 *) chunk, n);
+				continue;
+			}
+			guint len = bytes->len;
+			g_byte_array_set_size (bytes, len + g_mime_encoding_outlen (&state, n));
+			bytes->len = len + g_mime_encoding_step (&state, chunk, n, (char *) bytes->data + len);
+		}
+		g_mime_stream_reset (raw);
+	} else {
+		GMimeStream *mem = g_mime_stream_mem_new_with_byte_array (bytes);
+		g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (mem), FALSE);
+		g_mime_data_wrapper_write_to_stream (content, mem);
+		g_object_unref (mem);
+	}
 	to_lf (bytes);
 	return bytes;
 }
@@ -207,15 +239,8 @@ decode_part_head (GMimePart *part)
 	GMimeDataWrapper *content = g_mime_part_get_content (part);
 	if (content == NULL)
 		return NULL;
-	switch (g_mime_data_wrapper_get_encoding (content)) {
-	case GMIME_CONTENT_ENCODING_DEFAULT:
-	case GMIME_CONTENT_ENCODING_7BIT:
-	case GMIME_CONTENT_ENCODING_8BIT:
-	case GMIME_CONTENT_ENCODING_BINARY:
-		break;
-	default:
+	if (!is_identity (g_mime_data_wrapper_get_encoding (content)))
 		return decode_part (part);
-	}
 	/* The content is a window on the prepared bytes: LF line ends. */
 	GMimeStream *raw = g_mime_data_wrapper_get_stream (content);
 	GByteArray *bytes = g_byte_array_sized_new (4096); /* data never NULL: see decode_part */
