@@ -266,21 +266,6 @@ bounce_recipient (const Bounce *b)
 	return NULL;
 }
 
-/* The first address in a header value ("Name <a@b>, c@d" -> "a@b"). */
-static char *
-first_address (const char *value)
-{
-	if (value == NULL)
-		return NULL;
-	g_autoptr (InternetAddressList) list = internet_address_list_parse (NULL, value);
-	for (int i = 0; list && i < internet_address_list_length (list); i++) {
-		InternetAddress *a = internet_address_list_get_address (list, i);
-		if (INTERNET_ADDRESS_IS_MAILBOX (a))
-			return g_strdup (internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a)));
-	}
-	return NULL;
-}
-
 /* SPF, DKIM or DMARC failure the bouncer recorded for one of our domains. */
 static char *
 auth_failure (const Config *c, const BounceOriginal *o)
@@ -328,7 +313,7 @@ auth_failure (const Config *c, const BounceOriginal *o)
 static gboolean
 batv_valid (const Config *c, const char *recipient, gint64 now, char **fact)
 {
-	g_autofree char *addr = first_address (recipient);
+	g_autofree char *addr = address_first (recipient);
 	if (addr == NULL || g_ascii_strncasecmp (addr, "prvs=", 5) != 0 || strlen (addr) < 17 || addr[15] != '=') {
 		*fact = g_strdup_printf ("envelope recipient %s carries no prvs= tag", addr ? addr : "(none)");
 		return FALSE;
@@ -422,7 +407,7 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 		for (guint i = 0; i < o->dkim_domains->len && !ours; i++)
 			if (local_domain (c, g_ptr_array_index (o->dkim_domains, i)))
 				ours = g_ptr_array_index (o->dkim_domains, i);
-		g_autofree char *from = first_address (o->from);
+		g_autofree char *from = address_first (o->from);
 		g_autofree char *from_domain = domain_of (from);
 		fire (e, EVAL_DKIM_LOCAL_PRESENT, ours != NULL,
 		      g_strdup_printf ("DKIM-Signature d=%s", ours ? ours : "(none of ours)"));
@@ -476,7 +461,7 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 	}
 	/* No Message-ID quoted: a message of ours from the bounce's recipient
 	 * to a Final-Recipient, inside the window. */
-	g_autofree char *rcpt = first_address (bounce_recipient (b));
+	g_autofree char *rcpt = address_first (bounce_recipient (b));
 	g_autofree char *sender = address_normalise (rcpt, c->recipient_delimiter);
 	for (guint i = 0; sender && b->report && v->moment && i < b->report->recipients->len; i++) {
 		ReportRecipient *rr = g_ptr_array_index (b->report->recipients, i);
