@@ -712,6 +712,83 @@ walk_tree (Bounce *b, GMimeObject *top, Walk *w)
 	g_queue_clear_full (&stack, walk_item_free);
 }
 
+/* "text/plain", alone or with parameters, as GMime would read it; FALSE
+ * for anything it would have to think about (a comment, say). */
+static gboolean
+is_text_plain (const char *value)
+{
+	const char *p = value;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (g_ascii_strncasecmp (p, "text", 4) != 0)
+		return FALSE;
+	for (p += 4; *p == ' ' || *p == '\t'; p++)
+		;
+	if (*p++ != '/')
+		return FALSE;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (g_ascii_strncasecmp (p, "plain", 5) != 0)
+		return FALSE;
+	p += 5;
+	return *p == '\0' || *p == ';' || *p == ' ' || *p == '\t';
+}
+
+/* A bounce that is a single text/plain part (no Content-Type, or
+ * text/plain naming no file, no Content-Disposition, a plain, base64 or
+ * quoted-printable body) has no MIME tree to walk: its body is read here,
+ * as walk_tree would read it, and GMime need not build a dozen objects
+ * for it. A third of real bounces are such. Returns FALSE, having done
+ * nothing, for any other message; body: where the body starts. */
+static gboolean
+plain_text_body (Bounce *b, const GByteArray *bytes, gsize body)
+{
+	const HeaderBlock *h = b->headers;
+	const char *type = NULL, *encoding = NULL;
+	if (h->dropped)
+		return FALSE; /* a Content-* field may lie past the bound */
+	for (guint i = 0; i < h->fields->len; i++) {
+		const char *name = headers_field (h, i)->name;
+		if (g_ascii_strncasecmp (name, "Content-", 8) != 0)
+			continue;
+		if (g_ascii_strcasecmp (name + 8, "Type") == 0) {
+			if (type)
+				return FALSE;
+			type = headers_value (h, i);
+		} else if (g_ascii_strcasecmp (name + 8, "Transfer-Encoding") == 0) {
+			if (encoding)
+				return FALSE;
+			encoding = headers_value (h, i);
+		} else if (g_ascii_strcasecmp (name + 8, "Disposition") == 0)
+			return FALSE;
+	}
+	/* name= may make it an attached .eml (is_eml_attachment). */
+	if (type) {
+		g_autofree char *lower = g_ascii_strdown (type, -1);
+		if (!is_text_plain (lower) || strstr (lower, "name"))
+			return FALSE;
+	}
+	GMimeContentEncoding enc = encoding ? g_mime_content_encoding_from_string (encoding)
+	                                    : GMIME_CONTENT_ENCODING_DEFAULT;
+	if (!is_identity (enc) && enc != GMIME_CONTENT_ENCODING_BASE64 &&
+	    enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
+		return FALSE;
+
+	const char *text = (const char *) bytes->data + body;
+	gsize len = bytes->len - body;
+	if (is_identity (enc)) {
+		append_text (b, text, len); /* prepared: LF line ends already */
+		return TRUE;
+	}
+	GMimeEncoding state;
+	g_mime_encoding_init_decode (&state, enc);
+	g_autoptr (GByteArray) decoded = g_byte_array_sized_new (g_mime_encoding_outlen (&state, len) + 1);
+	decoded->len = g_mime_encoding_step (&state, text, len, (char *) decoded->data);
+	to_lf (decoded);
+	append_text (b, (const char *) decoded->data, decoded->len);
+	return TRUE;
+}
+
 static void
 set_arrival (Bounce *b)
 {
@@ -820,16 +897,19 @@ bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean 
 	if (b->headers->dropped)
 		note (b, "%u header fields past %d not kept", b->headers->dropped, NS_MAX_HEADERS);
 	set_arrival (b);
-	mime_header_only (bytes, body);
-	g_autoptr (GMimeObject) top = parse_top (bytes, FALSE);
-	if (top == NULL) {
-		note (b, "not parseable as a message");
-		return b;
-	}
-
 	Walk w = { 0 };
 	w.keep = g_ptr_array_new_with_free_func (g_object_unref);
-	walk_tree (b, top, &w);
+	g_autoptr (GMimeObject) top = NULL;
+	if (!plain_text_body (b, bytes, body)) {
+		mime_header_only (bytes, body);
+		top = parse_top (bytes, FALSE);
+		if (top == NULL) {
+			note (b, "not parseable as a message");
+			g_ptr_array_unref (w.keep);
+			return b;
+		}
+		walk_tree (b, top, &w);
+	}
 
 	g_autoptr (GByteArray) report_text = w.report ? decode_part (GMIME_PART (w.report)) : NULL;
 	if (report_text) {

@@ -242,6 +242,64 @@ test_inline_qmail (void)
 	g_assert_cmpstr (b->original->return_path, ==, "<alice@example.com>");
 }
 
+/* GMime's encoder, for building test messages. */
+static char *
+encode (GMimeContentEncoding encoding, const char *text)
+{
+	GMimeEncoding state;
+	g_mime_encoding_init_encode (&state, encoding);
+	gsize len = strlen (text);
+	char *out = g_malloc (g_mime_encoding_outlen (&state, len) + 1);
+	gsize n = g_mime_encoding_flush (&state, text, len, out);
+	out[n] = '\0';
+	return out;
+}
+
+/* A bounce that is one text/plain part is read without GMime's tree
+ * (plain_text_body); a Content-Disposition line sends the same message
+ * through GMime. Both must give the same text and the same facts, in
+ * every transfer encoding. */
+static void
+test_plain_text_paths (void)
+{
+	static const char body[] =
+		"Hi. This is the qmail-send program at mx.remote.example.\r\n"
+		"<dave@remote.example>:\r\nSorry, no mailbox here by that name. (#5.1.1)\r\n\r\n"
+		"--- Below this line is a copy of the message.\r\n\r\n"
+		"Received: from a (a [192.0.2.1]) by mx1.example.com; 27 Nov 2026 10:00:02 -0000\r\n"
+		"Message-ID: <plain@example.com>\r\nSubject: caf\xc3\xa9 = 100%\r\n\r\nHi Dave\r\n";
+	static const struct {
+		const char *name;
+		GMimeContentEncoding encoding;
+	} encodings[] = {
+		{ NULL, GMIME_CONTENT_ENCODING_DEFAULT },
+		{ "8bit", GMIME_CONTENT_ENCODING_8BIT },
+		{ "base64", GMIME_CONTENT_ENCODING_BASE64 },
+		{ "Quoted-Printable", GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (encodings); i++) {
+		g_autofree char *encoded = encodings[i].name ? encode (encodings[i].encoding, body) : g_strdup (body);
+		g_autofree char *cte = encodings[i].name
+			? g_strdup_printf ("Content-Transfer-Encoding: %s\n", encodings[i].name) : g_strdup ("");
+		g_autofree char *direct = g_strdup_printf (
+			"From: MAILER-DAEMON@mx.remote.example\nSubject: failure notice\n"
+			"Content-Type: text/plain; charset=utf-8\n%s\n%s", cte, encoded);
+		g_autofree char *via_gmime = g_strdup_printf (
+			"From: MAILER-DAEMON@mx.remote.example\nSubject: failure notice\n"
+			"Content-Type: text/plain; charset=utf-8\nContent-Disposition: inline\n%s\n%s", cte, encoded);
+		g_autoptr (Bounce) a = parse (direct);
+		g_autoptr (Bounce) b = parse (via_gmime);
+		g_test_message ("encoding %s", encodings[i].name ? encodings[i].name : "(none)");
+		g_assert_cmpstr (a->text->str, ==, b->text->str);
+		g_assert_null (strchr (a->text->str, '\r'));
+		g_assert_cmpint (a->kind, ==, BOUNCE_KIND_NDR);
+		g_assert_cmpint (b->kind, ==, BOUNCE_KIND_NDR);
+		g_assert_cmpstr (a->original->message_id, ==, "<plain@example.com>");
+		g_assert_cmpstr (b->original->message_id, ==, "<plain@example.com>");
+		g_assert_cmpstr (a->original->where, ==, b->original->where);
+	}
+}
+
 /* Broken bouncers: the original's header as a part's own header; a blank
  * line before it in a message/rfc822 part; a boundary that never occurs;
  * the header appended to the delivery-status part. */
@@ -442,6 +500,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/bounce/original/attached-eml", test_eml_attachment);
 	g_test_add_func ("/bounce/original/bounce-of-bounce-outermost", test_bounce_of_bounce);
 	g_test_add_func ("/bounce/original/inline-qmail", test_inline_qmail);
+	g_test_add_func ("/bounce/original/plain-text-without-tree", test_plain_text_paths);
 	g_test_add_func ("/bounce/original/broken-bouncers", test_broken_bouncers);
 	g_test_add_func ("/bounce/kind/not-a-bounce-with-attachment", test_not_a_bounce);
 	g_test_add_func ("/bounce/kind/from-report-type", test_kinds_from_report_type);
