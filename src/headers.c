@@ -72,6 +72,39 @@ headers_clean_value (const char *text)
 	return g_string_free (out, FALSE);
 }
 
+/* glibc loads the converter of a charset outside its core (ISO-2022-JP,
+ * ISO-8859-15, ...) as a module and unloads it when its last descriptor
+ * closes; GMime opens and closes one per encoded word, so each such word
+ * cost a dlopen and a dlclose, and in a process with threads every
+ * mapping they change is a TLB shootdown on every core. One descriptor
+ * per charset named in an encoded word, opened on first sight and kept
+ * for the life of the process, keeps its module loaded. At most
+ * NS_MAX_PINNED_CHARSETS names are remembered, failures included. */
+static void
+pin_charsets (const char *value)
+{
+	static GMutex lock;
+	static GHashTable *pinned; /* charset name -> iconv_t (or NULL: none) */
+
+	for (const char *p = strstr (value, "=?"); p; p = strstr (p + 2, "=?")) {
+		const char *name = p + 2, *end = name;
+		while (g_ascii_isalnum (*end) || strchr ("-_.:", *end))
+			end++;
+		/* "=?charset?" or "=?charset*lang?" (RFC 2231) */
+		if (end == name || end - name > NS_MAX_CHARSET_NAME || (*end != '?' && *end != '*'))
+			continue;
+		g_autofree char *charset = g_ascii_strdown (name, end - name);
+		g_mutex_lock (&lock);
+		if (pinned == NULL)
+			pinned = g_hash_table_new (g_str_hash, g_str_equal); /* lives as long as the process */
+		if (!g_hash_table_contains (pinned, charset) && g_hash_table_size (pinned) < NS_MAX_PINNED_CHARSETS) {
+			iconv_t cd = g_mime_iconv_open ("UTF-8", charset);
+			g_hash_table_insert (pinned, g_steal_pointer (&charset), cd == (iconv_t) -1 ? NULL : cd);
+		}
+		g_mutex_unlock (&lock);
+	}
+}
+
 /* Unfolds, decodes when needed, cleans into scratch (emptied first). */
 static void
 decode_into (GString *scratch, const char *raw, gsize len)
@@ -87,6 +120,7 @@ decode_into (GString *scratch, const char *raw, gsize len)
 		return;
 	/* Unfolded first, so that an encoded word split across lines still
 	 * decodes; GMime converts 8-bit text from the likely charset. */
+	pin_charsets (scratch->str);
 	g_autofree char *decoded = g_mime_utils_header_decode_text (NULL, scratch->str);
 	if (decoded) {
 		g_string_truncate (scratch, 0);

@@ -33,6 +33,11 @@
 /* Bytes of one header value kept; longer values are cut. */
 #define NS_MAX_HEADER_VALUE 8192
 
+/* Charsets whose converters stay loaded once a header has used them
+ * (headers.c, pin_charsets); a longer name is never one. */
+#define NS_MAX_PINNED_CHARSETS 64
+#define NS_MAX_CHARSET_NAME 64
+
 /* Received lines of the original parsed into hops. */
 #define NS_MAX_RECEIVED_HOPS 64
 
