@@ -774,8 +774,9 @@ plain_text_body (Bounce *b, const GByteArray *bytes, gsize body)
 	    enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
 		return FALSE;
 
-	const char *text = (const char *) bytes->data + body;
-	gsize len = bytes->len - body;
+	/* An empty message has no array at all (data NULL): no body. */
+	gsize len = bytes->len > body ? bytes->len - body : 0;
+	const char *text = len ? (const char *) bytes->data + body : "";
 	if (is_identity (enc)) {
 		append_text (b, text, len); /* prepared: LF line ends already */
 		return TRUE;
