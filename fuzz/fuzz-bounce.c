@@ -102,8 +102,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	 * the end; verdict_judge takes the only reference, as scan's does. */
 	g_autoptr (Verdict) v = verdict_judge (context, g_bytes_new (data, size), truncated);
 
-	g_autoptr (JsonNode) node = output_record ("fuzz", -1, v, TRUE);
-	g_autofree char *json = output_json_text (node, TRUE);
+	g_autofree char *json = output_record_json ("fuzz", -1, v, TRUE);
+	g_autofree char *jsonl = output_record_json ("fuzz", -1, v, FALSE);
+	(void) jsonl;
 	g_autofree char *text = output_explain_text ("fuzz", v);
 	g_autofree char *csv = output_csv_row ("fuzz", -1, v);
 	(void) text;

@@ -40,8 +40,7 @@ cmd_explain (const Config *config, int argc, char **argv)
 	g_autoptr (Verdict) v = verdict_judge (ctx, g_steal_pointer (&msg->data), msg->truncated);
 
 	if (json) {
-		g_autoptr (JsonNode) node = output_record (msg->source, msg->offset, v, TRUE);
-		g_autofree char *text = output_json_text (node, TRUE);
+		g_autofree char *text = output_record_json (msg->source, msg->offset, v, TRUE);
 		printf ("%s\n", text);
 	} else {
 		g_autofree char *text = output_explain_text (msg->source, v);

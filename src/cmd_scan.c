@@ -52,10 +52,8 @@ typedef struct {
 static char *
 render (const Scan *scan, const MailboxMessage *msg, const Verdict *v)
 {
-	if (scan->format == FORMAT_JSONL) {
-		g_autoptr (JsonNode) node = output_record (msg->source, msg->offset, v, FALSE);
-		return output_json_text (node, FALSE);
-	}
+	if (scan->format == FORMAT_JSONL)
+		return output_record_json (msg->source, msg->offset, v, FALSE);
 	if (scan->format == FORMAT_HTML)
 		return NULL;
 	if (scan->format == FORMAT_CSV)

@@ -6,26 +6,149 @@
 #include "ndrsift/received.h"
 #include "ndrsift/summary.h"
 
-/* The record is built as JsonObjects directly: a JsonBuilder keeps a
- * state stack and copies every member name once more, which cost a third
- * of the record. */
+/* The record tree is kept per thread and refilled for every message: its
+ * objects, their member tables and their name strings are made once, and
+ * a message only sets the values. Built afresh per record, the objects
+ * and their teardown cost twice what writing the JSON text does. Nothing
+ * of the tree leaves this file: output_record_json returns the text.
+ * Member order is the order of first use, which is the contract's (the
+ * members of an object are always set in the same order, and never
+ * removed: an absent value is null). */
 
-/* A string member, valid UTF-8 (invalid bytes become U+FFFD), or null. */
+typedef struct {
+	JsonObject *record;
+	JsonObject *original, *dsn, *sentlog, *facts;
+	GPtrArray *hops, *recipients, *rules; /* JsonObject*, reused by index */
+} RecordTree;
+
 static void
-set_string (JsonObject *o, const char *name, const char *value)
+record_tree_free (gpointer data)
 {
-	if (value == NULL)
-		json_object_set_null_member (o, name);
-	else if (g_utf8_validate (value, -1, NULL))
-		json_object_set_string_member (o, name, value);
-	else {
-		g_autofree char *valid = g_utf8_make_valid (value, -1);
-		json_object_set_string_member (o, name, valid);
-	}
+	RecordTree *t = data;
+	json_object_unref (t->record);
+	json_object_unref (t->original);
+	json_object_unref (t->dsn);
+	json_object_unref (t->sentlog);
+	json_object_unref (t->facts);
+	g_ptr_array_unref (t->hops);
+	g_ptr_array_unref (t->recipients);
+	g_ptr_array_unref (t->rules);
+	g_free (t);
+}
+
+static RecordTree *
+record_tree_new (void)
+{
+	RecordTree *t = g_new0 (RecordTree, 1);
+	t->record = json_object_new ();
+	t->original = json_object_new ();
+	t->dsn = json_object_new ();
+	t->sentlog = json_object_new ();
+	t->facts = json_object_new ();
+	t->hops = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+	t->recipients = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+	t->rules = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+	return t;
+}
+
+/* One tree for the records and one for explain's extended records: the
+ * two have different members. */
+static GPrivate compact_tree = G_PRIVATE_INIT (record_tree_free);
+static GPrivate extended_tree = G_PRIVATE_INIT (record_tree_free);
+
+/* The i-th reusable object of a pool. Returns: (transfer none). */
+static JsonObject *
+pooled (GPtrArray *pool, guint i)
+{
+	while (pool->len <= i)
+		g_ptr_array_add (pool, json_object_new ());
+	return g_ptr_array_index (pool, i);
+}
+
+/* Values are set in place when the member already holds one of the same
+ * type, and the member is replaced otherwise (which keeps its place).
+ * Not json_node_init_*(): json-glib 1.6 frees the old value there without
+ * forgetting it. */
+static JsonNode *
+value_member (JsonObject *o, const char *name, GType type)
+{
+	JsonNode *n = json_object_get_member (o, name);
+	return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == type ? n : NULL;
 }
 
 static void
-set_string_list (JsonObject *o, const char *name, GPtrArray *values)
+put_null (JsonObject *o, const char *name)
+{
+	JsonNode *n = json_object_get_member (o, name);
+	if (n == NULL || !JSON_NODE_HOLDS_NULL (n))
+		json_object_set_null_member (o, name);
+}
+
+/* A string value, valid UTF-8 (invalid bytes become U+FFFD), or null. */
+static void
+put_string (JsonObject *o, const char *name, const char *value)
+{
+	if (value == NULL) {
+		put_null (o, name);
+		return;
+	}
+	g_autofree char *valid = g_utf8_validate (value, -1, NULL) ? NULL : g_utf8_make_valid (value, -1);
+	JsonNode *n = value_member (o, name, G_TYPE_STRING);
+	if (n)
+		json_node_set_string (n, valid ? valid : value);
+	else
+		json_object_set_string_member (o, name, valid ? valid : value);
+}
+
+static void
+put_boolean (JsonObject *o, const char *name, gboolean value)
+{
+	JsonNode *n = value_member (o, name, G_TYPE_BOOLEAN);
+	if (n)
+		json_node_set_boolean (n, value);
+	else
+		json_object_set_boolean_member (o, name, value);
+}
+
+static void
+put_double (JsonObject *o, const char *name, double value)
+{
+	JsonNode *n = value_member (o, name, G_TYPE_DOUBLE);
+	if (n)
+		json_node_set_double (n, value);
+	else
+		json_object_set_double_member (o, name, value);
+}
+
+static void
+put_int (JsonObject *o, const char *name, gint64 value)
+{
+	JsonNode *n = value_member (o, name, G_TYPE_INT64);
+	if (n)
+		json_node_set_int (n, value);
+	else
+		json_object_set_int_member (o, name, value);
+}
+
+/* An object value (the tree keeps its own reference), or null. */
+static void
+put_object (JsonObject *o, const char *name, JsonObject *value)
+{
+	if (value)
+		json_object_set_object_member (o, name, json_object_ref (value));
+	else
+		put_null (o, name);
+}
+
+/* Takes the array. */
+static void
+put_array (JsonObject *o, const char *name, JsonArray *value)
+{
+	json_object_set_array_member (o, name, value);
+}
+
+static void
+put_string_list (JsonObject *o, const char *name, GPtrArray *values)
 {
 	JsonArray *a = json_array_sized_new (values ? values->len : 0);
 	for (guint i = 0; values && i < values->len; i++) {
@@ -37,143 +160,138 @@ set_string_list (JsonObject *o, const char *name, GPtrArray *values)
 			json_array_add_string_element (a, valid);
 		}
 	}
-	json_object_set_array_member (o, name, a);
-}
-
-static JsonObject *
-hop_object (const ReceivedHop *hop, gboolean extended)
-{
-	JsonObject *o = json_object_new ();
-	set_string (o, "from_helo", hop->from_helo);
-	set_string (o, "from_rdns", hop->from_rdns);
-	set_string (o, "from_ip", hop->from_ip);
-	set_string (o, "by", hop->by);
-	set_string (o, "date", hop->date);
-	if (extended) {
-		set_string (o, "with", hop->with);
-		set_string (o, "id", hop->id);
-		set_string (o, "for", hop->for_addr);
-		json_object_set_boolean_member (o, "authenticated", hop->authenticated);
-	}
-	return o;
+	put_array (o, name, a);
 }
 
 static void
-set_original (JsonObject *record, const BounceOriginal *o, gboolean extended)
+fill_hop (JsonObject *o, const ReceivedHop *hop, gboolean extended)
+{
+	put_string (o, "from_helo", hop->from_helo);
+	put_string (o, "from_rdns", hop->from_rdns);
+	put_string (o, "from_ip", hop->from_ip);
+	put_string (o, "by", hop->by);
+	put_string (o, "date", hop->date);
+	if (extended) {
+		put_string (o, "with", hop->with);
+		put_string (o, "id", hop->id);
+		put_string (o, "for", hop->for_addr);
+		put_boolean (o, "authenticated", hop->authenticated);
+	}
+}
+
+static void
+fill_original (RecordTree *t, const BounceOriginal *o, gboolean extended)
 {
 	if (o == NULL) {
-		json_object_set_null_member (record, "original");
+		put_object (t->record, "original", NULL);
 		return;
 	}
-	JsonObject *j = json_object_new ();
-	set_string (j, "message_id", o->message_id);
-	set_string (j, "from", o->from);
-	set_string (j, "to", o->to);
-	set_string (j, "date", o->date);
-	set_string (j, "subject", o->subject);
+	JsonObject *j = t->original;
+	put_string (j, "message_id", o->message_id);
+	put_string (j, "from", o->from);
+	put_string (j, "to", o->to);
+	put_string (j, "date", o->date);
+	put_string (j, "subject", o->subject);
 	if (extended) {
-		set_string (j, "return_path", o->return_path);
-		set_string_list (j, "authentication_results", o->authentication_results);
-		set_string_list (j, "received_spf", o->received_spf);
-		set_string_list (j, "dkim_domains", o->dkim_domains);
-		set_string (j, "where", o->where);
+		put_string (j, "return_path", o->return_path);
+		put_string_list (j, "authentication_results", o->authentication_results);
+		put_string_list (j, "received_spf", o->received_spf);
+		put_string_list (j, "dkim_domains", o->dkim_domains);
+		put_string (j, "where", o->where);
 	}
 	JsonArray *hops = json_array_sized_new (o->received->len);
-	for (guint i = 0; i < o->received->len; i++)
-		json_array_add_object_element (hops, hop_object (g_ptr_array_index (o->received, i), extended));
-	json_object_set_array_member (j, "received", hops);
-	json_object_set_object_member (record, "original", j);
+	for (guint i = 0; i < o->received->len; i++) {
+		JsonObject *hop = pooled (t->hops, i);
+		fill_hop (hop, g_ptr_array_index (o->received, i), extended);
+		json_array_add_object_element (hops, json_object_ref (hop));
+	}
+	put_array (j, "received", hops);
+	put_object (t->record, "original", j);
 }
 
 static void
-set_report (JsonObject *record, const Bounce *b, gboolean extended)
+fill_report (RecordTree *t, const Bounce *b, gboolean extended)
 {
 	const Report *r = b->report;
 	if (r == NULL) {
-		json_object_set_null_member (record, "dsn");
+		put_object (t->record, "dsn", NULL);
 		return;
 	}
-	JsonObject *j = json_object_new ();
-	set_string (j, "reporting_mta", r->reporting_mta);
-	set_string (j, "arrival_date", r->arrival_date);
+	JsonObject *j = t->dsn;
+	put_string (j, "reporting_mta", r->reporting_mta);
+	put_string (j, "arrival_date", r->arrival_date);
 	if (extended) {
-		set_string (j, "original_envelope_id", r->original_envelope_id);
-		set_string (j, "received_from_mta", r->received_from_mta);
-		set_string (j, "where", b->report_where);
+		put_string (j, "original_envelope_id", r->original_envelope_id);
+		put_string (j, "received_from_mta", r->received_from_mta);
+		put_string (j, "where", b->report_where);
 	}
 	JsonArray *recipients = json_array_sized_new (r->recipients->len);
 	for (guint i = 0; i < r->recipients->len; i++) {
-		ReportRecipient *rr = g_ptr_array_index (r->recipients, i);
-		JsonObject *o = json_object_new ();
-		set_string (o, "final_recipient", rr->final_recipient);
-		set_string (o, "original_recipient", rr->original_recipient);
-		set_string (o, "action", rr->action);
-		set_string (o, "status", rr->status);
-		set_string (o, "remote_mta", rr->remote_mta);
-		set_string (o, "diagnostic", rr->diagnostic);
+		const ReportRecipient *rr = g_ptr_array_index (r->recipients, i);
+		JsonObject *o = pooled (t->recipients, i);
+		put_string (o, "final_recipient", rr->final_recipient);
+		put_string (o, "original_recipient", rr->original_recipient);
+		put_string (o, "action", rr->action);
+		put_string (o, "status", rr->status);
+		put_string (o, "remote_mta", rr->remote_mta);
+		put_string (o, "diagnostic", rr->diagnostic);
 		if (extended)
-			set_string (o, "last_attempt_date", rr->last_attempt_date);
-		json_array_add_object_element (recipients, o);
+			put_string (o, "last_attempt_date", rr->last_attempt_date);
+		json_array_add_object_element (recipients, json_object_ref (o));
 	}
-	json_object_set_array_member (j, "recipients", recipients);
-	json_object_set_object_member (record, "dsn", j);
+	put_array (j, "recipients", recipients);
+	put_object (t->record, "dsn", j);
 }
 
-JsonNode *
-output_record (const char *source, gint64 offset, const Verdict *v, gboolean extended)
+static void
+fill_record (RecordTree *t, const char *source, gint64 offset, const Verdict *v, gboolean extended)
 {
 	const Bounce *b = v->bounce;
-	JsonObject *o = json_object_new ();
+	JsonObject *o = t->record;
 
-	set_string (o, "source", source);
+	put_string (o, "source", source);
 	if (offset < 0)
-		json_object_set_null_member (o, "offset");
+		put_null (o, "offset");
 	else
-		json_object_set_int_member (o, "offset", offset);
-	set_string (o, "kind", bounce_kind_name (b->kind));
-	set_string (o, "verdict", verdict_name (v->verdict));
+		put_int (o, "offset", offset);
+	put_string (o, "kind", bounce_kind_name (b->kind));
+	put_string (o, "verdict", verdict_name (v->verdict));
 	/* One decimal, as in the header, so that both agree. */
-	json_object_set_double_member (o, "score", round (v->score * 10.0) / 10.0);
-	set_string_list (o, "tests", v->tests);
-	set_original (o, b->original, extended);
-	set_report (o, b, extended);
-	if (!v->sentlog_read)
-		json_object_set_null_member (o, "sentlog");
-	else {
-		JsonObject *s = json_object_new ();
-		json_object_set_boolean_member (s, "matched", v->match.found);
-		set_string (s, "by", v->match.found ? v->match_by : NULL);
-		set_string (s, "server", v->match.server);
-		set_string (s, "queue_id", v->match.queue_id);
-		json_object_set_object_member (o, "sentlog", s);
+	put_double (o, "score", round (v->score * 10.0) / 10.0);
+	put_string_list (o, "tests", v->tests);
+	fill_original (t, b->original, extended);
+	fill_report (t, b, extended);
+	if (v->sentlog_read) {
+		put_boolean (t->sentlog, "matched", v->match.found);
+		put_string (t->sentlog, "by", v->match.found ? v->match_by : NULL);
+		put_string (t->sentlog, "server", v->match.server);
+		put_string (t->sentlog, "queue_id", v->match.queue_id);
 	}
+	put_object (o, "sentlog", v->sentlog_read ? t->sentlog : NULL);
 
 	if (extended) {
-		JsonObject *facts = json_object_new ();
-		set_string (facts, "kind_why", b->kind_why);
-		set_string (facts, "family", b->family);
-		set_string (facts, "arrival_date", b->arrival_date);
-		set_string (facts, "arrival_where", b->arrival_where);
-		set_string_list (facts, "notes", b->notes);
-		set_string (facts, "handoff_moment_where", v->moment_where);
-		json_object_set_object_member (o, "facts", facts);
+		put_string (t->facts, "kind_why", b->kind_why);
+		put_string (t->facts, "family", b->family);
+		put_string (t->facts, "arrival_date", b->arrival_date);
+		put_string (t->facts, "arrival_where", b->arrival_where);
+		put_string_list (t->facts, "notes", b->notes);
+		put_string (t->facts, "handoff_moment_where", v->moment_where);
+		put_object (o, "facts", t->facts);
 
 		/* Every rule, fired or not, with what it looked at. */
-		JsonArray *rules = json_array_new ();
-		for (guint i = 0; v->results && i < v->results->len; i++) {
+		guint n = v->results ? v->results->len : 0;
+		JsonArray *rules = json_array_sized_new (n);
+		for (guint i = 0; i < n; i++) {
 			const RuleResult *r = &g_array_index (v->results, RuleResult, i);
-			JsonObject *rule = json_object_new ();
-			set_string (rule, "name", r->name);
-			json_object_set_boolean_member (rule, "fired", r->fired);
-			json_object_set_double_member (rule, "score", r->score);
-			set_string (rule, "fact", r->fact);
-			json_array_add_object_element (rules, rule);
+			JsonObject *rule = pooled (t->rules, i);
+			put_string (rule, "name", r->name);
+			put_boolean (rule, "fired", r->fired);
+			put_double (rule, "score", r->score);
+			put_string (rule, "fact", r->fact);
+			json_array_add_object_element (rules, json_object_ref (rule));
 		}
-		json_object_set_array_member (o, "rules", rules);
+		put_array (o, "rules", rules);
 	}
-	JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-	json_node_take_object (node, o);
-	return node;
 }
 
 /* One compact generator per thread, made on first use: a generator is a
@@ -188,13 +306,24 @@ generator_free (gpointer gen)
 static GPrivate compact_generator = G_PRIVATE_INIT (generator_free);
 
 char *
-output_json_text (JsonNode *node, gboolean pretty)
+output_record_json (const char *source, gint64 offset, const Verdict *v, gboolean extended)
 {
-	if (pretty) {
+	GPrivate *key = extended ? &extended_tree : &compact_tree;
+	RecordTree *t = g_private_get (key);
+	if (t == NULL) {
+		t = record_tree_new ();
+		g_private_set (key, t);
+	}
+	fill_record (t, source, offset, v, extended);
+
+	g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+	json_node_set_object (root, t->record);
+	if (extended) {
+		/* explain: pretty, once per process */
 		g_autoptr (JsonGenerator) gen = json_generator_new ();
 		json_generator_set_pretty (gen, TRUE);
 		json_generator_set_indent (gen, 2);
-		json_generator_set_root (gen, node);
+		json_generator_set_root (gen, root);
 		return json_generator_to_data (gen, NULL);
 	}
 	JsonGenerator *gen = g_private_get (&compact_generator);
@@ -202,7 +331,7 @@ output_json_text (JsonNode *node, gboolean pretty)
 		gen = json_generator_new ();
 		g_private_set (&compact_generator, gen);
 	}
-	json_generator_set_root (gen, node);
+	json_generator_set_root (gen, root);
 	char *text = json_generator_to_data (gen, NULL);
 	json_generator_set_root (gen, NULL);
 	return text;

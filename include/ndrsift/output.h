@@ -2,7 +2,9 @@
  * JSON.
  *
  * All JSON goes through json-glib; strings are made valid UTF-8 first
- * (invalid bytes become U+FFFD). Text for a terminal carries no control
+ * (invalid bytes become U+FFFD). Each thread keeps one record tree (and
+ * one compact generator) for its life and refills it per message; they
+ * are freed when the thread ends. Text for a terminal carries no control
  * characters: every value printed has been cleaned by `headers` or is
  * escaped here.
  *
@@ -15,12 +17,11 @@
 
 #include "ndrsift/verdict.h"
 
-/* The scan record of DESIGN.md. offset < 0 writes null. extended adds the
- * explain facts (where each was found, more original fields, notes). */
-JsonNode *output_record (const char *source, gint64 offset, const Verdict *v, gboolean extended);
-
-/* One JSON text of the node, compact (jsonl) or pretty, no newline. */
-char *output_json_text (JsonNode *node, gboolean pretty);
+/* The scan record of DESIGN.md as one JSON text, no newline: compact, or
+ * with extended the explain record, pretty (the facts: where each was
+ * found, more original fields, notes, every rule). offset < 0 writes
+ * null. */
+char *output_record_json (const char *source, gint64 offset, const Verdict *v, gboolean extended);
 
 /* explain's text, for people. */
 char *output_explain_text (const char *source, const Verdict *v);
