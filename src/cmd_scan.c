@@ -8,10 +8,11 @@
  * Verdict; this thread adds the items to the Summary in input order.
  *
  * Messages are read in order by this thread and judged by a GThreadPool of
- * --jobs workers (with --jobs 1, by this thread as it reads); each result goes into its slot of an in-order queue, and
- * slots are printed from the head as soon as they are done, so the output
- * order is the input order whatever the number of jobs. At most
- * jobs * NS_SCAN_QUEUE_PER_JOB messages are in memory at once. */
+ * --jobs workers, handed over NS_SCAN_BATCH at a time (with --jobs 1, by
+ * this thread as it reads); each result goes into its slot of an in-order
+ * queue, and slots are printed from the head as soon as they are done, so
+ * the output order is the input order whatever the number of jobs. At
+ * most jobs * NS_SCAN_QUEUE_PER_JOB messages are in memory at once. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,25 +70,56 @@ render (const Scan *scan, const MailboxMessage *msg, const Verdict *v)
 	                        bounce_kind_name (v->bounce->kind), tests->str);
 }
 
+/* Judges one message and renders its line; touches nothing shared. */
 static void
-work (gpointer data, gpointer user_data)
+judge (Scan *scan, Slot *slot)
 {
-	Slot *slot = data;
-	Scan *scan = user_data;
 	/* The message's bytes are handed over: parsed in place, not copied. */
 	g_autoptr (Verdict) v = verdict_judge (scan->ctx, g_steal_pointer (&slot->msg->data), slot->msg->truncated);
-	char *line = render (scan, slot->msg, v);
-	SummaryItem *item = summary_item_new (v, slot->msg->source, slot->msg->offset);
-
-	g_mutex_lock (&scan->lock);
-	slot->line = line;
-	slot->item = item;
+	slot->line = render (scan, slot->msg, v);
+	slot->item = summary_item_new (v, slot->msg->source, slot->msg->offset);
 	slot->verdict = v->verdict;
-	slot->done = TRUE;
-	scan->done++;
+}
+
+/* Marks n judged slots done, under one lock, and wakes the reading
+ * thread if it waits for them. */
+static void
+finish (Scan *scan, Slot **slots, guint n)
+{
+	g_mutex_lock (&scan->lock);
+	for (guint i = 0; i < n; i++)
+		slots[i]->done = TRUE;
+	scan->done += n;
 	if (scan->want && scan->want->done && scan->done >= scan->want_done)
 		g_cond_signal (&scan->cond);
 	g_mutex_unlock (&scan->lock);
+}
+
+/* A pool task: up to NS_SCAN_BATCH slots in input order. Handing messages
+ * over in batches takes the pool's queue lock and ours once per batch,
+ * not once per message, and wakes a sleeping worker less often. */
+typedef struct {
+	guint n;
+	Slot *slots[NS_SCAN_BATCH];
+} Batch;
+
+static void
+work (gpointer data, gpointer user_data)
+{
+	Batch *batch = data;
+	Scan *scan = user_data;
+	for (guint i = 0; i < batch->n; i++)
+		judge (scan, batch->slots[i]);
+	finish (scan, batch->slots, batch->n);
+	g_free (batch);
+}
+
+/* Hands the batch being filled to the pool (none: nothing to do). */
+static void
+push (GThreadPool *pool, Batch **batch)
+{
+	if (*batch)
+		g_thread_pool_push (pool, g_steal_pointer (batch), NULL);
 }
 
 /* Blocks until the head slot is done and at least `batch` slots are done
@@ -259,6 +291,7 @@ cmd_scan (const Config *config, int argc, char **argv)
 	 * uncontended paths. */
 	GThreadPool *pool = jobs > 1 ? g_thread_pool_new (work, &scan, jobs, TRUE, NULL) : NULL;
 	GQueue pending = G_QUEUE_INIT;
+	Batch *batch = NULL;   /* being filled, not yet handed to the pool */
 	g_autoptr (Summary) summary = summary_new ();
 	guint64 errors = 0;
 	g_autoptr (MailboxIter) it = mailbox_iter_new ((const char *const *) argv + 1, recursive);
@@ -271,6 +304,8 @@ cmd_scan (const Config *config, int argc, char **argv)
 	while ((msg = mailbox_iter_next (it))) {
 		if (msg->error) {
 			/* In order: what came before it is printed first. */
+			if (pool)
+				push (pool, &batch);
 			drain (&scan, &pending, summary, TRUE);
 			g_autofree char *m = output_escape (msg->error->message);
 			fprintf (stderr, "%sndrsift: scan: %s\n", show_progress ? "\r\033[K" : "", m);
@@ -282,19 +317,30 @@ cmd_scan (const Config *config, int argc, char **argv)
 		Slot *slot = g_new0 (Slot, 1);
 		slot->msg = msg;
 		g_queue_push_tail (&pending, slot);
-		if (pool)
-			g_thread_pool_push (pool, slot, NULL);
-		else
-			work (slot, &scan);
+		if (pool) {
+			if (batch == NULL)
+				batch = g_new0 (Batch, 1);
+			batch->slots[batch->n++] = slot;
+			if (batch->n == NS_SCAN_BATCH)
+				push (pool, &batch);
+		} else {
+			judge (&scan, slot);
+			finish (&scan, &slot, 1);
+		}
 		/* A full window: sleep until half of it is done. */
-		if (pending.length >= window)
+		if (pending.length >= window) {
+			if (pool)
+				push (pool, &batch);
 			wait_done (&scan, &pending, window / 2);
+		}
 		drain (&scan, &pending, summary, FALSE);
 		if (show_progress && g_get_monotonic_time () - last_draw > 250000) {
 			last_draw = g_get_monotonic_time ();
 			progress (summary_messages (summary), mailbox_iter_bytes_read (it), total, start);
 		}
 	}
+	if (pool)
+		push (pool, &batch);
 	drain (&scan, &pending, summary, TRUE);
 	if (pool)
 		g_thread_pool_free (pool, FALSE, TRUE);

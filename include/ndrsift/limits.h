@@ -78,8 +78,10 @@
 #define NS_PCRE2_DEPTH_LIMIT 1000
 #define NS_PCRE2_HEAP_LIMIT_KB 1024
 
-/* Messages kept in flight by `scan` per worker thread. */
-#define NS_SCAN_QUEUE_PER_JOB 16
+/* Messages kept in flight by `scan` per worker thread, and handed to a
+ * worker at once. */
+#define NS_SCAN_QUEUE_PER_JOB 32
+#define NS_SCAN_BATCH 4
 
 /* Legit bounces listed one by one in scan's summary; the rest are only
  * counted. */
