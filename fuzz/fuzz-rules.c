@@ -64,7 +64,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 		return 0;
 	}
 	for (guint i = 0; i < G_N_ELEMENTS (bounces); i++) {
-		GArray *results = rules_evaluate (rules, bounces[i], &evals);
+		GArray *results = rules_evaluate (rules, bounces[i], &evals, TRUE);
 		rules_results_free (results);
 	}
 	for (guint i = 0; i < rules_count (rules); i++) {

@@ -486,6 +486,7 @@ cmd_filter (const Config *config, int argc, char **argv)
 		finish (config->verdict_header, "error; reason=rules");
 		return EXIT_OK;
 	}
+	verdict_context_set_facts (ctx, FALSE); /* the header names rules, not facts */
 
 	Job *job = g_new0 (Job, 1);
 	g_mutex_init (&job->lock);

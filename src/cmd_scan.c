@@ -282,6 +282,7 @@ cmd_scan (const Config *config, int argc, char **argv)
 		command_error ("scan", "%s", error->message);
 		return EXIT_ERROR;
 	}
+	verdict_context_set_facts (ctx, FALSE);
 	scan.ctx = ctx;
 	g_mutex_init (&scan.lock);
 	g_cond_init (&scan.cond);

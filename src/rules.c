@@ -507,7 +507,8 @@ per_message_field (const char *field)
 	       g_ascii_strcasecmp (field, "Received-From-MTA") == 0;
 }
 
-/* Returns whether the header rule fires; *fact: what it looked at. */
+/* Returns whether the header rule fires; *fact (when fact is not NULL):
+ * what it looked at. */
 static gboolean
 eval_header (const Rule *r, const Bounce *b, char **fact)
 {
@@ -542,13 +543,14 @@ eval_header (const Rule *r, const Bounce *b, char **fact)
 		}
 	}
 	const char *space = r->space == TARGET_ORIGINAL ? "original:" : r->space == TARGET_DSN ? "dsn:" : "";
-	*fact = any ? g_strdup_printf ("%s%s: %.200s", space, r->field, shown)
-	            : g_strdup_printf ("%s%s: absent", space, r->field);
+	if (fact)
+		*fact = any ? g_strdup_printf ("%s%s: %.200s", space, r->field, shown)
+		            : g_strdup_printf ("%s%s: absent", space, r->field);
 	return any && (r->negate ? !matched : matched);
 }
 
 GArray *
-rules_evaluate (const Rules *rules, const Bounce *b, const EvalResults *evals)
+rules_evaluate (const Rules *rules, const Bounce *b, const EvalResults *evals, gboolean facts)
 {
 	GArray *results = g_array_sized_new (FALSE, TRUE, sizeof (RuleResult), rules_count (rules));
 	guint n = rules_count (rules);
@@ -559,18 +561,21 @@ rules_evaluate (const Rules *rules, const Bounce *b, const EvalResults *evals)
 		RuleResult res = { r->name, r->describe, r->score, FALSE, !g_str_has_prefix (r->name, "__"), NULL };
 		switch (r->type) {
 		case RULE_HEADER:
-			res.fired = eval_header (r, b, &res.fact);
+			res.fired = eval_header (r, b, facts ? &res.fact : NULL);
 			break;
 		case RULE_BODY:
 			res.fired = b->text->len > 0 && pattern_matches (r->re, b->text->str, b->text->len);
-			res.fact = g_strdup_printf ("the bounce's text (%" G_GSIZE_FORMAT " bytes)%s", b->text->len,
-			                            res.fired ? " matches" : " does not match");
+			if (facts)
+				res.fact = g_strdup_printf ("the bounce's text (%" G_GSIZE_FORMAT " bytes)%s", b->text->len,
+				                            res.fired ? " matches" : " does not match");
 			break;
 		case RULE_EVAL:
 			res.fired = evals && evals->fired[r->builtin];
-			res.fact = evals && evals->fact[r->builtin]
-				? g_strdup (evals->fact[r->builtin])
-				: g_strdup_printf ("%s(): not evaluated (no evidence of this kind)", rules_builtin_name (r->builtin));
+			if (facts)
+				res.fact = evals && evals->fact[r->builtin]
+					? g_strdup (evals->fact[r->builtin])
+					: g_strdup_printf ("%s(): not evaluated (no evidence of this kind)",
+					                   rules_builtin_name (r->builtin));
 			break;
 		case RULE_META: {
 			/* The program was checked at load: it never underflows, and
@@ -589,7 +594,8 @@ rules_evaluate (const Rules *rules, const Bounce *b, const EvalResults *evals)
 				}
 			}
 			res.fired = sp == 1 && stack[0];
-			res.fact = g_strdup (r->expression);
+			if (facts)
+				res.fact = g_strdup (r->expression);
 			break;
 		}
 		}

@@ -13,6 +13,7 @@ struct _VerdictContext {
 	const Config *config;
 	TextbounceFormats *formats;
 	Rules *rules;
+	gboolean facts;         /* rule facts wanted (explain) */
 };
 
 /* Each thread's read-only connection to the sent log. */
@@ -70,7 +71,14 @@ verdict_context_new (const Config *config, GError **error)
 	ctx->config = config;
 	ctx->formats = g_steal_pointer (&formats);
 	ctx->rules = g_steal_pointer (&rules);
+	ctx->facts = TRUE;
 	return ctx;
+}
+
+void
+verdict_context_set_facts (VerdictContext *ctx, gboolean facts)
+{
+	ctx->facts = facts;
 }
 
 void
@@ -491,7 +499,7 @@ verdict_judge (const VerdictContext *ctx, GBytes *message, gboolean truncated)
 	v->bounce = bounce_parse_bytes (ctx->formats, message, truncated);
 	if (v->bounce->kind != BOUNCE_KIND_NONE) {
 		gather_evidence (ctx, v);
-		v->results = rules_evaluate (ctx->rules, v->bounce, &v->evals);
+		v->results = rules_evaluate (ctx->rules, v->bounce, &v->evals, ctx->facts);
 	}
 	/* A pattern stopped at a PCRE2 limit counts as no match (a regex
 	 * bomb): say so, as for every other bound (limits.h). */

@@ -99,9 +99,10 @@ Rules *rules_parse (const char *filename, const char *text, GError **error);
 
 guint rules_count (const Rules *rules);
 
-/* Evaluates every rule in reading order. Returns: (transfer full) a
- * GArray of RuleResult; free with rules_results_free(). */
-GArray *rules_evaluate (const Rules *rules, const Bounce *bounce, const EvalResults *evals);
+/* Evaluates every rule in reading order; facts: also say what each rule
+ * looked at (RuleResult.fact, for explain; NULL otherwise). Returns:
+ * (transfer full) a GArray of RuleResult; free with rules_results_free(). */
+GArray *rules_evaluate (const Rules *rules, const Bounce *bounce, const EvalResults *evals, gboolean facts);
 void rules_results_free (GArray *results);
 
 /* For `rules list`: (transfer none) name, score and description of rule i. */

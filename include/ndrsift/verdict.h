@@ -73,6 +73,11 @@ typedef struct {
 VerdictContext *verdict_context_new (const Config *config, GError **error);
 void verdict_context_free (VerdictContext *ctx);
 
+/* Whether verdicts say what each rule looked at (RuleResult.fact): on by
+ * default, for explain; scan and filter print no facts and turn them
+ * off, a dozen strings a message they never show. */
+void verdict_context_set_facts (VerdictContext *ctx, gboolean facts);
+
 /* (transfer none) */
 const Config *verdict_context_config (const VerdictContext *ctx);
 const Rules *verdict_context_rules (const VerdictContext *ctx);

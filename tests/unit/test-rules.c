@@ -462,7 +462,7 @@ test_subrules_not_listed (void)
 	                                "score HIT 2.0\n");
 	REQUIRE (r != NULL);
 	g_autoptr (Bounce) b = parse_message (dsn);
-	GArray *res = rules_evaluate (r, b, NULL);
+	GArray *res = rules_evaluate (r, b, NULL, TRUE);
 	const RuleResult *sub = result_of (res, "__SUB");
 	const RuleResult *hit = result_of (res, "HIT");
 	g_assert_nonnull (sub);
@@ -566,7 +566,7 @@ test_eval_header_and_body (void)
 	REQUIRE (r != NULL);
 	g_autoptr (Bounce) b = parse_message (dsn);
 	REQUIRE (b->kind == BOUNCE_KIND_DSN && b->original && b->report);
-	GArray *res = rules_evaluate (r, b, NULL);
+	GArray *res = rules_evaluate (r, b, NULL, TRUE);
 	g_assert_cmpuint (res->len, ==, rules_count (r));
 	FIRED (res, "DECODED", TRUE);
 	check_eval_results (res, TRUE);
@@ -575,6 +575,15 @@ test_eval_header_and_body (void)
 		g_assert_nonnull (g_array_index (res, RuleResult, i).fact);
 	const RuleResult *absent = result_of (res, "ABSENT");
 	g_assert_nonnull (absent && absent->fact ? strstr (absent->fact, "absent") : NULL);
+
+	/* Without facts (scan, filter): the same rules fire, no fact is made. */
+	GArray *bare = rules_evaluate (r, b, NULL, FALSE);
+	g_assert_cmpuint (bare->len, ==, res->len);
+	for (guint i = 0; i < bare->len; i++) {
+		g_assert_cmpint (g_array_index (bare, RuleResult, i).fired, ==, g_array_index (res, RuleResult, i).fired);
+		g_assert_null (g_array_index (bare, RuleResult, i).fact);
+	}
+	rules_results_free (bare);
 	rules_results_free (res);
 }
 
@@ -588,7 +597,7 @@ test_eval_crlf (void)
 	g_autofree char *crlf = g_strjoinv ("\r\n", lines);
 	g_autoptr (Bounce) b = parse_message (crlf);
 	REQUIRE (b->kind == BOUNCE_KIND_DSN && b->original && b->report);
-	GArray *res = rules_evaluate (r, b, NULL);
+	GArray *res = rules_evaluate (r, b, NULL, TRUE);
 	check_eval_results (res, TRUE);
 	rules_results_free (res);
 }
@@ -604,7 +613,7 @@ test_eval_no_original (void)
 	REQUIRE (r != NULL);
 	g_autoptr (Bounce) b = parse_message (dsn_bare);
 	REQUIRE (b->kind == BOUNCE_KIND_DSN && b->original == NULL);
-	GArray *res = rules_evaluate (r, b, NULL);
+	GArray *res = rules_evaluate (r, b, NULL, TRUE);
 	FIRED (res, "ORIG_ANY", FALSE);
 	FIRED (res, "ORIG_NEG", FALSE);
 	FIRED (res, "DSN_STATUS", TRUE);
@@ -617,7 +626,7 @@ test_eval_no_original (void)
 	                                 "header SUBJ Subject =~ /lunch/\n");
 	REQUIRE (r2 != NULL);
 	g_autoptr (Bounce) plain = parse_message ("From: a@example.net\nTo: b@example.com\nSubject: lunch\n\nHi.\n");
-	res = rules_evaluate (r2, plain, NULL);
+	res = rules_evaluate (r2, plain, NULL, TRUE);
 	FIRED (res, "DSN_NEG", FALSE);
 	FIRED (res, "DSN_MTA_NEG", FALSE);
 	FIRED (res, "SUBJ", TRUE);
@@ -635,7 +644,7 @@ test_eval_builtins (void)
 	g_autoptr (Bounce) b = parse_message (dsn);
 
 	/* Without EvalResults nothing fires. */
-	GArray *res = rules_evaluate (r, b, NULL);
+	GArray *res = rules_evaluate (r, b, NULL, TRUE);
 	for (guint i = 0; i < res->len; i++)
 		g_assert_false (g_array_index (res, RuleResult, i).fired);
 	rules_results_free (res);
@@ -645,7 +654,7 @@ test_eval_builtins (void)
 		EvalResults ev = { 0 };
 		ev.fired[k] = TRUE;
 		ev.fact[k] = g_strdup_printf ("fact number %d", k);
-		res = rules_evaluate (r, b, &ev);
+		res = rules_evaluate (r, b, &ev, TRUE);
 		for (int i = 0; i < EVAL_COUNT; i++) {
 			g_autofree char *name = g_strdup_printf ("E%d", i);
 			const RuleResult *rr = result_of (res, name);
@@ -695,7 +704,7 @@ test_eval_meta (void)
 	g_autoptr (Bounce) b = parse_message (dsn);
 	EvalResults ev = { 0 };
 	ev.fired[EVAL_BATV_VALID] = TRUE;
-	GArray *res = rules_evaluate (r, b, &ev);
+	GArray *res = rules_evaluate (r, b, &ev, TRUE);
 	FIRED (res, "T1", TRUE);
 	FIRED (res, "T2", TRUE);
 	FIRED (res, "F1", FALSE);
@@ -749,7 +758,7 @@ test_eval_meta_deep (void)
 	g_autoptr (Rules) r = parse_ok (text->str);
 	REQUIRE (r != NULL);
 	g_autoptr (Bounce) b = parse_message (dsn);
-	GArray *res = rules_evaluate (r, b, NULL);
+	GArray *res = rules_evaluate (r, b, NULL, TRUE);
 	FIRED (res, "DEEP_OR", TRUE);
 	FIRED (res, "DEEP_AND", FALSE);
 	FIRED (res, "FLAT", TRUE);
@@ -792,7 +801,7 @@ test_eval_pathological_regex (void)
 	REQUIRE (b->text->len > 10000);
 	guint hits = pattern_limit_hits_this_thread ();
 	gint64 t0 = g_get_monotonic_time ();
-	GArray *res = rules_evaluate (r, b, NULL);
+	GArray *res = rules_evaluate (r, b, NULL, TRUE);
 	gint64 ms = (g_get_monotonic_time () - t0) / 1000;
 	g_test_message ("evaluation took %" G_GINT64_FORMAT " ms", ms);
 	if (ms > 5000)
