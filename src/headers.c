@@ -105,6 +105,29 @@ pin_charsets (const char *value)
 	}
 }
 
+/* One scratch string per thread for cleaning and decoding (made per
+ * value it was two allocations for every field read), emptied by each
+ * user; it grows to the longest value cleaned, a few times
+ * NS_MAX_HEADER_VALUE at most. */
+static void
+scratch_free (gpointer data)
+{
+	g_string_free (data, TRUE);
+}
+
+static GPrivate thread_scratch = G_PRIVATE_INIT (scratch_free);
+
+static GString *
+scratch_get (void)
+{
+	GString *s = g_private_get (&thread_scratch);
+	if (s == NULL) {
+		s = g_string_sized_new (1024);
+		g_private_set (&thread_scratch, s);
+	}
+	return s;
+}
+
 /* Unfolds, decodes when needed, cleans into scratch (emptied first). */
 static void
 decode_into (GString *scratch, const char *raw, gsize len)
@@ -159,7 +182,7 @@ headers_value (const HeaderBlock *block, guint i)
 {
 	HeaderField *f = headers_field (block, i);
 	if (f->value == NULL) {
-		g_autoptr (GString) scratch = g_string_sized_new (f->raw_len + 16);
+		GString *scratch = scratch_get ();
 		decode_into (scratch, f->raw, f->raw_len);
 		/* The chunk belongs to the block: decoding fills in a cache. */
 		f->value = g_string_chunk_insert_len (block->strings, scratch->str, scratch->len);
@@ -172,7 +195,7 @@ headers_from_gmime (GMimeHeaderList *list)
 {
 	int n = list ? g_mime_header_list_get_count (list) : 0;
 	HeaderBlock *block = block_new (n);
-	g_autoptr (GString) scratch = g_string_sized_new (256);
+	GString *scratch = scratch_get ();
 
 	for (int i = 0; i < n; i++) {
 		GMimeHeader *h = g_mime_header_list_get_header_at (list, i);
@@ -190,7 +213,7 @@ static HeaderBlock *
 parse_block (const char *text, gsize len, gsize *body)
 {
 	HeaderBlock *block = block_new (16);
-	g_autoptr (GString) scratch = g_string_sized_new (256);
+	GString *scratch = scratch_get ();
 	const char *p = text, *end = text ? text + len : NULL;
 	const char *name = NULL, *value = NULL;
 	gsize name_len = 0;
