@@ -12,7 +12,8 @@
 #   jobs=1  ndrsift scan --format jsonl --jobs 1 --no-progress DIR >/dev/null
 #   jobs=2  ndrsift scan --format jsonl --jobs 2 --no-progress DIR >/dev/null
 #   text    ndrsift scan --format text --jobs 1 --no-progress DIR >/dev/null
-#           (the default format: no JSON to build per message)
+#           (the default format: no JSON to build per message), and the
+#           same with --jobs 2
 # and prints messages/s for each, scan/floor and jobs2/jobs1.  The figures
 # also go, as one line, to bench/out/scan-vs-floor.txt.  Every time is wall
 # clock for the whole command (process start, directory walk, output).
@@ -181,17 +182,21 @@ if [ "$floor_only" != 1 ]; then
 	best_of scan1 run_scan 1
 	best_of scan2 run_scan 2
 	best_of text1 run_scan 1 text
+	best_of text2 run_scan 2 text
 	t1=$(rate "$count" "$best_text1")
+	t2=$(rate "$count" "$best_text2")
 	rt=$(ratio "$t1" "$floor_rate")
+	rt2=$(ratio "$t2" "$t1")
 	j1=$(rate "$count" "$best_scan1")
 	j2=$(rate "$count" "$best_scan2")
 	r1=$(ratio "$j1" "$floor_rate")
 	r2=$(ratio "$j2" "$j1")
 	result+=" scan_jobs1_msg_s=$j1 ratio_scan_floor=$r1 scan_jobs2_msg_s=$j2 ratio_jobs2_jobs1=$r2"
-	result+=" text_jobs1_msg_s=$t1 ratio_text_floor=$rt"
+	result+=" text_jobs1_msg_s=$t1 ratio_text_floor=$rt text_jobs2_msg_s=$t2 ratio_text_jobs2_jobs1=$rt2"
 	summary+=$'\n'$(printf '%-22s %8s s  %8s msg/s   scan/floor  %s\n' "scan --jobs 1" "$best_scan1" "$j1" "$r1")
 	summary+=$'\n'$(printf '%-22s %8s s  %8s msg/s   jobs2/jobs1 %s\n' "scan --jobs 2" "$best_scan2" "$j2" "$r2")
 	summary+=$'\n'$(printf '%-22s %8s s  %8s msg/s   scan/floor  %s\n' "  same, --format text" "$best_text1" "$t1" "$rt")
+	summary+=$'\n'$(printf '%-22s %8s s  %8s msg/s   jobs2/jobs1 %s\n' "  text, --jobs 2" "$best_text2" "$t2" "$rt2")
 fi
 
 result="date=$(date -u +%Y-%m-%dT%H:%M:%SZ) $result runs=$runs nproc=$(nproc 2>/dev/null || echo ?) links=$([ "$how" = copies ] && echo no || echo yes)"
