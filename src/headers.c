@@ -88,7 +88,8 @@ pin_charsets (const char *value)
 
 	for (const char *p = strstr (value, "=?"); p; p = strstr (p + 2, "=?")) {
 		const char *name = p + 2, *end = name;
-		while (g_ascii_isalnum (*end) || strchr ("-_.:", *end))
+		/* *end first: strchr finds the terminating NUL too */
+		while (*end && (g_ascii_isalnum (*end) || strchr ("-_.:", *end)) && end - name <= NS_MAX_CHARSET_NAME)
 			end++;
 		/* "=?charset?" or "=?charset*lang?" (RFC 2231) */
 		if (end == name || end - name > NS_MAX_CHARSET_NAME || (*end != '?' && *end != '*'))
