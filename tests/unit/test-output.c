@@ -105,7 +105,7 @@ int
 main (int argc, char **argv)
 {
 	g_test_init (&argc, &argv, NULL);
-	g_mime_init ();
+	bounce_init (); /* g_mime_init, and the leaf types scan uses */
 	g_autofree char *dir = g_dir_make_tmp ("test-output-XXXXXX", NULL);
 	g_autofree char *conf = g_build_filename (dir, "ndrsift.conf", NULL);
 	g_autofree char *db = g_build_filename (dir, "none.db", NULL);
