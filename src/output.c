@@ -65,17 +65,6 @@ pooled (GPtrArray *pool, guint i)
 	return g_ptr_array_index (pool, i);
 }
 
-/* Values are set in place when the member already holds one of the same
- * type, and the member is replaced otherwise (which keeps its place).
- * Not json_node_init_*(): json-glib 1.6 frees the old value there without
- * forgetting it. */
-static JsonNode *
-value_member (JsonObject *o, const char *name, GType type)
-{
-	JsonNode *n = json_object_get_member (o, name);
-	return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == type ? n : NULL;
-}
-
 static void
 put_null (JsonObject *o, const char *name)
 {
@@ -84,7 +73,11 @@ put_null (JsonObject *o, const char *name)
 		json_object_set_null_member (o, name);
 }
 
-/* A string value, valid UTF-8 (invalid bytes become U+FFFD), or null. */
+/* A string value, valid UTF-8 (invalid bytes become U+FFFD), or null.
+ * Strings are most of a record: set in place when the member already
+ * holds one, replaced otherwise (which keeps the member's place). Not
+ * json_node_init_*(): json-glib 1.6 frees the old value there without
+ * forgetting it. The few numbers and booleans are simply replaced. */
 static void
 put_string (JsonObject *o, const char *name, const char *value)
 {
@@ -93,41 +86,11 @@ put_string (JsonObject *o, const char *name, const char *value)
 		return;
 	}
 	g_autofree char *valid = g_utf8_validate (value, -1, NULL) ? NULL : g_utf8_make_valid (value, -1);
-	JsonNode *n = value_member (o, name, G_TYPE_STRING);
-	if (n)
+	JsonNode *n = json_object_get_member (o, name);
+	if (n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
 		json_node_set_string (n, valid ? valid : value);
 	else
 		json_object_set_string_member (o, name, valid ? valid : value);
-}
-
-static void
-put_boolean (JsonObject *o, const char *name, gboolean value)
-{
-	JsonNode *n = value_member (o, name, G_TYPE_BOOLEAN);
-	if (n)
-		json_node_set_boolean (n, value);
-	else
-		json_object_set_boolean_member (o, name, value);
-}
-
-static void
-put_double (JsonObject *o, const char *name, double value)
-{
-	JsonNode *n = value_member (o, name, G_TYPE_DOUBLE);
-	if (n)
-		json_node_set_double (n, value);
-	else
-		json_object_set_double_member (o, name, value);
-}
-
-static void
-put_int (JsonObject *o, const char *name, gint64 value)
-{
-	JsonNode *n = value_member (o, name, G_TYPE_INT64);
-	if (n)
-		json_node_set_int (n, value);
-	else
-		json_object_set_int_member (o, name, value);
 }
 
 /* An object value (the tree keeps its own reference), or null. */
@@ -138,13 +101,6 @@ put_object (JsonObject *o, const char *name, JsonObject *value)
 		json_object_set_object_member (o, name, json_object_ref (value));
 	else
 		put_null (o, name);
-}
-
-/* Takes the array. */
-static void
-put_array (JsonObject *o, const char *name, JsonArray *value)
-{
-	json_object_set_array_member (o, name, value);
 }
 
 static void
@@ -160,7 +116,7 @@ put_string_list (JsonObject *o, const char *name, GPtrArray *values)
 			json_array_add_string_element (a, valid);
 		}
 	}
-	put_array (o, name, a);
+	json_object_set_array_member (o, name, a);
 }
 
 static void
@@ -175,7 +131,7 @@ fill_hop (JsonObject *o, const ReceivedHop *hop, gboolean extended)
 		put_string (o, "with", hop->with);
 		put_string (o, "id", hop->id);
 		put_string (o, "for", hop->for_addr);
-		put_boolean (o, "authenticated", hop->authenticated);
+		json_object_set_boolean_member (o, "authenticated", hop->authenticated);
 	}
 }
 
@@ -205,7 +161,7 @@ fill_original (RecordTree *t, const BounceOriginal *o, gboolean extended)
 		fill_hop (hop, g_ptr_array_index (o->received, i), extended);
 		json_array_add_object_element (hops, json_object_ref (hop));
 	}
-	put_array (j, "received", hops);
+	json_object_set_array_member (j, "received", hops);
 	put_object (t->record, "original", j);
 }
 
@@ -239,7 +195,7 @@ fill_report (RecordTree *t, const Bounce *b, gboolean extended)
 			put_string (o, "last_attempt_date", rr->last_attempt_date);
 		json_array_add_object_element (recipients, json_object_ref (o));
 	}
-	put_array (j, "recipients", recipients);
+	json_object_set_array_member (j, "recipients", recipients);
 	put_object (t->record, "dsn", j);
 }
 
@@ -253,16 +209,16 @@ fill_record (RecordTree *t, const char *source, gint64 offset, const Verdict *v,
 	if (offset < 0)
 		put_null (o, "offset");
 	else
-		put_int (o, "offset", offset);
+		json_object_set_int_member (o, "offset", offset);
 	put_string (o, "kind", bounce_kind_name (b->kind));
 	put_string (o, "verdict", verdict_name (v->verdict));
 	/* One decimal, as in the header, so that both agree. */
-	put_double (o, "score", round (v->score * 10.0) / 10.0);
+	json_object_set_double_member (o, "score", round (v->score * 10.0) / 10.0);
 	put_string_list (o, "tests", v->tests);
 	fill_original (t, b->original, extended);
 	fill_report (t, b, extended);
 	if (v->sentlog_read) {
-		put_boolean (t->sentlog, "matched", v->match.found);
+		json_object_set_boolean_member (t->sentlog, "matched", v->match.found);
 		put_string (t->sentlog, "by", v->match.found ? v->match_by : NULL);
 		put_string (t->sentlog, "server", v->match.server);
 		put_string (t->sentlog, "queue_id", v->match.queue_id);
@@ -285,12 +241,12 @@ fill_record (RecordTree *t, const char *source, gint64 offset, const Verdict *v,
 			const RuleResult *r = &g_array_index (v->results, RuleResult, i);
 			JsonObject *rule = pooled (t->rules, i);
 			put_string (rule, "name", r->name);
-			put_boolean (rule, "fired", r->fired);
-			put_double (rule, "score", r->score);
+			json_object_set_boolean_member (rule, "fired", r->fired);
+			json_object_set_double_member (rule, "score", r->score);
 			put_string (rule, "fact", r->fact);
 			json_array_add_object_element (rules, json_object_ref (rule));
 		}
-		put_array (o, "rules", rules);
+		json_object_set_array_member (o, "rules", rules);
 	}
 }
 
