@@ -184,6 +184,29 @@ is_identity (GMimeContentEncoding encoding)
 	       encoding == GMIME_CONTENT_ENCODING_8BIT || encoding == GMIME_CONTENT_ENCODING_BINARY;
 }
 
+/* Whether append_decoded undoes this encoding: plain, base64 and
+ * quoted-printable (uuencode is left to GMime's filters). */
+static gboolean
+is_decodable (GMimeContentEncoding encoding)
+{
+	return is_identity (encoding) || encoding == GMIME_CONTENT_ENCODING_BASE64 ||
+	       encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+}
+
+/* Appends n bytes of content to out with the transfer encoding undone;
+ * state: GMime's decoder state, or NULL for plain content. */
+static void
+append_decoded (GByteArray *out, GMimeEncoding *state, const char *in, gsize n)
+{
+	if (state == NULL) {
+		g_byte_array_append (out, (const guint8 *) in, n);
+		return;
+	}
+	guint len = out->len;
+	g_byte_array_set_size (out, len + g_mime_encoding_outlen (state, n));
+	out->len = len + g_mime_encoding_step (state, in, n, (char *) out->data + len);
+}
+
 /* Returns: (transfer full) the part's content with its transfer encoding
  * undone and LF line ends, or NULL. Plain, base64 and quoted-printable
  * content is read from its window on the prepared bytes and decoded with
@@ -200,24 +223,15 @@ decode_part (GMimePart *part)
 	 * compute data + len, and with no storage data is NULL (NULL + 0 is
 	 * undefined behaviour). */
 	GByteArray *bytes = g_byte_array_sized_new (256);
-	if (is_identity (encoding) || encoding == GMIME_CONTENT_ENCODING_BASE64 ||
-	    encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
+	if (is_decodable (encoding)) {
 		GMimeStream *raw = g_mime_data_wrapper_get_stream (content);
 		GMimeEncoding state;
-		if (!is_identity (encoding))
-			g_mime_encoding_init_decode (&state, encoding);
+		g_mime_encoding_init_decode (&state, encoding);
 		char chunk[4096];
 		gssize n;
 		g_mime_stream_reset (raw);
-		while ((n = g_mime_stream_read (raw, chunk, sizeof chunk)) > 0) {
-			if (is_identity (encoding)) {
-				g_byte_array_append (bytes, (const guint8 *) chunk, n);
-				continue;
-			}
-			guint len = bytes->len;
-			g_byte_array_set_size (bytes, len + g_mime_encoding_outlen (&state, n));
-			bytes->len = len + g_mime_encoding_step (&state, chunk, n, (char *) bytes->data + len);
-		}
+		while ((n = g_mime_stream_read (raw, chunk, sizeof chunk)) > 0)
+			append_decoded (bytes, is_identity (encoding) ? NULL : &state, chunk, n);
 		g_mime_stream_reset (raw);
 	} else {
 		GMimeStream *mem = g_mime_stream_mem_new_with_byte_array (bytes);
@@ -770,8 +784,7 @@ plain_text_body (Bounce *b, const GByteArray *bytes, gsize body)
 	}
 	GMimeContentEncoding enc = encoding ? g_mime_content_encoding_from_string (encoding)
 	                                    : GMIME_CONTENT_ENCODING_DEFAULT;
-	if (!is_identity (enc) && enc != GMIME_CONTENT_ENCODING_BASE64 &&
-	    enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
+	if (!is_decodable (enc))
 		return FALSE;
 
 	/* An empty message has no array at all (data NULL): no body. */
@@ -783,8 +796,8 @@ plain_text_body (Bounce *b, const GByteArray *bytes, gsize body)
 	}
 	GMimeEncoding state;
 	g_mime_encoding_init_decode (&state, enc);
-	g_autoptr (GByteArray) decoded = g_byte_array_sized_new (g_mime_encoding_outlen (&state, len) + 1);
-	decoded->len = g_mime_encoding_step (&state, text, len, (char *) decoded->data);
+	g_autoptr (GByteArray) decoded = g_byte_array_sized_new (256); /* data never NULL */
+	append_decoded (decoded, &state, text, len);
 	to_lf (decoded);
 	append_text (b, (const char *) decoded->data, decoded->len);
 	return TRUE;

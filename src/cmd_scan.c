@@ -114,7 +114,8 @@ work (gpointer data, gpointer user_data)
 	g_free (batch);
 }
 
-/* Hands the batch being filled to the pool (none: nothing to do). */
+/* Hands the batch being filled to the pool. None is filled without a
+ * pool (--jobs 1), so then there is nothing to do. */
 static void
 push (GThreadPool *pool, Batch **batch)
 {
@@ -305,8 +306,7 @@ cmd_scan (const Config *config, int argc, char **argv)
 	while ((msg = mailbox_iter_next (it))) {
 		if (msg->error) {
 			/* In order: what came before it is printed first. */
-			if (pool)
-				push (pool, &batch);
+			push (pool, &batch);
 			drain (&scan, &pending, summary, TRUE);
 			g_autofree char *m = output_escape (msg->error->message);
 			fprintf (stderr, "%sndrsift: scan: %s\n", show_progress ? "\r\033[K" : "", m);
@@ -330,8 +330,7 @@ cmd_scan (const Config *config, int argc, char **argv)
 		}
 		/* A full window: sleep until half of it is done. */
 		if (pending.length >= window) {
-			if (pool)
-				push (pool, &batch);
+			push (pool, &batch);
 			wait_done (&scan, &pending, window / 2);
 		}
 		drain (&scan, &pending, summary, FALSE);
@@ -340,8 +339,7 @@ cmd_scan (const Config *config, int argc, char **argv)
 			progress (summary_messages (summary), mailbox_iter_bytes_read (it), total, start);
 		}
 	}
-	if (pool)
-		push (pool, &batch);
+	push (pool, &batch);
 	drain (&scan, &pending, summary, TRUE);
 	if (pool)
 		g_thread_pool_free (pool, FALSE, TRUE);
