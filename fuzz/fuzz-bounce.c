@@ -7,6 +7,11 @@
  * class), then every printer of a verdict: the JSON record (with its UTF-8
  * repair), the explain text, the CSV row and the verdict header value.
  *
+ * The parse is also held to GMime's: bounce_parse_reference (every MIME
+ * structure through GMime's tree) must give the same facts as the faster
+ * reader bounce_parse uses for common shapes (mimesplit), or the
+ * harness aborts with what differs (bounce_diff).
+ *
  * Start-up, once: samples/ndrsift.conf with rules/, and a sent log in a
  * temporary directory filled from samples/logs/postfix.log through the
  * real importer, so the Message-ID and recipient lookups and the coverage
@@ -33,6 +38,7 @@
 static Config *config;          /* owned for the whole run */
 static VerdictContext *context; /* shared, read-only, like scan's workers' */
 static char *tmpdir;            /* holds the sent log; removed at exit */
+static TextbounceFormats *formats; /* the shipped formats, for the two parses */
 
 static void
 remove_tmpdir (void)
@@ -89,6 +95,13 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
 		fprintf (stderr, "fuzz-bounce: %s\n", error->message);
 		abort ();
 	}
+	g_autofree char *rules = fuzz_source_path ("rules");
+	const char *dirs[] = { rules, NULL };
+	formats = textbounce_formats_load (dirs, &error);
+	if (formats == NULL) {
+		fprintf (stderr, "fuzz-bounce: %s\n", error->message);
+		abort ();
+	}
 	return 0;
 }
 
@@ -118,5 +131,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	/* Every string of the record must be valid UTF-8 (DESIGN.md). */
 	if (!g_utf8_validate (json, -1, NULL))
 		abort ();
+
+	g_autoptr (Bounce) fast = bounce_parse (formats, (const char *) data, size);
+	g_autoptr (Bounce) ref = bounce_parse_reference (formats, (const char *) data, size);
+	g_autofree char *diff = bounce_diff (fast, ref);
+	if (diff) {
+		fprintf (stderr, "fuzz-bounce: the two parses differ: %s\n", diff);
+		abort ();
+	}
 	return 0;
 }

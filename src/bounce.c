@@ -6,14 +6,20 @@
  * "From " line dropped, cut at NS_MAX_MESSAGE_BYTES and before the
  * Content-Type line past NS_MAX_CONTENT_TYPES: every MIME level needs a
  * Content-Type line, so that cut also bounds GMime's recursive parser.
- * The bounce's own header is read by `headers`; GMime parses the MIME
- * tree below it, given only the Content-* fields (mime_header_only).
- * The walk over the parsed tree uses an explicit stack, never recursion. */
+ * The bounce's own header is read by `headers`. Its MIME structure is
+ * read by mimesplit when it has a common shape (a single part, or
+ * multiparts of plain parts: most bounces), and otherwise parsed by GMime,
+ * given only the Content-* fields (mime_header_only). Either way the same
+ * visits (visit_multipart, visit_leaf) see the parts in document order;
+ * bounce_parse_reference takes GMime's way always, and bounce_diff is how
+ * tests and fuzz-bounce hold the two to the same facts. The walk over
+ * GMime's tree uses an explicit stack, never recursion. */
 #include <gmime/gmime.h>
 #include <string.h>
 
 #include "ndrsift/bounce.h"
 #include "ndrsift/limits.h"
+#include "ndrsift/mimesplit.h"
 #include "ndrsift/received.h"
 
 /* Sanitizer builds: see register_leaf_types. */
@@ -294,6 +300,72 @@ decode_part_head (GMimePart *part)
 	return bytes;
 }
 
+/* Returns: (transfer full) content read from a window on the prepared
+ * bytes with its transfer encoding undone and LF line ends, as
+ * decode_part does for a GMime part. */
+static GByteArray *
+decode_window (GMimeContentEncoding encoding, const guint8 *data, gsize len)
+{
+	GByteArray *bytes = g_byte_array_sized_new (MAX (len, 256)); /* data never NULL */
+	GMimeEncoding state;
+	g_mime_encoding_init_decode (&state, encoding);
+	append_decoded (bytes, is_identity (encoding) ? NULL : &state, (const char *) data, len);
+	to_lf (bytes);
+	return bytes;
+}
+
+/* The same for the head of a window, as decode_part_head reads it: up to
+ * the first blank line after the first line that is not blank. */
+static GByteArray *
+decode_window_head (GMimeContentEncoding encoding, const guint8 *data, gsize len)
+{
+	if (!is_identity (encoding))
+		return decode_window (encoding, data, len);
+	gsize from = 0, cut = len;
+	while (from < len && (data[from] == '\n' || data[from] == ' ' || data[from] == '\t'))
+		from++;
+	for (gsize i = from; i + 1 < len; i++)
+		if (data[i] == '\n' && data[i + 1] == '\n') {
+			cut = i + 2;
+			break;
+		}
+	GByteArray *bytes = g_byte_array_sized_new (MAX (cut, 256)); /* data never NULL */
+	g_byte_array_append (bytes, data, cut);
+	return bytes;
+}
+
+/* A leaf part as the walk keeps it: a part of GMime's tree (obj), or one
+ * of mimesplit's (split, whose content is a window on bytes). */
+typedef struct {
+	GMimeObject *obj;
+	const MimeSplitPart *split;
+	const GByteArray *bytes;
+} PartRef;
+
+static gboolean
+part_ref_set (const PartRef *r)
+{
+	return r->obj || r->split;
+}
+
+/* Returns: (transfer full) the part's decoded content, or NULL. */
+static GByteArray *
+decode_ref (const PartRef *r)
+{
+	if (r->split)
+		return decode_window (r->split->encoding, r->bytes->data + r->split->start, r->split->len);
+	return decode_part (GMIME_PART (r->obj));
+}
+
+/* Returns: (transfer full) the head of the part's decoded content, or NULL. */
+static GByteArray *
+decode_ref_head (const PartRef *r)
+{
+	if (r->split)
+		return decode_window_head (r->split->encoding, r->bytes->data + r->split->start, r->split->len);
+	return decode_part_head (GMIME_PART (r->obj));
+}
+
 /* message/rfc822 and its kin are leaf parts to our GMime: the inside of
  * a quoted original is never walked as the bounce's, and only its header
  * is read (decode_part_head, headers_parse_block). Letting GMime build
@@ -386,12 +458,6 @@ mime_header_only (GByteArray *bytes, gsize body)
 	}
 }
 
-static gboolean
-type_is (GMimeContentType *ct, const char *type, const char *subtype)
-{
-	return ct && g_mime_content_type_is_type (ct, type, subtype);
-}
-
 /* The d= tag of a DKIM-Signature value, lower-cased, or NULL. */
 static char *
 dkim_domain (const char *value)
@@ -452,9 +518,14 @@ original_new (HeaderBlock *headers, char *where, gboolean inline_quote)
 
 /* An original quoted as a part's own MIME header. */
 static BounceOriginal *
-original_from_message_header (GMimeObject *part, char *where)
+original_from_message_header (const PartRef *part, char *where)
 {
-	HeaderBlock *h = headers_from_gmime (g_mime_object_get_header_list (part));
+	HeaderBlock *h;
+	if (part->split)
+		h = headers_parse_block ((const char *) part->bytes->data + part->split->header_start,
+		                         part->split->header_len);
+	else
+		h = headers_from_gmime (g_mime_object_get_header_list (part->obj));
 	return original_new (h, where, FALSE);
 }
 
@@ -482,9 +553,9 @@ leading_header (const guint8 *data, gsize len)
  * message/partial, text/rfc822-headers, message/global-headers, an attached
  * .eml. Only its header is needed, so GMime does not parse it again. */
 static BounceOriginal *
-original_from_bytes (GMimePart *part, char *where)
+original_from_bytes (const PartRef *part, char *where)
 {
-	g_autoptr (GByteArray) raw = decode_part_head (part);
+	g_autoptr (GByteArray) raw = decode_ref_head (part);
 	HeaderBlock *h = raw ? leading_header (raw->data, raw->len) : NULL;
 	if (h == NULL) {
 		g_free (where);
@@ -494,11 +565,8 @@ original_from_bytes (GMimePart *part, char *where)
 }
 
 static gboolean
-is_eml_attachment (GMimeObject *obj)
+is_eml_name (const char *name)
 {
-	if (!GMIME_IS_PART (obj))
-		return FALSE;
-	const char *name = g_mime_part_get_filename (GMIME_PART (obj));
 	return name && (g_str_has_suffix (name, ".eml") || g_str_has_suffix (name, ".EML"));
 }
 
@@ -518,11 +586,12 @@ walk_item_free (gpointer data)
 
 /* What the walk of the bounce's MIME tree collects. */
 typedef struct {
-	GMimeObject *original;   /* the best part holding an original */
+	PartRef original;        /* the best part holding an original */
 	guint original_rank;     /* depth * 2, +1 for a part's own header (a guess) */
 	gboolean original_in_part_header;
 	char *original_path;
-	GMimeObject *report;     /* the first delivery-status part */
+	char *original_type;     /* its type/subtype */
+	PartRef report;          /* the first delivery-status part */
 	char *report_path;
 	BounceKind report_kind;  /* from a report-type or a report part's type */
 	char *report_why;
@@ -530,16 +599,36 @@ typedef struct {
 	gboolean resniffed;      /* a lost boundary was looked for once already */
 } Walk;
 
-static void
-consider_original (Walk *w, GMimeObject *obj, guint depth, const char *path, gboolean part_header)
+/* One MIME entity as the walk sees it, from either source. */
+typedef struct {
+	guint depth;
+	const char *path;
+	const char *type, *subtype;
+	const char *report_type;     /* multipart */
+	const char *filename;        /* leaf */
+	gboolean header_is_original; /* leaf: its own header quotes an original */
+	PartRef ref;                 /* leaf */
+} Entity;
+
+static gboolean
+is_type (const Entity *e, const char *type, const char *subtype)
 {
-	guint rank = depth * 2 + (part_header ? 1 : 0);
-	if (w->original == NULL || rank < w->original_rank) {
-		w->original = obj;
+	return e->type && e->subtype && g_ascii_strcasecmp (e->type, type) == 0 &&
+	       g_ascii_strcasecmp (e->subtype, subtype) == 0;
+}
+
+static void
+consider_original (Walk *w, const Entity *e, gboolean part_header)
+{
+	guint rank = e->depth * 2 + (part_header ? 1 : 0);
+	if (!part_ref_set (&w->original) || rank < w->original_rank) {
+		w->original = e->ref;
 		w->original_rank = rank;
 		w->original_in_part_header = part_header;
 		g_free (w->original_path);
-		w->original_path = g_strdup (path);
+		w->original_path = g_strdup (e->path);
+		g_free (w->original_type);
+		w->original_type = g_strdup_printf ("%s/%s", e->type, e->subtype);
 	}
 }
 
@@ -614,6 +703,82 @@ append_text (Bounce *b, const char *text, gssize len)
 	g_string_append_len (b->text, text, MIN (n, NS_MAX_TEXT_BYTES - b->text->len));
 }
 
+/* What a multipart says: a multipart/report's report-type names the kind. */
+static void
+visit_multipart (Walk *w, const Entity *e)
+{
+	if (!is_type (e, "multipart", "report") || w->report_kind != BOUNCE_KIND_NONE)
+		return;
+	const char *rt = e->report_type;
+	BounceKind k = BOUNCE_KIND_NONE;
+	if (rt && (g_ascii_strcasecmp (rt, "delivery-status") == 0 ||
+	           g_ascii_strcasecmp (rt, "global-delivery-status") == 0))
+		k = BOUNCE_KIND_DSN;
+	else if (rt && g_ascii_strcasecmp (rt, "disposition-notification") == 0)
+		k = BOUNCE_KIND_MDN;
+	else if (rt && g_ascii_strcasecmp (rt, "feedback-report") == 0)
+		k = BOUNCE_KIND_FEEDBACK;
+	if (k != BOUNCE_KIND_NONE) {
+		w->report_kind = k;
+		w->report_why = g_strdup_printf ("%s is multipart/report; report-type=%s", e->path, rt);
+	}
+}
+
+/* What a leaf part is: a report, an original, or text of the bounce. */
+static void
+visit_leaf (Bounce *b, Walk *w, const Entity *e)
+{
+	BounceKind k = BOUNCE_KIND_NONE;
+	if (is_type (e, "message", "delivery-status") || is_type (e, "message", "global-delivery-status"))
+		k = BOUNCE_KIND_DSN;
+	else if (is_type (e, "message", "disposition-notification") ||
+	         is_type (e, "message", "global-disposition-notification"))
+		k = BOUNCE_KIND_MDN;
+	else if (is_type (e, "message", "feedback-report"))
+		k = BOUNCE_KIND_FEEDBACK;
+	if (k != BOUNCE_KIND_NONE) {
+		if (!part_ref_set (&w->report) && k == BOUNCE_KIND_DSN) {
+			w->report = e->ref;
+			w->report_path = g_strdup (e->path);
+		}
+		if (w->report_kind == BOUNCE_KIND_NONE) {
+			w->report_kind = k;
+			w->report_why = g_strdup_printf ("%s is %s/%s", e->path, e->type, e->subtype);
+		}
+	} else if (is_type (e, "message", "rfc822") || is_type (e, "message", "global") ||
+	           is_type (e, "message", "partial") || is_type (e, "text", "rfc822-headers") ||
+	           is_type (e, "text", "rfc822-header") || /* seen in the wild */
+	           is_type (e, "message", "global-headers") || is_eml_name (e->filename)) {
+		consider_original (w, e, FALSE);
+	} else {
+		if (e->header_is_original)
+			consider_original (w, e, TRUE);
+		if (is_type (e, "text", "plain") && b->text->len < NS_MAX_TEXT_BYTES) {
+			g_autoptr (GByteArray) text = decode_ref (&e->ref);
+			if (text)
+				append_text (b, (const char *) text->data, text->len);
+		}
+	}
+}
+
+/* The walk over mimesplit's parts: the same visits, in the same order. */
+static void
+walk_split (Bounce *b, const MimeSplit *split, const GByteArray *bytes, Walk *w)
+{
+	for (guint i = 0; i < split->parts->len; i++) {
+		const MimeSplitPart *p = &g_array_index (split->parts, MimeSplitPart, i);
+		Entity e = { .depth = p->depth, .path = p->path ? p->path : "top level",
+		             .type = p->type, .subtype = p->subtype,
+		             .report_type = p->report_type, .filename = p->filename,
+		             .header_is_original = p->header_is_original,
+		             .ref = { .split = p, .bytes = bytes } };
+		if (p->multipart)
+			visit_multipart (w, &e);
+		else
+			visit_leaf (b, w, &e);
+	}
+}
+
 static void
 walk_tree (Bounce *b, GMimeObject *top, Walk *w)
 {
@@ -637,22 +802,11 @@ walk_tree (Bounce *b, GMimeObject *top, Walk *w)
 		}
 
 		if (GMIME_IS_MULTIPART (obj)) {
-			if (type_is (ct, "multipart", "report") && w->report_kind == BOUNCE_KIND_NONE) {
-				const char *rt = g_mime_content_type_get_parameter (ct, "report-type");
-				BounceKind k = BOUNCE_KIND_NONE;
-				if (rt && (g_ascii_strcasecmp (rt, "delivery-status") == 0 ||
-				           g_ascii_strcasecmp (rt, "global-delivery-status") == 0))
-					k = BOUNCE_KIND_DSN;
-				else if (rt && g_ascii_strcasecmp (rt, "disposition-notification") == 0)
-					k = BOUNCE_KIND_MDN;
-				else if (rt && g_ascii_strcasecmp (rt, "feedback-report") == 0)
-					k = BOUNCE_KIND_FEEDBACK;
-				if (k != BOUNCE_KIND_NONE) {
-					w->report_kind = k;
-					w->report_why = g_strdup_printf ("%s is multipart/report; report-type=%s",
-					                                 path, rt);
-				}
-			}
+			Entity e = { .depth = item->depth, .path = path,
+			             .type = g_mime_content_type_get_media_type (ct),
+			             .subtype = g_mime_content_type_get_media_subtype (ct),
+			             .report_type = g_mime_content_type_get_parameter (ct, "report-type") };
+			visit_multipart (w, &e);
 			GMimeMultipart *mp = GMIME_MULTIPART (obj);
 			int n = g_mime_multipart_get_count (mp);
 			if (n == 0 && !w->resniffed) {
@@ -683,124 +837,19 @@ walk_tree (Bounce *b, GMimeObject *top, Walk *w)
 				g_queue_push_head (&stack, child);
 			}
 		} else if (GMIME_IS_PART (obj)) {
-			BounceKind k = BOUNCE_KIND_NONE;
-			if (type_is (ct, "message", "delivery-status") ||
-			    type_is (ct, "message", "global-delivery-status"))
-				k = BOUNCE_KIND_DSN;
-			else if (type_is (ct, "message", "disposition-notification") ||
-			         type_is (ct, "message", "global-disposition-notification"))
-				k = BOUNCE_KIND_MDN;
-			else if (type_is (ct, "message", "feedback-report"))
-				k = BOUNCE_KIND_FEEDBACK;
-			if (k != BOUNCE_KIND_NONE) {
-				if (w->report == NULL && k == BOUNCE_KIND_DSN) {
-					w->report = obj;
-					w->report_path = g_strdup (path);
-				}
-				if (w->report_kind == BOUNCE_KIND_NONE) {
-					w->report_kind = k;
-					w->report_why = g_strdup_printf ("%s is %s/%s", path,
-					                                 g_mime_content_type_get_media_type (ct),
-					                                 g_mime_content_type_get_media_subtype (ct));
-				}
-			} else if (type_is (ct, "message", "rfc822") || type_is (ct, "message", "global") ||
-			           type_is (ct, "message", "partial") ||
-			           type_is (ct, "text", "rfc822-headers") ||
-			           type_is (ct, "text", "rfc822-header") || /* seen in the wild */
-			           type_is (ct, "message", "global-headers") || is_eml_attachment (obj)) {
-				consider_original (w, obj, item->depth, path, FALSE);
-			} else {
-				/* The top object's header is the bounce's own. */
-				if (item->depth > 0 && part_header_is_original (obj))
-					consider_original (w, obj, item->depth, path, TRUE);
-				if (type_is (ct, "text", "plain") && b->text->len < NS_MAX_TEXT_BYTES) {
-					g_autoptr (GByteArray) text = decode_part (GMIME_PART (obj));
-					if (text)
-						append_text (b, (const char *) text->data, text->len);
-				}
-			}
+			Entity e = { .depth = item->depth, .path = path,
+			             .type = g_mime_content_type_get_media_type (ct),
+			             .subtype = g_mime_content_type_get_media_subtype (ct),
+			             .filename = g_mime_part_get_filename (GMIME_PART (obj)),
+			             /* The top object's header is the bounce's own. */
+			             .header_is_original = item->depth > 0 && part_header_is_original (obj),
+			             .ref = { .obj = obj } };
+			visit_leaf (b, w, &e);
 		}
 		walk_item_free (item);
 	}
 	/* Anything left after a bound. */
 	g_queue_clear_full (&stack, walk_item_free);
-}
-
-/* "text/plain", alone or with parameters, as GMime would read it; FALSE
- * for anything it would have to think about (a comment, say). */
-static gboolean
-is_text_plain (const char *value)
-{
-	const char *p = value;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (g_ascii_strncasecmp (p, "text", 4) != 0)
-		return FALSE;
-	for (p += 4; *p == ' ' || *p == '\t'; p++)
-		;
-	if (*p++ != '/')
-		return FALSE;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (g_ascii_strncasecmp (p, "plain", 5) != 0)
-		return FALSE;
-	p += 5;
-	return *p == '\0' || *p == ';' || *p == ' ' || *p == '\t';
-}
-
-/* A bounce that is a single text/plain part (no Content-Type, or
- * text/plain naming no file, no Content-Disposition, a plain, base64 or
- * quoted-printable body) has no MIME tree to walk: its body is read here,
- * as walk_tree would read it, and GMime need not build a dozen objects
- * for it. A third of real bounces are such. Returns FALSE, having done
- * nothing, for any other message; body: where the body starts. */
-static gboolean
-plain_text_body (Bounce *b, const GByteArray *bytes, gsize body)
-{
-	const HeaderBlock *h = b->headers;
-	const char *type = NULL, *encoding = NULL;
-	if (h->dropped)
-		return FALSE; /* a Content-* field may lie past the bound */
-	for (guint i = 0; i < h->fields->len; i++) {
-		const char *name = headers_field (h, i)->name;
-		if (g_ascii_strncasecmp (name, "Content-", 8) != 0)
-			continue;
-		if (g_ascii_strcasecmp (name + 8, "Type") == 0) {
-			if (type)
-				return FALSE;
-			type = headers_value (h, i);
-		} else if (g_ascii_strcasecmp (name + 8, "Transfer-Encoding") == 0) {
-			if (encoding)
-				return FALSE;
-			encoding = headers_value (h, i);
-		} else if (g_ascii_strcasecmp (name + 8, "Disposition") == 0)
-			return FALSE;
-	}
-	/* name= may make it an attached .eml (is_eml_attachment). */
-	if (type) {
-		g_autofree char *lower = g_ascii_strdown (type, -1);
-		if (!is_text_plain (lower) || strstr (lower, "name"))
-			return FALSE;
-	}
-	GMimeContentEncoding enc = encoding ? g_mime_content_encoding_from_string (encoding)
-	                                    : GMIME_CONTENT_ENCODING_DEFAULT;
-	if (!is_decodable (enc))
-		return FALSE;
-
-	/* An empty message has no array at all (data NULL): no body. */
-	gsize len = bytes->len > body ? bytes->len - body : 0;
-	const char *text = len ? (const char *) bytes->data + body : "";
-	if (is_identity (enc)) {
-		append_text (b, text, len); /* prepared: LF line ends already */
-		return TRUE;
-	}
-	GMimeEncoding state;
-	g_mime_encoding_init_decode (&state, enc);
-	g_autoptr (GByteArray) decoded = g_byte_array_sized_new (256); /* data never NULL */
-	append_decoded (decoded, &state, text, len);
-	to_lf (decoded);
-	append_text (b, (const char *) decoded->data, decoded->len);
-	return TRUE;
 }
 
 static void
@@ -867,15 +916,13 @@ find_original (Bounce *b, const TextbounceFormats *formats, Walk *w, int family,
 	 * ordinary message is not one. */
 	if (b->kind == BOUNCE_KIND_NONE)
 		return;
-	if (w->original) {
-		GMimeContentType *ct = g_mime_object_get_content_type (w->original);
-		g_autofree char *type = ct ? g_mime_content_type_get_mime_type (ct) : g_strdup ("?");
-		char *where = g_strdup_printf ("MIME part %s (%s)%s", w->original_path, type,
+	if (part_ref_set (&w->original)) {
+		char *where = g_strdup_printf ("MIME part %s (%s)%s", w->original_path, w->original_type,
 		                               w->original_in_part_header ? ", in the part's own header" : "");
 		if (w->original_in_part_header)
-			b->original = original_from_message_header (w->original, where);
+			b->original = original_from_message_header (&w->original, where);
 		else
-			b->original = original_from_bytes (GMIME_PART (w->original), where);
+			b->original = original_from_bytes (&w->original, where);
 		if (b->original)
 			return;
 	}
@@ -896,8 +943,10 @@ bounce_parse (const TextbounceFormats *formats, const char *data, gsize len)
 	return bounce_parse_bytes (formats, g_bytes_new (data ? data : "", data ? len : 0), FALSE);
 }
 
-Bounce *
-bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncated)
+/* own_readers: FALSE to leave every MIME structure to GMime's parser (the
+ * reference the faster readers are checked against). */
+static Bounce *
+parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncated, gboolean own_readers)
 {
 	Bounce *b = g_new0 (Bounce, 1);
 	b->notes = g_ptr_array_new_with_free_func (g_free);
@@ -914,7 +963,10 @@ bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean 
 	Walk w = { 0 };
 	w.keep = g_ptr_array_new_with_free_func (g_object_unref);
 	g_autoptr (GMimeObject) top = NULL;
-	if (!plain_text_body (b, bytes, body)) {
+	g_autoptr (MimeSplit) split = NULL;
+	if (own_readers && (split = mimesplit_parse ((const char *) bytes->data, bytes->len, body)))
+		walk_split (b, split, bytes, &w);
+	else {
 		mime_header_only (bytes, body);
 		top = parse_top (bytes, FALSE);
 		if (top == NULL) {
@@ -925,7 +977,7 @@ bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean 
 		walk_tree (b, top, &w);
 	}
 
-	g_autoptr (GByteArray) report_text = w.report ? decode_part (GMIME_PART (w.report)) : NULL;
+	g_autoptr (GByteArray) report_text = part_ref_set (&w.report) ? decode_ref (&w.report) : NULL;
 	if (report_text) {
 		b->report = report_parse ((const char *) report_text->data, report_text->len);
 		if (b->report) {
@@ -963,8 +1015,83 @@ bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean 
 		      b->original->headers->dropped, NS_MAX_HEADERS);
 
 	g_free (w.original_path);
+	g_free (w.original_type);
 	g_free (w.report_path);
 	g_free (w.report_why);
 	g_ptr_array_unref (w.keep);
 	return b;
+}
+
+Bounce *
+bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncated)
+{
+	return parse_bytes (formats, message, truncated, TRUE);
+}
+
+Bounce *
+bounce_parse_reference (const TextbounceFormats *formats, const char *data, gsize len)
+{
+	return parse_bytes (formats, g_bytes_new (data ? data : "", data ? len : 0), FALSE, FALSE);
+}
+
+/* Compares one string fact; returns (transfer full) a description when
+ * they differ. */
+static char *
+differ (const char *what, const char *a, gssize a_len, const char *b, gssize b_len)
+{
+	gsize la = a ? (a_len < 0 ? strlen (a) : (gsize) a_len) : 0;
+	gsize lb = b ? (b_len < 0 ? strlen (b) : (gsize) b_len) : 0;
+	if ((a == NULL) == (b == NULL) && la == lb && (la == 0 || memcmp (a, b, la) == 0))
+		return NULL;
+	g_autofree char *ca = a ? g_strndup (a, MIN (la, 200)) : NULL;
+	g_autofree char *cb = b ? g_strndup (b, MIN (lb, 200)) : NULL;
+	g_autofree char *ea = ca ? g_strescape (ca, NULL) : NULL;
+	g_autofree char *eb = cb ? g_strescape (cb, NULL) : NULL;
+	return g_strdup_printf ("%s: \"%s\" vs \"%s\"", what, ea ? ea : "(none)", eb ? eb : "(none)");
+}
+
+char *
+bounce_diff (const Bounce *a, const Bounce *b)
+{
+	char *d;
+#define DIFFER(what, x, y) \
+	if ((d = differ ((what), (x), -1, (y), -1))) \
+		return d;
+	DIFFER ("kind", bounce_kind_name (a->kind), bounce_kind_name (b->kind));
+	DIFFER ("kind_why", a->kind_why, b->kind_why);
+	DIFFER ("family", a->family, b->family);
+	if ((d = differ ("text", a->text->str, a->text->len, b->text->str, b->text->len)))
+		return d;
+	DIFFER ("report_where", a->report_where, b->report_where);
+	if ((a->report == NULL) != (b->report == NULL))
+		return g_strdup ("report: present in one only");
+	if (a->report) {
+		DIFFER ("reporting_mta", a->report->reporting_mta, b->report->reporting_mta);
+		if (a->report->recipients->len != b->report->recipients->len)
+			return g_strdup ("report: recipient counts differ");
+		for (guint i = 0; i < a->report->recipients->len; i++) {
+			const ReportRecipient *ra = a->report->recipients->pdata[i], *rb = b->report->recipients->pdata[i];
+			DIFFER ("final_recipient", ra->final_recipient, rb->final_recipient);
+			DIFFER ("status", ra->status, rb->status);
+			DIFFER ("diagnostic", ra->diagnostic, rb->diagnostic);
+		}
+	}
+	if ((a->original == NULL) != (b->original == NULL))
+		return g_strdup_printf ("original: found in %s only", a->original ? "the first" : "the second");
+	if (a->original) {
+		DIFFER ("original where", a->original->where, b->original->where);
+		const HeaderBlock *ha = a->original->headers, *hb = b->original->headers;
+		if (ha->fields->len != hb->fields->len || ha->dropped != hb->dropped)
+			return g_strdup ("original: header counts differ");
+		for (guint i = 0; i < ha->fields->len; i++) {
+			DIFFER ("original header name", headers_field (ha, i)->name, headers_field (hb, i)->name);
+			DIFFER ("original header value", headers_value (ha, i), headers_value (hb, i));
+		}
+	}
+	if (a->notes->len != b->notes->len)
+		return g_strdup_printf ("notes: %u vs %u", a->notes->len, b->notes->len);
+	for (guint i = 0; i < a->notes->len; i++)
+		DIFFER ("note", a->notes->pdata[i], b->notes->pdata[i]);
+#undef DIFFER
+	return NULL;
 }

@@ -89,6 +89,16 @@ Bounce *bounce_parse (const TextbounceFormats *formats, const char *data, gsize 
  * truncated: the reader already cut the message (noted in the facts). */
 Bounce *bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncated);
 
+/* The same parse with every MIME structure left to GMime's tree walk
+ * (bounce_parse reads the common shapes itself, through mimesplit). Tests and fuzz-bounce hold the two to the same
+ * facts. Returns: (transfer full). */
+Bounce *bounce_parse_reference (const TextbounceFormats *formats, const char *data, gsize len);
+
+/* Returns: (transfer full) what first differs between two parses' facts
+ * (kind, text, report, original and its header, notes), or NULL when
+ * nothing does. */
+char *bounce_diff (const Bounce *a, const Bounce *b);
+
 void bounce_free (Bounce *bounce);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Bounce, bounce_free)

@@ -27,6 +27,10 @@
 /* MIME parts visited in one message. */
 #define NS_MAX_MIME_PARTS 512
 
+/* Bytes of a multipart boundary that mimesplit reads (RFC 2046 allows 70);
+ * a longer one sends the message to GMime's parser. */
+#define NS_MAX_SPLIT_BOUNDARY 200
+
 /* Headers kept from one header block (the bounce's or the original's). */
 #define NS_MAX_HEADERS 256
 
