@@ -261,8 +261,10 @@ generator_free (gpointer gen)
 
 static GPrivate compact_generator = G_PRIVATE_INIT (generator_free);
 
-char *
-output_record_json (const char *source, gint64 offset, const Verdict *v, gboolean extended)
+/* Returns: (transfer full) a node holding this thread's record tree,
+ * filled from v. */
+static JsonNode *
+record_node (const char *source, gint64 offset, const Verdict *v, gboolean extended)
 {
 	GPrivate *key = extended ? &extended_tree : &compact_tree;
 	RecordTree *t = g_private_get (key);
@@ -271,26 +273,40 @@ output_record_json (const char *source, gint64 offset, const Verdict *v, gboolea
 		g_private_set (key, t);
 	}
 	fill_record (t, source, offset, v, extended);
-
-	g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+	JsonNode *root = json_node_new (JSON_NODE_OBJECT);
 	json_node_set_object (root, t->record);
-	if (extended) {
-		/* explain: pretty, once per process */
-		g_autoptr (JsonGenerator) gen = json_generator_new ();
-		json_generator_set_pretty (gen, TRUE);
-		json_generator_set_indent (gen, 2);
-		json_generator_set_root (gen, root);
-		return json_generator_to_data (gen, NULL);
-	}
+	return root;
+}
+
+void
+output_record_json_append (GString *out, const char *source, gint64 offset, const Verdict *v)
+{
+	g_autoptr (JsonNode) root = record_node (source, offset, v, FALSE);
 	JsonGenerator *gen = g_private_get (&compact_generator);
 	if (gen == NULL) {
 		gen = json_generator_new ();
 		g_private_set (&compact_generator, gen);
 	}
 	json_generator_set_root (gen, root);
-	char *text = json_generator_to_data (gen, NULL);
+	json_generator_to_gstring (gen, out);
 	json_generator_set_root (gen, NULL);
-	return text;
+}
+
+char *
+output_record_json (const char *source, gint64 offset, const Verdict *v, gboolean extended)
+{
+	if (!extended) {
+		GString *out = g_string_sized_new (2048);
+		output_record_json_append (out, source, offset, v);
+		return g_string_free (out, FALSE);
+	}
+	/* explain: pretty, once per process */
+	g_autoptr (JsonNode) root = record_node (source, offset, v, TRUE);
+	g_autoptr (JsonGenerator) gen = json_generator_new ();
+	json_generator_set_pretty (gen, TRUE);
+	json_generator_set_indent (gen, 2);
+	json_generator_set_root (gen, root);
+	return json_generator_to_data (gen, NULL);
 }
 
 /* Valid UTF-8, control characters as \xNN or \uNNNN; CR and LF kept when

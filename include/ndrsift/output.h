@@ -23,6 +23,10 @@
  * null. */
 char *output_record_json (const char *source, gint64 offset, const Verdict *v, gboolean extended);
 
+/* The compact record appended to out: scan's workers write into a string
+ * the reading thread allocated and will free (see cmd_scan.c). */
+void output_record_json_append (GString *out, const char *source, gint64 offset, const Verdict *v);
+
 /* explain's text, for people. */
 char *output_explain_text (const char *source, const Verdict *v);
 
