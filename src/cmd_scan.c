@@ -7,12 +7,20 @@
  * line (none for html) and extracts its SummaryItem while it still has the
  * Verdict; this thread adds the items to the Summary in input order.
  *
+ * Memory crosses threads one way only: each thread frees what it
+ * allocated. glibc frees a block into the arena it came from, under that
+ * arena's lock, so a reader freeing workers' strings (or workers freeing
+ * the reader's buffers) made the threads queue on each other's locks.
+ * The reader allocates each slot's line and keeps the message; a worker
+ * writes into the line and parses its own copy of the message.
+ *
  * Messages are read in order by this thread and judged by a GThreadPool of
  * --jobs workers, handed over NS_SCAN_BATCH at a time (with --jobs 1, by
  * this thread as it reads); each result goes into its slot of an in-order
  * queue, and slots are printed from the head as soon as they are done, so
  * the output order is the input order whatever the number of jobs. At
- * most jobs * NS_SCAN_QUEUE_PER_JOB messages are in memory at once. */
+ * most jobs * NS_SCAN_QUEUE_PER_JOB messages, and NS_SCAN_WINDOW_BYTES of
+ * them plus one, are in memory at once. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,10 +36,12 @@ typedef enum { FORMAT_TEXT, FORMAT_CSV, FORMAT_JSONL, FORMAT_HTML } Format;
 
 typedef struct {
 	MailboxMessage *msg;
-	char *line;           /* the printed record (NULL for html), set by the worker */
+	gsize size;           /* the message's bytes, counted in the window */
+	GString *line;        /* the printed record (NULL for html): allocated
+	                         by the reading thread, written by the worker */
 	SummaryItem *item;    /* set by the worker */
 	VerdictClass verdict; /* set by the worker, for the actions */
-	gboolean done;
+	gint done;            /* atomic: set once the worker is done with it */
 } Slot;
 
 typedef struct {
@@ -40,32 +50,43 @@ typedef struct {
 	const char *move_forged;  /* Maildir to move forged bounces to, or NULL */
 	const char *move_legit;
 	gboolean dry_run;
+	gboolean copy;        /* workers parse a copy of each message (see above) */
 	guint64 moved, move_errors;
+	/* Slots done but not yet printed: atomic, so that the reading
+	 * thread checks its slots without a lock. It sleeps only on a full
+	 * window, until the slot it waits for is done and at least
+	 * `want_done` slots are: woken once per half window, not per message.
+	 * want and want_done are guarded by lock; a worker that sees want
+	 * set takes the lock to wake it. */
+	gint done;
 	GMutex lock;
 	GCond cond;           /* what the reading thread waits for came true */
-	/* The reading thread sleeps until the slot it waits for is done and
-	 * at least `want_done` slots are done: woken once per batch, not once
-	 * per message. Guarded by lock. */
-	const Slot *want;     /* NULL: not waiting */
-	guint want_done, done;
+	Slot *want;           /* atomic; NULL: not waiting */
+	guint want_done;
 } Scan;
 
-static char *
-render (const Scan *scan, const MailboxMessage *msg, const Verdict *v)
+/* Writes the message's line into out. */
+static void
+render (const Scan *scan, GString *out, const MailboxMessage *msg, const Verdict *v)
 {
-	if (scan->format == FORMAT_JSONL)
-		return output_record_json (msg->source, msg->offset, v, FALSE);
+	if (scan->format == FORMAT_JSONL) {
+		output_record_json_append (out, msg->source, msg->offset, v);
+		return;
+	}
 	if (scan->format == FORMAT_HTML)
-		return NULL;
-	if (scan->format == FORMAT_CSV)
-		return output_csv_row (msg->source, msg->offset, v);
+		return;
+	if (scan->format == FORMAT_CSV) {
+		g_autofree char *row = output_csv_row (msg->source, msg->offset, v);
+		g_string_append (out, row);
+		return;
+	}
 	g_autofree char *source = output_escape (msg->source);
 	g_autoptr (GString) tests = g_string_new (v->tests->len ? NULL : "none");
 	for (guint i = 0; i < v->tests->len; i++)
 		g_string_append_printf (tests, "%s%s", i ? "," : "", (char *) g_ptr_array_index (v->tests, i));
 	g_autofree char *where = msg->offset >= 0
 		? g_strdup_printf ("%s@%" G_GINT64_FORMAT, source, msg->offset) : g_strdup (source);
-	return g_strdup_printf ("%-40s %-8s score=%-5.1f kind=%-9s tests=%s", where,
+	g_string_append_printf (out, "%-40s %-8s score=%-5.1f kind=%-9s tests=%s", where,
 	                        verdict_name (v->verdict), v->score,
 	                        bounce_kind_name (v->bounce->kind), tests->str);
 }
@@ -74,23 +95,32 @@ render (const Scan *scan, const MailboxMessage *msg, const Verdict *v)
 static void
 judge (Scan *scan, Slot *slot)
 {
-	/* The message's bytes are handed over: parsed in place, not copied. */
-	g_autoptr (Verdict) v = verdict_judge (scan->ctx, g_steal_pointer (&slot->msg->data), slot->msg->truncated);
-	slot->line = render (scan, slot->msg, v);
+	/* In this thread the bytes are handed over and parsed in place; a
+	 * worker's reference makes bounce_parse_bytes copy them. */
+	GBytes *data = scan->copy ? g_bytes_ref (slot->msg->data) : g_steal_pointer (&slot->msg->data);
+	g_autoptr (Verdict) v = verdict_judge (scan->ctx, data, slot->msg->truncated);
+	if (slot->line)
+		render (scan, slot->line, slot->msg, v);
 	slot->item = summary_item_new (v, slot->msg->source, slot->msg->offset);
 	slot->verdict = v->verdict;
 }
 
-/* Marks n judged slots done, under one lock, and wakes the reading
- * thread if it waits for them. */
+/* Marks n judged slots done and wakes the reading thread if it waits
+ * for them. The atomics are sequentially consistent: either this sees
+ * `want` set, or the reading thread, setting it, sees these slots done
+ * and does not sleep. */
 static void
 finish (Scan *scan, Slot **slots, guint n)
 {
-	g_mutex_lock (&scan->lock);
 	for (guint i = 0; i < n; i++)
-		slots[i]->done = TRUE;
-	scan->done += n;
-	if (scan->want && scan->want->done && scan->done >= scan->want_done)
+		g_atomic_int_set (&slots[i]->done, TRUE);
+	g_atomic_int_add (&scan->done, (gint) n);
+	if (g_atomic_pointer_get (&scan->want) == NULL)
+		return;
+	g_mutex_lock (&scan->lock);
+	const Slot *want = g_atomic_pointer_get (&scan->want);
+	if (want && g_atomic_int_get (&want->done) &&
+	    (guint) g_atomic_int_get (&scan->done) >= scan->want_done)
 		g_cond_signal (&scan->cond);
 	g_mutex_unlock (&scan->lock);
 }
@@ -129,12 +159,13 @@ static void
 wait_done (Scan *scan, GQueue *pending, guint batch)
 {
 	g_mutex_lock (&scan->lock);
-	const Slot *head = g_queue_peek_head (pending);
-	scan->want = head;
+	Slot *head = g_queue_peek_head (pending);
 	scan->want_done = MIN (batch, pending->length);
-	while (head && !(head->done && scan->done >= scan->want_done))
+	g_atomic_pointer_set (&scan->want, head);
+	while (head && !(g_atomic_int_get (&head->done) &&
+	                 (guint) g_atomic_int_get (&scan->done) >= scan->want_done))
 		g_cond_wait (&scan->cond, &scan->lock);
-	scan->want = NULL;
+	g_atomic_pointer_set (&scan->want, NULL);
 	g_mutex_unlock (&scan->lock);
 }
 
@@ -167,27 +198,25 @@ act (Scan *scan, const Slot *slot)
 
 /* Prints and frees the done slots at the head of the queue. */
 static void
-drain (Scan *scan, GQueue *pending, Summary *sum, gboolean wait_all)
+drain (Scan *scan, GQueue *pending, gsize *pending_bytes, Summary *sum, gboolean wait_all)
 {
 	for (;;) {
 		if (wait_all)
 			wait_done (scan, pending, 1);
-		g_mutex_lock (&scan->lock);
 		Slot *head = g_queue_peek_head (pending);
-		gboolean ready = head && head->done;
-		if (ready)
-			scan->done--;
-		g_mutex_unlock (&scan->lock);
-		if (!ready)
+		if (head == NULL || !g_atomic_int_get (&head->done))
 			return;
+		g_atomic_int_add (&scan->done, -1);
 		g_queue_pop_head (pending);
+		*pending_bytes -= head->size;
 		if (head->line)
-			fputs (head->line, stdout);
+			fputs (head->line->str, stdout);
 		if (head->line && scan->format != FORMAT_CSV)
 			putchar ('\n');
 		summary_add (sum, g_steal_pointer (&head->item));
 		act (scan, head);
-		g_free (head->line);
+		if (head->line)
+			g_string_free (head->line, TRUE);
 		mailbox_message_free (head->msg);
 		g_free (head);
 	}
@@ -292,7 +321,11 @@ cmd_scan (const Config *config, int argc, char **argv)
 	 * one thread keeps glibc's malloc and GLib's locks on their cheap,
 	 * uncontended paths. */
 	GThreadPool *pool = jobs > 1 ? g_thread_pool_new (work, &scan, jobs, TRUE, NULL) : NULL;
+	scan.copy = pool != NULL;
+	/* Room for a typical line, so that a worker seldom grows it. */
+	gsize line_room = scan.format == FORMAT_JSONL ? 4096 : scan.format == FORMAT_CSV ? 1024 : 256;
 	GQueue pending = G_QUEUE_INIT;
+	gsize pending_bytes = 0;
 	Batch *batch = NULL;   /* being filled, not yet handed to the pool */
 	g_autoptr (Summary) summary = summary_new ();
 	guint64 errors = 0;
@@ -307,7 +340,7 @@ cmd_scan (const Config *config, int argc, char **argv)
 		if (msg->error) {
 			/* In order: what came before it is printed first. */
 			push (pool, &batch);
-			drain (&scan, &pending, summary, TRUE);
+			drain (&scan, &pending, &pending_bytes, summary, TRUE);
 			g_autofree char *m = output_escape (msg->error->message);
 			fprintf (stderr, "%sndrsift: scan: %s\n", show_progress ? "\r\033[K" : "", m);
 			summary_add_error (summary);
@@ -317,6 +350,10 @@ cmd_scan (const Config *config, int argc, char **argv)
 		}
 		Slot *slot = g_new0 (Slot, 1);
 		slot->msg = msg;
+		if (scan.format != FORMAT_HTML)
+			slot->line = g_string_sized_new (line_room);
+		slot->size = msg->data ? g_bytes_get_size (msg->data) : 0;
+		pending_bytes += slot->size;
 		g_queue_push_tail (&pending, slot);
 		if (pool) {
 			if (batch == NULL)
@@ -329,18 +366,18 @@ cmd_scan (const Config *config, int argc, char **argv)
 			finish (&scan, &slot, 1);
 		}
 		/* A full window: sleep until half of it is done. */
-		if (pending.length >= window) {
+		if (pending.length >= window || pending_bytes >= NS_SCAN_WINDOW_BYTES) {
 			push (pool, &batch);
-			wait_done (&scan, &pending, window / 2);
+			wait_done (&scan, &pending, MAX (pending.length / 2, 1));
 		}
-		drain (&scan, &pending, summary, FALSE);
+		drain (&scan, &pending, &pending_bytes, summary, FALSE);
 		if (show_progress && g_get_monotonic_time () - last_draw > 250000) {
 			last_draw = g_get_monotonic_time ();
 			progress (summary_messages (summary), mailbox_iter_bytes_read (it), total, start);
 		}
 	}
 	push (pool, &batch);
-	drain (&scan, &pending, summary, TRUE);
+	drain (&scan, &pending, &pending_bytes, summary, TRUE);
 	if (pool)
 		g_thread_pool_free (pool, FALSE, TRUE);
 	if (show_progress)

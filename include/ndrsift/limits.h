@@ -83,9 +83,14 @@
 #define NS_PCRE2_HEAP_LIMIT_KB 1024
 
 /* Messages kept in flight by `scan` per worker thread, and handed to a
- * worker at once. */
-#define NS_SCAN_QUEUE_PER_JOB 32
-#define NS_SCAN_BATCH 4
+ * worker at once. The window is deep enough that a worker still has work
+ * while the reading thread waits for a core (three threads share two):
+ * a worker that runs dry sleeps, and waking it costs more than a message.
+ * Their bytes are bounded too: past NS_SCAN_WINDOW_BYTES the reading
+ * thread waits, so at most that plus one message is held. */
+#define NS_SCAN_QUEUE_PER_JOB 128
+#define NS_SCAN_BATCH 16
+#define NS_SCAN_WINDOW_BYTES (32u * 1024 * 1024)
 
 /* Legit bounces listed one by one in scan's summary; the rest are only
  * counted. */
