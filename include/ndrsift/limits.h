@@ -20,6 +20,15 @@
  * never occurs and the real one is looked for in its prologue. */
 #define NS_MAX_RESNIFF_CANDIDATES 1024
 
+/* Lines starting with "--" (each MIME part needs one) and header field
+ * lines in the headers GMime may read (the message's own, and any after a
+ * "--" line: each field is a GObject to GMime) in one message: it is cut
+ * before the line past either. GMime builds
+ * every part it reads, not only those the walk visits. Real bounces stay
+ * far below both. */
+#define NS_MAX_BOUNDARY_LINES 2048
+#define NS_MAX_FIELD_LINES 20000
+
 /* MIME nesting levels our walk descends (message/rfc822 inside multipart
  * inside ...). Deeper parts are not visited. */
 #define NS_MAX_MIME_DEPTH 16

@@ -525,6 +525,36 @@ test_received_bound (void)
 	g_assert_true (notes_mention (b, "Received"));
 }
 
+/* More "--" lines than NS_MAX_BOUNDARY_LINES, more header field lines
+ * than NS_MAX_FIELD_LINES: the message is cut before the line past the
+ * bound (GMime would build every part and field), noted, and what came
+ * before is still read. */
+static void
+test_part_and_field_bounds (void)
+{
+	static const char head[] =
+		"From: MAILER-DAEMON@mx.remote.example\nSubject: failure\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n";
+	g_autoptr (GString) parts = g_string_new (head);
+	for (guint i = 0; i < NS_MAX_BOUNDARY_LINES + 10; i++)
+		g_string_append (parts, "--b\n\nx\n");
+	g_autoptr (Bounce) a = bounce_parse (formats, parts->str, parts->len);
+	g_assert_cmpint (a->kind, ==, BOUNCE_KIND_DSN);
+	g_assert_true (notes_mention (a, "NS_MAX_BOUNDARY_LINES"));
+	g_assert_true (notes_mention (a, "line 2049"));
+
+	g_autoptr (GString) fields = g_string_new (head);
+	g_string_append (fields, "--b\n");
+	for (guint i = 0; i < NS_MAX_FIELD_LINES + 10; i++)
+		g_string_append (fields, "X-Filler: x\n");
+	g_string_append (fields, "\nx\n--b--\n");
+	g_autoptr (Bounce) f = bounce_parse (formats, fields->str, fields->len);
+	g_assert_cmpint (f->kind, ==, BOUNCE_KIND_DSN);
+	g_assert_true (notes_mention (f, "NS_MAX_FIELD_LINES"));
+	/* The bounce's own two fields and Content-Type count too. */
+	g_assert_true (notes_mention (f, "line 20001"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -553,6 +583,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/bounce/hostile/empty-and-tiny", test_empty_and_tiny);
 	g_test_add_func ("/bounce/hostile/content-type-bound", test_content_type_bound);
 	g_test_add_func ("/bounce/hostile/depth-bound", test_depth_bound);
+	g_test_add_func ("/bounce/hostile/part-and-field-bounds", test_part_and_field_bounds);
 	g_test_add_func ("/bounce/headers/message-header-end", test_message_header_end);
 	g_test_add_func ("/bounce/headers/charset-module-stays-loaded", test_charset_stays_loaded);
 	g_test_add_func ("/bounce/hostile/charset-at-end-of-value", test_charset_at_end);
