@@ -56,13 +56,13 @@ typedef struct {
 	 * thread checks its slots without a lock. It sleeps only on a full
 	 * window, until the slot it waits for is done and at least
 	 * `want_done` slots are: woken once per half window, not per message.
-	 * want and want_done are guarded by lock; a worker that sees want
-	 * set takes the lock to wake it. */
+	 * want and want_done are atomic and set under lock; the worker that
+	 * sees their condition come true takes the lock to wake it. */
 	gint done;
 	GMutex lock;
 	GCond cond;           /* what the reading thread waits for came true */
-	Slot *want;           /* atomic; NULL: not waiting */
-	guint want_done;
+	Slot *want;           /* NULL: not waiting */
+	gint want_done;
 } Scan;
 
 /* Writes the message's line into out. */
@@ -105,23 +105,30 @@ judge (Scan *scan, Slot *slot)
 	slot->verdict = v->verdict;
 }
 
+/* Whether what the sleeping reading thread waits for came true. */
+static gboolean
+wanted (Scan *scan)
+{
+	const Slot *want = g_atomic_pointer_get (&scan->want);
+	return want && g_atomic_int_get (&want->done) &&
+	       g_atomic_int_get (&scan->done) >= g_atomic_int_get (&scan->want_done);
+}
+
 /* Marks n judged slots done and wakes the reading thread if it waits
  * for them. The atomics are sequentially consistent: either this sees
- * `want` set, or the reading thread, setting it, sees these slots done
- * and does not sleep. */
+ * `want` set and the condition true, or the reading thread, setting
+ * `want`, sees these slots done and does not sleep. The lock is taken
+ * only to wake it, once per wait. */
 static void
 finish (Scan *scan, Slot **slots, guint n)
 {
 	for (guint i = 0; i < n; i++)
 		g_atomic_int_set (&slots[i]->done, TRUE);
 	g_atomic_int_add (&scan->done, (gint) n);
-	if (g_atomic_pointer_get (&scan->want) == NULL)
+	if (!wanted (scan))
 		return;
 	g_mutex_lock (&scan->lock);
-	const Slot *want = g_atomic_pointer_get (&scan->want);
-	if (want && g_atomic_int_get (&want->done) &&
-	    (guint) g_atomic_int_get (&scan->done) >= scan->want_done)
-		g_cond_signal (&scan->cond);
+	g_cond_signal (&scan->cond);
 	g_mutex_unlock (&scan->lock);
 }
 
@@ -160,10 +167,9 @@ wait_done (Scan *scan, GQueue *pending, guint batch)
 {
 	g_mutex_lock (&scan->lock);
 	Slot *head = g_queue_peek_head (pending);
-	scan->want_done = MIN (batch, pending->length);
+	g_atomic_int_set (&scan->want_done, (gint) MIN (batch, pending->length));
 	g_atomic_pointer_set (&scan->want, head);
-	while (head && !(g_atomic_int_get (&head->done) &&
-	                 (guint) g_atomic_int_get (&scan->done) >= scan->want_done))
+	while (head && !wanted (scan))
 		g_cond_wait (&scan->cond, &scan->lock);
 	g_atomic_pointer_set (&scan->want, NULL);
 	g_mutex_unlock (&scan->lock);
