@@ -7,14 +7,16 @@
 # Builds ../shared/tools/gmime-floor.c into bench/out/gmime-floor, fills a
 # temporary directory with the corpus's maildir/bsd, dos and mac messages
 # repeated until there are at least BENCH_MESSAGES of them, warms the page
-# cache, then times (best of BENCH_RUNS runs each):
+# cache, then times (best of BENCH_RUNS runs each; the scans as BENCH_RUNS
+# rounds of --jobs 1 then --jobs 2, see paired()):
 #   floor   find DIR -type f | gmime-floor   (parse + walk every part and header)
 #   jobs=1  ndrsift scan --format jsonl --jobs 1 --no-progress DIR >/dev/null
 #   jobs=2  ndrsift scan --format jsonl --jobs 2 --no-progress DIR >/dev/null
 #   text    ndrsift scan --format text --jobs 1 --no-progress DIR >/dev/null
 #           (the default format: no JSON to build per message), and the
 #           same with --jobs 2
-# and prints messages/s for each, scan/floor and jobs2/jobs1.  The figures
+# and prints messages/s for each, scan/floor and jobs2/jobs1 (of the best
+# times, and the median of the rounds' own ratios).  The figures
 # also go, as one line, to bench/out/scan-vs-floor.txt.  Every time is wall
 # clock for the whole command (process start, directory walk, output).
 # It is a benchmark, not a test: it exits non-zero only when a command fails.
@@ -27,7 +29,8 @@
 #   NDRSIFT_CORPUS    the corpus (default $top_srcdir/../shared/corpus/sisimai)
 #   GMIME_FLOOR_SRC   the floor's source (default $top_srcdir/../shared/tools/gmime-floor.c)
 #   BENCH_MESSAGES    at least this many messages (default 20000)
-#   BENCH_RUNS        runs per command, the best counts (default 3)
+#   BENCH_RUNS        runs per command, the best counts (default 3; give 11
+#                     or more for a paired median worth reading)
 #   BENCH_LINK        link: hard links when the corpus is on the same file
 #                     system (the default), else copies; copy: always copy
 # Needs bash, gcc, pkg-config, libgmime-3.0-dev, python3 (to fill the directory).
@@ -147,6 +150,33 @@ best_of() {
 	done
 	printf -v "best_$name" '%s' "$best"
 }
+# paired A B FORMAT: runs `--jobs 1` and `--jobs 2` in turn $runs times;
+# sets best_A and best_B (seconds) and paired_A (the median over the rounds
+# of the --jobs 1 time over the --jobs 2 time). The host's load drifts over
+# minutes and a second busy core slows --jobs 2 more than --jobs 1, so two
+# best-of figures taken minutes apart can pair a quiet moment of one with a
+# busy one of the other; a ratio of neighbouring runs cancels the drift.
+paired() {
+	local a=$1 b=$2 fmt=$3 i t0 t1 sa sb ba='' bb='' ratios=()
+	for ((i = 1; i <= runs; i++)); do
+		t0=$EPOCHREALTIME
+		run_scan 1 "$fmt" || die "scan --jobs 1 failed (exit $?)"
+		t1=$EPOCHREALTIME
+		sa=$(elapsed "$t0" "$t1")
+		t0=$EPOCHREALTIME
+		run_scan 2 "$fmt" || die "scan --jobs 2 failed (exit $?)"
+		t1=$EPOCHREALTIME
+		sb=$(elapsed "$t0" "$t1")
+		echo "  $a run $i: $sa s   $b run $i: $sb s" >&2
+		if [ -z "$ba" ] || awk -v a="$sa" -v b="$ba" 'BEGIN { exit !(a < b) }'; then ba=$sa; fi
+		if [ -z "$bb" ] || awk -v a="$sb" -v b="$bb" 'BEGIN { exit !(a < b) }'; then bb=$sb; fi
+		ratios+=("$(awk -v a="$sa" -v b="$sb" 'BEGIN { printf "%.4f", (b > 0 ? a / b : 0) }')")
+	done
+	printf -v "best_$a" '%s' "$ba"
+	printf -v "best_$b" '%s' "$bb"
+	printf -v "paired_$a" '%s' "$(printf '%s\n' "${ratios[@]}" | sort -n |
+		awk '{ v[NR] = $1 } END { printf "%.2f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')"
+}
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
@@ -179,10 +209,8 @@ if [ "$floor_only" != 1 ]; then
 			die "ndrsift scan failed: $(head -c 300 "$tmp/scan.err")"
 		[ "$rows" -eq "$count" ] || echo "warning: scan printed $rows rows for $count messages" >&2
 	fi
-	best_of scan1 run_scan 1
-	best_of scan2 run_scan 2
-	best_of text1 run_scan 1 text
-	best_of text2 run_scan 2 text
+	paired scan1 scan2 jsonl
+	paired text1 text2 text
 	t1=$(rate "$count" "$best_text1")
 	t2=$(rate "$count" "$best_text2")
 	rt=$(ratio "$t1" "$floor_rate")
@@ -192,11 +220,13 @@ if [ "$floor_only" != 1 ]; then
 	r1=$(ratio "$j1" "$floor_rate")
 	r2=$(ratio "$j2" "$j1")
 	result+=" scan_jobs1_msg_s=$j1 ratio_scan_floor=$r1 scan_jobs2_msg_s=$j2 ratio_jobs2_jobs1=$r2"
+	result+=" paired_jobs2_jobs1=$paired_scan1"
 	result+=" text_jobs1_msg_s=$t1 ratio_text_floor=$rt text_jobs2_msg_s=$t2 ratio_text_jobs2_jobs1=$rt2"
+	result+=" paired_text_jobs2_jobs1=$paired_text1"
 	summary+=$'\n'$(printf '%-22s %8s s  %8s msg/s   scan/floor  %s\n' "scan --jobs 1" "$best_scan1" "$j1" "$r1")
-	summary+=$'\n'$(printf '%-22s %8s s  %8s msg/s   jobs2/jobs1 %s\n' "scan --jobs 2" "$best_scan2" "$j2" "$r2")
+	summary+=$'\n'$(printf '%-22s %8s s  %8s msg/s   jobs2/jobs1 %s best, %s paired median\n' "scan --jobs 2" "$best_scan2" "$j2" "$r2" "$paired_scan1")
 	summary+=$'\n'$(printf '%-22s %8s s  %8s msg/s   scan/floor  %s\n' "  same, --format text" "$best_text1" "$t1" "$rt")
-	summary+=$'\n'$(printf '%-22s %8s s  %8s msg/s   jobs2/jobs1 %s\n' "  text, --jobs 2" "$best_text2" "$t2" "$rt2")
+	summary+=$'\n'$(printf '%-22s %8s s  %8s msg/s   jobs2/jobs1 %s best, %s paired median\n' "  text, --jobs 2" "$best_text2" "$t2" "$rt2" "$paired_text1")
 fi
 
 result="date=$(date -u +%Y-%m-%dT%H:%M:%SZ) $result runs=$runs nproc=$(nproc 2>/dev/null || echo ?) links=$([ "$how" = copies ] && echo no || echo yes)"
