@@ -29,6 +29,8 @@ config_free (Config *c)
 	g_free (c->verdict_header);
 	if (c->batv_keys)
 		g_ptr_array_unref (c->batv_keys);
+	if (c->unknown)
+		g_ptr_array_unref (c->unknown);
 	g_free (c);
 }
 
@@ -376,6 +378,48 @@ read_batv_keys (Config *c, GKeyFile *kf, GError **error)
 	return TRUE;
 }
 
+/* Every key read_file reads. */
+static const struct {
+	const char *group, *key;
+} known_keys[] = {
+	{ "local", "domains" }, { "local", "relays" }, { "local", "networks" },
+	{ "local", "recipient_delimiter" }, { "sentlog", "path" }, { "sentlog", "servers" },
+	{ "sentlog", "window_days" }, { "rules", "dirs" }, { "verdict", "header" },
+	{ "verdict", "forged_at" }, { "filter", "deadline_ms" }, { "batv", "keys" },
+	{ "batv", "max_age_days" },
+};
+
+/* The groups and keys of kf that read_file does not read, each with the
+ * file and line where it is. */
+static GPtrArray *
+unknown_settings (GKeyFile *kf, const char *path, const char *text)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+	g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
+	for (guint g = 0; groups[g]; g++) {
+		gboolean group_known = FALSE;
+		for (guint i = 0; i < G_N_ELEMENTS (known_keys) && !group_known; i++)
+			group_known = strcmp (known_keys[i].group, groups[g]) == 0;
+		if (!group_known) {
+			g_ptr_array_add (out, g_strdup_printf ("%s:%u: unknown group [%s], ignored", path,
+			                                       locate (text, groups[g], NULL), groups[g]));
+			continue;
+		}
+		g_auto (GStrv) keys = g_key_file_get_keys (kf, groups[g], NULL, NULL);
+		for (guint k = 0; keys && keys[k]; k++) {
+			gboolean key_known = FALSE;
+			for (guint i = 0; i < G_N_ELEMENTS (known_keys) && !key_known; i++)
+				key_known = strcmp (known_keys[i].group, groups[g]) == 0 &&
+				            strcmp (known_keys[i].key, keys[k]) == 0;
+			if (!key_known)
+				g_ptr_array_add (out, g_strdup_printf ("%s:%u: unknown key [%s] %s, ignored", path,
+				                                       locate (text, groups[g], keys[k]), groups[g],
+				                                       keys[k]));
+		}
+	}
+	return out;
+}
+
 static gboolean
 read_file (Config *c, GKeyFile *kf, GError **error)
 {
@@ -421,6 +465,7 @@ config_load (const char *path, const char *db, const char *rules, GError **error
 			g_set_error_literal (error, CONFIG_ERROR, 1, m);
 			return NULL;
 		}
+		c->unknown = unknown_settings (kf, path, text);
 	} else if (named || !g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
 		g_set_error (error, CONFIG_ERROR, 1, "%s: %s", path, local->message);
 		return NULL;

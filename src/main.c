@@ -128,6 +128,8 @@ main (int argc, char **argv)
 				return cmd_filter_failsafe (NULL, "config");
 			return EXIT_ERROR;
 		}
+		for (guint w = 0; config->unknown && w < config->unknown->len; w++)
+			command_error (NULL, "%s", (const char *) g_ptr_array_index (config->unknown, w));
 		bounce_init ();
 		int status = commands[i].run (config, argc - 1, argv + 1);
 		g_mime_shutdown ();

@@ -28,6 +28,10 @@ typedef struct {
 	                              filter program 10 s and fails the delivery after */
 	GPtrArray *batv_keys;      /* [batv] keys: char* secret by key number 0..9, NULL if unset */
 	int batv_max_age_days;     /* [batv] max_age_days */
+	GPtrArray *unknown;        /* char*: "file:line: unknown ..." for each group
+	                              and key of the file that nothing reads (a
+	                              misspelt key leaves its default in force),
+	                              in file order; for the caller to say */
 } Config;
 
 typedef struct {
