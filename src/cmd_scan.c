@@ -105,7 +105,9 @@ judge (Scan *scan, Slot *slot)
 	slot->verdict = v->verdict;
 }
 
-/* Whether what the sleeping reading thread waits for came true. */
+/* Whether what the sleeping reading thread waits for came true. The
+ * slot `want` is read under the lock only: the reading thread clears
+ * `want` under it before it frees that slot. */
 static gboolean
 wanted (Scan *scan)
 {
@@ -116,19 +118,22 @@ wanted (Scan *scan)
 
 /* Marks n judged slots done and wakes the reading thread if it waits
  * for them. The atomics are sequentially consistent: either this sees
- * `want` set and the condition true, or the reading thread, setting
- * `want`, sees these slots done and does not sleep. The lock is taken
- * only to wake it, once per wait. */
+ * `want` set, or the reading thread, setting it, sees these slots done
+ * and does not sleep. The lock is taken only once enough slots are done
+ * (a count, no slot read), to look at the head slot and wake the
+ * reader: about once per wait. */
 static void
 finish (Scan *scan, Slot **slots, guint n)
 {
 	for (guint i = 0; i < n; i++)
 		g_atomic_int_set (&slots[i]->done, TRUE);
 	g_atomic_int_add (&scan->done, (gint) n);
-	if (!wanted (scan))
+	if (g_atomic_pointer_get (&scan->want) == NULL ||
+	    g_atomic_int_get (&scan->done) < g_atomic_int_get (&scan->want_done))
 		return;
 	g_mutex_lock (&scan->lock);
-	g_cond_signal (&scan->cond);
+	if (wanted (scan))
+		g_cond_signal (&scan->cond);
 	g_mutex_unlock (&scan->lock);
 }
 
