@@ -3,9 +3,11 @@
  *
  * The input is first copied once into a buffer with LF line ends (GMime
  * and everything after it then see one convention), a leading mbox
- * "From " line dropped, cut at NS_MAX_MESSAGE_BYTES and before the
- * Content-Type line past NS_MAX_CONTENT_TYPES: every MIME level needs a
- * Content-Type line, so that cut also bounds GMime's recursive parser.
+ * "From " line dropped, cut at NS_MAX_MESSAGE_BYTES and before the line
+ * past NS_MAX_CONTENT_TYPES Content-Type lines (every MIME level needs
+ * one, so that cut also bounds GMime's recursive parser),
+ * NS_MAX_BOUNDARY_LINES "--" lines or NS_MAX_FIELD_LINES header fields
+ * (GMime builds every part and field it reads): see prepare().
  * The bounce's own header is read by `headers`. Its MIME structure is
  * read by mimesplit when it has a common shape (a single part, or
  * multiparts of plain parts: most bounces), and otherwise parsed by GMime,
@@ -140,33 +142,17 @@ is_content_type_line (const guint8 *p, const guint8 *end)
 	return p < end && *p == ':';
 }
 
-/* Whether a line (without its line end) reads as a header field: a name
- * of printable ASCII, blanks, a colon. Each field of a header GMime
- * reads is a GObject. */
-static gboolean
-is_field_line (const guint8 *p, const guint8 *eol)
-{
-	const guint8 *colon = memchr (p, ':', eol - p);
-	if (colon == NULL || colon == p)
-		return FALSE;
-	const guint8 *q = p;
-	while (q < colon && *q > ' ' && *q < 127)
-		q++;
-	while (q < colon && (*q == ' ' || *q == '\t'))
-		q++;
-	return q == colon && *p > ' ';
-}
-
 /* Turns the message into the array GMime parses, in place when the bytes
  * are not shared: a leading mbox "From " line dropped, LF line ends, cut at
  * NS_MAX_MESSAGE_BYTES and before the line past any of these bounds:
  * NS_MAX_CONTENT_TYPES Content-Type lines (each MIME level needs one, so
  * this bounds GMime's recursion), NS_MAX_BOUNDARY_LINES lines starting
  * "--" (each part needs one) and NS_MAX_FIELD_LINES field lines in
- * headers (the message's, or any after a "--" line: each field GMime reads
- * is an object; a report's fields or a quoted original are content). GMime builds every part
- * and field it reads, whatever the walk visits: without the last two, a
- * 14 MB message of two million empty parts took 20 s and 2.8 GB.
+ * headers (the message's, or any after a "--" line: each field GMime
+ * reads is an object; a report's fields or a quoted original are
+ * content). GMime builds every part and field it reads, whatever the walk
+ * visits: without the last two, a 14 MB message of two million empty
+ * parts took 20 s and 2.8 GB.
  * Returns: (transfer full). */
 static GByteArray *
 prepare (Bounce *b, GBytes *message)
@@ -206,7 +192,8 @@ prepare (Bounce *b, GBytes *message)
 			what = "Content-Type", bound = "NS_MAX_CONTENT_TYPES";
 		else if (*p == '-' && p + 1 < end && p[1] == '-' && (n = ++boundaries) > NS_MAX_BOUNDARY_LINES)
 			what = "\"--\"", bound = "NS_MAX_BOUNDARY_LINES";
-		else if (in_header && *p != '-' && (field = is_field_line (p, eol ? eol : end)) &&
+		else if (in_header && *p != '-' &&
+		         (field = headers_field_name_len ((const char *) p, (eol ? eol : end) - p) > 0) &&
 		         (n = ++fields) > NS_MAX_FIELD_LINES)
 			what = "header field", bound = "NS_MAX_FIELD_LINES";
 		if (what) {
@@ -253,100 +240,16 @@ append_decoded (GByteArray *out, GMimeEncoding *state, const char *in, gsize n)
 	out->len = len + g_mime_encoding_step (state, in, n, (char *) out->data + len);
 }
 
-/* Returns: (transfer full) the part's content with its transfer encoding
- * undone and LF line ends, or NULL. Plain, base64 and quoted-printable
- * content is read from its window on the prepared bytes and decoded with
- * GMime's decoder state; other encodings (uuencode) go through GMime's
- * filter streams, objects that the common cases need not make. */
-static GByteArray *
-decode_part (GMimePart *part)
-{
-	GMimeDataWrapper *content = g_mime_part_get_content (part);
-	if (content == NULL)
-		return NULL;
-	GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding (content);
-	/* Reserved room, so that even empty content has storage: the callers
-	 * compute data + len, and with no storage data is NULL (NULL + 0 is
-	 * undefined behaviour). */
-	GByteArray *bytes = g_byte_array_sized_new (256);
-	if (is_decodable (encoding)) {
-		GMimeStream *raw = g_mime_data_wrapper_get_stream (content);
-		GMimeEncoding state;
-		g_mime_encoding_init_decode (&state, encoding);
-		char chunk[4096];
-		gssize n;
-		g_mime_stream_reset (raw);
-		while ((n = g_mime_stream_read (raw, chunk, sizeof chunk)) > 0)
-			append_decoded (bytes, is_identity (encoding) ? NULL : &state, chunk, n);
-		g_mime_stream_reset (raw);
-	} else {
-		GMimeStream *mem = g_mime_stream_mem_new_with_byte_array (bytes);
-		g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (mem), FALSE);
-		g_mime_data_wrapper_write_to_stream (content, mem);
-		g_object_unref (mem);
-	}
-	to_lf (bytes);
-	return bytes;
-}
-
-/* Returns: (transfer full) the start of the part's content up to its
- * first blank line (all of it when there is none), or NULL. Only the
- * header of a quoted original is read: its body, attachments and all,
- * is never copied. Encoded parts are rare and decoded whole. */
-static GByteArray *
-decode_part_head (GMimePart *part)
-{
-	GMimeDataWrapper *content = g_mime_part_get_content (part);
-	if (content == NULL)
-		return NULL;
-	if (!is_identity (g_mime_data_wrapper_get_encoding (content)))
-		return decode_part (part);
-	/* The content is a window on the prepared bytes: LF line ends. */
-	GMimeStream *raw = g_mime_data_wrapper_get_stream (content);
-	GByteArray *bytes = g_byte_array_sized_new (4096); /* data never NULL: see decode_part */
-	gboolean started = FALSE;
-	g_mime_stream_reset (raw);
-	for (;;) {
-		guint8 chunk[4096];
-		gssize n = g_mime_stream_read (raw, (char *) chunk, sizeof chunk);
-		if (n <= 0)
-			break;
-		/* Look from one byte back: "\n\n" may straddle two reads.
-		 * Blank lines before the header are not its end
-		 * (leading_header skips them). */
-		gsize from = bytes->len ? bytes->len - 1 : 0;
-		g_byte_array_append (bytes, chunk, n);
-		while (!started && from < bytes->len) {
-			guint8 c = bytes->data[from];
-			if (c != '\n' && c != ' ' && c != '\t')
-				started = TRUE;
-			else
-				from++;
-		}
-		if (!started)
-			continue;
-		const guint8 *blank = NULL;
-		for (const guint8 *q = bytes->data + from; q + 1 < bytes->data + bytes->len; q++)
-			if (q[0] == '\n' && q[1] == '\n') {
-				blank = q;
-				break;
-			}
-		if (blank) {
-			g_byte_array_set_size (bytes, blank + 2 - bytes->data);
-			break;
-		}
-	}
-	g_mime_stream_reset (raw);
-	return bytes;
-}
-
 /* Returns: (transfer full) content read from a window on the prepared
- * bytes with its transfer encoding undone and LF line ends, as
- * decode_part does for a GMime part. */
+ * bytes with its transfer encoding (plain, base64 or quoted-printable)
+ * undone and LF line ends. */
 static GByteArray *
 decode_window (GMimeContentEncoding encoding, const guint8 *data, gsize len)
 {
-	GByteArray *bytes = g_byte_array_sized_new (MAX (len, 256)); /* data never NULL */
+	/* Reserved room, so that even empty content has storage: the callers
+	 * compute data + len, and with no storage data is NULL (NULL + 0 is
+	 * undefined behaviour). */
+	GByteArray *bytes = g_byte_array_sized_new (MAX (len, 256));
 	GMimeEncoding state;
 	g_mime_encoding_init_decode (&state, encoding);
 	append_decoded (bytes, is_identity (encoding) ? NULL : &state, (const char *) data, len);
@@ -354,8 +257,11 @@ decode_window (GMimeContentEncoding encoding, const guint8 *data, gsize len)
 	return bytes;
 }
 
-/* The same for the head of a window, as decode_part_head reads it: up to
- * the first blank line after the first line that is not blank. */
+/* The same for the start of a window up to its first blank line after
+ * the first line that is not blank (all of it when there is none): only
+ * the header of a quoted original is read, its body and attachments are
+ * never copied. Blank lines before the header are kept (leading_header
+ * skips them). Encoded parts are rare and decoded whole. */
 static GByteArray *
 decode_window_head (GMimeContentEncoding encoding, const guint8 *data, gsize len)
 {
@@ -371,6 +277,50 @@ decode_window_head (GMimeContentEncoding encoding, const guint8 *data, gsize len
 		}
 	GByteArray *bytes = g_byte_array_sized_new (MAX (cut, 256)); /* data never NULL */
 	g_byte_array_append (bytes, data, cut);
+	return bytes;
+}
+
+/* A GMime part's content as a window on the bytes GMime parsed: the
+ * parser reads them through a GMimeStreamMem, and a part's content is a
+ * substream of it. FALSE for content held otherwise. */
+static gboolean
+gmime_window (GMimeDataWrapper *content, const guint8 **data, gsize *len)
+{
+	GMimeStream *raw = g_mime_data_wrapper_get_stream (content);
+	if (!GMIME_IS_STREAM_MEM (raw))
+		return FALSE;
+	GByteArray *a = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (raw));
+	if (a == NULL)
+		return FALSE;
+	gint64 start = raw->bound_start, end = raw->bound_end < 0 ? (gint64) a->len : raw->bound_end;
+	if (start < 0 || start > (gint64) a->len || end > (gint64) a->len)
+		return FALSE;
+	/* An empty part ends one byte before it starts, to GMime. */
+	*data = a->data ? a->data + start : (const guint8 *) "";
+	*len = end > start ? (gsize) (end - start) : 0;
+	return TRUE;
+}
+
+/* Returns: (transfer full) a GMime part's content decoded as
+ * decode_window (head: as decode_window_head) decodes it, or NULL.
+ * Other encodings (uuencode) go through GMime's filter streams. */
+static GByteArray *
+decode_part (GMimePart *part, gboolean head)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content (part);
+	if (content == NULL)
+		return NULL;
+	GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding (content);
+	const guint8 *data;
+	gsize len;
+	if (is_decodable (encoding) && gmime_window (content, &data, &len))
+		return head ? decode_window_head (encoding, data, len) : decode_window (encoding, data, len);
+	GByteArray *bytes = g_byte_array_sized_new (256); /* data never NULL: see decode_window */
+	GMimeStream *mem = g_mime_stream_mem_new_with_byte_array (bytes);
+	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (mem), FALSE);
+	g_mime_data_wrapper_write_to_stream (content, mem);
+	g_object_unref (mem);
+	to_lf (bytes);
 	return bytes;
 }
 
@@ -394,7 +344,7 @@ decode_ref (const PartRef *r)
 {
 	if (r->split)
 		return decode_window (r->split->encoding, r->bytes->data + r->split->start, r->split->len);
-	return decode_part (GMIME_PART (r->obj));
+	return decode_part (GMIME_PART (r->obj), FALSE);
 }
 
 /* Returns: (transfer full) the head of the part's decoded content, or NULL. */
@@ -403,12 +353,12 @@ decode_ref_head (const PartRef *r)
 {
 	if (r->split)
 		return decode_window_head (r->split->encoding, r->bytes->data + r->split->start, r->split->len);
-	return decode_part_head (GMIME_PART (r->obj));
+	return decode_part (GMIME_PART (r->obj), TRUE);
 }
 
 /* message/rfc822 and its kin are leaf parts to our GMime: the inside of
  * a quoted original is never walked as the bounce's, and only its header
- * is read (decode_part_head, headers_parse_block). Letting GMime build
+ * is read (decode_window_head, headers_parse_block). Letting GMime build
  * the original's whole tree, attachments and all, only to drop it, cost
  * about a fifth of the parse.
  *

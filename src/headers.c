@@ -208,6 +208,21 @@ headers_from_gmime (GMimeHeaderList *list)
 	return block;
 }
 
+gsize
+headers_field_name_len (const char *line, gsize n)
+{
+	const char *colon = memchr (line, ':', n);
+	gsize k = colon ? (gsize) (colon - line) : 0;
+	while (k > 0 && (line[k - 1] == ' ' || line[k - 1] == '\t'))
+		k--;
+	/* A field name is printable ASCII without blanks: this rules out
+	 * "From " lines and prose with a colon. */
+	for (gsize i = 0; i < k; i++)
+		if (line[i] <= ' ' || line[i] >= 127)
+			return 0;
+	return k;
+}
+
 /* Parses fields up to the first blank line or the end; *body is where
  * the text after that blank line starts (len when there is none). */
 static HeaderBlock *
@@ -236,19 +251,11 @@ parse_block (const char *text, gsize len, gsize *body)
 			break;
 		}
 		if (!continuation) {
-			const char *colon = memchr (p, ':', n);
-			gsize k = colon ? (gsize) (colon - p) : 0;
-			while (k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t'))
-				k--;
-			/* A field name is printable ASCII without blanks: this
-			 * rules out "From " lines and prose with a colon. */
-			gboolean valid = k > 0;
-			for (gsize i = 0; i < k && valid; i++)
-				valid = p[i] > ' ' && p[i] < 127;
-			if (valid) {
+			gsize k = headers_field_name_len (p, n);
+			if (k > 0) {
 				name = p;
 				name_len = k;
-				value = colon + 1;
+				value = (const char *) memchr (p, ':', n) + 1;
 			}
 		}
 		p = next;

@@ -63,6 +63,11 @@ HeaderBlock *headers_parse_block (const char *text, gsize len);
  * Returns: (transfer full). */
 HeaderBlock *headers_parse_message (const char *text, gsize len, gsize *body);
 
+/* The length of the field name that starts a line of n bytes (without its
+ * line end): a name of printable ASCII without blanks, then optional
+ * blanks and a colon; 0 when the line is no field. */
+gsize headers_field_name_len (const char *line, gsize n);
+
 /* Returns: (transfer none) the first value of `name`, or NULL. */
 const char *headers_get (const HeaderBlock *block, const char *name);
 
