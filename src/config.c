@@ -86,6 +86,47 @@ read_int (GKeyFile *kf, const char *group, const char *key, int min, int max, in
 	return TRUE;
 }
 
+/* "90", "15m", "1h", "5d", "2w": a whole number of seconds, minutes,
+ * hours, days or weeks (Postfix's time units; no unit is seconds). */
+static gboolean
+parse_duration (const char *text, gint64 *out)
+{
+	char *end = NULL;
+	if (!g_ascii_isdigit (text[0]))
+		return FALSE;
+	guint64 n = g_ascii_strtoull (text, &end, 10);
+	static const struct {
+		char unit;
+		gint64 seconds;
+	} units[] = { { '\0', 1 }, { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 7 * 86400 } };
+	for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+		if (end[0] == units[i].unit && (end[0] == '\0' || end[1] == '\0')) {
+			if (n > 1000000000) /* no overflow below */
+				return FALSE;
+			*out = (gint64) n * units[i].seconds;
+			return TRUE;
+		}
+	return FALSE;
+}
+
+static gboolean
+read_duration (GKeyFile *kf, const char *group, const char *key, gint64 min, gint64 max, gint64 *out,
+               GError **error)
+{
+	if (!g_key_file_has_key (kf, group, key, NULL))
+		return TRUE;
+	g_autofree char *v = g_key_file_get_string (kf, group, key, NULL);
+	gint64 seconds;
+	if (v == NULL || !parse_duration (g_strstrip (v), &seconds) || seconds < min || seconds > max) {
+		g_set_error (error, CONFIG_ERROR, 1,
+		             "[%s] %s: give a duration from %" G_GINT64_FORMAT "s to %" G_GINT64_FORMAT
+		             "s, a whole number with s, m, h, d or w (e.g. 1h)", group, key, min, max);
+		return FALSE;
+	}
+	*out = seconds;
+	return TRUE;
+}
+
 static gboolean
 read_double (GKeyFile *kf, const char *group, const char *key, double *out, GError **error)
 {
@@ -345,6 +386,9 @@ defaults (void)
 	c->sentlog_path = g_strdup (NS_DEFAULT_DB);
 	c->sentlog_servers = g_new0 (char *, 1);
 	c->window_days = 14;
+	c->max_gap = NS_SENTLOG_MAX_GAP;
+	c->queue_lifetime = 5 * 86400;
+	c->clock_skew = 15 * 60;
 	c->rules_dirs = g_strsplit (NS_DEFAULT_RULES_DIRS, ";", -1);
 	c->verdict_header = g_strdup ("X-NDR-Verdict");
 	c->forged_at = 5.0;
@@ -384,7 +428,8 @@ static const struct {
 } known_keys[] = {
 	{ "local", "domains" }, { "local", "relays" }, { "local", "networks" },
 	{ "local", "recipient_delimiter" }, { "sentlog", "path" }, { "sentlog", "servers" },
-	{ "sentlog", "window_days" }, { "rules", "dirs" }, { "verdict", "header" },
+	{ "sentlog", "window_days" }, { "sentlog", "max_gap" }, { "sentlog", "queue_lifetime" },
+	{ "sentlog", "clock_skew" }, { "rules", "dirs" }, { "verdict", "header" },
 	{ "verdict", "forged_at" }, { "filter", "deadline_ms" }, { "batv", "keys" },
 	{ "batv", "max_age_days" },
 };
@@ -430,6 +475,9 @@ read_file (Config *c, GKeyFile *kf, GError **error)
 	       read_string (kf, "sentlog", "path", &c->sentlog_path, error) &&
 	       read_list (kf, "sentlog", "servers", &c->sentlog_servers, error) &&
 	       read_int (kf, "sentlog", "window_days", 1, 3650, &c->window_days, error) &&
+	       read_duration (kf, "sentlog", "max_gap", 60, 30 * 86400, &c->max_gap, error) &&
+	       read_duration (kf, "sentlog", "queue_lifetime", 0, 100 * 86400, &c->queue_lifetime, error) &&
+	       read_duration (kf, "sentlog", "clock_skew", 0, 7 * 86400, &c->clock_skew, error) &&
 	       read_list (kf, "rules", "dirs", &c->rules_dirs, error) &&
 	       read_string (kf, "verdict", "header", &c->verdict_header, error) &&
 	       read_double (kf, "verdict", "forged_at", &c->forged_at, error) &&

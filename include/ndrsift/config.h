@@ -21,6 +21,12 @@ typedef struct {
 	char *sentlog_path;        /* [sentlog] path */
 	char **sentlog_servers;    /* [sentlog] servers */
 	int window_days;           /* [sentlog] window_days */
+	gint64 max_gap;            /* [sentlog] max_gap, seconds: lines of a server this close
+	                              (and spans) join into one covered span */
+	gint64 queue_lifetime;     /* [sentlog] queue_lifetime, seconds: how long our MTA may
+	                              hold a message before it leaves (coverage interval) */
+	gint64 clock_skew;         /* [sentlog] clock_skew, seconds: how far a remote clock
+	                              may be off (coverage interval) */
 	char **rules_dirs;         /* [rules] dirs, in layering order */
 	char *verdict_header;      /* [verdict] header */
 	double forged_at;          /* [verdict] forged_at */

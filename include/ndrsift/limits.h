@@ -78,6 +78,17 @@
 #define NS_MAX_LOG_LINE 16384
 #define NS_SENTLOG_OPEN_DAYS 30
 
+/* Coverage (DESIGN.md "Coverage"): the default [sentlog] max_gap, in
+ * seconds. Postfix writes no periodic line of its own, rsyslog's immark
+ * writes one every 20 minutes, contrib's heartbeat every 10: an hour
+ * tolerates two lost marks, and bounds how long a stretch of log could be
+ * lost without a trace. */
+#define NS_SENTLOG_MAX_GAP 3600
+
+/* log stats: the joined spans shown per server (the latest ones) unless
+ * --all is given. */
+#define NS_STATS_SPANS 20
+
 /* Rules: how many, and how deep a meta expression may nest. */
 #define NS_MAX_RULES 2048
 #define NS_MAX_META_DEPTH 32
