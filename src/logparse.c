@@ -219,6 +219,13 @@ logparse_syslog (const char *line, gsize len, gint64 now, LogSyslogLine *out)
 	if (p >= end || out->host_len == 0)
 		return FALSE;
 	p++;
+	/* sysklogd's mark line has no program: "host -- MARK --". */
+	if (end - p == 10 && memcmp (p, "-- MARK --", 10) == 0) {
+		out->program = out->message = p;
+		out->program_len = 0;
+		out->message_len = 10;
+		return TRUE;
+	}
 	out->program = p;
 	while (p < end && *p != '[' && *p != ':' && *p != ' ')
 		p++;
@@ -236,6 +243,59 @@ logparse_syslog (const char *line, gsize len, gint64 now, LogSyslogLine *out)
 		p++;
 	out->message = p;
 	out->message_len = end - p;
+	return TRUE;
+}
+
+static gboolean
+program_is (const LogSyslogLine *sl, const char *name)
+{
+	gsize n = strlen (name);
+	return sl->program_len == n && memcmp (sl->program, name, n) == 0;
+}
+
+static gboolean
+message_has (const LogSyslogLine *sl, const char *text)
+{
+	return g_strstr_len (sl->message, sl->message_len, text) != NULL;
+}
+
+gboolean
+logparse_syslog_notice (LogParser *p, const LogSyslogLine *sl, LogEmitFunc emit, gpointer user_data)
+{
+	gboolean mark = sl->message_len == 10 && memcmp (sl->message, "-- MARK --", 10) == 0;
+	/* rsyslogd, or "rsyslogd-2177" (older versions add the error code) */
+	gboolean rsyslogd = sl->program_len >= 8 && memcmp (sl->program, "rsyslogd", 8) == 0 &&
+	                    (sl->program_len == 8 || sl->program[8] == '-');
+	if (program_is (sl, "ndrsift-heartbeat") || (mark && (rsyslogd || sl->program_len == 0))) {
+		logparse_seen (p, sl->time, sl, NULL);
+		return TRUE;
+	}
+	LogEvent ev = { .type = LOG_EVENT_LOSS, .time = sl->time };
+	gboolean local; /* about the host's own lines */
+	if (rsyslogd && message_has (sl, "due to rate-limiting")) {
+		if (message_has (sl, "begin to drop messages") || message_has (sl, "begins to drop messages"))
+			ev.loss = LOG_LOSS_BEGIN;
+		else if (message_has (sl, "messages lost") || message_has (sl, " lost "))
+			ev.loss = LOG_LOSS_END;
+		else
+			return FALSE;
+		local = (sl->message_len >= 8 && memcmp (sl->message, "imuxsock", 8) == 0) ||
+		        (sl->message_len >= 9 && memcmp (sl->message, "imjournal", 9) == 0);
+	} else if ((program_is (sl, "systemd-journald") || program_is (sl, "systemd-journal")) &&
+	           sl->message_len > 11 && memcmp (sl->message, "Suppressed ", 11) == 0 &&
+	           message_has (sl, " messages from ")) {
+		ev.loss = LOG_LOSS_END;
+		local = TRUE;
+	} else
+		return FALSE;
+	char server[256];
+	if (local || p->server) {
+		gsize n = MIN (sl->host_len, sizeof server - 1);
+		memcpy (server, sl->host, n);
+		server[n] = '\0';
+		ev.server = p->server ? p->server : server;
+	}
+	emit (&ev, user_data);
 	return TRUE;
 }
 

@@ -2,9 +2,11 @@
  *
  * What it does. One line at a time: the syslog prefix is read by
  * logparse_syslog() (classic, RFC 3339 and journalctl short-iso stamps);
- * lines of programs that are not Postfix are skipped, so a central syslog
- * holding everything (and many servers: the host field names the server
- * unless --server is given) can be imported as it is. A Postfix program is
+ * lines of programs that are not Postfix are skipped (but heartbeats and
+ * the syslog daemons' notices of lost lines: logparse_syslog_notice()),
+ * so a central syslog holding everything (and many servers: the host field
+ * names the server unless --server is given) can be imported as it is. A
+ * Postfix program is
  * "postfix*" with at least one '/', and the daemon is its last path
  * component, so instances and per-service names all work: "postfix/smtpd",
  * "postfix-out/smtp", "postfix/submission/smtpd". Then, after "QID: ":
@@ -410,8 +412,12 @@ logparse_postfix_line (LogParser *p, const char *line, gsize len, LogEmitFunc em
 		             "not a syslog line (expected a time stamp, host and \"program[pid]:\")");
 		return FALSE;
 	}
-	if (!is_postfix_program (sl.program, sl.program_len))
-		return TRUE; /* another program's line in a shared log */
+	if (!is_postfix_program (sl.program, sl.program_len)) {
+		/* another program's line in a shared log: a heartbeat or a
+		 * syslog daemon's notice of lost lines, else nothing */
+		logparse_syslog_notice (p, &sl, emit_func, user_data);
+		return TRUE;
+	}
 	logparse_seen (p, sl.time, &sl, NULL);
 	PfDaemon d = daemon_of (sl.program, sl.program_len);
 	if (d == PF_OTHER)

@@ -426,8 +426,11 @@ logparse_sendmail_line (LogParser *p, const char *line, gsize len, LogEmitFunc e
 		g_set_error_literal (error, LOGPARSE_ERROR, 1, "not a syslog line");
 		return FALSE;
 	}
-	if (!is_sendmail_program (sl.program, sl.program_len))
+	if (!is_sendmail_program (sl.program, sl.program_len)) {
+		/* a heartbeat or a syslog daemon's notice of lost lines */
+		logparse_syslog_notice (p, &sl, emit, user_data);
 		return TRUE;
+	}
 	logparse_seen (p, sl.time, &sl, NULL);
 
 	const char *q = sl.message, *end = sl.message + sl.message_len;

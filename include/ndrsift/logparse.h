@@ -10,7 +10,23 @@
  *
  * A line of the MTA that carries nothing else (a connection, a rejection,
  * a queue run) still yields LOG_EVENT_SEEN: coverage is the span of all
- * of a server's lines, not only of its messages' lines.
+ * of a server's lines, not only of its messages' lines. In the syslog
+ * formats (Postfix, Sendmail) so do heartbeats: rsyslog's immark line
+ * ("rsyslogd: -- MARK --", or sysklogd's bare "-- MARK --") and any line
+ * of the program ndrsift-heartbeat (`logger -p mail.info -t
+ * ndrsift-heartbeat`, contrib/systemd/ndrsift-heartbeat.timer), each
+ * for its host. The syslog daemons' own notices that lines were lost
+ * yield LOG_EVENT_LOSS (logparse_syslog_notice):
+ *
+ *   rsyslogd  "imuxsock begins to drop messages from pid N due to rate-limiting"
+ *             "NAME: begin to drop messages due to rate-limiting"      -> BEGIN
+ *             "imuxsock lost N messages from pid N due to rate-limiting"
+ *             "NAME: N messages lost due to rate-limiting[ (...)]"     -> END
+ *   systemd-journald  "Suppressed N messages from UNIT"                -> END
+ *
+ * imuxsock's and imjournal's notices (and journald's) are about the
+ * host's own lines: that server; any other input's (imtcp, imudp, ...
+ * on a central host) may have lost any server's lines: every server.
  *
  * Formats, each in its own file: logparse_postfix.c, logparse_exim.c,
  * logparse_sendmail.c, logparse_exchange.c, logparse_jsonl.c; the syslog
@@ -60,7 +76,15 @@ typedef enum {
 	LOG_EVENT_RECORD,     /* everything at once: jsonl, log record */
 	LOG_EVENT_SEEN,       /* a line of server at time that says nothing else: the
 	                         server's log covers that moment (DESIGN.md "Coverage") */
+	LOG_EVENT_LOSS,       /* lines of server (NULL: of any server of the source) were
+	                         or are being lost around time: see `loss` */
 } LogEventType;
+
+typedef enum {
+	LOG_LOSS_BEGIN,       /* dropping starts at time (rsyslog's "begin to drop") */
+	LOG_LOSS_END,         /* lines were dropped before time ("N messages lost",
+	                         journald's "Suppressed N messages") */
+} LogLoss;
 
 typedef struct {
 	LogEventType type;
@@ -74,6 +98,7 @@ typedef struct {
 	LogOrigin origin;         /* ENTER, RECORD: what the line says, or UNKNOWN */
 	const char *client_ip;    /* ENTER: the client's address, to match [local] networks */
 	const char *const *recipients; /* RECORD: NULL-terminated, may be empty */
+	LogLoss loss;             /* LOSS */
 } LogEvent;
 
 typedef void (*LogEmitFunc) (const LogEvent *event, gpointer user_data);
@@ -128,5 +153,11 @@ typedef struct {
  * read in January holds December's lines). Classic stamps are local time.
  * Returns FALSE when it is not a syslog line. */
 gboolean logparse_syslog (const char *line, gsize len, gint64 now, LogSyslogLine *out);
+
+/* A line of another program than the MTA's in a syslog log: a heartbeat
+ * (logparse_seen) or a notice of lost lines (LOG_EVENT_LOSS, emitted), as
+ * listed above. Returns whether it was one. */
+gboolean logparse_syslog_notice (LogParser *parser, const LogSyslogLine *sl, LogEmitFunc emit,
+                                 gpointer user_data);
 
 #endif

@@ -859,6 +859,81 @@ test_seen (void)
 	g_assert_cmpstr (g_ptr_array_index (seen, 0), ==, want);
 }
 
+static void
+notice_one (const LogEvent *event, gpointer user_data)
+{
+	GPtrArray *seen = user_data;
+	g_ptr_array_add (seen, g_strdup_printf ("%s %s %" G_GINT64_FORMAT,
+	                                        event->type == LOG_EVENT_SEEN ? "seen"
+	                                        : event->type != LOG_EVENT_LOSS ? "other"
+	                                        : event->loss == LOG_LOSS_BEGIN ? "begin" : "end",
+	                                        event->server ? event->server : "*", event->time));
+}
+
+/* Heartbeats and the syslog daemons' notices of lost lines, in the
+ * wordings rsyslog (imuxsock before and after 8.x, its generic rate
+ * limiter, imjournal) and systemd-journald write. */
+static void
+test_notices (void)
+{
+	static const struct {
+		const char *line, *want; /* want NULL: nothing */
+	} cases[] = {
+		/* heartbeats */
+		{ "Nov 27 10:00:01 mx1 rsyslogd: -- MARK --", "seen mx1 1795773601" },
+		{ "2026-11-27T10:00:01+00:00 mx2 rsyslogd: -- MARK --", "seen mx2 1795773601" },
+		{ "Nov 27 10:00:01 mx1 -- MARK --", "seen mx1 1795773601" },
+		{ "Nov 27 10:00:01 mx1 ndrsift-heartbeat: heartbeat", "seen mx1 1795773601" },
+		{ "Nov 27 10:00:01 mx1 ndrsift-heartbeat[4242]: heartbeat", "seen mx1 1795773601" },
+		{ "Nov 27 10:00:01 mx1 other: -- MARK --", NULL },
+		{ "Nov 27 10:00:01 mx1 rsyslogd: -- MARK -- again", NULL },
+		/* rsyslog's imuxsock: the host's own lines */
+		{ "Nov 27 10:00:01 mx1 rsyslogd-2177: imuxsock begins to drop messages from pid 55082 due to rate-limiting",
+		  "begin mx1 1795773601" },
+		{ "Nov 27 10:00:01 mx1 rsyslogd-2177: imuxsock lost 141 messages from pid 55082 due to rate-limiting",
+		  "end mx1 1795773601" },
+		{ "Nov 27 10:00:01 mx1 rsyslogd: imuxsock[pid: 51, name: /usr/lib/postfix/sbin/qmgr] from"
+		  " <mx1:postfix/qmgr>: begin to drop messages due to rate-limiting", "begin mx1 1795773601" },
+		{ "Nov 27 10:00:01 mx1 rsyslogd: imuxsock[pid: 51, name: /usr/lib/postfix/sbin/qmgr]: 48814 messages"
+		  " lost due to rate-limiting (20000 allowed within 300 seconds)", "end mx1 1795773601" },
+		{ "Nov 27 10:00:01 mx1 rsyslogd: imjournal: begin to drop messages due to rate-limiting", "begin mx1 1795773601" },
+		{ "Nov 27 10:00:01 mx1 rsyslogd: imjournal: 236 messages lost due to rate-limiting", "end mx1 1795773601" },
+		/* another input (a central host's imtcp): any server's lines */
+		{ "Nov 27 10:00:01 loghost rsyslogd: imtcp: begin to drop messages due to rate-limiting", "begin * 1795773601" },
+		{ "Nov 27 10:00:01 loghost rsyslogd: imtcp: 12 messages lost due to rate-limiting", "end * 1795773601" },
+		/* journald says it only afterwards */
+		{ "Nov 27 10:00:01 mx1 systemd-journald[312]: Suppressed 917 messages from postfix@-.service",
+		  "end mx1 1795773601" },
+		{ "Nov 27 10:00:01 mx1 systemd-journal[1864]: Suppressed 917 messages from /system.slice/postfix.service",
+		  "end mx1 1795773601" },
+		/* not notices */
+		{ "Nov 27 10:00:01 mx1 rsyslogd: [origin software=\"rsyslogd\" swVersion=\"8.2302.0\"] start", NULL },
+		{ "Nov 27 10:00:01 mx1 systemd-journald[312]: Journal started", NULL },
+		{ "Nov 27 10:00:01 mx1 app: imuxsock begins to drop messages from pid 1 due to rate-limiting", NULL },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		g_autoptr (LogParser) p = logparse_new (LOG_FORMAT_POSTFIX, NULL, 1795800000);
+		g_autoptr (GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+		g_autoptr (GError) error = NULL;
+		if (!logparse_line (p, cases[i].line, strlen (cases[i].line), notice_one, seen, &error)) {
+			g_test_fail_printf ("%s: malformed: %s", cases[i].line, error->message);
+			continue;
+		}
+		const char *got = seen->len ? g_ptr_array_index (seen, 0) : NULL;
+		if (g_strcmp0 (got, cases[i].want) != 0 || seen->len > 1)
+			g_test_fail_printf ("%s: want %s, got %s (%u events)", cases[i].line, cases[i].want ? cases[i].want : "nothing",
+			                    got ? got : "nothing", seen->len);
+	}
+	/* --server names the server of every line, notices too */
+	g_autoptr (LogParser) p = logparse_new (LOG_FORMAT_POSTFIX, "out1", 1795800000);
+	g_autoptr (GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+	static const char central[] = "Nov 27 10:00:01 loghost rsyslogd: imtcp: 12 messages lost due to rate-limiting";
+	g_assert_true (logparse_line (p, central, strlen (central), notice_one, seen, NULL));
+	g_assert_cmpuint (seen->len, ==, 1);
+	if (seen->len)
+		g_assert_cmpstr (g_ptr_array_index (seen, 0), ==, "end out1 1795773601");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -884,5 +959,6 @@ main (int argc, char **argv)
 	g_test_add_func ("/logparse/postfix/detect", test_detect);
 	g_test_add_func ("/logparse/postfix/sample", test_sample);
 	g_test_add_func ("/logparse-postfix/seen", test_seen);
+	g_test_add_func ("/logparse-postfix/notices", test_notices);
 	return g_test_run ();
 }
