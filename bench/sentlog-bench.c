@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <glib/gstdio.h>
 
+#include "ndrsift/limits.h"
 #include "ndrsift/sentlog.h"
 
 static int
@@ -94,7 +95,7 @@ main (int argc, char **argv)
 		fprintf (stderr, "%s\n", error->message);
 		return 1;
 	}
-	g_autoptr (SentLogStats) st = sentlog_stats (reader, &error);
+	g_autoptr (SentLogStats) st = sentlog_stats (reader, NS_SENTLOG_MAX_GAP, &error);
 	g_autofree gint64 *lat = g_new (gint64, lookups);
 	guint64 found = 0;
 	GRand *rand = g_rand_new_with_seed (42);

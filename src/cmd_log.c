@@ -2,8 +2,9 @@
  *
  *   log import [--format F] [--server NAME] [--follow] [FILE...|-]
  *   log record [--server NAME]        one outgoing message on stdin
- *   log stats
+ *   log stats [--all]
  *   log prune --before DATE
+ *   log retire [--since DATE | --undo] SERVER
  *
  * import reads whole lines only (a final line without its newline is left
  * for the next run: the MTA is still writing it), in batches committed
@@ -535,17 +536,65 @@ log_record (const Config *config, int argc, char **argv)
 	return EXIT_OK;
 }
 
+
+/* "3d 4h", "2h 5m", "40m", "12s": the two largest units. */
 static char *
-format_time (gint64 t)
+format_duration (gint64 s)
 {
-	g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (t);
-	return dt ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup ("?");
+	static const struct {
+		const char *unit;
+		gint64 seconds;
+	} units[] = { { "d", 86400 }, { "h", 3600 }, { "m", 60 }, { "s", 1 } };
+	for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+		if (s >= units[i].seconds || i + 1 == G_N_ELEMENTS (units)) {
+			gint64 big = s / units[i].seconds, rest = s % units[i].seconds;
+			if (i + 1 < G_N_ELEMENTS (units) && rest >= units[i + 1].seconds)
+				return g_strdup_printf ("%" G_GINT64_FORMAT "%s %" G_GINT64_FORMAT "%s", big, units[i].unit,
+				                        rest / units[i + 1].seconds, units[i + 1].unit);
+			return g_strdup_printf ("%" G_GINT64_FORMAT "%s", big, units[i].unit);
+		}
+	return g_strdup ("?");
+}
+
+static gboolean
+listed (const Config *config, const char *name)
+{
+	for (guint i = 0; config->sentlog_servers && config->sentlog_servers[i]; i++)
+		if (strcmp (config->sentlog_servers[i], name) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* A server's joined spans and the gaps between them, the latest `shown`. */
+static void
+print_spans (const SentLogServer *sv, guint shown)
+{
+	guint start = sv->spans->len > shown ? sv->spans->len - shown : 0;
+	if (start > 0)
+		printf ("  ...       %u earlier spans (log stats --all shows them)\n", start);
+	for (guint k = start; k < sv->spans->len; k++) {
+		const SentLogSpan *sp = &g_array_index (sv->spans, SentLogSpan, k);
+		if (k > start) {
+			const SentLogSpan *prev = &g_array_index (sv->spans, SentLogSpan, k - 1);
+			g_autofree char *a = datetime_format_utc (prev->last), *b = datetime_format_utc (sp->first);
+			g_autofree char *d = format_duration (sp->first - prev->last);
+			printf ("  gap       %s .. %s  (%s not covered)\n", a, b, d);
+		}
+		g_autofree char *a = datetime_format_utc (sp->first), *b = datetime_format_utc (sp->last);
+		printf ("  span      %s .. %s\n", a, b);
+	}
 }
 
 static int
 log_stats (const Config *config, int argc, char **argv)
 {
+	gboolean all = FALSE;
+	GOptionEntry entries[] = {
+		{ "all", 'a', 0, G_OPTION_ARG_NONE, &all, "Show every span of every server, not only the latest", NULL },
+		{ NULL }
+	};
 	g_autoptr (GOptionContext) oc = g_option_context_new ("- what the sent log holds");
+	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;
 	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1) {
 		command_error ("log stats", "%s", error ? error->message : "takes no arguments");
@@ -562,7 +611,7 @@ log_stats (const Config *config, int argc, char **argv)
 		command_error ("log stats", "%s", error->message);
 		return EXIT_ERROR;
 	}
-	g_autoptr (SentLogStats) st = sentlog_stats (log, &error);
+	g_autoptr (SentLogStats) st = sentlog_stats (log, config->max_gap, &error);
 	if (st == NULL) {
 		command_error ("log stats", "%s", error->message);
 		return EXIT_ERROR;
@@ -573,14 +622,51 @@ log_stats (const Config *config, int argc, char **argv)
 	if (st->messages > 0)
 		printf (" (%" G_GINT64_FORMAT " per message)", st->bytes / st->messages);
 	printf ("\nmessages    %" G_GINT64_FORMAT "\nrecipients  %" G_GINT64_FORMAT "\n", st->messages, st->recipients);
-	printf ("sources     %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT " malformed lines)\n", st->sources, st->bad_lines);
+	printf ("sources     %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT " malformed lines, %" G_GINT64_FORMAT
+	        " losses cut coverage)\n", st->sources, st->bad_lines, st->cuts);
+
+	/* Each server, its spans and the gaps between them; then what makes
+	 * misses unjudged: a listed server never seen, or one silent longer
+	 * than max_gap (gone, or its log no longer arrives). */
+	g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+	gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+	gboolean any_listed = config->sentlog_servers && config->sentlog_servers[0];
 	for (guint i = 0; i < st->servers->len; i++) {
 		SentLogServer *sv = g_ptr_array_index (st->servers, i);
 		g_autofree char *name = output_escape (sv->name);
-		g_autofree char *first = format_time (sv->first), *last = format_time (sv->last);
-		printf ("server      %-24s %8" G_GINT64_FORMAT " messages, covers %s .. %s\n", name, sv->messages,
-		        first, last);
+		printf ("server      %-24s %8" G_GINT64_FORMAT " messages, %u span%s", name, sv->messages,
+		        sv->spans->len, sv->spans->len == 1 ? "" : "s");
+		if (sv->retired) {
+			g_autofree char *when = datetime_format_utc (sv->retired);
+			printf (", retired since %s", when);
+		}
+		printf ("\n");
+		print_spans (sv, all ? G_MAXUINT : NS_STATS_SPANS);
+		gboolean required = (!any_listed || listed (config, sv->name)) && !sv->retired;
+		if (required && sv->spans->len == 0)
+			g_ptr_array_add (warnings, g_strdup_printf ("%s has no span: no miss is judged"
+			                                            " (log retire %s, if it is gone)", name, name));
+		else if (required && now - sv->last > config->max_gap) {
+			g_autofree char *when = datetime_format_utc (sv->last);
+			g_autofree char *d = format_duration (now - sv->last);
+			g_ptr_array_add (warnings, g_strdup_printf ("%s silent since %s (%s, longer than max_gap):"
+			                                            " no later miss is judged (log retire %s, if it is gone)",
+			                                            name, when, d, name));
+		}
 	}
+	for (guint i = 0; any_listed && config->sentlog_servers[i]; i++) {
+		const char *want = config->sentlog_servers[i];
+		gboolean seen = FALSE;
+		for (guint k = 0; k < st->servers->len && !seen; k++)
+			seen = strcmp (((SentLogServer *) g_ptr_array_index (st->servers, k))->name, want) == 0;
+		if (!seen) {
+			g_autofree char *name = output_escape (want);
+			g_ptr_array_add (warnings, g_strdup_printf ("%s is in [sentlog] servers but has never been seen"
+			                                            " in the log: no miss is judged", name));
+		}
+	}
+	for (guint i = 0; i < warnings->len; i++)
+		printf ("warning     %s\n", (char *) g_ptr_array_index (warnings, i));
 	return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
 }
 
@@ -627,6 +713,51 @@ log_prune (const Config *config, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int
+log_retire (const Config *config, int argc, char **argv)
+{
+	g_autofree char *since = NULL;
+	gboolean undo = FALSE;
+	GOptionEntry entries[] = {
+		{ "since", 0, 0, G_OPTION_ARG_STRING, &since,
+		  "Out of service from DATE (YYYY-MM-DD, RFC 3339; default: its last line read)", "DATE" },
+		{ "undo", 0, 0, G_OPTION_ARG_NONE, &undo, "Put the server back in service", NULL },
+		{ NULL }
+	};
+	g_autoptr (GOptionContext) oc = g_option_context_new (
+		"SERVER - take a server that is gone out of coverage\n\n"
+		"A miss counts only when every server's log covers the moment (DESIGN.md,\n"
+		"ndrsift(1)): a server that is gone would leave every later miss unknown.\n"
+		"Retired, it is still needed for earlier moments.");
+	g_option_context_add_main_entries (oc, entries, NULL);
+	g_autoptr (GError) error = NULL;
+	gint64 when = 0;
+	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 2 || argv[1][0] == '\0' ||
+	    (since && (undo || !parse_when (since, &when)))) {
+		command_error ("log retire", "%s", error ? error->message
+		               : since && undo ? "--since and --undo do not go together"
+		               : since ? "--since: give a date (YYYY-MM-DD or RFC 3339)" : "give one SERVER");
+		return EXIT_USAGE;
+	}
+	make_log_dir (config->sentlog_path);
+	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, TRUE, &error);
+	/* A name the log does not know is a typo, unless it is listed (a
+	 * server that never logged). */
+	if (log == NULL || !sentlog_retire (log, argv[1], when, undo, listed (config, argv[1]), &when, &error)) {
+		command_error ("log retire", "%s", error->message);
+		return EXIT_ERROR;
+	}
+	sentlog_checkpoint (log);
+	g_autofree char *name = output_escape (argv[1]);
+	if (undo)
+		printf ("%s is in service: coverage needs its log again\n", name);
+	else {
+		g_autofree char *t = datetime_format_utc (when);
+		printf ("%s retired since %s: coverage needs its log only before that\n", name, t);
+	}
+	return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+}
+
 int
 cmd_log (const Config *config, int argc, char **argv)
 {
@@ -635,6 +766,7 @@ cmd_log (const Config *config, int argc, char **argv)
 		int (*run) (const Config *, int, char **);
 	} subs[] = {
 		{ "import", log_import }, { "record", log_record }, { "stats", log_stats }, { "prune", log_prune },
+		{ "retire", log_retire },
 	};
 	if (argc >= 2)
 		for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
@@ -647,12 +779,13 @@ cmd_log (const Config *config, int argc, char **argv)
 		printf ("Usage:\n"
 		        "  ndrsift log import [--format FORMAT] [--server NAME] [--follow] [FILE...|-]\n"
 		        "  ndrsift log record [--server NAME]\n"
-		        "  ndrsift log stats\n"
+		        "  ndrsift log stats [--all]\n"
 		        "  ndrsift log prune --before DATE\n"
+		        "  ndrsift log retire [--since DATE | --undo] SERVER\n"
 		        "\nFill and look after the sent log. Run 'ndrsift log SUBCOMMAND --help'\n"
 		        "for the options of one.\n");
 		return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
 	}
-	command_error ("log", "give import, record, stats or prune (see ndrsift log --help)");
+	command_error ("log", "give import, record, stats, prune or retire (see ndrsift log --help)");
 	return EXIT_USAGE;
 }

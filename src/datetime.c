@@ -88,3 +88,10 @@ datetime_from_local (int y, int m, int d, int hour, int min, int sec)
 	}
 	return c->start + min * 60 + sec;
 }
+
+char *
+datetime_format_utc (gint64 t)
+{
+	g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (t);
+	return dt ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup ("?");
+}

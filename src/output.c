@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ndrsift/datetime.h"
 #include "ndrsift/output.h"
 #include "ndrsift/received.h"
 #include "ndrsift/summary.h"
@@ -199,6 +200,48 @@ fill_report (RecordTree *t, const Bounce *b, gboolean extended)
 	put_object (t->record, "dsn", j);
 }
 
+/* {"first": TIME, "last": TIME}, or null for 0, 0. Returns: (transfer full). */
+static JsonNode *
+span_node (const SentLogSpan *sp)
+{
+	if (sp->first == 0 && sp->last == 0)
+		return json_node_new (JSON_NODE_NULL);
+	JsonObject *o = json_object_new ();
+	g_autofree char *first = datetime_format_utc (sp->first), *last = datetime_format_utc (sp->last);
+	json_object_set_string_member (o, "first", first);
+	json_object_set_string_member (o, "last", last);
+	return json_node_init_object (json_node_alloc (), o);
+}
+
+/* explain's account of a coverage judgement (a Message-ID missed), or
+ * null. Returns: (transfer full). */
+static JsonNode *
+coverage_node (const SentLogCoverage *c)
+{
+	if (c->servers == NULL)
+		return json_node_new (JSON_NODE_NULL);
+	JsonObject *o = json_object_new ();
+	g_autofree char *from = datetime_format_utc (c->from), *to = datetime_format_utc (c->to);
+	json_object_set_string_member (o, "from", from);
+	json_object_set_string_member (o, "to", to);
+	json_object_set_boolean_member (o, "covered", c->covered);
+	JsonArray *servers = json_array_sized_new (c->servers->len);
+	for (guint i = 0; i < c->servers->len; i++) {
+		const SentLogServerCoverage *sc = g_ptr_array_index (c->servers, i);
+		JsonObject *so = json_object_new ();
+		put_string (so, "server", sc->server);
+		json_object_set_boolean_member (so, "required", sc->required);
+		json_object_set_boolean_member (so, "covered", sc->covered);
+		g_autofree char *retired = sc->retired ? datetime_format_utc (sc->retired) : NULL;
+		put_string (so, "retired", retired);
+		json_object_set_member (so, "span", span_node (&sc->span));
+		json_object_set_member (so, "gap", sc->covered ? json_node_new (JSON_NODE_NULL) : span_node (&sc->gap));
+		json_array_add_object_element (servers, so);
+	}
+	json_object_set_array_member (o, "servers", servers);
+	return json_node_init_object (json_node_alloc (), o);
+}
+
 static void
 fill_record (RecordTree *t, const char *source, gint64 offset, const Verdict *v, gboolean extended)
 {
@@ -222,6 +265,10 @@ fill_record (RecordTree *t, const char *source, gint64 offset, const Verdict *v,
 		put_string (t->sentlog, "by", v->match.found ? v->match_by : NULL);
 		put_string (t->sentlog, "server", v->match.server);
 		put_string (t->sentlog, "queue_id", v->match.queue_id);
+		/* explain: the interval a miss was judged over, and which
+		 * span of each server holds it, or what it lacks */
+		if (extended)
+			json_object_set_member (t->sentlog, "coverage", coverage_node (&v->coverage));
 	}
 	put_object (o, "sentlog", v->sentlog_read ? t->sentlog : NULL);
 
@@ -344,6 +391,38 @@ line (GString *out, int indent, const char *name, const char *value)
 	g_string_append_printf (out, "%*s%-21s %s\n", indent, "", name, safe);
 }
 
+/* Which span of each server holds the interval a miss is judged over,
+ * or what the log lacks. */
+static void
+explain_coverage (GString *out, const SentLogCoverage *c)
+{
+	if (c->servers == NULL)
+		return;
+	g_autofree char *from = datetime_format_utc (c->from), *to = datetime_format_utc (c->to);
+	g_autofree char *interval = g_strdup_printf ("%s .. %s: %s", from, to,
+	                                             c->covered ? "covered"
+	                                             : c->servers->len ? "not covered" : "not covered (no server in the log)");
+	line (out, 2, "coverage", interval);
+	for (guint i = 0; i < c->servers->len; i++) {
+		const SentLogServerCoverage *sc = g_ptr_array_index (c->servers, i);
+		g_autofree char *first = datetime_format_utc (sc->span.first), *last = datetime_format_utc (sc->span.last);
+		g_autofree char *gap_first = datetime_format_utc (sc->gap.first), *gap_last = datetime_format_utc (sc->gap.last);
+		g_autofree char *retired = datetime_format_utc (sc->retired);
+		g_autofree char *what = NULL;
+		if (!sc->required)
+			what = g_strdup_printf ("retired since %s: not needed", retired);
+		else if (sc->covered)
+			what = g_strdup_printf ("its span %s .. %s holds it", first, last);
+		else if (sc->span.first || sc->span.last)
+			what = g_strdup_printf ("lacks %s .. %s (its span %s .. %s ends there)", gap_first, gap_last, first, last);
+		else
+			what = g_strdup_printf ("lacks %s .. %s (no span holds the start)", gap_first, gap_last);
+		g_autofree char *name = output_escape (sc->server);
+		g_autofree char *label = g_strdup_printf ("server %s", name);
+		line (out, 4, label, what);
+	}
+}
+
 char *
 output_explain_text (const char *source, const Verdict *v)
 {
@@ -418,6 +497,7 @@ output_explain_text (const char *source, const Verdict *v)
 			                   v->match.queue_id ? v->match.queue_id : "-")
 			: g_strdup ("no match");
 		line (out, 0, "sent log", m);
+		explain_coverage (out, &v->coverage);
 	} else if (v->bounce->kind != BOUNCE_KIND_NONE)
 		line (out, 0, "sent log", "not read");
 	if (v->results && v->results->len) {

@@ -17,7 +17,7 @@
 #include "ndrsift/limits.h"
 #include "ndrsift/sentlog.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static const char schema_v1[] =
 	"CREATE TABLE servers (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
@@ -44,26 +44,60 @@ static const char schema_v1[] =
 	"  offset INTEGER NOT NULL, lines INTEGER NOT NULL, bad_lines INTEGER NOT NULL,"
 	"  updated INTEGER NOT NULL) WITHOUT ROWID;";
 
+/* Version 2: coverage is what was really read (DESIGN.md "Coverage"): the
+ * spans of each server's lines per source, cut where lines were lost;
+ * servers can be retired; a source counts its cuts. The old single span
+ * per server is rebuilt from the messages by migrate_spans(). */
+static const char schema_v2[] =
+	"ALTER TABLE servers ADD COLUMN retired INTEGER;"
+	"ALTER TABLE sources ADD COLUMN cuts INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE spans (id INTEGER PRIMARY KEY,"
+	"  server INTEGER NOT NULL REFERENCES servers (id),"
+	"  source TEXT,"
+	"  first INTEGER NOT NULL, last INTEGER NOT NULL,"
+	"  cut_before INTEGER NOT NULL DEFAULT 0, cut_after INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX spans_by_server ON spans (server, last);"
+	"CREATE INDEX spans_by_source ON spans (source, server, last);";
+
+/* The source of the spans migrate_spans() rebuilt. */
+#define SOURCE_SCHEMA_1 "(schema 1)"
+
 typedef enum {
 	ST_SERVER_FIND,
 	ST_SERVER_ADD,
+	ST_SERVER_UNRETIRE,
 	ST_MSG_INSERT,
 	ST_MSG_FIND_OPEN,
 	ST_MSG_UPDATE,
 	ST_RCPT_UPSERT,
-	ST_COVERAGE_UPSERT,
+	ST_SPAN_LATEST,
+	ST_SPAN_INSERT,
+	ST_SPAN_UPDATE,
+	ST_SPAN_CUT_SOURCE,
+	ST_SPAN_LAST_LINE,
+	ST_PUNCH_SPLIT,
+	ST_PUNCH_LEFT,
+	ST_PUNCH_RIGHT,
+	ST_PUNCH_INSIDE,
 	ST_SOURCE_FIND,
 	ST_SOURCE_UPSERT,
+	/* readers prepare these and ST_SERVER_FIND only */
 	ST_LOOKUP_ID,
 	ST_LOOKUP_RCPT,
-	ST_COVERAGE_ONE,
-	ST_COVERAGE_ALL,
+	ST_SERVERS_ALL,
+	ST_SPANS_NEAR,
 	ST_COUNT
 } Stmt;
 
+/* Punching a hole (from ?2 to ?3, open) into the spans of server ?1, or of
+ * every server when ?1 is NULL: a span across it is split in two, one
+ * that reaches into it is cut back to its edge, one inside it goes. */
+#define PUNCH_SERVER "(?1 IS NULL OR server = ?1)"
+
 static const char *const stmt_sql[ST_COUNT] = {
-	[ST_SERVER_FIND] = "SELECT id FROM servers WHERE name = ?1",
+	[ST_SERVER_FIND] = "SELECT id, retired FROM servers WHERE name = ?1",
 	[ST_SERVER_ADD] = "INSERT INTO servers (name) VALUES (?1)",
+	[ST_SERVER_UNRETIRE] = "UPDATE servers SET retired = NULL WHERE id = ?1",
 	[ST_MSG_INSERT] = "INSERT INTO messages (time, server, queue_id, message_id, sender, origin, open)"
 	                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_MSG_FIND_OPEN] = "SELECT id, origin, time FROM messages WHERE server = ?1 AND queue_id = ?2"
@@ -75,15 +109,28 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                  " origin = CASE WHEN ?4 != 0 THEN ?4 ELSE origin END, open = ?5 WHERE id = ?1",
 	[ST_RCPT_UPSERT] = "INSERT INTO recipients (message, address, status) VALUES (?1, ?2, ?3)"
 	                   " ON CONFLICT (message, address) DO UPDATE SET status = excluded.status",
-	[ST_COVERAGE_UPSERT] = "INSERT INTO coverage (server, first, last) VALUES (?1, ?2, ?3)"
-	                       " ON CONFLICT (server) DO UPDATE SET first = min (first, excluded.first),"
-	                       " last = max (last, excluded.last)",
-	[ST_SOURCE_FIND] = "SELECT offset, lines FROM sources WHERE fingerprint = ?1",
-	[ST_SOURCE_UPSERT] = "INSERT INTO sources (fingerprint, name, offset, lines, bad_lines, updated)"
-	                     " VALUES (?1, ?2, ?3, ?4, ?5, strftime ('%s', 'now'))"
+	[ST_SPAN_LATEST] = "SELECT id, first, last, cut_after FROM spans WHERE source IS ?1 AND server = ?2"
+	                   " ORDER BY last DESC LIMIT 1",
+	[ST_SPAN_INSERT] = "INSERT INTO spans (server, source, first, last, cut_before, cut_after)"
+	                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_SPAN_UPDATE] = "UPDATE spans SET first = ?2, last = ?3, cut_after = ?4 WHERE id = ?1",
+	[ST_SPAN_CUT_SOURCE] = "UPDATE spans SET cut_after = 1 WHERE source IS ?1 AND cut_after = 0",
+	[ST_SPAN_LAST_LINE] = "SELECT max (last) FROM spans WHERE " PUNCH_SERVER " AND last <= ?2",
+	[ST_PUNCH_SPLIT] = "INSERT INTO spans (server, source, first, last, cut_before, cut_after)"
+	                   " SELECT server, source, ?3, last, 1, cut_after FROM spans"
+	                   " WHERE " PUNCH_SERVER " AND first <= ?2 AND last >= ?3",
+	[ST_PUNCH_LEFT] = "UPDATE spans SET last = ?2, cut_after = 1"
+	                  " WHERE " PUNCH_SERVER " AND first <= ?2 AND last > ?2",
+	[ST_PUNCH_RIGHT] = "UPDATE spans SET first = ?3, cut_before = 1"
+	                   " WHERE " PUNCH_SERVER " AND first > ?2 AND first < ?3 AND last >= ?3",
+	[ST_PUNCH_INSIDE] = "DELETE FROM spans WHERE " PUNCH_SERVER " AND first > ?2 AND last < ?3",
+	[ST_SOURCE_FIND] = "SELECT offset, lines, cuts FROM sources WHERE fingerprint = ?1",
+	[ST_SOURCE_UPSERT] = "INSERT INTO sources (fingerprint, name, offset, lines, bad_lines, updated, cuts)"
+	                     " VALUES (?1, ?2, ?3, ?4, ?5, strftime ('%s', 'now'), ?6)"
 	                     " ON CONFLICT (fingerprint) DO UPDATE SET name = excluded.name,"
 	                     " offset = excluded.offset, lines = excluded.lines,"
-	                     " bad_lines = bad_lines + excluded.bad_lines, updated = excluded.updated",
+	                     " bad_lines = bad_lines + excluded.bad_lines, updated = excluded.updated,"
+	                     " cuts = cuts + excluded.cuts",
 	[ST_LOOKUP_ID] = "SELECT m.time, s.name, m.queue_id, m.message_id, m.sender, m.origin"
 	                 " FROM messages m JOIN servers s ON s.id = m.server"
 	                 " WHERE m.message_id = ?1 ORDER BY m.time, m.id LIMIT 1",
@@ -92,9 +139,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                   " JOIN recipients r ON r.message = m.id"
 	                   " WHERE m.sender = ?1 AND m.time BETWEEN ?3 AND ?4 AND r.address = ?2"
 	                   " AND m.origin IN (1, 2, 3) ORDER BY m.time DESC LIMIT 1",
-	[ST_COVERAGE_ONE] = "SELECT c.first, c.last FROM coverage c JOIN servers s ON s.id = c.server"
-	                    " WHERE s.name = ?1",
-	[ST_COVERAGE_ALL] = "SELECT first, last FROM coverage",
+	[ST_SERVERS_ALL] = "SELECT id, name, retired FROM servers ORDER BY name",
+	[ST_SPANS_NEAR] = "SELECT first, last, cut_before, cut_after FROM spans"
+	                  " WHERE server = ?1 AND last >= ?2 AND first <= ?3 ORDER BY first",
 };
 
 struct _SentLog {
@@ -143,20 +190,45 @@ open_row_new (gint64 id, gint64 time, gint64 server, const char *queue_id, LogOr
 	return row;
 }
 
+/* What this import has read of one server (DESIGN.md "Coverage"): the
+ * span being extended, kept in memory and written at each checkpoint.
+ * A line extends it when it lies within max_gap of it and no line was
+ * lost since its last one; otherwise the span is closed (cut_after says
+ * whether lines were lost after it) and a new one starts (cut_before
+ * likewise). Spans of different sources are joined by readers. */
 typedef struct {
+	gint64 server;          /* its id */
+	gint64 retired;         /* servers.retired, 0 when in service */
+	gboolean looked_up;     /* the source's last span of it, from an earlier import, was taken up */
+	gboolean open;          /* a span is being extended */
+	gint64 row;             /* the span's row, or -1 before its first write */
 	gint64 first, last;
-} Span;
+	gboolean cut_before;
+	gboolean dirty;         /* changed since written */
+	gboolean cut;           /* lines of this server were lost since its last line */
+	guint epoch;            /* the import's epoch at its last line */
+	gint64 drop_until;      /* rate limiting began: its lines before this do not count */
+} Cover;
 
 struct _SentLogImport {
 	SentLog *log;
 	const Config *config;
-	char *fingerprint;
+	char *fingerprint;     /* NULL: no source (log record) */
 	char *name;
-	GHashTable *servers;   /* name -> server id (GINT64 in a pointer-sized box) */
+	GHashTable *servers;   /* name -> Cover */
 	GHashTable *open;      /* "server-id\tqueue-id" -> OpenRow */
-	GHashTable *spans;     /* server id -> Span */
 	guint64 changes;
 	guint64 bad_lines;     /* since the last checkpoint */
+	/* Coverage: a loss of every server's lines (a bad line, a central
+	 * rate-limit notice) moves the epoch on; each server's span notices it
+	 * at its next line (or the next checkpoint). */
+	gint64 max_gap;
+	guint epoch;
+	gint64 cuts_before;    /* the source's cuts in earlier imports */
+	gint64 cuts;           /* cuts since the last checkpoint */
+	gboolean cut_pending;  /* the epoch moved since the last checkpoint */
+	gint64 drop_all_until; /* a central input's rate limiting: no line counts before this */
+	gint64 last_time;      /* the latest line of the source, any server */
 	GString *key;          /* scratch */
 	gboolean failed;       /* a statement failed: the batch is rolled back */
 	GError *error;         /* the first failure */
@@ -215,35 +287,114 @@ sentlog_close (SentLog *log)
 	g_free (log);
 }
 
+static int
+schema_version (SentLog *log)
+{
+	sqlite3_stmt *s = NULL;
+	int version = -1;
+	if (sqlite3_prepare_v2 (log->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step (s) == SQLITE_ROW)
+		version = sqlite3_column_int (s, 0);
+	sqlite3_finalize (s);
+	return version;
+}
+
+/* Version 1 kept one span per server, from its first to its last line: a
+ * month between two imports counted as read. Its messages are lines that
+ * were read, so the spans are rebuilt from their times (and the old
+ * span's ends, which were lines too), joined where they lie within the
+ * default max_gap of each other: never more than was read, often less
+ * (lines without a message left no trace). Losses inside were not
+ * recorded then and cannot be now. */
+static gboolean
+migrate_spans (SentLog *log, GError **error)
+{
+	sqlite3_stmt *servers = NULL, *times = NULL, *insert = NULL;
+	gboolean ok = sqlite3_prepare_v2 (log->db, "SELECT server, first, last FROM coverage", -1, &servers,
+	                                  NULL) == SQLITE_OK &&
+	              sqlite3_prepare_v2 (log->db, "SELECT time FROM messages WHERE server = ?1"
+	                                  " AND time BETWEEN ?2 AND ?3 ORDER BY time", -1, &times, NULL) == SQLITE_OK &&
+	              sqlite3_prepare_v2 (log->db, "INSERT INTO spans (server, source, first, last)"
+	                                  " VALUES (?1, '" SOURCE_SCHEMA_1 "', ?2, ?3)", -1, &insert, NULL) == SQLITE_OK;
+	int rc = SQLITE_DONE;
+	while (ok && (rc = sqlite3_step (servers)) == SQLITE_ROW) {
+		gint64 server = sqlite3_column_int64 (servers, 0);
+		gint64 first = sqlite3_column_int64 (servers, 1), last = sqlite3_column_int64 (servers, 2);
+		sqlite3_reset (times);
+		sqlite3_bind_int64 (times, 1, server);
+		sqlite3_bind_int64 (times, 2, first);
+		sqlite3_bind_int64 (times, 3, last);
+		gint64 start = first, end = first;
+		gboolean more = TRUE;
+		while (ok && more) {
+			/* The old span's last line closes the sequence. */
+			gint64 t = last;
+			rc = sqlite3_step (times);
+			if (rc == SQLITE_ROW)
+				t = sqlite3_column_int64 (times, 0);
+			else if (rc == SQLITE_DONE)
+				more = FALSE;
+			else
+				ok = FALSE;
+			if (ok && t - end > NS_SENTLOG_MAX_GAP) {
+				sqlite3_reset (insert);
+				sqlite3_bind_int64 (insert, 1, server);
+				sqlite3_bind_int64 (insert, 2, start);
+				sqlite3_bind_int64 (insert, 3, end);
+				ok = sqlite3_step (insert) == SQLITE_DONE;
+				start = t;
+			}
+			end = MAX (end, t);
+		}
+		if (ok) {
+			sqlite3_reset (insert);
+			sqlite3_bind_int64 (insert, 1, server);
+			sqlite3_bind_int64 (insert, 2, start);
+			sqlite3_bind_int64 (insert, 3, end);
+			ok = sqlite3_step (insert) == SQLITE_DONE;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		ok = FALSE;
+	if (!ok)
+		db_error (log, error, "rebuilding the coverage spans");
+	sqlite3_finalize (servers);
+	sqlite3_finalize (times);
+	sqlite3_finalize (insert);
+	return ok && exec (log, "DROP TABLE coverage", error);
+}
+
+/* Brings the schema to SCHEMA_VERSION, each step with its version bump in
+ * the one transaction of the whole: a migration killed midway leaves the
+ * file as it was, and the next writer starts it again. Version 0 is an
+ * empty file. */
 static gboolean
 migrate (SentLog *log, GError **error)
 {
-	sqlite3_stmt *s = NULL;
-	int version = 0;
-	if (sqlite3_prepare_v2 (log->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+	int version = schema_version (log);
+	if (version < 0)
 		return db_error (log, error, "reading the schema version");
-	if (sqlite3_step (s) == SQLITE_ROW)
-		version = sqlite3_column_int (s, 0);
-	sqlite3_finalize (s);
-
+	if (version == SCHEMA_VERSION)
+		return TRUE;
+	if (!exec (log, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	/* Read again under the write lock: another writer may have just
+	 * migrated it. */
+	version = schema_version (log);
+	gboolean ok = TRUE;
 	if (version > SCHEMA_VERSION) {
 		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED,
 		             "%s: schema version %d is newer than this ndrsift (%d)", log->path, version,
 		             SCHEMA_VERSION);
-		return FALSE;
-	}
-	if (version == SCHEMA_VERSION)
-		return TRUE;
-	/* Each step from version n to n+1 runs in one transaction with the
-	 * version bump; version 0 is an empty file. */
-	if (!exec (log, "BEGIN IMMEDIATE", error))
-		return FALSE;
-	if (version == 0 && !exec (log, schema_v1, error)) {
-		exec (log, "ROLLBACK", NULL);
-		return FALSE;
-	}
+		ok = FALSE;
+	} else if (version < 0)
+		ok = db_error (log, error, "reading the schema version");
+	if (ok && version == 0)
+		ok = exec (log, schema_v1, error);
+	if (ok && version < 2)
+		ok = exec (log, schema_v2, error) && migrate_spans (log, error);
 	g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", SCHEMA_VERSION);
-	if (!exec (log, bump, error) || !exec (log, "COMMIT", error)) {
+	if (!ok || !exec (log, bump, error) || !exec (log, "COMMIT", error)) {
 		exec (log, "ROLLBACK", NULL);
 		return FALSE;
 	}
@@ -337,6 +488,12 @@ sentlog_open (const char *path, gboolean writable, GError **error)
 			g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: %s", path, sqlite3_errstr (rc));
 			return NULL;
 		}
+		if (version > 0 && version < SCHEMA_VERSION) {
+			g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED,
+			             "%s: a sent log of an older ndrsift (schema %d); the next `ndrsift log import`"
+			             " migrates it", path, version);
+			return NULL;
+		}
 		if (version != SCHEMA_VERSION) {
 			g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED,
 			             "%s: not a sent log of this version (schema %d)", path, version);
@@ -388,44 +545,232 @@ import_failed (SentLogImport *im, const char *what)
 	return FALSE;
 }
 
-static gint64
-server_id (SentLogImport *im, const char *name)
+/* The coverage state of server `name` in this import, its row added to
+ * servers when new. Returns: (transfer none) or NULL when that failed. */
+static Cover *
+server_cover (SentLogImport *im, const char *name)
 {
-	gpointer found;
-	if (g_hash_table_lookup_extended (im->servers, name, NULL, &found))
-		return GPOINTER_TO_SIZE (found);
-
+	Cover *cv = g_hash_table_lookup (im->servers, name);
+	if (cv)
+		return cv;
 	sqlite3_stmt *s = stmt (im->log, ST_SERVER_FIND);
 	bind_text (s, 1, name);
-	gint64 id = -1;
+	gint64 id = -1, retired = 0;
 	int rc = sqlite3_step (s);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		id = sqlite3_column_int64 (s, 0);
+		retired = sqlite3_column_int64 (s, 1);
+	}
 	sqlite3_reset (s);
 	if (rc != SQLITE_ROW) {
 		s = stmt (im->log, ST_SERVER_ADD);
 		bind_text (s, 1, name);
 		if (sqlite3_step (s) != SQLITE_DONE) {
 			import_failed (im, "adding a server");
-			return -1;
+			return NULL;
 		}
 		id = sqlite3_last_insert_rowid (im->log->db);
 	}
-	g_hash_table_insert (im->servers, g_strdup (name), GSIZE_TO_POINTER ((gsize) id));
-	return id;
+	cv = g_new0 (Cover, 1);
+	cv->server = id;
+	cv->retired = retired;
+	cv->row = -1;
+	g_hash_table_insert (im->servers, g_strdup (name), cv);
+	return cv;
+}
+
+/* Writes the span; cut_after: lines were lost after its last line. */
+static void
+write_span (SentLogImport *im, Cover *cv, gboolean cut_after)
+{
+	sqlite3_stmt *s;
+	if (cv->row < 0) {
+		s = stmt (im->log, ST_SPAN_INSERT);
+		sqlite3_bind_int64 (s, 1, cv->server);
+		bind_text (s, 2, im->fingerprint);
+		sqlite3_bind_int64 (s, 3, cv->first);
+		sqlite3_bind_int64 (s, 4, cv->last);
+		sqlite3_bind_int (s, 5, cv->cut_before);
+		sqlite3_bind_int (s, 6, cut_after);
+	} else {
+		s = stmt (im->log, ST_SPAN_UPDATE);
+		sqlite3_bind_int64 (s, 1, cv->row);
+		sqlite3_bind_int64 (s, 2, cv->first);
+		sqlite3_bind_int64 (s, 3, cv->last);
+		sqlite3_bind_int (s, 4, cut_after);
+	}
+	if (sqlite3_step (s) != SQLITE_DONE) {
+		import_failed (im, "recording coverage");
+		return;
+	}
+	if (cv->row < 0)
+		cv->row = sqlite3_last_insert_rowid (im->log->db);
+	cv->dirty = FALSE;
 }
 
 static void
-cover (SentLogImport *im, gint64 server, gint64 time)
+close_span (SentLogImport *im, Cover *cv, gboolean cut_after)
 {
-	Span *span = g_hash_table_lookup (im->spans, GSIZE_TO_POINTER ((gsize) server));
-	if (span == NULL) {
-		span = g_new (Span, 1);
-		span->first = span->last = time;
-		g_hash_table_insert (im->spans, GSIZE_TO_POINTER ((gsize) server), span);
+	if (cv->dirty || cut_after)
+		write_span (im, cv, cut_after);
+	cv->open = FALSE;
+}
+
+/* Lines of this server were lost since its last line. */
+static gboolean
+cut_since (SentLogImport *im, const Cover *cv)
+{
+	return cv->cut || cv->epoch != im->epoch;
+}
+
+/* The server's first event in this import: its span in this source where
+ * an earlier import left it goes on, unless lines were lost since. */
+static void
+take_up (SentLogImport *im, Cover *cv)
+{
+	cv->looked_up = TRUE;
+	cv->epoch = im->epoch;
+	sqlite3_stmt *s = stmt (im->log, ST_SPAN_LATEST);
+	bind_text (s, 1, im->fingerprint);
+	sqlite3_bind_int64 (s, 2, cv->server);
+	int rc = sqlite3_step (s);
+	if (rc == SQLITE_ROW) {
+		cv->row = sqlite3_column_int64 (s, 0);
+		cv->first = sqlite3_column_int64 (s, 1);
+		cv->last = sqlite3_column_int64 (s, 2);
+		cv->open = sqlite3_column_int (s, 3) == 0;
+		cv->cut = !cv->open || im->epoch > 0;
+	} else {
+		/* None: a line lost anywhere in the source so far may have
+		 * been this server's. */
+		cv->cut = im->cuts_before > 0 || im->cuts > 0 || im->epoch > 0;
 	}
-	span->first = MIN (span->first, time);
-	span->last = MAX (span->last, time);
+	sqlite3_reset (s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		import_failed (im, "reading coverage");
+}
+
+/* A line of the server at time t was read. */
+static void
+cover (SentLogImport *im, Cover *cv, gint64 t)
+{
+	if (!cv->looked_up)
+		take_up (im, cv);
+	/* A retired server that logs again is in service again. */
+	if (cv->retired && t > cv->retired) {
+		sqlite3_stmt *s = stmt (im->log, ST_SERVER_UNRETIRE);
+		sqlite3_bind_int64 (s, 1, cv->server);
+		if (sqlite3_step (s) != SQLITE_DONE)
+			import_failed (im, "un-retiring a server");
+		cv->retired = 0;
+	}
+	im->last_time = MAX (im->last_time, t);
+	/* Rate limiting is dropping lines: what comes through is no proof
+	 * that nothing else was written. */
+	if (t < cv->drop_until || t < im->drop_all_until)
+		return;
+	gboolean cut = cut_since (im, cv);
+	if (cv->open && !cut && t >= cv->first - im->max_gap && t <= cv->last + im->max_gap) {
+		/* Lines of one server may come a little out of order. */
+		cv->first = MIN (cv->first, t);
+		cv->last = MAX (cv->last, t);
+		cv->dirty = TRUE;
+	} else {
+		if (cv->open)
+			close_span (im, cv, cut);
+		cv->row = -1;
+		cv->first = cv->last = t;
+		cv->cut_before = cut;
+		cv->open = cv->dirty = TRUE;
+	}
+	cv->cut = FALSE;
+	cv->epoch = im->epoch;
+}
+
+/* Lines of every server of this source may have been lost here. */
+static void
+cut_all (SentLogImport *im)
+{
+	im->epoch++;
+	im->cuts++;
+	im->cut_pending = TRUE;
+}
+
+/* Takes the stretch from `from` to `to` out of the coverage of the
+ * server (NULL: every server), in every source: lines were lost there. */
+static void
+punch (SentLogImport *im, Cover *only, gint64 from, gint64 to)
+{
+	/* The spans in memory are written first, and end where they are. */
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init (&it, im->servers);
+	while (g_hash_table_iter_next (&it, NULL, &value)) {
+		Cover *cv = value;
+		if (only && cv != only)
+			continue;
+		if (cv->open)
+			close_span (im, cv, TRUE);
+		cv->cut = TRUE;
+	}
+	static const Stmt steps[] = { ST_PUNCH_SPLIT, ST_PUNCH_LEFT, ST_PUNCH_RIGHT, ST_PUNCH_INSIDE };
+	for (guint i = 0; i < G_N_ELEMENTS (steps) && !im->failed; i++) {
+		sqlite3_stmt *s = stmt (im->log, steps[i]);
+		if (only)
+			sqlite3_bind_int64 (s, 1, only->server);
+		sqlite3_bind_int64 (s, 2, from);
+		sqlite3_bind_int64 (s, 3, to);
+		if (sqlite3_step (s) != SQLITE_DONE)
+			import_failed (im, "cutting coverage");
+	}
+}
+
+/* The latest line of the server (NULL: any) at or before t that
+ * coverage holds, or t. */
+static gint64
+last_line (SentLogImport *im, Cover *only, gint64 t)
+{
+	sqlite3_stmt *s = stmt (im->log, ST_SPAN_LAST_LINE);
+	if (only)
+		sqlite3_bind_int64 (s, 1, only->server);
+	sqlite3_bind_int64 (s, 2, t);
+	gint64 last = t;
+	if (sqlite3_step (s) == SQLITE_ROW && sqlite3_column_type (s, 0) != SQLITE_NULL)
+		last = sqlite3_column_int64 (s, 0);
+	sqlite3_reset (s);
+	return last;
+}
+
+/* A syslog daemon's notice that lines of the server (NULL: of any server)
+ * were or are being lost (logparse.h). */
+static void
+lose (SentLogImport *im, Cover *cv, const LogEvent *ev)
+{
+	gint64 t = ev->time;
+	gint64 *dropping = cv ? &cv->drop_until : &im->drop_all_until;
+	if (cv) {
+		if (!cv->looked_up)
+			take_up (im, cv);
+		if (cv->open)
+			close_span (im, cv, TRUE);
+		else if (cv->row < 0)
+			im->cuts++; /* nothing of it to mark: the source remembers */
+		cv->cut = TRUE;
+	} else
+		cut_all (im);
+	if (ev->loss == LOG_LOSS_BEGIN) {
+		/* Its lines count again after max_gap, or at the notice of
+		 * the end: rate-limit windows are seconds to minutes. */
+		*dropping = t + im->max_gap;
+	} else if (*dropping) {
+		*dropping = 0; /* the end of a dropping we saw begin */
+	} else {
+		/* Only the end was logged (journald says nothing before): the
+		 * loss lies in the rate-limit window before the server's last
+		 * line before the notice, assumed shorter than max_gap. */
+		gint64 from = MIN (t, last_line (im, cv, t)) - im->max_gap;
+		punch (im, cv, from, t);
+	}
 }
 
 static gint64
@@ -575,12 +920,17 @@ void
 sentlog_import_event (const LogEvent *ev, gpointer user_data)
 {
 	SentLogImport *im = user_data;
-	if (im->failed || ev->server == NULL || !in_transaction (im))
+	if (im->failed || (ev->server == NULL && ev->type != LOG_EVENT_LOSS) || !in_transaction (im))
 		return;
-	gint64 server = server_id (im, ev->server);
-	if (server < 0)
+	Cover *cv = ev->server ? server_cover (im, ev->server) : NULL;
+	if (ev->server && cv == NULL)
 		return;
-	cover (im, server, ev->time);
+	if (ev->type == LOG_EVENT_LOSS) {
+		lose (im, cv, ev);
+		return;
+	}
+	cover (im, cv, ev->time);
+	gint64 server = cv->server;
 	const char *delimiters = im->config->recipient_delimiter;
 
 	if (ev->type == LOG_EVENT_RECORD) {
@@ -655,6 +1005,8 @@ void
 sentlog_import_bad_line (SentLogImport *im)
 {
 	im->bad_lines++;
+	/* Whatever server the line was of, its span is cut here. */
+	cut_all (im);
 }
 
 SentLogImport *
@@ -667,9 +1019,9 @@ sentlog_import_begin (SentLog *log, const Config *config, const char *name, cons
 	im->config = config;
 	im->name = g_strdup (name);
 	im->fingerprint = first_line ? g_compute_checksum_for_string (G_CHECKSUM_SHA256, first_line, -1) : NULL;
-	im->servers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+	im->servers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 	im->open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, open_row_free);
-	im->spans = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+	im->max_gap = config->max_gap;
 	im->key = g_string_new (NULL);
 
 	*resume_offset = 0;
@@ -681,6 +1033,7 @@ sentlog_import_begin (SentLog *log, const Config *config, const char *name, cons
 	if (sqlite3_step (s) == SQLITE_ROW) {
 		*resume_offset = sqlite3_column_int64 (s, 0);
 		*resume_line = sqlite3_column_int64 (s, 1);
+		im->cuts_before = sqlite3_column_int64 (s, 2);
 	}
 	sqlite3_reset (s);
 	return g_steal_pointer (&im);
@@ -711,18 +1064,29 @@ sentlog_import_checkpoint (SentLogImport *im, gint64 offset, gint64 lines, GErro
 		g_propagate_error (error, g_steal_pointer (&im->error));
 		return FALSE;
 	}
-	g_hash_table_iter_init (&it, im->spans);
+	/* Coverage: a loss since the last checkpoint ends every span of the
+	 * source that this import has not taken up since (it goes on at the
+	 * next line, if any, in a new span). */
+	if (im->cut_pending) {
+		sqlite3_stmt *s = stmt (log, ST_SPAN_CUT_SOURCE);
+		bind_text (s, 1, im->fingerprint);
+		if (sqlite3_step (s) != SQLITE_DONE)
+			import_failed (im, "recording coverage");
+	}
+	g_hash_table_iter_init (&it, im->servers);
 	while (g_hash_table_iter_next (&it, &key, &value)) {
-		Span *span = value;
-		sqlite3_stmt *s = stmt (log, ST_COVERAGE_UPSERT);
-		sqlite3_bind_int64 (s, 1, GPOINTER_TO_SIZE (key));
-		sqlite3_bind_int64 (s, 2, span->first);
-		sqlite3_bind_int64 (s, 3, span->last);
-		if (sqlite3_step (s) != SQLITE_DONE) {
-			db_error (log, error, "recording coverage");
-			exec (log, "ROLLBACK", NULL);
-			return FALSE;
-		}
+		Cover *cv = value;
+		if (!cv->open)
+			continue;
+		if (cut_since (im, cv))
+			close_span (im, cv, TRUE);
+		else if (cv->dirty || im->cut_pending)
+			write_span (im, cv, FALSE);
+	}
+	if (im->failed) {
+		exec (log, "ROLLBACK", NULL);
+		g_propagate_error (error, g_steal_pointer (&im->error));
+		return FALSE;
 	}
 	sqlite3_stmt *s = stmt (log, ST_SOURCE_UPSERT);
 	if (im->fingerprint == NULL)
@@ -732,6 +1096,7 @@ sentlog_import_checkpoint (SentLogImport *im, gint64 offset, gint64 lines, GErro
 	sqlite3_bind_int64 (s, 3, offset);
 	sqlite3_bind_int64 (s, 4, lines);
 	sqlite3_bind_int64 (s, 5, (gint64) im->bad_lines);
+	sqlite3_bind_int64 (s, 6, im->cuts);
 	if (sqlite3_step (s) != SQLITE_DONE) {
 		db_error (log, error, "recording the checkpoint");
 		exec (log, "ROLLBACK", NULL);
@@ -744,8 +1109,10 @@ commit:
 	 * lines holds no lock. */
 	if (!exec (log, "COMMIT", error))
 		return FALSE;
-	g_hash_table_remove_all (im->spans);
 	im->bad_lines = 0;
+	im->cuts_before += im->cuts;
+	im->cuts = 0;
+	im->cut_pending = FALSE;
 	return TRUE;
 }
 
@@ -766,7 +1133,6 @@ sentlog_import_free (SentLogImport *im)
 	g_free (im->name);
 	g_clear_pointer (&im->servers, g_hash_table_unref);
 	g_clear_pointer (&im->open, g_hash_table_unref);
-	g_clear_pointer (&im->spans, g_hash_table_unref);
 	if (im->key)
 		g_string_free (im->key, TRUE);
 	g_clear_error (&im->error);
@@ -836,37 +1202,165 @@ sentlog_lookup_recipient (SentLog *log, const char *sender, const char *recipien
 	return fill_match (log, s, out, error);
 }
 
-gboolean
-sentlog_covers (SentLog *log, gint64 time, const char *const *servers, gboolean *covered,
-                GError **error)
+/* Joins spans given in order of their first line into the spans a reader
+ * counts as covered: overlapping ones always, ones within max_gap of each
+ * other unless lines were lost between them (DESIGN.md "Coverage"). */
+typedef struct {
+	gint64 max_gap;
+	gboolean have;
+	SentLogSpan span;       /* the joined span so far */
+	gboolean cut_after;     /* lines were lost after its last line */
+} Joiner;
+
+/* Adds one span. Returns TRUE when it does not join the span so far,
+ * which is then complete: *done receives it, and the new one starts. */
+static gboolean
+joiner_add (Joiner *j, gint64 first, gint64 last, gboolean cut_before, gboolean cut_after,
+            SentLogSpan *done)
 {
-	*covered = FALSE;
-	gboolean any = FALSE, all = TRUE;
+	if (j->have && (first <= j->span.last ||
+	                (first - j->span.last <= j->max_gap && !j->cut_after && !cut_before))) {
+		if (last > j->span.last) {
+			j->span.last = last;
+			j->cut_after = cut_after;
+		} else if (last == j->span.last)
+			j->cut_after |= cut_after;
+		return FALSE;
+	}
+	gboolean complete = j->have;
+	if (complete)
+		*done = j->span;
+	j->have = TRUE;
+	j->span.first = first;
+	j->span.last = last;
+	j->cut_after = cut_after;
+	return complete;
+}
+
+static void
+server_coverage_free (gpointer data)
+{
+	SentLogServerCoverage *sc = data;
+	g_free (sc->server);
+	g_free (sc);
+}
+
+void
+sentlog_coverage_clear (SentLogCoverage *c)
+{
+	g_clear_pointer (&c->servers, g_ptr_array_unref);
+	c->covered = FALSE;
+}
+
+/* One server's coverage of [from, to]: the joined spans near it, then
+ * the one that holds `from` and how far it goes. */
+static gboolean
+server_coverage (SentLog *log, gint64 id, gint64 from, gint64 to, gint64 max_gap,
+                 SentLogServerCoverage *sc, GError **error)
+{
+	sqlite3_stmt *s = stmt (log, ST_SPANS_NEAR);
+	sqlite3_bind_int64 (s, 1, id);
+	sqlite3_bind_int64 (s, 2, from - max_gap);
+	sqlite3_bind_int64 (s, 3, to + max_gap);
+	g_autoptr (GArray) joined = g_array_new (FALSE, FALSE, sizeof (SentLogSpan));
+	Joiner j = { .max_gap = max_gap };
+	SentLogSpan done;
+	int rc;
+	while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+		if (joiner_add (&j, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1),
+		                sqlite3_column_int (s, 2), sqlite3_column_int (s, 3), &done))
+			g_array_append_val (joined, done);
+	sqlite3_reset (s);
+	if (rc != SQLITE_DONE)
+		return db_error (log, error, "reading coverage");
+	if (j.have)
+		g_array_append_val (joined, j.span);
+
+	const SentLogSpan *holder = NULL;
+	for (guint i = 0; i < joined->len && !holder; i++) {
+		const SentLogSpan *js = &g_array_index (joined, SentLogSpan, i);
+		if (js->first <= from && from <= js->last)
+			holder = js;
+	}
+	if (holder) {
+		sc->span = *holder;
+		sc->covered = holder->last >= to;
+	}
+	if (sc->covered)
+		return TRUE;
+	/* The first stretch the log lacks: from the end of the holder (or
+	 * the start) to the next joined span (or the end). */
+	sc->gap.first = holder ? holder->last : from;
+	sc->gap.last = to;
+	for (guint i = 0; i < joined->len; i++) {
+		const SentLogSpan *js = &g_array_index (joined, SentLogSpan, i);
+		if (js->first > sc->gap.first) {
+			sc->gap.last = MIN (to, js->first);
+			break;
+		}
+	}
+	return TRUE;
+}
+
+gboolean
+sentlog_coverage (SentLog *log, gint64 from, gint64 to, const char *const *servers, gint64 max_gap,
+                  SentLogCoverage *out, GError **error)
+{
+	sentlog_coverage_clear (out);
+	out->from = from;
+	out->to = to;
+	out->servers = g_ptr_array_new_with_free_func (server_coverage_free);
+	/* The servers judged: the listed ones, else every one in the log. */
+	g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
 	int rc;
 	if (servers && servers[0]) {
-		for (guint i = 0; servers[i] && all; i++) {
-			sqlite3_stmt *s = stmt (log, ST_COVERAGE_ONE);
+		for (guint i = 0; servers[i]; i++) {
+			SentLogServerCoverage *sc = g_new0 (SentLogServerCoverage, 1);
+			sc->server = g_strdup (servers[i]);
+			g_ptr_array_add (out->servers, sc);
+			sqlite3_stmt *s = stmt (log, ST_SERVER_FIND);
 			bind_text (s, 1, servers[i]);
-			rc = sqlite3_step (s);
-			/* A listed server with no log covers nothing. */
-			all = rc == SQLITE_ROW && sqlite3_column_int64 (s, 0) <= time &&
-			      time <= sqlite3_column_int64 (s, 1);
-			any = TRUE;
+			gint64 id = -1;
+			if ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+				id = sqlite3_column_int64 (s, 0);
+				sc->retired = sqlite3_column_int64 (s, 1);
+			}
 			sqlite3_reset (s);
 			if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 				return db_error (log, error, "reading coverage");
+			g_array_append_val (ids, id);
 		}
 	} else {
-		sqlite3_stmt *s = stmt (log, ST_COVERAGE_ALL);
+		sqlite3_stmt *s = stmt (log, ST_SERVERS_ALL);
 		while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
-			any = TRUE;
-			all &= sqlite3_column_int64 (s, 0) <= time && time <= sqlite3_column_int64 (s, 1);
+			SentLogServerCoverage *sc = g_new0 (SentLogServerCoverage, 1);
+			gint64 id = sqlite3_column_int64 (s, 0);
+			sc->server = column_text (s, 1);
+			sc->retired = sqlite3_column_int64 (s, 2);
+			g_ptr_array_add (out->servers, sc);
+			g_array_append_val (ids, id);
 		}
 		sqlite3_reset (s);
 		if (rc != SQLITE_DONE)
 			return db_error (log, error, "reading coverage");
 	}
-	*covered = any && all;
+	gboolean any = FALSE, all = TRUE;
+	for (guint i = 0; i < out->servers->len; i++) {
+		SentLogServerCoverage *sc = g_ptr_array_index (out->servers, i);
+		gint64 id = g_array_index (ids, gint64, i);
+		sc->required = !(sc->retired && sc->retired <= from);
+		if (id >= 0 && !server_coverage (log, id, from, to, max_gap, sc, error))
+			return FALSE;
+		if (id < 0) {
+			sc->gap.first = from; /* a listed server with no log */
+			sc->gap.last = to;
+		}
+		if (sc->required) {
+			any = TRUE;
+			all &= sc->covered;
+		}
+	}
+	out->covered = any && all;
 	return TRUE;
 }
 
@@ -884,6 +1378,8 @@ server_free (gpointer data)
 {
 	SentLogServer *s = data;
 	g_free (s->name);
+	if (s->spans)
+		g_array_unref (s->spans);
 	g_free (s);
 }
 
@@ -913,7 +1409,7 @@ count (SentLog *log, const char *sql, char **failure)
 }
 
 SentLogStats *
-sentlog_stats (SentLog *log, GError **error)
+sentlog_stats (SentLog *log, gint64 max_gap, GError **error)
 {
 	g_autoptr (SentLogStats) st = g_new0 (SentLogStats, 1);
 	st->servers = g_ptr_array_new_with_free_func (server_free);
@@ -922,29 +1418,56 @@ sentlog_stats (SentLog *log, GError **error)
 	st->recipients = count (log, "SELECT count(*) FROM recipients", &failure);
 	st->sources = count (log, "SELECT count(*) FROM sources", &failure);
 	st->bad_lines = count (log, "SELECT coalesce (sum (bad_lines), 0) FROM sources", &failure);
+	st->cuts = count (log, "SELECT coalesce (sum (cuts), 0) FROM sources", &failure);
 	st->bytes = count (log, "SELECT page_count * page_size FROM pragma_page_count (), pragma_page_size ()", &failure);
 	if (failure) {
 		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: reading statistics: %s", log->path, failure);
 		return NULL;
 	}
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s = NULL, *sp = NULL;
 	if (sqlite3_prepare_v2 (log->db,
-	                        "SELECT s.name, c.first, c.last,"
+	                        "SELECT s.id, s.name, s.retired,"
 	                        " (SELECT count(*) FROM messages m WHERE m.server = s.id)"
-	                        " FROM servers s LEFT JOIN coverage c ON c.server = s.id ORDER BY s.name",
-	                        -1, &s, NULL) != SQLITE_OK) {
+	                        " FROM servers s ORDER BY s.name",
+	                        -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2 (log->db,
+	                        "SELECT first, last, cut_before, cut_after FROM spans WHERE server = ?1"
+	                        " ORDER BY first", -1, &sp, NULL) != SQLITE_OK) {
+		sqlite3_finalize (s);
 		db_error (log, error, "reading servers");
 		return NULL;
 	}
-	while (sqlite3_step (s) == SQLITE_ROW) {
+	int rc;
+	while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
 		SentLogServer *sv = g_new0 (SentLogServer, 1);
-		sv->name = column_text (s, 0);
-		sv->first = sqlite3_column_int64 (s, 1);
-		sv->last = sqlite3_column_int64 (s, 2);
+		sv->name = column_text (s, 1);
+		sv->retired = sqlite3_column_int64 (s, 2);
 		sv->messages = sqlite3_column_int64 (s, 3);
+		sv->spans = g_array_new (FALSE, FALSE, sizeof (SentLogSpan));
 		g_ptr_array_add (st->servers, sv);
+		sqlite3_reset (sp);
+		sqlite3_bind_int64 (sp, 1, sqlite3_column_int64 (s, 0));
+		Joiner j = { .max_gap = max_gap };
+		SentLogSpan done;
+		while ((rc = sqlite3_step (sp)) == SQLITE_ROW) {
+			gint64 first = sqlite3_column_int64 (sp, 0), last = sqlite3_column_int64 (sp, 1);
+			if (!j.have)
+				sv->first = first; /* in order of first */
+			sv->last = MAX (sv->last, last);
+			if (joiner_add (&j, first, last, sqlite3_column_int (sp, 2), sqlite3_column_int (sp, 3), &done))
+				g_array_append_val (sv->spans, done);
+		}
+		if (j.have)
+			g_array_append_val (sv->spans, j.span);
+		if (rc != SQLITE_DONE)
+			break;
 	}
 	sqlite3_finalize (s);
+	sqlite3_finalize (sp);
+	if (rc != SQLITE_DONE) {
+		db_error (log, error, "reading servers");
+		return NULL;
+	}
 	return g_steal_pointer (&st);
 }
 
@@ -960,8 +1483,8 @@ sentlog_prune (SentLog *log, gint64 before, gint64 *deleted, GError **error)
 		"DELETE FROM recipients WHERE message IN (SELECT id FROM messages WHERE time < ?1)",
 		"DELETE FROM messages WHERE time < ?1",
 		/* What is left covers from `before` on. */
-		"UPDATE coverage SET first = ?1 WHERE first < ?1 AND last >= ?1",
-		"DELETE FROM coverage WHERE last < ?1",
+		"UPDATE spans SET first = ?1 WHERE first < ?1 AND last >= ?1",
+		"DELETE FROM spans WHERE last < ?1",
 	};
 	for (guint i = 0; i < G_N_ELEMENTS (sql); i++) {
 		if (sqlite3_prepare_v2 (log->db, sql[i], -1, &s, NULL) != SQLITE_OK) {
@@ -980,5 +1503,72 @@ sentlog_prune (SentLog *log, gint64 before, gint64 *deleted, GError **error)
 			return FALSE;
 		}
 	}
+	return exec (log, "COMMIT", error);
+}
+
+gboolean
+sentlog_retire (SentLog *log, const char *server, gint64 since, gboolean undo, gboolean create,
+                gint64 *when, GError **error)
+{
+	g_return_val_if_fail (log->writable, FALSE);
+	*when = 0;
+	if (!exec (log, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	sqlite3_stmt *s = NULL;
+	gboolean ok = sqlite3_prepare_v2 (log->db, create ? "INSERT INTO servers (name) VALUES (?1)"
+	                                                    " ON CONFLICT (name) DO NOTHING"
+	                                                  : "SELECT 1 FROM servers WHERE name = ?1",
+	                                  -1, &s, NULL) == SQLITE_OK;
+	gboolean known = TRUE;
+	if (ok) {
+		bind_text (s, 1, server);
+		int rc = sqlite3_step (s);
+		ok = rc == SQLITE_DONE || rc == SQLITE_ROW;
+		known = create || rc == SQLITE_ROW;
+	}
+	sqlite3_finalize (s);
+	if (ok && !known) {
+		exec (log, "ROLLBACK", NULL);
+		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_MISSING, "no server %s in the log", server);
+		return FALSE;
+	}
+	if (ok && !undo && since == 0) {
+		/* Its last line read, else now. */
+		ok = sqlite3_prepare_v2 (log->db, "SELECT coalesce (max (p.last), strftime ('%s', 'now'))"
+		                         " FROM servers s LEFT JOIN spans p ON p.server = s.id WHERE s.name = ?1",
+		                         -1, &s, NULL) == SQLITE_OK;
+		if (ok) {
+			bind_text (s, 1, server);
+			ok = sqlite3_step (s) == SQLITE_ROW;
+			since = ok ? sqlite3_column_int64 (s, 0) : 0;
+		}
+		sqlite3_finalize (s);
+	}
+	/* Back in service; a server that only retiring put in the log (no
+	 * line, no message) leaves it again. */
+	static const char *const sql[] = {
+		"UPDATE servers SET retired = ?2 WHERE name = ?1",
+		"DELETE FROM servers WHERE name = ?1 AND ?2 IS NULL"
+		" AND NOT EXISTS (SELECT 1 FROM spans p WHERE p.server = servers.id)"
+		" AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.server = servers.id)",
+	};
+	for (guint i = 0; ok && i < G_N_ELEMENTS (sql); i++) {
+		ok = sqlite3_prepare_v2 (log->db, sql[i], -1, &s, NULL) == SQLITE_OK;
+		if (ok) {
+			bind_text (s, 1, server);
+			if (undo)
+				sqlite3_bind_null (s, 2);
+			else
+				sqlite3_bind_int64 (s, 2, since);
+			ok = sqlite3_step (s) == SQLITE_DONE;
+		}
+		sqlite3_finalize (s);
+	}
+	if (!ok) {
+		db_error (log, error, "retiring a server");
+		exec (log, "ROLLBACK", NULL);
+		return FALSE;
+	}
+	*when = undo ? 0 : since;
 	return exec (log, "COMMIT", error);
 }

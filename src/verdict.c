@@ -360,6 +360,38 @@ fire (EvalResults *e, EvalBuiltin which, gboolean fired, char *fact)
 	e->fact[which] = fact;
 }
 
+/* The interval a miss is judged over (DESIGN.md "Coverage"): our server
+ * logged the original when it was submitted, which was at most
+ * [sentlog] queue_lifetime before it left us at v->moment (by the
+ * remote's clock, off by up to clock_skew), and before the bounce
+ * reached us. The bounce's arrival is our clock only when our MTA wrote
+ * it (its topmost Received line); its Date is the bouncer's.
+ *
+ * When the moment is not the hand-off (it is the bounce's own arrival),
+ * or the remote's clock runs ahead of ours past the skew (its date lies
+ * after the bounce's arrival), the original left us at some time before
+ * the bounce arrived, perhaps a whole queue lifetime of the bouncer's
+ * before: the interval reaches back that far too. Returns FALSE when
+ * there is no moment. */
+static gboolean
+handoff_interval (const Config *c, const Bounce *b, const Verdict *v, gint64 *from, gint64 *to)
+{
+	if (v->moment == 0)
+		return FALSE;
+	gint64 end = v->moment + c->clock_skew;
+	if (b->arrival_time) {
+		gboolean ours = b->top_hop && b->top_hop->time == b->arrival_time;
+		end = MIN (end, b->arrival_time + (ours ? 0 : c->clock_skew));
+	}
+	gboolean ahead = v->moment > end + c->clock_skew;
+	gint64 start = MIN (v->moment, end) - c->queue_lifetime - c->clock_skew;
+	if (v->moment_is_arrival || ahead)
+		start -= c->queue_lifetime;
+	*from = start;
+	*to = end;
+	return TRUE;
+}
+
 /* Computes every built-in of rules.h for v->bounce. */
 static void
 gather_evidence (const VerdictContext *ctx, Verdict *v)
@@ -394,6 +426,7 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 		v->moment_where = g_strdup ("the report's Arrival-Date");
 	if (v->moment == 0 && b->arrival_time) {
 		v->moment = b->arrival_time;
+		v->moment_is_arrival = TRUE;
 		v->moment_where = g_strdup_printf ("the bounce's arrival (%s)", b->arrival_where);
 	}
 
@@ -459,8 +492,11 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 			return;
 		}
 		gboolean covered = FALSE;
-		if (v->moment && !sentlog_covers (log, v->moment, (const char *const *) c->sentlog_servers, &covered, &error))
-			covered = FALSE;
+		if (v->moment && handoff_interval (c, b, v, &v->coverage.from, &v->coverage.to) &&
+		    !sentlog_coverage (log, v->coverage.from, v->coverage.to, (const char *const *) c->sentlog_servers,
+		                       c->max_gap, &v->coverage, &error))
+			sentlog_coverage_clear (&v->coverage);
+		covered = v->coverage.covered;
 		g_autofree char *desc = g_strdup_printf ("%s not in the log; %s %s covered", msgid,
 		                                         v->moment_where ? v->moment_where : "no moment known",
 		                                         covered ? "is" : "is not");
@@ -592,6 +628,7 @@ verdict_free (Verdict *v)
 	rules_results_free (v->results);
 	eval_results_clear (&v->evals);
 	sentlog_match_clear (&v->match);
+	sentlog_coverage_clear (&v->coverage);
 	g_free (v->moment_where);
 	g_free (v->error);
 	g_free (v);

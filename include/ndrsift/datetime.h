@@ -18,4 +18,8 @@ gsize datetime_parse_rfc3339 (const char *text, gsize len, gint64 *out);
  * through a one-hour cache per thread: consecutive log lines share it. */
 gint64 datetime_from_local (int year, int month, int day, int hour, int min, int sec);
 
+/* Returns: (transfer full) "YYYY-MM-DDTHH:MM:SSZ" of Unix seconds t, or
+ * "?" out of GDateTime's range. For output, not per-line paths. */
+char *datetime_format_utc (gint64 t);
+
 #endif

@@ -125,10 +125,42 @@ gboolean sentlog_lookup_message_id (SentLog *log, const char *message_id, SentLo
 gboolean sentlog_lookup_recipient (SentLog *log, const char *sender, const char *recipient,
                                    gint64 from, gint64 to, SentLogMatch *out, GError **error);
 
-/* Whether time lies inside the coverage span of every server named in
- * servers (NULL or empty: every server in the log). */
-gboolean sentlog_covers (SentLog *log, gint64 time, const char *const *servers,
-                         gboolean *covered, GError **error);
+/* ---- coverage (readers) ---- */
+
+typedef struct {
+	gint64 first, last;
+} SentLogSpan;
+
+/* One server's part in a coverage judgement. */
+typedef struct {
+	char *server;
+	gint64 retired;            /* when it was retired (log retire), or 0 */
+	gboolean required;         /* in service at the interval's start */
+	gboolean covered;          /* its spans hold the whole interval */
+	SentLogSpan span;          /* the joined span that holds the interval's start,
+	                              as far as the interval needs it; 0, 0 when none */
+	SentLogSpan gap;           /* not covered: the first stretch of the interval
+	                              its log lacks */
+} SentLogServerCoverage;
+
+typedef struct {
+	gint64 from, to;           /* the interval judged */
+	gboolean covered;          /* some server is required and all required cover it */
+	GPtrArray *servers;        /* SentLogServerCoverage*, in the order judged */
+} SentLogCoverage;
+
+void sentlog_coverage_clear (SentLogCoverage *coverage);
+
+/* Whether the log covers the interval [from, to] (DESIGN.md "Coverage"):
+ * for every server named in servers (NULL or empty: every server in the
+ * log) that was not retired at `from`, its spans, joined where they
+ * overlap or lie within max_gap seconds of each other (unless lines
+ * were lost between them), hold the whole interval. A listed server that
+ * is not in the log covers nothing. out: (out caller-allocates) cleared
+ * first; free its contents with sentlog_coverage_clear(). Returns FALSE
+ * with error on a database error. */
+gboolean sentlog_coverage (SentLog *log, gint64 from, gint64 to, const char *const *servers,
+                           gint64 max_gap, SentLogCoverage *out, GError **error);
 
 /* ---- maintenance ---- */
 
@@ -138,25 +170,43 @@ void sentlog_checkpoint (SentLog *log);
 
 typedef struct {
 	gint64 messages, recipients, sources, bad_lines;
+	gint64 cuts;           /* losses that cut coverage (bad lines, rate-limit notices) */
 	gint64 bytes;          /* database size (pages * page size) */
 	GPtrArray *servers;    /* SentLogServer*, by name */
 } SentLogStats;
 
 typedef struct {
 	char *name;
-	gint64 first, last, messages;
+	gint64 first, last;    /* its first and last line read (0, 0: none) */
+	gint64 messages;
+	gint64 retired;        /* when it was retired, or 0 */
+	GArray *spans;         /* SentLogSpan: its spans joined as sentlog_coverage()
+	                          joins them, oldest first */
 } SentLogServer;
 
-/* Returns: (transfer full) or NULL with error. */
-SentLogStats *sentlog_stats (SentLog *log, GError **error);
+/* max_gap: as for sentlog_coverage(). Returns: (transfer full) or NULL
+ * with error. */
+SentLogStats *sentlog_stats (SentLog *log, gint64 max_gap, GError **error);
 void sentlog_stats_free (SentLogStats *stats);
 
 /* Deletes messages older than before (and their recipients); coverage
  * then starts at before. *deleted receives the number of messages. */
 gboolean sentlog_prune (SentLog *log, gint64 before, gint64 *deleted, GError **error);
 
+/* Takes server out of service from `since` on (0: from its last line
+ * read, or now when it has none): coverage no longer needs it for an
+ * interval that starts then or later. A line of it later than `since`
+ * that is imported puts it back in service. undo: put it back now (a
+ * server that only retiring added leaves the log again). create: add the
+ * server when the log does not know it (a listed server that never
+ * logged); otherwise that fails with SENTLOG_ERROR_MISSING. *when
+ * receives the time set (0 for undo). */
+gboolean sentlog_retire (SentLog *log, const char *server, gint64 since, gboolean undo, gboolean create,
+                         gint64 *when, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SentLog, sentlog_close)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SentLogStats, sentlog_stats_free)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SentLogMatch, sentlog_match_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SentLogCoverage, sentlog_coverage_clear)
 
 #endif

@@ -28,6 +28,10 @@
  * re-injecting); only a chain of nothing else has it as the hand-off. The HELO name is never
  * trusted: the client chose it. Its date is the moment a miss is judged
  * at (coverage), else the report's Arrival-Date, else the bounce's own.
+ * The log must cover the interval around it (handoff_interval() in
+ * verdict.c, DESIGN.md "Coverage"): from the moment less [sentlog]
+ * queue_lifetime and clock_skew to the moment plus clock_skew, but no
+ * later than the bounce's arrival by our clock.
  *
  * Ownership: verdict_judge() returns (transfer full) a Verdict that owns
  * its Bounce and results; free with verdict_free() or g_autoptr. */
@@ -63,6 +67,9 @@ typedef struct {
 	const char *match_by;   /* "message_id", "recipient" or NULL */
 	gint64 moment;          /* when the original was handed off (0: unknown) */
 	char *moment_where;
+	gboolean moment_is_arrival; /* the moment is the bounce's own arrival */
+	SentLogCoverage coverage; /* a Message-ID missed: whether the log covers the
+	                             interval around the moment (servers NULL: not judged) */
 	int handoff;            /* index of the hand-off hop in original->received, or -1 */
 	char *error;            /* VERDICT_ERROR: why */
 } Verdict;

@@ -165,6 +165,23 @@ ev_done (SentLogImport *im, gint64 t, const char *server, const char *qid)
 	sentlog_import_event (&ev, im);
 }
 
+/* A line of server at t that says nothing else (coverage only). */
+static void
+ev_seen (SentLogImport *im, gint64 t, const char *server)
+{
+	LogEvent ev = { .type = LOG_EVENT_SEEN, .time = t, .server = server };
+	sentlog_import_event (&ev, im);
+}
+
+/* A syslog daemon's notice that lines of server (NULL: every server)
+ * were lost. */
+static void
+ev_loss (SentLogImport *im, gint64 t, const char *server, LogLoss loss)
+{
+	LogEvent ev = { .type = LOG_EVENT_LOSS, .time = t, .server = server, .loss = loss };
+	sentlog_import_event (&ev, im);
+}
+
 /* A whole Postfix-like message: smtpd/pickup ENTER, cleanup MESSAGE_ID,
  * qmgr SENDER, smtp RECIPIENT(s), qmgr DONE. */
 static void
@@ -364,7 +381,7 @@ test_import_postfix_sequence (void)
 	g_autofree char *src = q_rows (db, "SELECT name, offset, lines, bad_lines FROM sources");
 	g_assert_cmpstr (src, ==, "test|1000|40|0");
 	g_autofree char *cov = g_strdup_printf ("%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT, T0, T0 + 702);
-	g_autofree char *cov_got = q_rows (db, "SELECT first, last FROM coverage");
+	g_autofree char *cov_got = q_rows (db, "SELECT first, last FROM spans");
 	g_assert_cmpstr (cov_got, ==, cov);
 }
 
@@ -582,19 +599,30 @@ test_lookup_recipient (void)
 	g_assert_no_error (error);
 }
 
+/* Whether [from, to] is covered by the servers in list (NULL: all), with
+ * the config's max_gap. */
+static gboolean
+covered (SentLog *log, gint64 from, gint64 to, const char *const *list)
+{
+	g_autoptr (GError) error = NULL;
+	g_auto (SentLogCoverage) c = { 0 };
+	gboolean ok = sentlog_coverage (log, from, to, list, NS_SENTLOG_MAX_GAP, &c, &error);
+	g_assert_no_error (error);
+	g_assert_true (ok);
+	return c.covered;
+}
+
 static void
 test_covers (void)
 {
 	g_autofree char *db = new_db_path ("covers.db");
 	g_autoptr (Config) c = test_config (db);
 	g_autoptr (GError) error = NULL;
-	gboolean covered = TRUE;
 	{
 		/* An empty log covers nothing. */
 		g_autoptr (SentLog) log = open_writer (db);
 		REQUIRE (log);
-		g_assert_true (sentlog_covers (log, T0, NULL, &covered, &error));
-		g_assert_false (covered);
+		g_assert_false (covered (log, T0, T0, NULL));
 		SentLogImport *im = begin (log, c, "a", NULL, NULL);
 		REQUIRE (im);
 		/* mx1: [T0, T0+1000]; mx2: [T0+500, T0+2000] */
@@ -615,27 +643,450 @@ test_covers (void)
 	const char *const missing_first[] = { "mx3", "mx1", NULL };
 	const char *const empty[] = { NULL };
 	static const struct {
-		gint64 dt;
+		gint64 from, to;
 		int which; /* 0 NULL, 1 mx1, 2 mx2, 3 both, 4 mx1+mx3, 5 mx3+mx1, 6 empty */
 		gboolean want;
 	} cases[] = {
-		{ 700, 0, TRUE },   { 100, 0, FALSE }, { 1500, 0, FALSE }, { 500, 0, TRUE },
-		{ 1000, 0, TRUE },  { -1, 0, FALSE },  { 2001, 0, FALSE },
-		{ 100, 1, TRUE },   { 0, 1, TRUE },    { 1000, 1, TRUE },  { 1001, 1, FALSE },
-		{ -1, 1, FALSE },   { 1500, 2, TRUE }, { 100, 2, FALSE },  { 2000, 2, TRUE },
-		{ 700, 3, TRUE },   { 100, 3, FALSE }, { 1500, 3, FALSE },
-		{ 700, 4, FALSE },  { 100, 4, FALSE }, { 700, 5, FALSE },
-		{ 700, 6, TRUE },   { 100, 6, FALSE },
+		{ 700, 700, 0, TRUE },   { 100, 100, 0, FALSE }, { 1500, 1500, 0, FALSE }, { 500, 500, 0, TRUE },
+		{ 1000, 1000, 0, TRUE }, { -1, -1, 0, FALSE },   { 2001, 2001, 0, FALSE },
+		{ 100, 100, 1, TRUE },   { 0, 0, 1, TRUE },      { 1000, 1000, 1, TRUE },  { 1001, 1001, 1, FALSE },
+		{ -1, -1, 1, FALSE },    { 1500, 1500, 2, TRUE }, { 100, 100, 2, FALSE },  { 2000, 2000, 2, TRUE },
+		{ 700, 700, 3, TRUE },   { 100, 100, 3, FALSE }, { 1500, 1500, 3, FALSE },
+		{ 700, 700, 4, FALSE },  { 100, 100, 4, FALSE }, { 700, 700, 5, FALSE },
+		{ 700, 700, 6, TRUE },   { 100, 100, 6, FALSE },
+		/* intervals: the whole of one must lie in every span */
+		{ 0, 1000, 1, TRUE },    { 0, 1001, 1, FALSE },  { -1, 1000, 1, FALSE },
+		{ 500, 1000, 0, TRUE },  { 499, 1000, 0, FALSE }, { 500, 1001, 0, FALSE },
+		{ 600, 1900, 2, TRUE },
 	};
 	const char *const *lists[] = { NULL, mx1, mx2, both, with_missing, missing_first, empty };
 	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-		covered = !cases[i].want;
-		g_assert_true (sentlog_covers (r, T0 + cases[i].dt, lists[cases[i].which], &covered, &error));
-		g_assert_no_error (error);
-		if (covered != cases[i].want)
-			g_test_fail_printf ("covers (T0%+" G_GINT64_FORMAT ", list %d): want %d, got %d",
-			                    cases[i].dt, cases[i].which, cases[i].want, covered);
+		gboolean got = covered (r, T0 + cases[i].from, T0 + cases[i].to, lists[cases[i].which]);
+		if (got != cases[i].want)
+			g_test_fail_printf ("covers ([T0%+" G_GINT64_FORMAT ", T0%+" G_GINT64_FORMAT "], list %d):"
+			                    " want %d, got %d", cases[i].from, cases[i].to, cases[i].which,
+			                    cases[i].want, got);
 	}
+	/* What each server lacks, for explain. */
+	g_auto (SentLogCoverage) cov = { 0 };
+	g_assert_true (sentlog_coverage (r, T0 + 200, T0 + 1800, NULL, NS_SENTLOG_MAX_GAP, &cov, &error));
+	g_assert_no_error (error);
+	REQUIRE (cov.servers && cov.servers->len == 2);
+	SentLogServerCoverage *c1 = g_ptr_array_index (cov.servers, 0), *c2 = g_ptr_array_index (cov.servers, 1);
+	g_assert_cmpstr (c1->server, ==, "mx1");
+	g_assert_false (c1->covered);
+	g_assert_cmpint (c1->span.first, ==, T0);
+	g_assert_cmpint (c1->span.last, ==, T0 + 1000);
+	g_assert_cmpint (c1->gap.first, ==, T0 + 1000);
+	g_assert_cmpint (c1->gap.last, ==, T0 + 1800);
+	g_assert_cmpstr (c2->server, ==, "mx2");
+	g_assert_cmpint (c2->span.first, ==, 0);
+	g_assert_cmpint (c2->gap.first, ==, T0 + 200);
+	g_assert_cmpint (c2->gap.last, ==, T0 + 500);
+	g_assert_false (cov.covered);
+}
+
+/* ---- coverage: what was really read (DESIGN.md "Coverage") ----------------- */
+
+/* A stretch of log: lines of server every `step` seconds from `from` to
+ * `to`, then a checkpoint. */
+static void
+read_lines (SentLog *log, const Config *c, const char *source, const char *server, gint64 from,
+            gint64 to, gint64 step)
+{
+	SentLogImport *im = begin (log, c, source, NULL, NULL);
+	REQUIRE (im);
+	for (gint64 t = from; t <= to; t += step)
+		ev_seen (im, t, server);
+	checkpoint (im, 1, 1);
+	sentlog_import_free (im);
+}
+
+/* The issue's reproduction at the log's level: a day's log, then a log of
+ * four weeks later. The month between was never read. */
+static void
+test_coverage_gap_between_imports (void)
+{
+	g_autofree char *db = new_db_path ("gap.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	gint64 D1 = T0 - 29 * 86400, D2 = T0 - 86400;
+	read_lines (log, c, "mail.log of day 1", "mx1", D1, D1 + 86399, 600);
+	read_lines (log, c, "mail.log of 4 weeks later", "mx1", D2, D2 + 86399, 600);
+	g_assert_true (covered (log, D1 + 3600, D1 + 7200, NULL));
+	g_assert_true (covered (log, D2 + 3600, D2 + 7200, NULL));
+	/* the month between is not covered, nor anything reaching into it */
+	g_assert_false (covered (log, D1 + 10 * 86400, D1 + 10 * 86400, NULL));
+	g_assert_false (covered (log, D1 + 80000, D1 + 90000, NULL));
+	g_assert_false (covered (log, D2 - 600, D2 + 600, NULL));
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM spans"), ==, 2);
+}
+
+/* Rotated files imported out of order, one skipped and imported late: a
+ * file that starts where the last one ended (within max_gap) joins it;
+ * the skipped day is a gap until its file arrives. */
+static void
+test_coverage_rotation (void)
+{
+	g_autofree char *db = new_db_path ("rotation.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	gint64 D = T0 - 10 * 86400;
+	/* mail.log.3, .2, .1 each hold a day, rotated at D + n days; read
+	 * .1 first, then .3; .2 is skipped */
+	read_lines (log, c, "day 3", "mx1", D + 2 * 86400 + 5, D + 3 * 86400 - 1, 300);
+	read_lines (log, c, "day 1", "mx1", D + 5, D + 86400 - 1, 300);
+	const char *const mx1[] = { "mx1", NULL };
+	g_assert_true (covered (log, D + 600, D + 80000, mx1));
+	g_assert_false (covered (log, D + 86400 + 600, D + 86400 + 600, mx1));
+	g_assert_false (covered (log, D + 600, D + 2 * 86400 + 600, mx1));
+	/* the late file fills the gap: three days in one joined span */
+	read_lines (log, c, "day 2", "mx1", D + 86400 + 5, D + 2 * 86400 - 1, 300);
+	g_assert_true (covered (log, D + 600, D + 2 * 86400 + 600, mx1));
+	g_autoptr (GError) error = NULL;
+	g_autoptr (SentLogStats) st = sentlog_stats (log, NS_SENTLOG_MAX_GAP, &error);
+	g_assert_no_error (error);
+	REQUIRE (st && st->servers->len == 1);
+	SentLogServer *sv = g_ptr_array_index (st->servers, 0);
+	g_assert_cmpuint (sv->spans->len, ==, 1);
+	/* a smaller max_gap (readers join) keeps the quiet hour apart */
+	read_lines (log, c, "day 4", "mx1", D + 3 * 86400 + 3000, D + 3 * 86400 + 6000, 300);
+	g_auto (SentLogCoverage) cov = { 0 };
+	g_assert_true (sentlog_coverage (log, D + 600, D + 3 * 86400 + 4000, mx1, 3600, &cov, &error));
+	g_assert_true (cov.covered);
+	sentlog_coverage_clear (&cov);
+	g_assert_true (sentlog_coverage (log, D + 600, D + 3 * 86400 + 4000, mx1, 1800, &cov, &error));
+	g_assert_false (cov.covered);
+}
+
+/* The same lines read twice (a copy of a file under another identity):
+ * the spans overlap and cover what one would. */
+static void
+test_coverage_overlapping_reimport (void)
+{
+	g_autofree char *db = new_db_path ("overlap.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	read_lines (log, c, "mail.log", "mx1", T0, T0 + 7200, 60);
+	read_lines (log, c, "a copy of mail.log, first line changed", "mx1", T0 + 3600, T0 + 10800, 60);
+	read_lines (log, c, "mail.log", "mx1", T0, T0 + 7200, 60); /* resumed: the same span */
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM spans"), ==, 2);
+	g_assert_true (covered (log, T0, T0 + 10800, NULL));
+	g_assert_false (covered (log, T0 - 1, T0 + 10800, NULL));
+}
+
+/* One source read in two imports (a cron job every few minutes): the
+ * second goes on with the first one's span. */
+static void
+test_coverage_resume (void)
+{
+	g_autofree char *db = new_db_path ("resume.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	read_lines (log, c, "mail.log", "mx1", T0, T0 + 600, 60);
+	read_lines (log, c, "mail.log", "mx1", T0 + 900, T0 + 1500, 60);
+	g_autofree char *rows = q_rows (db, "SELECT first - (SELECT min (first) FROM spans), last - first,"
+	                                    " cut_before, cut_after FROM spans");
+	g_assert_cmpstr (rows, ==, "0|1500|0|0");
+	/* log record's messages (no source) join the same way */
+	for (int i = 0; i < 3; i++) {
+		SentLogImport *im = begin (log, c, NULL, NULL, NULL);
+		REQUIRE (im);
+		LogEvent ev = { .type = LOG_EVENT_RECORD, .time = T0 + i * 600, .server = "rec",
+		                .message_id = "<r@example.com>", .status = "sent", .origin = LOG_ORIGIN_LOCAL };
+		sentlog_import_event (&ev, im);
+		checkpoint (im, 0, 0);
+		sentlog_import_free (im);
+	}
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM spans WHERE source IS NULL"), ==, 1);
+	g_assert_cmpint (q_int (db, "SELECT last - first FROM spans WHERE source IS NULL"), ==, 1200);
+}
+
+/* A server that goes silent: later intervals are not covered while it
+ * is needed; retired, it is needed only before; a line of it later puts
+ * it back in service. */
+static void
+test_coverage_silent_server (void)
+{
+	g_autofree char *db = new_db_path ("silent.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	gint64 D = T0 - 5 * 86400;
+	SentLogImport *im = begin (log, c, "central", NULL, NULL);
+	REQUIRE (im);
+	for (gint64 t = D; t <= D + 4 * 86400; t += 600) {
+		ev_seen (im, t, "mx1");
+		if (t <= D + 86400)
+			ev_seen (im, t, "mx2"); /* mx2 stops after a day */
+	}
+	checkpoint (im, 1, 1);
+	sentlog_import_free (im);
+	const char *const mx1[] = { "mx1", NULL };
+	g_assert_true (covered (log, D + 600, D + 3600, NULL));
+	g_assert_false (covered (log, D + 2 * 86400, D + 2 * 86400 + 60, NULL));
+	g_assert_true (covered (log, D + 2 * 86400, D + 2 * 86400 + 60, mx1));
+
+	g_autoptr (GError) error = NULL;
+	gint64 when = 0;
+	g_assert_true (sentlog_retire (log, "mx2", 0, FALSE, FALSE, &when, &error));
+	g_assert_no_error (error);
+	g_assert_cmpint (when, ==, D + 86400); /* its last line */
+	g_assert_true (covered (log, D + 2 * 86400, D + 2 * 86400 + 60, NULL));
+	/* still needed before: an interval that starts before it retired */
+	g_assert_false (covered (log, D + 86400 - 600, D + 86400 + 3600, NULL));
+	g_assert_true (covered (log, D + 600, D + 3600, NULL));
+	g_auto (SentLogCoverage) cov = { 0 };
+	g_assert_true (sentlog_coverage (log, D + 3 * 86400, D + 3 * 86400, NULL, NS_SENTLOG_MAX_GAP, &cov, &error));
+	REQUIRE (cov.servers && cov.servers->len == 2);
+	SentLogServerCoverage *c2 = g_ptr_array_index (cov.servers, 1);
+	g_assert_false (c2->required);
+	g_assert_cmpint (c2->retired, ==, D + 86400);
+	/* retiring a listed server the log never saw */
+	g_assert_false (sentlog_retire (log, "mx9", D, FALSE, FALSE, &when, &error));
+	g_assert_error (error, SENTLOG_ERROR, SENTLOG_ERROR_MISSING);
+	g_clear_error (&error);
+	g_assert_true (sentlog_retire (log, "mx9", D, FALSE, TRUE, &when, &error));
+	g_assert_no_error (error);
+	g_assert_cmpint (when, ==, D);
+	const char *const with_mx9[] = { "mx1", "mx9", NULL };
+	g_assert_true (covered (log, D + 600, D + 3600, with_mx9));
+	g_assert_true (sentlog_retire (log, "mx9", 0, TRUE, FALSE, &when, &error));
+	g_assert_false (covered (log, D + 600, D + 3600, with_mx9));
+	/* undone, the server that only retiring added is gone again */
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM servers WHERE name = 'mx9'"), ==, 0);
+	/* mx2 logs again: in service from then on */
+	read_lines (log, c, "mx2 back", "mx2", D + 4 * 86400 - 600, D + 4 * 86400, 60);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM servers WHERE name = 'mx2' AND retired IS NULL"), ==, 1);
+	g_assert_false (covered (log, D + 2 * 86400, D + 2 * 86400 + 60, NULL));
+	g_assert_true (covered (log, D + 4 * 86400 - 300, D + 4 * 86400, NULL));
+}
+
+/* A lost line (a malformed one, whatever server it was of) cuts every
+ * server's span of the source where it was: the stretch between the last
+ * line before and the next after is not covered, and spans on either
+ * side do not join, not even across imports. */
+static void
+test_coverage_bad_line (void)
+{
+	g_autofree char *db = new_db_path ("badline.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	read_lines (log, c, "mail.log.1", "mx2", T0 - 3600, T0, 60);
+	SentLogImport *im = begin (log, c, "mail.log", NULL, NULL);
+	REQUIRE (im);
+	ev_seen (im, T0 + 10, "mx1");
+	ev_seen (im, T0 + 20, "mx1");
+	sentlog_import_bad_line (im);
+	ev_seen (im, T0 + 30, "mx1");
+	ev_seen (im, T0 + 40, "mx1");
+	/* mx2's first line here comes after the loss: it does not join
+	 * mail.log.1's span */
+	ev_seen (im, T0 + 50, "mx2");
+	checkpoint (im, 10, 5);
+	sentlog_import_free (im);
+	const char *const mx1[] = { "mx1", NULL }, *const mx2[] = { "mx2", NULL };
+	g_assert_true (covered (log, T0 + 10, T0 + 20, mx1));
+	g_assert_true (covered (log, T0 + 30, T0 + 40, mx1));
+	g_assert_false (covered (log, T0 + 15, T0 + 35, mx1));
+	g_assert_false (covered (log, T0 + 25, T0 + 25, mx1));
+	g_assert_false (covered (log, T0 - 60, T0 + 50, mx2));
+
+	/* Across imports: the loss is the last thing read, then the import
+	 * stops; the next one must not join its first line to the span
+	 * before the loss. */
+	im = begin (log, c, "mail.log", NULL, NULL);
+	REQUIRE (im);
+	ev_seen (im, T0 + 60, "mx1");
+	sentlog_import_bad_line (im);
+	checkpoint (im, 20, 7);
+	sentlog_import_free (im);
+	im = begin (log, c, "mail.log", NULL, NULL);
+	REQUIRE (im);
+	ev_seen (im, T0 + 70, "mx1");
+	ev_seen (im, T0 + 80, "mx1");
+	checkpoint (im, 30, 9);
+	sentlog_import_free (im);
+	g_assert_true (covered (log, T0 + 30, T0 + 60, mx1));
+	g_assert_false (covered (log, T0 + 30, T0 + 70, mx1));
+	g_assert_true (covered (log, T0 + 70, T0 + 80, mx1));
+	/* a server first seen after a restart of a source with a loss in it
+	 * does not join its older span either */
+	read_lines (log, c, "mail.log.1", "mx3", T0 - 600, T0, 60);
+	im = begin (log, c, "mail.log", NULL, NULL);
+	REQUIRE (im);
+	ev_seen (im, T0 + 100, "mx3");
+	checkpoint (im, 40, 10);
+	sentlog_import_free (im);
+	const char *const mx3[] = { "mx3", NULL };
+	g_assert_false (covered (log, T0 - 60, T0 + 100, mx3));
+	g_assert_cmpint (q_int (db, "SELECT cuts FROM sources WHERE name = 'test' AND offset = 40"), ==, 2);
+}
+
+/* rsyslog's and journald's notices of lines dropped by rate limiting. */
+static void
+test_coverage_rate_limit (void)
+{
+	g_autofree char *db = new_db_path ("ratelimit.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	const char *const mx1[] = { "mx1", NULL }, *const mx2[] = { "mx2", NULL };
+	SentLogImport *im = begin (log, c, "central", NULL, NULL);
+	REQUIRE (im);
+	for (gint64 t = T0; t < T0 + 600; t += 10) {
+		ev_seen (im, t, "mx1");
+		ev_seen (im, t, "mx2");
+	}
+	/* imuxsock on mx1 begins to drop at +600 and says how many it lost
+	 * at +700: what mx1 wrote in between is not proof of coverage */
+	ev_loss (im, T0 + 600, "mx1", LOG_LOSS_BEGIN);
+	for (gint64 t = T0 + 600; t < T0 + 1200; t += 10) {
+		ev_seen (im, t, "mx2");
+		if (t < T0 + 700 || t > T0 + 720)
+			ev_seen (im, t, "mx1");
+		if (t == T0 + 700)
+			ev_loss (im, t, "mx1", LOG_LOSS_END);
+	}
+	checkpoint (im, 1, 1);
+	sentlog_import_free (im);
+	g_assert_true (covered (log, T0, T0 + 590, mx1));
+	g_assert_false (covered (log, T0 + 590, T0 + 600, mx1));
+	g_assert_false (covered (log, T0 + 650, T0 + 650, mx1));
+	g_assert_true (covered (log, T0 + 730, T0 + 1190, mx1));
+	g_assert_false (covered (log, T0 + 500, T0 + 800, mx1));
+	/* mx2's lines were not lost */
+	g_assert_true (covered (log, T0, T0 + 1190, mx2));
+
+	/* journald says only afterwards: "Suppressed N messages". The loss
+	 * lies somewhere before the notice (within max_gap of mx2's last
+	 * line): that stretch is taken out, in every source. */
+	im = begin (log, c, "journal", NULL, NULL);
+	REQUIRE (im);
+	for (gint64 t = T0 + 1200; t < T0 + 9000; t += 10)
+		ev_seen (im, t, "mx2");
+	ev_loss (im, T0 + 9000, "mx2", LOG_LOSS_END);
+	for (gint64 t = T0 + 9010; t < T0 + 12000; t += 10)
+		ev_seen (im, t, "mx2");
+	checkpoint (im, 1, 1);
+	sentlog_import_free (im);
+	g_assert_true (covered (log, T0, T0 + 9000 - 10 - NS_SENTLOG_MAX_GAP, mx2));
+	g_assert_false (covered (log, T0 + 9000 - NS_SENTLOG_MAX_GAP, T0 + 9000 - NS_SENTLOG_MAX_GAP + 10, mx2));
+	g_assert_false (covered (log, T0 + 8990, T0 + 9000, mx2));
+	g_assert_true (covered (log, T0 + 9010, T0 + 11990, mx2));
+
+	/* a central input's notice (no server): every server's span is cut */
+	im = begin (log, c, "central 2", NULL, NULL);
+	REQUIRE (im);
+	for (gint64 t = T0 + 20000; t < T0 + 20100; t += 10) {
+		ev_seen (im, t, "mx1");
+		ev_seen (im, t, "mx2");
+	}
+	ev_loss (im, T0 + 20100, NULL, LOG_LOSS_BEGIN);
+	ev_loss (im, T0 + 20105, NULL, LOG_LOSS_END);
+	for (gint64 t = T0 + 20110; t < T0 + 20200; t += 10) {
+		ev_seen (im, t, "mx1");
+		ev_seen (im, t, "mx2");
+	}
+	checkpoint (im, 1, 1);
+	sentlog_import_free (im);
+	g_assert_false (covered (log, T0 + 20050, T0 + 20150, mx1));
+	g_assert_false (covered (log, T0 + 20050, T0 + 20150, mx2));
+	g_assert_true (covered (log, T0 + 20110, T0 + 20190, NULL));
+}
+
+/* A database of schema 1 (one span per server) is migrated in place by
+ * the first writer: its spans are rebuilt from the messages, and a month
+ * without a message is no longer covered. */
+static void
+test_migrate_schema_1 (void)
+{
+	g_autofree char *db = new_db_path ("schema1.db");
+	sqlite3 *h = NULL;
+	g_assert_cmpint (sqlite3_open (db, &h), ==, SQLITE_OK);
+	gint64 D1 = T0 - 40 * 86400, D2 = T0 - 10 * 86400;
+	g_autofree char *sql = g_strdup_printf (
+		"PRAGMA journal_mode = WAL;"
+		"CREATE TABLE servers (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+		"CREATE TABLE messages (id INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
+		"  server INTEGER NOT NULL REFERENCES servers (id), queue_id TEXT, message_id TEXT, sender TEXT,"
+		"  origin INTEGER NOT NULL DEFAULT 0, open INTEGER NOT NULL DEFAULT 1);"
+		"CREATE INDEX messages_by_message_id ON messages (message_id) WHERE message_id IS NOT NULL;"
+		"CREATE INDEX messages_open ON messages (server, queue_id) WHERE open = 1;"
+		"CREATE INDEX messages_by_sender ON messages (sender, time);"
+		"CREATE TABLE recipients (message INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
+		"  address TEXT NOT NULL, status TEXT, PRIMARY KEY (message, address)) WITHOUT ROWID;"
+		"CREATE TABLE coverage (server INTEGER PRIMARY KEY REFERENCES servers (id),"
+		"  first INTEGER NOT NULL, last INTEGER NOT NULL);"
+		"CREATE TABLE sources (fingerprint TEXT PRIMARY KEY, name TEXT NOT NULL,"
+		"  offset INTEGER NOT NULL, lines INTEGER NOT NULL, bad_lines INTEGER NOT NULL,"
+		"  updated INTEGER NOT NULL) WITHOUT ROWID;"
+		"INSERT INTO servers VALUES (1, 'mx1'), (2, 'mx2');"
+		"INSERT INTO messages (time, server, queue_id, message_id, sender, origin, open) VALUES"
+		" (%" G_GINT64_FORMAT ", 1, 'A', 'a@example.com', 'alice@example.com', 2, 0),"
+		" (%" G_GINT64_FORMAT ", 1, 'B', 'b@example.com', 'alice@example.com', 2, 0),"
+		" (%" G_GINT64_FORMAT ", 1, 'C', 'c@example.com', 'alice@example.com', 2, 0),"
+		" (%" G_GINT64_FORMAT ", 2, 'D', 'd@example.com', 'alice@example.com', 2, 0);"
+		"INSERT INTO coverage VALUES (1, %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "),"
+		" (2, %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ");"
+		"INSERT INTO sources VALUES ('f', 'mail.log', 100, 10, 0, 0);"
+		"PRAGMA user_version = 1;",
+		D1 + 600, D1 + 1800, D2 + 60, D2 + 30,
+		D1, D2 + 120, D2, D2 + 3000);
+	g_assert_cmpint (sqlite3_exec (h, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close (h);
+
+	/* a reader refuses it and says how to migrate; nothing changes */
+	g_autoptr (GError) error = NULL;
+	SentLog *r = sentlog_open (db, FALSE, &error);
+	g_assert_null (r);
+	g_assert_nonnull (error);
+	if (error)
+		g_assert_nonnull (strstr (error->message, "log import"));
+	g_clear_error (&error);
+	g_assert_cmpint (q_int (db, "PRAGMA user_version"), ==, 1);
+
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	g_assert_cmpint (q_int (db, "PRAGMA user_version"), ==, 2);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM sqlite_master WHERE name = 'coverage'"), ==, 0);
+	/* mx1: [D1, D1+1800] (D1 is the old span's first line), then
+	 * [D2+60, D2+120]; mx2: [D2, D2+30], [D2+3000, D2+3000] are one
+	 * hour apart: joined at reading time */
+	g_autofree char *rows = q_rows (db, "SELECT s.name, p.source, p.first, p.last FROM spans p"
+	                                    " JOIN servers s ON s.id = p.server ORDER BY s.name, p.first");
+	g_autofree char *want = g_strdup_printf (
+		"mx1|(schema 1)|%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT "\n"
+		"mx1|(schema 1)|%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT "\n"
+		"mx2|(schema 1)|%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT,
+		D1, D1 + 1800, D2 + 60, D2 + 120, D2, D2 + 3000);
+	g_assert_cmpstr (rows, ==, want);
+	const char *const mx1[] = { "mx1", NULL };
+	g_assert_true (covered (log, D1 + 600, D1 + 1800, mx1));
+	g_assert_false (covered (log, D1 + 86400, D1 + 86400, mx1));
+	g_assert_false (covered (log, D1 + 600, D2 + 60, mx1));
+	/* the messages are untouched; the source resumes */
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages"), ==, 4);
+	g_autoptr (Config) c = test_config (db);
+	gint64 off = 0, line = 0;
+	SentLogImport *im = sentlog_import_begin (log, c, "mail.log", NULL, &off, &line, &error);
+	sentlog_import_free (im);
+	g_assert_cmpint (q_int (db, "SELECT cuts FROM sources"), ==, 0);
+	/* and a reader opens it */
+	r = sentlog_open (db, FALSE, &error);
+	g_assert_no_error (error);
+	sentlog_close (r);
+	/* opening again changes nothing */
+	sentlog_close (g_steal_pointer (&log));
+	log = open_writer (db);
+	g_autofree char *again = q_rows (db, "SELECT s.name, p.source, p.first, p.last FROM spans p"
+	                                     " JOIN servers s ON s.id = p.server ORDER BY s.name, p.first");
+	g_assert_cmpstr (again, ==, want);
 }
 
 /* ---- joining ---------------------------------------------------------------- */
@@ -795,7 +1246,7 @@ test_checkpoint_atomic (void)
 	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages"), ==, 0);
 	g_assert_cmpint (q_int (db, "SELECT count(*) FROM recipients"), ==, 0);
 	g_assert_cmpint (q_int (db, "SELECT count(*) FROM servers"), ==, 0);
-	g_assert_cmpint (q_int (db, "SELECT count(*) FROM coverage"), ==, 0);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM spans"), ==, 0);
 	g_assert_cmpint (q_int (db, "SELECT count(*) FROM sources"), ==, 0);
 
 	/* Checkpointed: kept, with the offset; what follows without a
@@ -818,8 +1269,9 @@ test_checkpoint_atomic (void)
 	g_assert_cmpstr (rows, ==, "k1@example.com");
 	g_assert_cmpint (q_int (db, "SELECT count(*) FROM recipients"), ==, 1);
 	g_assert_cmpint (q_int (db, "SELECT count(*) FROM servers"), ==, 1);
-	g_autofree char *cov = q_rows (db, "SELECT last - first FROM coverage");
-	g_assert_cmpstr (cov, ==, "2");
+	/* the bad line after the message ends its span */
+	g_autofree char *cov = q_rows (db, "SELECT last - first, cut_before, cut_after FROM spans");
+	g_assert_cmpstr (cov, ==, "2|0|1");
 	g_autofree char *src = q_rows (db, "SELECT offset, lines, bad_lines FROM sources");
 	g_assert_cmpstr (src, ==, "123|5|1");
 
@@ -907,6 +1359,9 @@ test_prune (void)
 	/* a message exactly at D stays */
 	postfix_message (im, D, "mx3", "P5", LOG_ORIGIN_AUTH, NULL, "<p5@example.com>",
 	                 "alice@example.com", "gina@remote.example");
+	/* mx4's one span runs across D: it is cut there */
+	ev_seen (im, D - 600, "mx4");
+	ev_seen (im, D + 600, "mx4");
 	checkpoint (im, 1, 1);
 	sentlog_import_free (im);
 
@@ -920,23 +1375,26 @@ test_prune (void)
 	g_autofree char *r = q_rows (db, "SELECT address FROM recipients ORDER BY address");
 	g_assert_cmpstr (r, ==, "erin@remote.example\ngina@remote.example");
 	g_assert_cmpint (q_int (db, "SELECT count(*) FROM recipients WHERE message NOT IN (SELECT id FROM messages)"), ==, 0);
-	/* coverage: mx1 now starts at D; mx2 covers nothing */
-	g_assert_cmpint (q_int (db, "SELECT count(*) FROM coverage c JOIN servers s ON s.id = c.server"
+	/* coverage: mx1 now starts at D; mx2 covers nothing. mx1's lines a
+	 * day apart were two spans; the older one is gone. */
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM spans c JOIN servers s ON s.id = c.server"
 	                            " WHERE s.name = 'mx2'"), ==, 0);
-	g_assert_cmpint (q_int (db, "SELECT c.first FROM coverage c JOIN servers s ON s.id = c.server"
-	                            " WHERE s.name = 'mx1'"), ==, D);
-	g_assert_cmpint (q_int (db, "SELECT c.last FROM coverage c JOIN servers s ON s.id = c.server"
-	                            " WHERE s.name = 'mx1'"), ==, D + 3602);
-	g_assert_cmpint (q_int (db, "SELECT c.first FROM coverage c JOIN servers s ON s.id = c.server"
+	g_autofree char *mx1_spans = q_rows (db, "SELECT c.first, c.last FROM spans c"
+	                                     " JOIN servers s ON s.id = c.server WHERE s.name = 'mx1' ORDER BY c.first");
+	g_autofree char *want_spans = g_strdup_printf ("%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT, D + 3600, D + 3602);
+	g_assert_cmpstr (mx1_spans, ==, want_spans);
+	g_assert_cmpint (q_int (db, "SELECT c.first FROM spans c JOIN servers s ON s.id = c.server"
 	                            " WHERE s.name = 'mx3'"), ==, D);
-	gboolean covered = TRUE;
-	const char *const mx1[] = { "mx1", NULL }, *const mx2[] = { "mx2", NULL };
-	g_assert_true (sentlog_covers (log, D - 1, mx1, &covered, &error));
-	g_assert_false (covered);
-	g_assert_true (sentlog_covers (log, D, mx1, &covered, &error));
-	g_assert_true (covered);
-	g_assert_true (sentlog_covers (log, D - 3 * 86400, mx2, &covered, &error));
-	g_assert_false (covered);
+	g_autofree char *mx4_spans = q_rows (db, "SELECT c.first, c.last FROM spans c"
+	                                     " JOIN servers s ON s.id = c.server WHERE s.name = 'mx4'");
+	g_autofree char *want4 = g_strdup_printf ("%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT, D, D + 600);
+	g_assert_cmpstr (mx4_spans, ==, want4);
+	const char *const mx1[] = { "mx1", NULL }, *const mx2[] = { "mx2", NULL }, *const mx4[] = { "mx4", NULL };
+	g_assert_false (covered (log, D - 2 * 86400, D - 2 * 86400, mx1));
+	g_assert_true (covered (log, D + 3600, D + 3602, mx1));
+	g_assert_false (covered (log, D - 1, D + 10, mx4));
+	g_assert_true (covered (log, D, D + 10, mx4));
+	g_assert_false (covered (log, D - 3 * 86400, D - 3 * 86400, mx2));
 	/* pruning again deletes nothing */
 	g_assert_true (sentlog_prune (log, D, &deleted, &error));
 	g_assert_cmpint (deleted, ==, 0);
@@ -986,7 +1444,7 @@ test_stats (void)
 	g_autoptr (SentLog) r = sentlog_open (db, FALSE, &error);
 	g_assert_no_error (error);
 	REQUIRE (r);
-	g_autoptr (SentLogStats) st = sentlog_stats (r, &error);
+	g_autoptr (SentLogStats) st = sentlog_stats (r, NS_SENTLOG_MAX_GAP, &error);
 	g_assert_no_error (error);
 	REQUIRE (st);
 	g_assert_cmpint (st->messages, ==, 3);
@@ -1232,6 +1690,14 @@ main (int argc, char **argv)
 	g_test_add_func ("/sentlog/lookup/message-id-earliest", test_lookup_message_id_earliest);
 	g_test_add_func ("/sentlog/lookup/recipient", test_lookup_recipient);
 	g_test_add_func ("/sentlog/covers", test_covers);
+	g_test_add_func ("/sentlog/coverage/gap-between-imports", test_coverage_gap_between_imports);
+	g_test_add_func ("/sentlog/coverage/rotation-out-of-order-late-file", test_coverage_rotation);
+	g_test_add_func ("/sentlog/coverage/overlapping-reimport", test_coverage_overlapping_reimport);
+	g_test_add_func ("/sentlog/coverage/resume", test_coverage_resume);
+	g_test_add_func ("/sentlog/coverage/silent-server-retire", test_coverage_silent_server);
+	g_test_add_func ("/sentlog/coverage/bad-line", test_coverage_bad_line);
+	g_test_add_func ("/sentlog/coverage/rate-limit", test_coverage_rate_limit);
+	g_test_add_func ("/sentlog/migrate/schema-1", test_migrate_schema_1);
 	g_test_add_func ("/sentlog/join/two-imports", test_join_two_imports);
 	g_test_add_func ("/sentlog/join/two-imports-old-logs", test_join_two_imports_old_logs);
 	g_test_add_func ("/sentlog/join/queue-id-reused", test_join_queue_id_reused);

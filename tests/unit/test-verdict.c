@@ -130,7 +130,9 @@ ev_seen (SentLogImport *im, gint64 t, const char *server)
 	sentlog_import_event (&ev, im);
 }
 
-/* The sent log: server "out" covers [T0 - 10 days, T0 + 1 hour]. */
+/* The sent log: server "out" covers [T0 - 12 days, T0 + 1 hour]: a line
+ * every half hour (max_gap is an hour). A miss is judged over the five
+ * days (queue_lifetime) and 15 minutes (clock_skew) before its moment. */
 static void
 fill_sentlog (const char *db, const Config *c)
 {
@@ -143,7 +145,8 @@ fill_sentlog (const char *db, const Config *c)
 		sentlog_import_begin (log, c, "test-verdict", "first line of the test log", &off, &line, &error);
 	g_assert_no_error (error);
 	g_assert_nonnull (im);
-	ev_seen (im, T0 - 10 * DAY, "out");
+	for (gint64 t = T0 - 12 * DAY; t < T0 + 3600; t += 1800)
+		ev_seen (im, t, "out");
 	ev_record (im, T0 - 3 * DAY, "out", "Q0", "<old1@example.com>", "bob@example.com", "carol@remote.example",
 	           LOG_ORIGIN_LOCAL);
 	ev_record (im, T0 - 60, "out", "Q1", "<sent1@example.com>", "alice@example.com", "dave@remote.example",
@@ -168,7 +171,7 @@ fill_sentlog (const char *db, const Config *c)
  * the report's Arrival-Date or NULL; original: the quoted message's header
  * (without the blank line) or NULL for none. */
 static char *
-dsn (const char *rcpt, const char *final_rcpt, const char *arrival, const char *original)
+dsn_at (const char *received, const char *rcpt, const char *final_rcpt, const char *arrival, const char *original)
 {
 	GString *s = g_string_new (NULL);
 	g_string_append_printf (s,
@@ -176,7 +179,7 @@ dsn (const char *rcpt, const char *final_rcpt, const char *arrival, const char *
 		"X-Original-To: %s\n"
 		"Received: from mx.remote.example (mx.remote.example [198.51.100.7])\n"
 		"\tby mx1.example.com (Postfix) with ESMTP id 4Zq1\n"
-		"\tfor <%s>; Fri, 27 Nov 2026 10:05:09 +0000 (UTC)\n"
+		"\tfor <%s>; %s\n"
 		"From: MAILER-DAEMON@mx.remote.example (Mail Delivery System)\n"
 		"To: %s\n"
 		"Date: Fri, 27 Nov 2026 10:05:08 +0000\n"
@@ -192,7 +195,7 @@ dsn (const char *rcpt, const char *final_rcpt, const char *arrival, const char *
 		"Content-Type: message/delivery-status\n"
 		"\n"
 		"Reporting-MTA: dns; mx.remote.example\n",
-		rcpt, rcpt, rcpt);
+		rcpt, rcpt, received, rcpt);
 	if (arrival)
 		g_string_append_printf (s, "Arrival-Date: %s\n", arrival);
 	g_string_append_printf (s,
@@ -212,6 +215,13 @@ dsn (const char *rcpt, const char *final_rcpt, const char *arrival, const char *
 			original);
 	g_string_append (s, "--B1--\n");
 	return g_string_free (s, FALSE);
+}
+
+/* The same, arriving (our MTA's Received line) at 10:05:09, 309 s past T0. */
+static char *
+dsn (const char *rcpt, const char *final_rcpt, const char *arrival, const char *original)
+{
+	return dsn_at ("Fri, 27 Nov 2026 10:05:09 +0000 (UTC)", rcpt, final_rcpt, arrival, original);
 }
 
 /* The original's header: Received lines, then Message-ID (if msgid) and
@@ -398,14 +408,22 @@ test_msgid_missing_covered (void)
 static void
 test_msgid_missing_uncovered (void)
 {
-	/* After the log's last line (the importer has not caught up), and
-	 * before its first. */
-	static const char *const dates[] = { "Fri, 27 Nov 2026 11:00:01 +0000", "Sun, 29 Nov 2026 10:00:00 +0000",
-	                                     "Mon, 16 Nov 2026 10:00:00 +0000" };
-	for (guint i = 0; i < G_N_ELEMENTS (dates); i++) {
-		g_autofree char *rcv = g_strdup_printf (HOP_SPAM ("%s"), dates[i]);
+	/* The interval reaches past the log's last line (11:00; the
+	 * importer has not caught up), or before its first (12 days back,
+	 * the hand-off less 5 days). */
+	static const struct {
+		const char *handoff, *arrival;
+	} cases[] = {
+		{ "Fri, 27 Nov 2026 11:00:01 +0000", "Fri, 27 Nov 2026 11:05:00 +0000" },
+		{ "Fri, 27 Nov 2026 10:50:00 +0000", "Fri, 27 Nov 2026 11:00:01 +0000" },
+		{ "Sun, 29 Nov 2026 10:00:00 +0000", "Sun, 29 Nov 2026 10:05:00 +0000" },
+		{ "Mon, 16 Nov 2026 10:00:00 +0000", "Mon, 16 Nov 2026 10:05:00 +0000" },
+		{ "Mon, 20 Nov 2026 10:00:00 +0000", "Fri, 27 Nov 2026 10:05:09 +0000" },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		g_autofree char *rcv = g_strdup_printf (HOP_SPAM ("%s"), cases[i].handoff);
 		g_autofree char *o = original (rcv, "<forged1@example.com>", NULL);
-		g_autofree char *m = dsn ("alice@example.com", "dave@remote.example", NULL, o);
+		g_autofree char *m = dsn_at (cases[i].arrival, "alice@example.com", "dave@remote.example", NULL, o);
 		g_autoptr (Verdict) v = judge (ctx_main, m);
 		EXPECT (v, VERDICT_UNKNOWN);
 		EXPECT_TEST (v, "LOG_NOT_COVERING", TRUE);
@@ -413,12 +431,68 @@ test_msgid_missing_uncovered (void)
 		EXPECT_TEST (v, "HANDOFF_NOT_LOCAL", TRUE);
 	}
 	/* The hand-off hop's date wins over the report's Arrival-Date and the
-	 * bounce's own date (both inside the coverage here). */
+	 * bounce's own date... */
 	g_autofree char *o = original (HOP_SPAM ("Sun, 29 Nov 2026 10:00:00 +0000"), "<forged1@example.com>", NULL);
 	g_autofree char *m = dsn ("alice@example.com", "dave@remote.example", "Fri, 27 Nov 2026 10:00:05 +0000", o);
 	g_autoptr (Verdict) v = judge (ctx_main, m);
-	EXPECT_TEST (v, "LOG_NOT_COVERING", TRUE);
 	g_assert_cmpint (v->moment, ==, T0 + 2 * DAY);
+	/* ... but a bouncer's clock two days ahead of ours says nothing: the
+	 * original left us before the bounce arrived (10:05:09), perhaps the
+	 * bouncer's queue lifetime before, so the interval reaches back ten
+	 * days and 15 minutes from then, which the log (from 12 days back)
+	 * covers. */
+	EXPECT_TEST (v, "MSGID_NOT_SENT", TRUE);
+	g_assert_cmpint (v->coverage.from, ==, T0 + 309 - 10 * DAY - 900);
+	g_assert_cmpint (v->coverage.to, ==, T0 + 309);
+}
+
+/* The bouncer's clock a few minutes off ours, and the bounce's arrival
+ * by our clock: the interval is [hand-off - 5 days - 15 min, min (hand-off
+ * + 15 min, arrival)]. */
+static void
+test_skewed_bounce_date (void)
+{
+	/* The remote clock 10 minutes ahead: the hop says 11:04, the bounce
+	 * arrived at 10:58 by ours. Judged up to 10:58, which the log holds. */
+	g_autofree char *o = original (HOP_SPAM ("Fri, 27 Nov 2026 11:04:00 +0000"), "<forged1@example.com>", NULL);
+	g_autofree char *m = dsn_at ("Fri, 27 Nov 2026 10:58:00 +0000", "alice@example.com", "dave@remote.example",
+	                             NULL, o);
+	g_autoptr (Verdict) v = judge (ctx_main, m);
+	EXPECT (v, VERDICT_FORGED);
+	EXPECT_TEST (v, "MSGID_NOT_SENT", TRUE);
+	g_assert_cmpint (v->coverage.to, ==, T0 + 3480);
+	g_assert_cmpint (v->coverage.from, ==, T0 + 3480 - 5 * DAY - 900);
+	/* The remote clock 10 minutes behind: the hop says 10:50, the bounce
+	 * arrived at 11:20 by ours; the interval ends at 11:05, past the
+	 * log's last line: not judged. */
+	g_autofree char *o2 = original (HOP_SPAM ("Fri, 27 Nov 2026 10:50:00 +0000"), "<forged1@example.com>", NULL);
+	g_autofree char *m2 = dsn_at ("Fri, 27 Nov 2026 11:20:00 +0000", "alice@example.com", "dave@remote.example",
+	                              NULL, o2);
+	g_autoptr (Verdict) v2 = judge (ctx_main, m2);
+	EXPECT (v2, VERDICT_UNKNOWN);
+	EXPECT_TEST (v2, "LOG_NOT_COVERING", TRUE);
+	g_assert_cmpint (v2->coverage.to, ==, T0 + 3000 + 900);
+	/* The bounce came quickly: arrival 10:00:30 caps the interval, whose
+	 * end the log holds. */
+	g_autofree char *o3 = original (HOP_SPAM ("Fri, 27 Nov 2026 10:00:20 +0000"), "<forged1@example.com>", NULL);
+	g_autofree char *m3 = dsn_at ("Fri, 27 Nov 2026 10:00:30 +0000", "alice@example.com", "dave@remote.example",
+	                              NULL, o3);
+	g_autoptr (Verdict) v3 = judge (ctx_main, m3);
+	EXPECT_TEST (v3, "MSGID_NOT_SENT", TRUE);
+	g_assert_cmpint (v3->coverage.to, ==, T0 + 30);
+	/* Without our Received line the bounce's Date (10:00:00) is the
+	 * bouncer's clock, 20 s behind its own hop date: the skew is allowed
+	 * on it too. */
+	g_autofree char *m4 = dsn_at ("Fri, 27 Nov 2026 10:00:30 +0000", "alice@example.com", "dave@remote.example",
+	                              NULL, o3);
+	char *rcv = strstr (m4, "Received: ");
+	char *from = strstr (m4, "From: MAILER-DAEMON");
+	char *date = strstr (m4, "Date: Fri, 27 Nov 2026 10:05:08");
+	REQUIRE (rcv && from && date);
+	memcpy (date + 6, "Fri, 27 Nov 2026 10:00:00", 25);
+	memmove (rcv, from, strlen (from) + 1);
+	g_autoptr (Verdict) v4 = judge (ctx_main, m4);
+	g_assert_cmpint (v4->coverage.to, ==, T0 + 900);
 }
 
 /* No hand-off date: the report's Arrival-Date, else the bounce's arrival. */
@@ -427,7 +501,8 @@ test_moment_fallbacks (void)
 {
 	const char *rcv = "Received: from out.example.com (unknown [203.0.113.5]) by mx.remote.example with ESMTP id 1\n";
 	g_autofree char *o = original (rcv, "<forged1@example.com>", NULL);
-	g_autofree char *m1 = dsn ("alice@example.com", "dave@remote.example", "Sat, 28 Nov 2026 10:00:00 +0000", o);
+	g_autofree char *m1 = dsn_at ("Sat, 28 Nov 2026 10:05:00 +0000", "alice@example.com", "dave@remote.example",
+	                              "Sat, 28 Nov 2026 10:00:00 +0000", o);
 	g_autoptr (Verdict) v1 = judge (ctx_main, m1);
 	g_assert_cmpint (v1->moment, ==, T0 + DAY);
 	EXPECT_TEST (v1, "LOG_NOT_COVERING", TRUE);
@@ -437,6 +512,9 @@ test_moment_fallbacks (void)
 	g_assert_cmpint (v2->moment, ==, T0 + 309); /* the bounce's Received: 10:05:09, covered */
 	EXPECT_TEST (v2, "MSGID_NOT_SENT", TRUE);
 	EXPECT_TEST (v2, "LOG_NOT_COVERING", FALSE);
+	/* the moment is the arrival: the bouncer's queue lifetime too */
+	g_assert_cmpint (v2->coverage.from, ==, T0 + 309 - 10 * DAY - 900);
+	g_assert_cmpint (v2->coverage.to, ==, T0 + 309);
 }
 
 static void
@@ -1162,6 +1240,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/verdict/sentlog/msgid-logged-foreign-origin", test_msgid_logged_foreign);
 	g_test_add_func ("/verdict/sentlog/msgid-missing-covered-forged", test_msgid_missing_covered);
 	g_test_add_func ("/verdict/sentlog/msgid-missing-uncovered-unknown", test_msgid_missing_uncovered);
+	g_test_add_func ("/verdict/sentlog/skewed-bounce-date", test_skewed_bounce_date);
 	g_test_add_func ("/verdict/sentlog/moment-fallbacks", test_moment_fallbacks);
 	g_test_add_func ("/verdict/sentlog/listed-server-without-log", test_servers_without_log);
 	g_test_add_func ("/verdict/sentlog/recipient-window", test_recipient_window);
