@@ -583,6 +583,12 @@ print_spans (const SentLogServer *sv, guint shown)
 		g_autofree char *a = datetime_format_utc (sp->first), *b = datetime_format_utc (sp->last);
 		printf ("  span      %s .. %s\n", a, b);
 	}
+	guint hstart = sv->holes->len > shown ? sv->holes->len - shown : 0;
+	for (guint k = hstart; k < sv->holes->len; k++) {
+		const SentLogSpan *h = &g_array_index (sv->holes, SentLogSpan, k);
+		g_autofree char *a = datetime_format_utc (h->first), *b = datetime_format_utc (h->last);
+		printf ("  lost      %s .. %s  (a syslog daemon dropped lines: not covered)\n", a, b);
+	}
 }
 
 static int
@@ -623,7 +629,7 @@ log_stats (const Config *config, int argc, char **argv)
 		printf (" (%" G_GINT64_FORMAT " per message)", st->bytes / st->messages);
 	printf ("\nmessages    %" G_GINT64_FORMAT "\nrecipients  %" G_GINT64_FORMAT "\n", st->messages, st->recipients);
 	printf ("sources     %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT " malformed lines, %" G_GINT64_FORMAT
-	        " losses cut coverage)\n", st->sources, st->bad_lines, st->cuts);
+	        " cuts in coverage)\n", st->sources, st->bad_lines, st->cuts);
 
 	/* Each server, its spans and the gaps between them; then what makes
 	 * misses unjudged: a listed server never seen, or one silent longer

@@ -46,8 +46,10 @@ static const char schema_v1[] =
 
 /* Version 2: coverage is what was really read (DESIGN.md "Coverage"): the
  * spans of each server's lines per source, cut where lines were lost;
- * servers can be retired; a source counts its cuts. The old single span
- * per server is rebuilt from the messages by migrate_spans(). */
+ * holes where a syslog daemon said it dropped a server's lines (server
+ * NULL: any server's), which no span of any source covers; servers can
+ * be retired; a source counts its cuts. The old single span per server is
+ * rebuilt from the messages by migrate_spans(). */
 static const char schema_v2[] =
 	"ALTER TABLE servers ADD COLUMN retired INTEGER;"
 	"ALTER TABLE sources ADD COLUMN cuts INTEGER NOT NULL DEFAULT 0;"
@@ -57,7 +59,10 @@ static const char schema_v2[] =
 	"  first INTEGER NOT NULL, last INTEGER NOT NULL,"
 	"  cut_before INTEGER NOT NULL DEFAULT 0, cut_after INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX spans_by_server ON spans (server, last);"
-	"CREATE INDEX spans_by_source ON spans (source, server, last);";
+	"CREATE INDEX spans_by_source ON spans (source, server, last);"
+	"CREATE TABLE holes (server INTEGER REFERENCES servers (id),"
+	"  first INTEGER NOT NULL, last INTEGER NOT NULL);"
+	"CREATE INDEX holes_by_server ON holes (server, last);";
 
 /* The source of the spans migrate_spans() rebuilt. */
 #define SOURCE_SCHEMA_1 "(schema 1)"
@@ -75,10 +80,7 @@ typedef enum {
 	ST_SPAN_UPDATE,
 	ST_SPAN_CUT_SOURCE,
 	ST_SPAN_LAST_LINE,
-	ST_PUNCH_SPLIT,
-	ST_PUNCH_LEFT,
-	ST_PUNCH_RIGHT,
-	ST_PUNCH_INSIDE,
+	ST_HOLE_INSERT,
 	ST_SOURCE_FIND,
 	ST_SOURCE_UPSERT,
 	/* readers prepare these and ST_SERVER_FIND only */
@@ -86,13 +88,9 @@ typedef enum {
 	ST_LOOKUP_RCPT,
 	ST_SERVERS_ALL,
 	ST_SPANS_NEAR,
+	ST_HOLE_FIND,
 	ST_COUNT
 } Stmt;
-
-/* Punching a hole (from ?2 to ?3, open) into the spans of server ?1, or of
- * every server when ?1 is NULL: a span across it is split in two, one
- * that reaches into it is cut back to its edge, one inside it goes. */
-#define PUNCH_SERVER "(?1 IS NULL OR server = ?1)"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SERVER_FIND] = "SELECT id, retired FROM servers WHERE name = ?1",
@@ -115,15 +113,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_SPAN_UPDATE] = "UPDATE spans SET first = ?2, last = ?3, cut_after = ?4 WHERE id = ?1",
 	[ST_SPAN_CUT_SOURCE] = "UPDATE spans SET cut_after = 1 WHERE source IS ?1 AND cut_after = 0",
-	[ST_SPAN_LAST_LINE] = "SELECT max (last) FROM spans WHERE " PUNCH_SERVER " AND last <= ?2",
-	[ST_PUNCH_SPLIT] = "INSERT INTO spans (server, source, first, last, cut_before, cut_after)"
-	                   " SELECT server, source, ?3, last, 1, cut_after FROM spans"
-	                   " WHERE " PUNCH_SERVER " AND first <= ?2 AND last >= ?3",
-	[ST_PUNCH_LEFT] = "UPDATE spans SET last = ?2, cut_after = 1"
-	                  " WHERE " PUNCH_SERVER " AND first <= ?2 AND last > ?2",
-	[ST_PUNCH_RIGHT] = "UPDATE spans SET first = ?3, cut_before = 1"
-	                   " WHERE " PUNCH_SERVER " AND first > ?2 AND first < ?3 AND last >= ?3",
-	[ST_PUNCH_INSIDE] = "DELETE FROM spans WHERE " PUNCH_SERVER " AND first > ?2 AND last < ?3",
+	[ST_SPAN_LAST_LINE] = "SELECT max (last) FROM spans WHERE (?1 IS NULL OR server = ?1) AND last <= ?2",
+	[ST_HOLE_INSERT] = "INSERT INTO holes (server, first, last) VALUES (?1, ?2, ?3)",
 	[ST_SOURCE_FIND] = "SELECT offset, lines, cuts FROM sources WHERE fingerprint = ?1",
 	[ST_SOURCE_UPSERT] = "INSERT INTO sources (fingerprint, name, offset, lines, bad_lines, updated, cuts)"
 	                     " VALUES (?1, ?2, ?3, ?4, ?5, strftime ('%s', 'now'), ?6)"
@@ -142,6 +133,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SERVERS_ALL] = "SELECT id, name, retired FROM servers ORDER BY name",
 	[ST_SPANS_NEAR] = "SELECT first, last, cut_before, cut_after FROM spans"
 	                  " WHERE server = ?1 AND last >= ?2 AND first <= ?3 ORDER BY first",
+	/* The first hole of server ?1 (or of every server) that reaches into
+	 * [?2, ?3]: a hole is open, its ends were read. */
+	[ST_HOLE_FIND] = "SELECT first, last FROM holes WHERE (server = ?1 OR server IS NULL)"
+	                 " AND last > ?2 AND first < ?3 ORDER BY first LIMIT 1",
 };
 
 struct _SentLog {
@@ -190,6 +185,12 @@ open_row_new (gint64 id, gint64 time, gint64 server, const char *queue_id, LogOr
 	return row;
 }
 
+/* Rate limiting seen to begin (logparse.h, LOG_LOSS_BEGIN): lines from
+ * `from` to `until` do not count; `until` 0 when none. */
+typedef struct {
+	gint64 from, until;
+} Dropping;
+
 /* What this import has read of one server (DESIGN.md "Coverage"): the
  * span being extended, kept in memory and written at each checkpoint.
  * A line extends it when it lies within max_gap of it and no line was
@@ -207,7 +208,7 @@ typedef struct {
 	gboolean dirty;         /* changed since written */
 	gboolean cut;           /* lines of this server were lost since its last line */
 	guint epoch;            /* the import's epoch at its last line */
-	gint64 drop_until;      /* rate limiting began: its lines before this do not count */
+	Dropping dropping;      /* rate limiting of its lines */
 } Cover;
 
 struct _SentLogImport {
@@ -227,7 +228,7 @@ struct _SentLogImport {
 	gint64 cuts_before;    /* the source's cuts in earlier imports */
 	gint64 cuts;           /* cuts since the last checkpoint */
 	gboolean cut_pending;  /* the epoch moved since the last checkpoint */
-	gint64 drop_all_until; /* a central input's rate limiting: no line counts before this */
+	Dropping dropping;     /* a central input's rate limiting: every server's lines */
 	gint64 last_time;      /* the latest line of the source, any server */
 	GString *key;          /* scratch */
 	gboolean failed;       /* a statement failed: the batch is rolled back */
@@ -667,7 +668,7 @@ cover (SentLogImport *im, Cover *cv, gint64 t)
 	im->last_time = MAX (im->last_time, t);
 	/* Rate limiting is dropping lines: what comes through is no proof
 	 * that nothing else was written. */
-	if (t < cv->drop_until || t < im->drop_all_until)
+	if (t < cv->dropping.until || t < im->dropping.until)
 		return;
 	gboolean cut = cut_since (im, cv);
 	if (cv->open && !cut && t >= cv->first - im->max_gap && t <= cv->last + im->max_gap) {
@@ -696,8 +697,9 @@ cut_all (SentLogImport *im)
 	im->cut_pending = TRUE;
 }
 
-/* Takes the stretch from `from` to `to` out of the coverage of the
- * server (NULL: every server), in every source: lines were lost there. */
+/* Takes the stretch between `from` and `to` out of the coverage of the
+ * server (NULL: every server), whatever source holds it, now or later:
+ * lines were lost there where they came in, before any copy was made. */
 static void
 punch (SentLogImport *im, Cover *only, gint64 from, gint64 to)
 {
@@ -713,16 +715,13 @@ punch (SentLogImport *im, Cover *only, gint64 from, gint64 to)
 			close_span (im, cv, TRUE);
 		cv->cut = TRUE;
 	}
-	static const Stmt steps[] = { ST_PUNCH_SPLIT, ST_PUNCH_LEFT, ST_PUNCH_RIGHT, ST_PUNCH_INSIDE };
-	for (guint i = 0; i < G_N_ELEMENTS (steps) && !im->failed; i++) {
-		sqlite3_stmt *s = stmt (im->log, steps[i]);
-		if (only)
-			sqlite3_bind_int64 (s, 1, only->server);
-		sqlite3_bind_int64 (s, 2, from);
-		sqlite3_bind_int64 (s, 3, to);
-		if (sqlite3_step (s) != SQLITE_DONE)
-			import_failed (im, "cutting coverage");
-	}
+	sqlite3_stmt *s = stmt (im->log, ST_HOLE_INSERT);
+	if (only)
+		sqlite3_bind_int64 (s, 1, only->server);
+	sqlite3_bind_int64 (s, 2, from);
+	sqlite3_bind_int64 (s, 3, to);
+	if (sqlite3_step (s) != SQLITE_DONE)
+		import_failed (im, "recording lost lines");
 }
 
 /* The latest line of the server (NULL: any) at or before t that
@@ -747,7 +746,7 @@ static void
 lose (SentLogImport *im, Cover *cv, const LogEvent *ev)
 {
 	gint64 t = ev->time;
-	gint64 *dropping = cv ? &cv->drop_until : &im->drop_all_until;
+	Dropping *dropping = cv ? &cv->dropping : &im->dropping;
 	if (cv) {
 		if (!cv->looked_up)
 			take_up (im, cv);
@@ -761,9 +760,13 @@ lose (SentLogImport *im, Cover *cv, const LogEvent *ev)
 	if (ev->loss == LOG_LOSS_BEGIN) {
 		/* Its lines count again after max_gap, or at the notice of
 		 * the end: rate-limit windows are seconds to minutes. */
-		*dropping = t + im->max_gap;
-	} else if (*dropping) {
-		*dropping = 0; /* the end of a dropping we saw begin */
+		dropping->from = t;
+		dropping->until = t + im->max_gap;
+	} else if (dropping->until) {
+		/* The end of a dropping seen to begin: no source holds what
+		 * was written then (the loss was where the lines came in). */
+		punch (im, cv, dropping->from, t);
+		dropping->until = 0;
 	} else {
 		/* Only the end was logged (journald says nothing before): the
 		 * loss lies in the rate-limit window before the server's last
@@ -1286,8 +1289,23 @@ server_coverage (SentLog *log, gint64 id, gint64 from, gint64 to, gint64 max_gap
 		sc->span = *holder;
 		sc->covered = holder->last >= to;
 	}
-	if (sc->covered)
+	if (sc->covered) {
+		/* Lines a syslog daemon said it dropped, in any source. */
+		s = stmt (log, ST_HOLE_FIND);
+		sqlite3_bind_int64 (s, 1, id);
+		sqlite3_bind_int64 (s, 2, from);
+		sqlite3_bind_int64 (s, 3, to);
+		rc = sqlite3_step (s);
+		if (rc == SQLITE_ROW) {
+			sc->covered = FALSE;
+			sc->gap.first = MAX (from, sqlite3_column_int64 (s, 0));
+			sc->gap.last = MIN (to, sqlite3_column_int64 (s, 1));
+		}
+		sqlite3_reset (s);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return db_error (log, error, "reading coverage");
 		return TRUE;
+	}
 	/* The first stretch the log lacks: from the end of the holder (or
 	 * the start) to the next joined span (or the end). */
 	sc->gap.first = holder ? holder->last : from;
@@ -1380,6 +1398,8 @@ server_free (gpointer data)
 	g_free (s->name);
 	if (s->spans)
 		g_array_unref (s->spans);
+	if (s->holes)
+		g_array_unref (s->holes);
 	g_free (s);
 }
 
@@ -1424,7 +1444,7 @@ sentlog_stats (SentLog *log, gint64 max_gap, GError **error)
 		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: reading statistics: %s", log->path, failure);
 		return NULL;
 	}
-	sqlite3_stmt *s = NULL, *sp = NULL;
+	sqlite3_stmt *s = NULL, *sp = NULL, *ho = NULL;
 	if (sqlite3_prepare_v2 (log->db,
 	                        "SELECT s.id, s.name, s.retired,"
 	                        " (SELECT count(*) FROM messages m WHERE m.server = s.id)"
@@ -1432,8 +1452,12 @@ sentlog_stats (SentLog *log, gint64 max_gap, GError **error)
 	                        -1, &s, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2 (log->db,
 	                        "SELECT first, last, cut_before, cut_after FROM spans WHERE server = ?1"
-	                        " ORDER BY first", -1, &sp, NULL) != SQLITE_OK) {
+	                        " ORDER BY first", -1, &sp, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2 (log->db,
+	                        "SELECT first, last FROM holes WHERE server = ?1 OR server IS NULL ORDER BY first",
+	                        -1, &ho, NULL) != SQLITE_OK) {
 		sqlite3_finalize (s);
+		sqlite3_finalize (sp);
 		db_error (log, error, "reading servers");
 		return NULL;
 	}
@@ -1461,9 +1485,19 @@ sentlog_stats (SentLog *log, gint64 max_gap, GError **error)
 			g_array_append_val (sv->spans, j.span);
 		if (rc != SQLITE_DONE)
 			break;
+		sv->holes = g_array_new (FALSE, FALSE, sizeof (SentLogSpan));
+		sqlite3_reset (ho);
+		sqlite3_bind_int64 (ho, 1, sqlite3_column_int64 (s, 0));
+		while ((rc = sqlite3_step (ho)) == SQLITE_ROW) {
+			SentLogSpan hole = { sqlite3_column_int64 (ho, 0), sqlite3_column_int64 (ho, 1) };
+			g_array_append_val (sv->holes, hole);
+		}
+		if (rc != SQLITE_DONE)
+			break;
 	}
 	sqlite3_finalize (s);
 	sqlite3_finalize (sp);
+	sqlite3_finalize (ho);
 	if (rc != SQLITE_DONE) {
 		db_error (log, error, "reading servers");
 		return NULL;
@@ -1485,6 +1519,7 @@ sentlog_prune (SentLog *log, gint64 before, gint64 *deleted, GError **error)
 		/* What is left covers from `before` on. */
 		"UPDATE spans SET first = ?1 WHERE first < ?1 AND last >= ?1",
 		"DELETE FROM spans WHERE last < ?1",
+		"DELETE FROM holes WHERE last < ?1",
 	};
 	for (guint i = 0; i < G_N_ELEMENTS (sql); i++) {
 		if (sqlite3_prepare_v2 (log->db, sql[i], -1, &s, NULL) != SQLITE_OK) {

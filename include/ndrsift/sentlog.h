@@ -182,6 +182,8 @@ typedef struct {
 	gint64 retired;        /* when it was retired, or 0 */
 	GArray *spans;         /* SentLogSpan: its spans joined as sentlog_coverage()
 	                          joins them, oldest first */
+	GArray *holes;         /* SentLogSpan: where lines of it were dropped (rate
+	                          limiting), which no span covers; oldest first */
 } SentLogServer;
 
 /* max_gap: as for sentlog_coverage(). Returns: (transfer full) or NULL

@@ -998,6 +998,27 @@ test_coverage_rate_limit (void)
 	g_assert_false (covered (log, T0 + 20050, T0 + 20150, mx1));
 	g_assert_false (covered (log, T0 + 20050, T0 + 20150, mx2));
 	g_assert_true (covered (log, T0 + 20110, T0 + 20190, NULL));
+
+	/* Another copy of mx1's lines (its local mail.log), read after the
+	 * notices, does not fill what was dropped before any copy was made:
+	 * the order of imports does not matter. */
+	read_lines (log, c, "mx1 local copy", "mx1", T0, T0 + 1200, 10);
+	g_assert_false (covered (log, T0 + 650, T0 + 650, mx1));
+	g_assert_false (covered (log, T0 + 500, T0 + 800, mx1));
+	g_assert_true (covered (log, T0, T0 + 600, mx1));
+	g_assert_true (covered (log, T0 + 700, T0 + 1200, mx1));
+	/* log stats shows the holes; prune drops those it passes */
+	g_autoptr (GError) error = NULL;
+	g_autoptr (SentLogStats) st = sentlog_stats (log, NS_SENTLOG_MAX_GAP, &error);
+	REQUIRE (st && st->servers->len == 2);
+	SentLogServer *s1 = g_ptr_array_index (st->servers, 0);
+	g_assert_cmpuint (s1->holes->len, ==, 2); /* its own, and every server's */
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM holes"), ==, 3);
+	gint64 deleted;
+	g_assert_true (sentlog_prune (log, T0 + 10000, &deleted, &error));
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM holes"), ==, 1);
+	g_assert_cmpint (q_int (db, "SELECT min (first) FROM spans"), ==, T0 + 10000);
+	g_assert_true (covered (log, T0 + 10000, T0 + 11990, mx2));
 }
 
 /* A database of schema 1 (one span per server) is migrated in place by
