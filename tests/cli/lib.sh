@@ -46,5 +46,16 @@ test_conf=${NDRSIFT_TEST_CONFIG:-/dev/null}
 # ndr ARGS...: runs ndrsift with the test's config and rules.
 ndr () { "$NDRSIFT" --config "$test_conf" --db "$tmpdir/none.db" --rules "$top_srcdir/rules" "$@"; }
 
+# heartbeats SERVER FROM TO [STEP]: a log that covers SERVER from FROM to
+# TO (anything `date -d` reads, UTC): a syslog line of the program
+# ndrsift-heartbeat every STEP seconds (default 1800, inside the default
+# [sentlog] max_gap), as contrib/systemd/ndrsift-heartbeat.timer writes.
+# Import it with `log import --format postfix`.
+heartbeats () {
+	hb_from=$(date -u -d "$2" +%s) && hb_to=$(date -u -d "$3" +%s) || return 1
+	seq "$hb_from" "${4:-1800}" "$hb_to" | sed 's/^/@/' |
+		date -u -f - "+%Y-%m-%dT%H:%M:%S+00:00 $1 ndrsift-heartbeat: heartbeat"
+}
+
 tmpdir=$(mktemp -d "${TMPDIR:-/tmp}/ndrsift-test.XXXXXX")
 trap 'rm -rf "$tmpdir"' EXIT
