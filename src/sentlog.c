@@ -547,9 +547,10 @@ import_failed (SentLogImport *im, const char *what)
 }
 
 /* The coverage state of server `name` in this import, its row added to
- * servers when new. Returns: (transfer none) or NULL when that failed. */
+ * servers when new and `create`. Returns: (transfer none) or NULL when
+ * that failed, or the server is new and not to be created. */
 static Cover *
-server_cover (SentLogImport *im, const char *name)
+server_cover (SentLogImport *im, const char *name, gboolean create)
 {
 	Cover *cv = g_hash_table_lookup (im->servers, name);
 	if (cv)
@@ -563,6 +564,8 @@ server_cover (SentLogImport *im, const char *name)
 		retired = sqlite3_column_int64 (s, 1);
 	}
 	sqlite3_reset (s);
+	if (rc != SQLITE_ROW && !create)
+		return NULL;
 	if (rc != SQLITE_ROW) {
 		s = stmt (im->log, ST_SERVER_ADD);
 		bind_text (s, 1, name);
@@ -925,10 +928,14 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 	SentLogImport *im = user_data;
 	if (im->failed || (ev->server == NULL && ev->type != LOG_EVENT_LOSS) || !in_transaction (im))
 		return;
-	Cover *cv = ev->server ? server_cover (im, ev->server) : NULL;
+	/* A notice of lost lines of a host the log does not know (a central
+	 * log host's own, a host that is no MTA) concerns no server of ours:
+	 * it must not add one, which every later interval would need. */
+	gboolean loss = ev->type == LOG_EVENT_LOSS;
+	Cover *cv = ev->server ? server_cover (im, ev->server, !loss) : NULL;
 	if (ev->server && cv == NULL)
 		return;
-	if (ev->type == LOG_EVENT_LOSS) {
+	if (loss) {
 		lose (im, cv, ev);
 		return;
 	}

@@ -1007,6 +1007,15 @@ test_coverage_rate_limit (void)
 	g_assert_false (covered (log, T0 + 500, T0 + 800, mx1));
 	g_assert_true (covered (log, T0, T0 + 600, mx1));
 	g_assert_true (covered (log, T0 + 700, T0 + 1200, mx1));
+	/* a notice about a host that is not in the log (the central log
+	 * host's own lines) adds no server that intervals would then need */
+	im = begin (log, c, "central 3", NULL, NULL);
+	REQUIRE (im);
+	ev_loss (im, T0 + 30000, "loghost", LOG_LOSS_BEGIN);
+	ev_loss (im, T0 + 30005, "loghost", LOG_LOSS_END);
+	checkpoint (im, 1, 1);
+	sentlog_import_free (im);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM servers WHERE name = 'loghost'"), ==, 0);
 	/* log stats shows the holes; prune drops those it passes */
 	g_autoptr (GError) error = NULL;
 	g_autoptr (SentLogStats) st = sentlog_stats (log, NS_SENTLOG_MAX_GAP, &error);
