@@ -24,7 +24,8 @@ static const struct {
 	{ "explain", cmd_explain, "explain [--json] FILE     every extracted fact and why each rule fired or not" },
 	{ "scan", cmd_scan, "scan [--format text|csv|jsonl|html] [--jobs N] PATH...|-   batch audit" },
 	{ "log", cmd_log, "log import [--format F] [--server NAME] [--follow] [FILE...|-]\n"
-	                  "  log record [--server NAME] | log stats | log prune --before DATE" },
+	                  "  log record [--server NAME] | log stats [--all] | log prune --before DATE\n"
+	                  "  log retire [--since DATE | --undo] SERVER" },
 	{ "rules", cmd_rules, "rules check [DIR] | rules list" },
 };
 

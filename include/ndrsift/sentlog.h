@@ -5,11 +5,26 @@
  * version (migrated on open by a writer), a busy timeout, prepared
  * statements only. Schema (DESIGN.md "The sent log"):
  *
- *   servers    (id, name)
+ *   servers    (id, name, retired)
  *   messages   (id, time, server, queue_id, message_id, sender, origin, open)
  *   recipients (message, address, status)
- *   coverage   (server, first, last)        the span of each server's lines
- *   sources    (fingerprint, name, offset, lines, bad_lines)  import checkpoints
+ *   spans      (server, source, first, last, cut_before, cut_after)
+ *   holes      (server, first, last)
+ *   sources    (fingerprint, name, offset, lines, bad_lines, cuts)  import checkpoints
+ *
+ * Coverage (DESIGN.md "Coverage") is what was really read. A span is a
+ * stretch of one server's lines in one source (the source's fingerprint;
+ * NULL for log record) with no two lines farther apart than [sentlog]
+ * max_gap and no line lost between: a malformed line (whatever server it
+ * was of) or a rate-limit notice ends every affected span at the last
+ * line before it (cut_after) and the next one starts at the next line
+ * (cut_before), also across imports (sources.cuts). Readers join spans
+ * that overlap, or lie within max_gap of each other with no cut between.
+ * A hole is a stretch where a syslog daemon said it dropped a server's
+ * lines (NULL: any server's): no span of any source covers it. A retired
+ * server is not needed for an interval that starts after it retired.
+ * Schema 1's single span per server is rebuilt from its messages' times
+ * when a writer opens the file (in the one migration transaction).
  *
  * Joining: the rows themselves hold the join state. A message row stays
  * `open` until its queue ID is done (Postfix "removed", Exim "Completed"),
