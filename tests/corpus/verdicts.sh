@@ -21,9 +21,11 @@
 #      ndrsift printed it, sender/recipient from the original's From/To when
 #      they hold an address, and one fixed time (2010-01-01T00:00:00Z) for
 #      every record: the scan rows carry no bounce date, and a Message-ID
-#      lookup does not depend on the record's time. Two bracketing records
-#      (ids no bounce quotes) at 1990-01-01T00:00:00Z and 2030-01-01T00:00:00Z
-#      make mx1's coverage span every plausible date of the corpus;
+#      lookup does not depend on the record's time. Coverage is what was
+#      really read: a Postfix-format file of mx1's heartbeat lines
+#      (ndrsift-heartbeat, as contrib's timer writes them) every 50 minutes
+#      from 1990-01-01 to 2030-01-01, inside the default max_gap of an
+#      hour, makes mx1's log cover every plausible date of the corpus;
 #   4. scan again with that log (verdicts.conf: nothing of [local] is ours,
 #      [sentlog] servers=mx1) and count
 #        logged      bounces of a logged id: none may be "forged" (the bound
@@ -118,9 +120,7 @@ for src, r in rows.items():
         by_id.setdefault(n, []).append((src, mid, o))
 ids = sorted(by_id)
 split = {"files": {}, "ids": len(ids)}
-records = [{"time": "1990-01-01T00:00:00Z", "server": "mx1", "queue_id": "VBRACKET1",
-            "message_id": "<verdicts-bracket-1990@coverage.invalid>", "sender": "bracket@coverage.invalid",
-            "recipients": [], "status": "sent", "origin": "auth"}]
+records = []
 for i, n in enumerate(ids):
     logged = i % 2 == 0
     for src, mid, o in by_id[n]:
@@ -131,18 +131,22 @@ for i, n in enumerate(ids):
         records.append({"time": "2010-01-01T00:00:00Z", "server": "mx1", "queue_id": "V%06d" % i,
                         "message_id": mid, "sender": address(o.get("from")) or "sender@coverage.invalid",
                         "recipients": [to] if to else [], "status": "sent", "origin": "auth"})
-records.append({"time": "2030-01-01T00:00:00Z", "server": "mx1", "queue_id": "VBRACKET2",
-                "message_id": "<verdicts-bracket-2030@coverage.invalid>", "sender": "bracket@coverage.invalid",
-                "recipients": [], "status": "sent", "origin": "auth"})
 split["records"] = len(records)
 json.dump(split, open(split_path, "w"))
 with open(import_path, "w", encoding="utf-8") as fh:
     for rec in records:
         fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
 PY
+# mx1's heartbeats, 1990-01-01 to 2030-01-01 every 50 minutes
+python3 - >"$work/heartbeat.log" <<'PY' || fail_setup "cannot write the heartbeats"
+import sys, time
+for t in range(631152000, 1893456000 + 1, 3000):
+    sys.stdout.write(time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(t)) + " mx1 ndrsift-heartbeat: heartbeat\n")
+PY
 
 # shellcheck disable=SC2086
-"$ndrsift" $args log import --format jsonl "$work/import.jsonl" >"$work/import.out" 2>"$work/import.err"
+"$ndrsift" $args log import --format jsonl "$work/import.jsonl" >"$work/import.out" 2>"$work/import.err" &&
+	"$ndrsift" $args log import --format postfix "$work/heartbeat.log" >>"$work/import.out" 2>>"$work/import.err"
 import_rc=$?
 # shellcheck disable=SC2086
 "$ndrsift" $args log stats >"$work/stats.out" 2>&1
@@ -287,7 +291,7 @@ say("scans:         exit %d (%d rows, %d bad lines), exit %d (%d rows, %d bad li
     scan1_rc, len(rows1), len(bad1), scan2_rc, len(rows2), len(bad2)))
 say("ids:           %d bounces quote %d distinct Message-IDs; %d logged, %d not" % (
     len(sfiles), split["ids"], ids_logged, split["ids"] - ids_logged))
-say("import:        exit %d, %d records (incl. 2 bracketing ones): %s" % (
+say("import:        exit %d, %d records, then mx1's heartbeats 1990-2030: %s" % (
     import_rc, split["records"], " | ".join(text(os.path.join(work, "import.err"), 3)) or "-"))
 for line in text(os.path.join(work, "stats.out"), 12):
     say("  log stats:   " + line)
