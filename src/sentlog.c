@@ -229,7 +229,6 @@ struct _SentLogImport {
 	gint64 cuts;           /* cuts since the last checkpoint */
 	gboolean cut_pending;  /* the epoch moved since the last checkpoint */
 	Dropping dropping;     /* a central input's rate limiting: every server's lines */
-	gint64 last_time;      /* the latest line of the source, any server */
 	GString *key;          /* scratch */
 	gboolean failed;       /* a statement failed: the batch is rolled back */
 	GError *error;         /* the first failure */
@@ -668,7 +667,6 @@ cover (SentLogImport *im, Cover *cv, gint64 t)
 			import_failed (im, "un-retiring a server");
 		cv->retired = 0;
 	}
-	im->last_time = MAX (im->last_time, t);
 	/* Rate limiting is dropping lines: what comes through is no proof
 	 * that nothing else was written. */
 	if (t < cv->dropping.until || t < im->dropping.until)
@@ -753,10 +751,14 @@ lose (SentLogImport *im, Cover *cv, const LogEvent *ev)
 	if (cv) {
 		if (!cv->looked_up)
 			take_up (im, cv);
+		/* Its last span in this source ends here, also for the import
+		 * that takes it up after this one. */
 		if (cv->open)
 			close_span (im, cv, TRUE);
-		else if (cv->row < 0)
-			im->cuts++; /* nothing of it to mark: the source remembers */
+		else if (cv->row >= 0)
+			write_span (im, cv, TRUE);
+		else
+			im->cuts++; /* none to mark: the source remembers */
 		cv->cut = TRUE;
 	} else
 		cut_all (im);
