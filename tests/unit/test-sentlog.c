@@ -7,6 +7,12 @@
  *     rows checked with a separate sqlite3 connection;
  *   - lookups (earliest row wins, the recipient window, foreign ignored),
  *     coverage with and without a server list;
+ *   - coverage as what was really read (DESIGN.md "Coverage"): a gap
+ *     between two imports, rotated files out of order, skipped and late,
+ *     overlapping re-imports, resumed sources, a server gone silent and
+ *     retired, malformed lines and rate-limit notices cutting spans (also
+ *     across imports), the migration of a schema-1 database (and one that
+ *     fails midway and changes nothing);
  *   - joining across imports, queue IDs reused, checkpoint atomicity and
  *     resume offsets by first-line fingerprint;
  *   - prune, stats, opening (missing, not a database, persistent WAL files,
@@ -1117,6 +1123,23 @@ test_migrate_schema_1 (void)
 	g_autofree char *again = q_rows (db, "SELECT s.name, p.source, p.first, p.last FROM spans p"
 	                                     " JOIN servers s ON s.id = p.server ORDER BY s.name, p.first");
 	g_assert_cmpstr (again, ==, want);
+
+	/* A migration that fails midway (here: a table in the way of the
+	 * new schema) leaves the file as it was: one transaction. */
+	g_autofree char *db2 = new_db_path ("schema1-blocked.db");
+	g_assert_cmpint (sqlite3_open (db2, &h), ==, SQLITE_OK);
+	g_autofree char *blocked = g_strconcat (sql, "CREATE TABLE holes (x);", NULL);
+	g_assert_cmpint (sqlite3_exec (h, blocked, NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close (h);
+	SentLog *w = sentlog_open (db2, TRUE, &error);
+	g_assert_null (w);
+	g_assert_nonnull (error);
+	g_clear_error (&error);
+	sentlog_close (w);
+	g_assert_cmpint (q_int (db2, "PRAGMA user_version"), ==, 1);
+	g_assert_cmpint (q_int (db2, "SELECT count(*) FROM coverage"), ==, 2);
+	g_assert_cmpint (q_int (db2, "SELECT count(*) FROM sqlite_master WHERE name = 'spans'"), ==, 0);
+	g_assert_cmpint (q_int (db2, "SELECT count(*) FROM pragma_table_info ('servers') WHERE name = 'retired'"), ==, 0);
 }
 
 /* ---- joining ---------------------------------------------------------------- */
