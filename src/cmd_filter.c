@@ -9,10 +9,9 @@
  * deadline_ms the main thread writes the input back and exits without
  * waiting for it.
  *
- * The output is the input byte for byte, with the header inserted as the
- * first header field (after a leading mbox "From " line) in the input's
- * own line ending, and every field of the header's name removed from the
- * input's top-level header so that a sender cannot pre-set the verdict. */
+ * What is written is filterout.h's: the input byte for byte with the
+ * header inserted, and every field of its name that procmail, maildrop
+ * or Dovecot would read in the top-level header removed. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "ndrsift/commands.h"
+#include "ndrsift/filterout.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/verdict.h"
 
@@ -40,289 +40,26 @@ typedef struct {
  * the mail unwritten. So the input is read into a buffer the fatal-signal
  * handler knows (fs_buf, fs_len); the handler writes it, streams whatever
  * stdin still holds, adds "error; reason=abort" (or crash) and exits 0.
- * Everything the handler and the writer below use is static and
+ * Everything the handler and the writer use is static and
  * async-signal-safe (read, write, _exit): no allocation, no stdio.
  * fs_state makes sure exactly one thread writes the output. The floor is
  * the address space needed to map the binary and its libraries: below it
  * the dynamic loader fails before any of our code runs. */
-#define FS_CHUNK (64u * 1024)
-#define FS_PEND 1024          /* a field name and the blanks before its colon */
-
 static guint8 *fs_buf;              /* the input read so far */
 static volatile gsize fs_len;
 static volatile gint fs_eof;        /* stdin is fully in fs_buf */
 static gint fs_state;               /* 0 nothing written, 1 writing, 2 written */
 static char fs_name[256] = "X-NDR-Verdict";
-static guint8 fs_chunk[FS_CHUNK];   /* stdin streamed when the buffer is not enough */
 
-/* The output: the top-level header is streamed byte by byte so that the
- * same code serves a complete buffer and a stream it cannot hold. */
-enum { OUT_FROM, OUT_HEADER, OUT_BODY };
-static struct {
-	const char *name;
-	gsize name_len;
-	const char *value;
-	const char *eol;
-	int phase;
-	gboolean line_start, after_cr, deciding, dropping, failed;
-	gsize npend;
-	char pend[FS_PEND];
-	gsize nout;
-	guint8 out[FS_CHUNK];
-} o;
+static FilterOut fs_out;            /* large: static, for the handler */
 
-static void
-raw_write (const void *data, gsize n)
-{
-	const guint8 *p = data;
-	while (n > 0 && !o.failed) {
-		ssize_t w = write (STDOUT_FILENO, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			o.failed = TRUE; /* the reader went away: nothing more to do */
-			return;
-		}
-		p += w;
-		n -= w;
-	}
-}
-
-static void
-out_flush (void)
-{
-	raw_write (o.out, o.nout);
-	o.nout = 0;
-}
-
-static void
-out_bytes (const void *data, gsize n)
-{
-	if (n > sizeof o.out - o.nout) {
-		out_flush ();
-		if (n >= sizeof o.out) {
-			raw_write (data, n);
-			return;
-		}
-	}
-	memcpy (o.out + o.nout, data, n);
-	o.nout += n;
-}
-
-static void
-out_byte (guint8 c)
-{
-	out_bytes (&c, 1);
-}
-
-/* "NAME: VALUE" and the input's line end; a "\n" in VALUE is a fold. */
-static void
-out_header (void)
-{
-	out_bytes (o.name, o.name_len);
-	out_bytes (": ", 2);
-	for (const char *v = o.value; *v; v++) {
-		if (*v == '\n')
-			out_bytes (o.eol, strlen (o.eol));
-		else
-			out_byte (*v);
-	}
-	out_bytes (o.eol, strlen (o.eol));
-}
-
-/* The first line end of the input: "\r\n", "\n" or "\r" (default "\n"). */
-static const char *
-line_end_of (const guint8 *p, gsize n)
-{
-	for (gsize i = 0; i < n; i++) {
-		if (p[i] == '\n')
-			return "\n";
-		if (p[i] == '\r')
-			return i + 1 < n && p[i + 1] == '\n' ? "\r\n" : "\r";
-	}
-	return "\n";
-}
-
-static void
-out_begin (const guint8 *prefix, gsize n, const char *name, const char *value)
-{
-	o.name = name;
-	o.name_len = strlen (name);
-	o.value = value;
-	o.eol = line_end_of (prefix, n);
-	o.line_start = TRUE;
-	o.after_cr = o.deciding = o.dropping = o.failed = FALSE;
-	o.npend = o.nout = 0;
-	if (n >= 5 && memcmp (prefix, "From ", 5) == 0) {
-		o.phase = OUT_FROM;
-	} else {
-		out_header ();
-		o.phase = OUT_HEADER;
-	}
-}
-
-/* One byte of a header line, its fate decided: kept or dropped. */
-static void
-header_line_byte (guint8 c)
-{
-	if (!o.dropping)
-		out_byte (c);
-	if (c == '\n' || c == '\r') {
-		o.line_start = TRUE;
-		o.after_cr = c == '\r';
-	}
-}
-
-/* A field line starts with pend: it is ours when it reads NAME, blanks,
- * ':' (any case). Decides on c, the byte after pend. */
-static void
-header_decide (guint8 c)
-{
-	gboolean ours = FALSE, undecided = FALSE;
-	if (o.npend < o.name_len)
-		undecided = g_ascii_tolower (c) == g_ascii_tolower (o.name[o.npend]);
-	else if (c == ':')
-		ours = TRUE;
-	else
-		undecided = (c == ' ' || c == '\t') && o.npend < sizeof o.pend;
-	if (undecided) {
-		o.pend[o.npend++] = c;
-		return;
-	}
-	o.deciding = FALSE;
-	o.dropping = ours;
-	if (!ours)
-		out_bytes (o.pend, o.npend);
-	header_line_byte (c);
-}
-
-static void
-out_data (const guint8 *p, gsize n)
-{
-	for (gsize i = 0; i < n && !o.failed; i++) {
-		guint8 c = p[i];
-		if (o.phase == OUT_BODY) {
-			out_bytes (p + i, n - i);
-			return;
-		}
-		if (o.phase == OUT_FROM) {
-			/* The From line, then the header; a CR may be followed by its LF. */
-			if (o.after_cr) {
-				o.after_cr = FALSE;
-				o.phase = OUT_HEADER;
-				if (c == '\n') {
-					out_byte (c);
-					out_header ();
-					continue;
-				}
-				out_header ();
-			} else {
-				out_byte (c);
-				if (c == '\r')
-					o.after_cr = TRUE;
-				else if (c == '\n') {
-					out_header ();
-					o.phase = OUT_HEADER;
-				}
-				continue;
-			}
-		}
-		if (o.deciding) {
-			header_decide (c);
-			continue;
-		}
-		if (!o.line_start) {
-			header_line_byte (c);
-			continue;
-		}
-		if (o.after_cr && c == '\n') {
-			/* the LF of a CRLF: still the line before */
-			o.after_cr = FALSE;
-			if (!o.dropping)
-				out_byte (c);
-			continue;
-		}
-		o.after_cr = FALSE;
-		o.line_start = FALSE;
-		if (c == '\n' || c == '\r') {
-			/* the blank line: the rest is the body, unchanged */
-			o.phase = OUT_BODY;
-			out_bytes (p + i, n - i);
-			return;
-		}
-		if (c == ' ' || c == '\t') {
-			header_line_byte (c); /* a continuation shares its field's fate */
-			continue;
-		}
-		/* A field: decide on the bytes at hand when they suffice (a
-		 * whole buffer always does), else byte by byte in pend. */
-		gsize j = i, k = 0;
-		while (j < n && k < o.name_len && g_ascii_tolower (p[j]) == g_ascii_tolower (o.name[k]))
-			j++, k++;
-		while (j < n && k == o.name_len && (p[j] == ' ' || p[j] == '\t'))
-			j++;
-		if (j < n) {
-			o.dropping = k == o.name_len && p[j] == ':';
-			if (o.dropping)
-				i = j; /* name, blanks and colon dropped */
-			else
-				header_line_byte (c);
-			continue;
-		}
-		o.deciding = TRUE;
-		o.dropping = FALSE;
-		o.npend = 0;
-		header_decide (c);
-	}
-}
-
-static void
-out_end (void)
-{
-	if (o.phase == OUT_FROM)
-		out_header (); /* the input was a From line alone */
-	else if (o.deciding && !o.dropping)
-		out_bytes (o.pend, o.npend); /* a last field line too short to be ours */
-	out_flush ();
-}
-
-/* Writes the input with "NAME: VALUE" inserted (DESIGN.md "The verdict
- * header"): fs_buf, then what stdin still holds unless fs_eof. The
- * line end and a leading From line are read from the first FS_CHUNK
- * bytes at least. Async-signal-safe. */
+/* Writes the input with "NAME: VALUE" inserted (filterout.h): fs_buf,
+ * then what stdin still holds unless fs_eof. Async-signal-safe. */
 static void
 write_output (const char *name, const char *value)
 {
-	const guint8 *p = fs_buf;
-	gsize n = fs_len;
-	gboolean more = !g_atomic_int_get (&fs_eof);
-	if (more && n < FS_CHUNK) {
-		/* too little to see the first line: look further into stdin */
-		if (n > 0)
-			memcpy (fs_chunk, p, n);
-		while (n < FS_CHUNK) {
-			ssize_t r = read (STDIN_FILENO, fs_chunk + n, FS_CHUNK - n);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				more = FALSE;
-				break;
-			}
-			n += r;
-		}
-		p = fs_chunk;
-	}
-	out_begin (p, n, name, value);
-	out_data (p, n);
-	while (more && !o.failed) {
-		ssize_t r = read (STDIN_FILENO, fs_chunk, FS_CHUNK);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		out_data (fs_chunk, r);
-	}
-	out_end ();
+	filterout_write (&fs_out, STDOUT_FILENO, STDIN_FILENO, fs_buf, fs_len, !g_atomic_int_get (&fs_eof), name,
+	                 value);
 }
 
 /* Claims the output for this thread; FALSE when another has it. */
@@ -391,7 +128,7 @@ read_input (void)
 	gsize cap = 0;
 	for (;;) {
 		if (fs_len == cap) {
-			gsize ncap = cap ? cap * 2 : FS_CHUNK;
+			gsize ncap = cap ? cap * 2 : FILTEROUT_CHUNK;
 			/* realloc keeps the old block when it fails: fs_buf stays valid */
 			guint8 *nb = ncap > cap ? realloc (fs_buf, ncap) : NULL;
 			if (nb == NULL)
