@@ -44,12 +44,17 @@ rules_check_cmd (const Config *config, int argc, char **argv)
 	guint families = 0, count = 0;
 	gboolean ok = textbounce_formats_check (dirs, errors, &families);
 	ok &= rules_check (dirs, errors, &count);
+	/* A directory's error comes from both loaders: each is said once. */
+	g_autoptr (GHashTable) said = g_hash_table_new (g_str_hash, g_str_equal);
 	for (guint i = 0; i < errors->len; i++) {
+		if (!g_hash_table_add (said, g_ptr_array_index (errors, i)))
+			continue;
 		g_autofree char *m = output_escape (g_ptr_array_index (errors, i));
 		fprintf (stderr, "%s\n", m);
 	}
 	if (!ok) {
-		fprintf (stderr, "%u error%s\n", errors->len, errors->len == 1 ? "" : "s");
+		guint n = g_hash_table_size (said);
+		fprintf (stderr, "%u error%s\n", n, n == 1 ? "" : "s");
 		return EXIT_ERROR;
 	}
 	printf ("%u rules, %u bounce formats: OK\n", count, families);

@@ -1,10 +1,15 @@
 /* config — GKeyFile settings. See include/ndrsift/config.h.
  *
  * Each key is checked where it is read and a bad one is reported with the
- * file, the group and the key (GKeyFile keeps no line numbers of its own). */
+ * file, the group and the key (GKeyFile keeps no line numbers of its own).
+ * The config and the rule files are read only when they are regular files
+ * (or /dev/null): a FIFO would block the reader, a device never end. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ndrsift/config.h"
 #include "ndrsift/limits.h"
@@ -215,15 +220,101 @@ compare_paths_by_name (gconstpointer a, gconstpointer b)
 	return strcmp (x, y);
 }
 
-GPtrArray *
-config_layered_files (const char *const *dirs, const char *suffix)
+/* What a file that is not a regular one is, for the message. */
+static const char *
+file_kind (mode_t mode)
+{
+	return S_ISREG (mode) ? "a regular file" : S_ISDIR (mode) ? "a directory" : S_ISFIFO (mode) ? "a FIFO"
+	     : S_ISSOCK (mode) ? "a socket" : S_ISCHR (mode) ? "a character device"
+	     : S_ISBLK (mode) ? "a block device" : "not a regular file";
+}
+
+/* /dev/null, which reads as an empty file (the tests' config). */
+static gboolean
+is_dev_null (const struct stat *st)
+{
+	struct stat null;
+	return S_ISCHR (st->st_mode) && stat ("/dev/null", &null) == 0 && st->st_rdev == null.st_rdev;
+}
+
+gboolean
+config_read_file (const char *path, char **text, gsize *len, GError **error)
+{
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0) {
+		int e = errno;
+		/* a socket cannot be opened (ENXIO): say what it is */
+		if (stat (path, &st) == 0 && !S_ISREG (st.st_mode) && !S_ISDIR (st.st_mode) && !is_dev_null (&st))
+			g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: %s, not a regular file", path,
+			             file_kind (st.st_mode));
+		else
+			g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s: %s", path, g_strerror (e));
+		return FALSE;
+	}
+	if (fstat (fd, &st) != 0 || (!S_ISREG (st.st_mode) && !is_dev_null (&st))) {
+		g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: %s, not a regular file", path,
+		             file_kind (st.st_mode));
+		close (fd);
+		return FALSE;
+	}
+	GString *buf = g_string_sized_new (S_ISREG (st.st_mode) ? (gsize) st.st_size + 1 : 1);
+	g_autofree char *chunk = g_malloc (64 * 1024);
+	for (;;) {
+		ssize_t n = read (fd, chunk, 64 * 1024);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s: %s", path, g_strerror (e));
+			g_string_free (buf, TRUE);
+			close (fd);
+			return FALSE;
+		}
+		if (n == 0)
+			break;
+		g_string_append_len (buf, chunk, n);
+	}
+	close (fd);
+	*len = buf->len;
+	*text = g_string_free (buf, FALSE);
+	return TRUE;
+}
+
+/* The files ending in suffix of the layered dirs: a file in a later
+ * directory replaces one of the same name in an earlier one; missing
+ * directories are skipped, anything else that is not one is an error;
+ * names starting with '.' are not read. Returns: (transfer full) paths in
+ * name order; NULL when errors is NULL and a directory failed (error set),
+ * else each failure is added to errors. */
+static GPtrArray *
+layered_files (const char *const *dirs, const char *suffix, GPtrArray *errors, GError **error)
 {
 	/* basename -> path: a later directory's file replaces the earlier. */
 	g_autoptr (GHashTable) files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 	for (guint i = 0; dirs && dirs[i]; i++) {
-		g_autoptr (GDir) dir = g_dir_open (dirs[i], 0, NULL);
+		struct stat st;
+		int r = stat (dirs[i], &st);
+		if (r != 0 && (errno == ENOENT || errno == ENOTDIR))
+			continue;
+		g_autoptr (GError) local = NULL;
+		g_autoptr (GDir) dir = NULL;
+		if (r == 0 && !S_ISDIR (st.st_mode))
+			g_set_error (&local, G_FILE_ERROR, G_FILE_ERROR_NOTDIR, "%s: %s, not a directory", dirs[i],
+			             file_kind (st.st_mode));
+		else
+			dir = g_dir_open (dirs[i], 0, &local);
+		if (dir == NULL) {
+			if (errors == NULL) {
+				g_propagate_error (error, g_steal_pointer (&local));
+				return NULL;
+			}
+			g_ptr_array_add (errors, g_strdup (local->message));
+			continue;
+		}
 		const char *entry;
-		while (dir && (entry = g_dir_read_name (dir)))
+		while ((entry = g_dir_read_name (dir)))
 			if (g_str_has_suffix (entry, suffix) && entry[0] != '.')
 				g_hash_table_insert (files, g_strdup (entry), g_build_filename (dirs[i], entry, NULL));
 	}
@@ -280,13 +371,17 @@ gboolean
 config_read_layered (const char *const *dirs, const char *suffix, GQuark domain, ConfigLineFunc func,
                      gpointer data, GPtrArray *errors, GError **error)
 {
-	g_autoptr (GPtrArray) paths = config_layered_files (dirs, suffix);
-	gboolean ok = TRUE;
+	guint before = errors ? errors->len : 0;
+	g_autoptr (GPtrArray) paths = layered_files (dirs, suffix, errors, error);
+	if (paths == NULL)
+		return FALSE;
+	gboolean ok = !errors || errors->len == before;
 	for (guint i = 0; i < paths->len; i++) {
 		const char *path = g_ptr_array_index (paths, i);
 		g_autofree char *text = NULL;
+		gsize len;
 		g_autoptr (GError) local = NULL;
-		if (!g_file_get_contents (path, &text, NULL, &local)) {
+		if (!config_read_file (path, &text, &len, &local)) {
 			ok = FALSE;
 			if (errors == NULL) {
 				g_propagate_error (error, g_steal_pointer (&local));
@@ -502,9 +597,9 @@ config_load (const char *path, const char *db, const char *rules, GError **error
 	g_autoptr (GError) local = NULL;
 	g_autofree char *text = NULL;
 	gsize len = 0;
-	/* Read first, then parse: /dev/null (no settings) and pipes work too. */
-	if (g_file_get_contents (path, &text, &len, &local) &&
-	    g_key_file_load_from_data (kf, text, len, G_KEY_FILE_NONE, &local)) {
+	/* Read first, then parse: /dev/null is no settings. */
+	gboolean read = config_read_file (path, &text, &len, &local);
+	if (read && g_key_file_load_from_data (kf, text, len, G_KEY_FILE_NONE, &local)) {
 		c->path = g_strdup (path);
 		if (!read_file (c, kf, &local)) {
 			/* GKeyFile's own messages name group and key otherwise. */
@@ -515,7 +610,11 @@ config_load (const char *path, const char *db, const char *rules, GError **error
 		}
 		c->unknown = unknown_settings (kf, path, text);
 	} else if (named || !g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-		g_set_error (error, CONFIG_ERROR, 1, "%s: %s", path, local->message);
+		/* config_read_file's messages name the file */
+		if (read)
+			g_set_error (error, CONFIG_ERROR, 1, "%s: %s", path, local->message);
+		else
+			g_set_error_literal (error, CONFIG_ERROR, 1, local->message);
 		return NULL;
 	}
 	g_autoptr (GError) net_error = NULL;

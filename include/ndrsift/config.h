@@ -53,11 +53,12 @@ GQuark config_error_quark (void);
  * Returns: (transfer full) or NULL with error set. */
 Config *config_load (const char *path, const char *db, const char *rules, GError **error);
 
-/* The files ending in suffix (".rules", ".formats") of the layered rule
- * directories: a file in a later directory replaces one of the same name
- * in an earlier one; missing directories are skipped; names starting
- * with '.' are not read. Returns: (transfer full) paths in name order. */
-GPtrArray *config_layered_files (const char *const *dirs, const char *suffix);
+/* The whole of a config or rules file into *text (transfer full,
+ * NUL-terminated) and *len. Only a regular file or /dev/null (empty) is
+ * read: a FIFO, socket, directory or device is refused at once (opened
+ * with O_NONBLOCK, then fstat), with a message that names the file and
+ * says what it is. Errors are in G_FILE_ERROR (NOENT when missing). */
+gboolean config_read_file (const char *path, char **text, gsize *len, GError **error);
 
 /* One line of a rule or format file: chomped, never blank or a comment.
  * where: "file:line". Returns: FALSE with error (without the location). */
@@ -72,8 +73,12 @@ typedef gboolean (*ConfigLineFunc) (char *line, const char *where, gpointer data
 gboolean config_read_lines (const char *filename, const char *text, GQuark domain, ConfigLineFunc func,
                             gpointer data, GPtrArray *errors, GError **error);
 
-/* config_read_lines over every file ending in suffix of the layered dirs
- * (config_layered_files), in name order. */
+/* config_read_lines over every file ending in suffix (".rules",
+ * ".formats") of the layered rule directories, in name order: a file in a
+ * later directory replaces one of the same name in an earlier one; a
+ * missing directory is skipped, one that is not a directory is an error,
+ * as is a file that is not a regular one (config_read_file); names
+ * starting with '.' are not read. */
 gboolean config_read_layered (const char *const *dirs, const char *suffix, GQuark domain,
                               ConfigLineFunc func, gpointer data, GPtrArray *errors, GError **error);
 
