@@ -5,16 +5,25 @@
  * deadline), the input is written back unchanged but for the header
  * (`error; reason=...`), and the exit status is 0, because all three
  * delivery agents treat a non-zero exit as a failed filter. Output is
- * never empty. The judgement runs in a worker thread; past [filter]
- * deadline_ms the main thread writes the input back and exits without
- * waiting for it.
+ * never empty. What is written is filterout.h's.
  *
- * What is written is filterout.h's: the input byte for byte with the
- * header inserted, and every field of its name that procmail, maildrop
- * or Dovecot would read in the top-level header removed. */
+ * The order (main.c): the fail-safe is armed before anything else; then
+ * filter's options; then stdin is read to its end (cmd_filter_begin); then
+ * the clock starts and a watchdog thread runs: past the deadline it writes
+ * the input back with reason=deadline and exits, whatever the main thread
+ * is doing. Until the config is read the deadline is the largest one
+ * allowed (NS_MAX_DEADLINE_MS), then [filter] deadline_ms from the same
+ * start. So opening and reading the config, the rules and the sent log are
+ * bounded as much as the judgement, and time spent waiting for a slow
+ * writer on stdin is not counted. A writer that never finishes is not ours
+ * to bound: the writer is the delivery agent, whose own timeout ends us
+ * (procmail's TIMEOUT, 960 s by default; maildrop's watchdog, usually
+ * 5 minutes; Dovecot's sieve_filter_exec_timeout, 10 s); it then keeps the
+ * message as it was. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,15 +33,6 @@
 #include "ndrsift/limits.h"
 #include "ndrsift/verdict.h"
 
-typedef struct {
-	GMutex lock;
-	GCond done_cond;
-	gboolean done;
-	const VerdictContext *ctx;
-	GBytes *input;
-	char *value;          /* the header value, set by the worker */
-} Job;
-
 /* ---- the fail-safe ------------------------------------------------------
  *
  * g_malloc aborts (GLib raises SIGTRAP or SIGABRT) when memory runs out,
@@ -40,17 +40,18 @@ typedef struct {
  * the mail unwritten. So the input is read into a buffer the fatal-signal
  * handler knows (fs_buf, fs_len); the handler writes it, streams whatever
  * stdin still holds, adds "error; reason=abort" (or crash) and exits 0.
- * Everything the handler and the writer use is static and
- * async-signal-safe (read, write, _exit): no allocation, no stdio.
- * fs_state makes sure exactly one thread writes the output. The floor is
- * the address space needed to map the binary and its libraries: below it
- * the dynamic loader fails before any of our code runs. */
+ * Everything the handler and the writer use is static and async-signal-
+ * safe (read, write, _exit): no allocation, no stdio. fs_state makes sure
+ * exactly one thread writes the output. The floor is the address space
+ * needed to map the binary and its libraries: below it the dynamic loader
+ * fails before any of our code runs. */
 static guint8 *fs_buf;              /* the input read so far */
 static volatile gsize fs_len;
 static volatile gint fs_eof;        /* stdin is fully in fs_buf */
+static gboolean fs_short;           /* the buffer could not grow: the rest is in stdin */
 static gint fs_state;               /* 0 nothing written, 1 writing, 2 written */
-static char fs_name[256] = "X-NDR-Verdict";
-
+static char fs_name_buf[256];
+static const char *fs_name = "X-NDR-Verdict"; /* read and set atomically */
 static FilterOut fs_out;            /* large: static, for the handler */
 
 /* Writes the input with "NAME: VALUE" inserted (filterout.h): fs_buf,
@@ -83,12 +84,12 @@ fatal_signal (int sig)
 	static const char msg[] = "ndrsift: filter: fatal signal (out of memory?); the message is written back unjudged\n";
 	ssize_t ignored = write (STDERR_FILENO, msg, sizeof msg - 1);
 	(void) ignored;
-	write_output (fs_name, sig == SIGABRT || sig == SIGTRAP ? "error; reason=abort" : "error; reason=crash");
+	write_output (g_atomic_pointer_get (&fs_name),
+	              sig == SIGABRT || sig == SIGTRAP ? "error; reason=abort" : "error; reason=crash");
 	_exit (EXIT_OK);
 }
 
-/* A stack for the handler, so that a stack overflow can be handled; one
- * per thread that runs filter code. */
+/* A stack for the handler, so that a stack overflow can be handled. */
 static void
 use_alt_stack (guint8 *mem, gsize size)
 {
@@ -120,19 +121,25 @@ cmd_filter_arm (void)
 	signal (SIGPIPE, SIG_IGN);
 }
 
-/* Reads stdin into fs_buf. FALSE when the buffer could not grow: the rest
- * is still in stdin, for write_output. */
+/* Reads stdin into fs_buf, once. FALSE when the buffer could not grow:
+ * the rest is still in stdin, for write_output. */
 static gboolean
 read_input (void)
 {
+	static gboolean done;
+	if (done)
+		return !fs_short;
+	done = TRUE;
 	gsize cap = 0;
 	for (;;) {
 		if (fs_len == cap) {
 			gsize ncap = cap ? cap * 2 : FILTEROUT_CHUNK;
 			/* realloc keeps the old block when it fails: fs_buf stays valid */
 			guint8 *nb = ncap > cap ? realloc (fs_buf, ncap) : NULL;
-			if (nb == NULL)
+			if (nb == NULL) {
+				fs_short = TRUE;
 				return FALSE;
+			}
 			fs_buf = nb;
 			cap = ncap;
 		}
@@ -153,35 +160,82 @@ finish (const char *name, const char *value)
 {
 	if (!claim_output ()) {
 		for (;;)
-			pause (); /* a fatal-signal handler writes it and exits */
+			pause (); /* the watchdog or a fatal-signal handler writes it and exits */
 	}
 	write_output (name, value);
 	g_atomic_int_set (&fs_state, 2);
 }
 
+/* ---- the deadline ---------------------------------------------------------- */
+
+static struct {
+	GMutex lock;
+	GCond cond;
+	gint64 start, deadline; /* monotonic, µs */
+	gboolean done;          /* the output is written */
+} wd;
+
 static gpointer
-judge (gpointer data)
+watchdog (gpointer data)
 {
-	Job *job = data;
-	static guint8 stack[64 * 1024];
-	use_alt_stack (stack, sizeof stack);
-	/* The parser reads at most NS_MAX_MESSAGE_BYTES and copies what it is
-	 * given (the input stays ours to write back): give it only that. */
-	gsize n = g_bytes_get_size (job->input);
-	gboolean cut = n > NS_MAX_MESSAGE_BYTES;
-	GBytes *head = cut ? g_bytes_new_from_bytes (job->input, 0, NS_MAX_MESSAGE_BYTES) : g_bytes_ref (job->input);
-	g_autoptr (Verdict) v = verdict_judge (job->ctx, head, cut);
-	if (rules_count (verdict_context_rules (job->ctx)) == 0) {
-		v->verdict = VERDICT_ERROR;
-		v->error = g_strdup ("no-rules");
+	(void) data;
+	g_mutex_lock (&wd.lock);
+	while (!wd.done) {
+		gint64 until = wd.deadline;
+		/* a moved deadline wakes us: wait again for the new one */
+		if (!g_cond_wait_until (&wd.cond, &wd.lock, until) && until == wd.deadline)
+			break;
 	}
-	char *value = verdict_header_value (v, verdict_context_config (job->ctx)->verdict_header);
-	g_mutex_lock (&job->lock);
-	job->value = value;
-	job->done = TRUE;
-	g_cond_signal (&job->done_cond);
-	g_mutex_unlock (&job->lock);
+	gboolean late = !wd.done;
+	g_mutex_unlock (&wd.lock);
+	if (late) {
+		finish (g_atomic_pointer_get (&fs_name), "error; reason=deadline");
+		_exit (EXIT_OK); /* the main thread is left to the exit */
+	}
 	return NULL;
+}
+
+static void
+set_deadline (int ms)
+{
+	g_mutex_lock (&wd.lock);
+	wd.deadline = wd.start + (gint64) ms * 1000;
+	g_cond_signal (&wd.cond);
+	g_mutex_unlock (&wd.lock);
+}
+
+static void
+finish_and_stop (const char *name, const char *value)
+{
+	finish (name, value);
+	g_mutex_lock (&wd.lock);
+	wd.done = TRUE;
+	g_cond_signal (&wd.cond);
+	g_mutex_unlock (&wd.lock);
+}
+
+int
+cmd_filter_begin (int argc, char **argv)
+{
+	g_autoptr (GOptionContext) oc = g_option_context_new (
+		"- read one message on stdin, write it with the verdict header to stdout");
+	g_autoptr (GError) error = NULL;
+	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1) {
+		command_error ("filter", "%s", error ? error->message : "reads standard input only");
+		return EXIT_USAGE;
+	}
+	/* All of it before the clock starts: a slow writer is not ours to time. */
+	read_input ();
+	wd.start = g_get_monotonic_time ();
+	wd.deadline = wd.start + (gint64) NS_MAX_DEADLINE_MS * 1000;
+	GThread *t = g_thread_try_new ("deadline", watchdog, NULL, NULL);
+	if (t == NULL) {
+		/* No deadline could be kept: the mail goes on unjudged. */
+		finish (fs_name, "error; reason=thread");
+		return EXIT_OK;
+	}
+	g_thread_unref (t);
+	return -1;
 }
 
 int
@@ -191,69 +245,47 @@ cmd_filter_failsafe (const char *header, const char *reason)
 	char value[128];
 	g_snprintf (value, sizeof value, "error; reason=%s", reason);
 	read_input ();
-	finish (header ? header : fs_name, value);
+	finish_and_stop (header ? header : g_atomic_pointer_get (&fs_name), value);
 	return EXIT_OK;
 }
 
 int
 cmd_filter (const Config *config, int argc, char **argv)
 {
-	g_autoptr (GOptionContext) oc = g_option_context_new (
-		"- read one message on stdin, write it with the verdict header to stdout");
-	g_autoptr (GError) error = NULL;
-	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1) {
-		command_error ("filter", "%s", error ? error->message : "reads standard input only");
-		return EXIT_USAGE;
+	(void) argc;
+	(void) argv; /* parsed by cmd_filter_begin */
+	if (strlen (config->verdict_header) < sizeof fs_name_buf) {
+		g_strlcpy (fs_name_buf, config->verdict_header, sizeof fs_name_buf);
+		g_atomic_pointer_set (&fs_name, fs_name_buf);
 	}
-	gint64 deadline = g_get_monotonic_time () + (gint64) config->deadline_ms * 1000;
-	if (strlen (config->verdict_header) < sizeof fs_name)
-		g_strlcpy (fs_name, config->verdict_header, sizeof fs_name);
-
-	if (!read_input ()) {
+	set_deadline (config->deadline_ms);
+	if (fs_short) {
 		/* No memory for the whole message: it goes on unjudged. */
-		finish (config->verdict_header, "error; reason=memory");
+		finish_and_stop (config->verdict_header, "error; reason=memory");
 		return EXIT_OK;
 	}
-	/* fs_buf is never freed: the fail-safe may need it until the exit. */
-	g_autoptr (GBytes) input = g_bytes_new_static (fs_buf, fs_len);
+
+	g_autoptr (GError) error = NULL;
 	g_autoptr (VerdictContext) ctx = verdict_context_new (config, &error);
 	if (ctx == NULL) {
 		g_autofree char *m = g_strdup (error->message);
 		command_error ("filter", "%s", m);
-		finish (config->verdict_header, "error; reason=rules");
+		finish_and_stop (config->verdict_header, "error; reason=rules");
 		return EXIT_OK;
 	}
 	verdict_context_set_facts (ctx, FALSE); /* the header names rules, not facts */
 
-	Job *job = g_new0 (Job, 1);
-	g_mutex_init (&job->lock);
-	g_cond_init (&job->done_cond);
-	job->ctx = ctx;
-	job->input = g_bytes_ref (input);
-	GThread *worker = g_thread_try_new ("judge", judge, job, &error);
-	if (worker == NULL) {
-		finish (config->verdict_header, "error; reason=thread");
-		return EXIT_OK;
+	/* The parser reads at most NS_MAX_MESSAGE_BYTES and copies what it is
+	 * given (the input stays ours to write back, and fs_buf is never
+	 * freed: the fail-safe may need it until the exit). */
+	gboolean cut = fs_len > NS_MAX_MESSAGE_BYTES;
+	GBytes *head = g_bytes_new_static (fs_buf, cut ? NS_MAX_MESSAGE_BYTES : fs_len);
+	g_autoptr (Verdict) v = verdict_judge (ctx, head, cut); /* takes head */
+	if (rules_count (verdict_context_rules (ctx)) == 0) {
+		v->verdict = VERDICT_ERROR;
+		v->error = g_strdup ("no-rules");
 	}
-
-	g_mutex_lock (&job->lock);
-	while (!job->done && g_cond_wait_until (&job->done_cond, &job->lock, deadline))
-		;
-	gboolean done = job->done;
-	g_mutex_unlock (&job->lock);
-
-	if (!done) {
-		/* Past the deadline: the mail goes on now; the worker is left
-		 * to the process exit. */
-		finish (config->verdict_header, "error; reason=deadline");
-		_exit (EXIT_OK);
-	}
-	g_thread_join (worker);
-	finish (config->verdict_header, job->value);
-	g_free (job->value);
-	g_bytes_unref (job->input);
-	g_mutex_clear (&job->lock);
-	g_cond_clear (&job->done_cond);
-	g_free (job);
+	g_autofree char *value = verdict_header_value (v, config->verdict_header);
+	finish_and_stop (config->verdict_header, value);
 	return EXIT_OK;
 }

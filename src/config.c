@@ -576,7 +576,7 @@ read_file (Config *c, GKeyFile *kf, GError **error)
 	       read_list (kf, "rules", "dirs", &c->rules_dirs, error) &&
 	       read_string (kf, "verdict", "header", &c->verdict_header, error) &&
 	       read_double (kf, "verdict", "forged_at", &c->forged_at, error) &&
-	       read_int (kf, "filter", "deadline_ms", 10, 8000, &c->deadline_ms, error) &&
+	       read_int (kf, "filter", "deadline_ms", 10, NS_MAX_DEADLINE_MS, &c->deadline_ms, error) &&
 	       read_int (kf, "batv", "max_age_days", 1, 999, &c->batv_max_age_days, error) &&
 	       read_batv_keys (c, kf, error);
 }

@@ -121,6 +121,13 @@ main (int argc, char **argv)
 		/* A command's --help says "Usage: ndrsift COMMAND ...". */
 		g_autofree char *prgname = g_strconcat ("ndrsift ", commands[i].name, NULL);
 		g_set_prgname (prgname);
+		/* filter reads its input and starts its deadline before the
+		 * config (or anything else) is opened. */
+		if (commands[i].run == cmd_filter) {
+			int status = cmd_filter_begin (argc - 1, argv + 1);
+			if (status >= 0)
+				return status;
+		}
 		g_autoptr (Config) config = config_load (config_path, db, rules, &error);
 		if (config == NULL) {
 			command_error (NULL, "%s", error->message);

@@ -23,6 +23,13 @@ int cmd_filter (const Config *config, int argc, char **argv);
 int cmd_check (const Config *config, int argc, char **argv);
 int cmd_rules (const Config *config, int argc, char **argv);
 
+/* filter's start, before the config is loaded: its options, all of
+ * stdin, and the deadline's watchdog (NS_MAX_DEADLINE_MS until
+ * cmd_filter sets [filter] deadline_ms). Returns: -1 to go on (load the
+ * config, then cmd_filter), else the exit status (the output is written
+ * or the options were wrong). cmd_filter needs it first. */
+int cmd_filter_begin (int argc, char **argv);
+
 /* filter when there is no config: the input written back with
  * "HEADER: error; reason=REASON" (header NULL: the default name). */
 int cmd_filter_failsafe (const char *header, const char *reason);

@@ -30,7 +30,7 @@ typedef struct {
 	char **rules_dirs;         /* [rules] dirs, in layering order */
 	char *verdict_header;      /* [verdict] header */
 	double forged_at;          /* [verdict] forged_at */
-	int deadline_ms;           /* [filter] deadline_ms, at most 8000: Dovecot gives a
+	int deadline_ms;           /* [filter] deadline_ms, at most NS_MAX_DEADLINE_MS: Dovecot gives a
 	                              filter program 10 s and fails the delivery after */
 	GPtrArray *batv_keys;      /* [batv] keys: char* secret by key number 0..9, NULL if unset */
 	int batv_max_age_days;     /* [batv] max_age_days */

@@ -73,6 +73,10 @@
 /* Matches of one separator or first-header pattern tried in one text. */
 #define NS_MAX_MARKER_MATCHES 16
 
+/* The longest [filter] deadline_ms, and filter's deadline until the
+ * config is read: Dovecot gives a Sieve filter program 10 s. */
+#define NS_MAX_DEADLINE_MS 8000
+
 /* Log import: the longest line read; open rows of a queue ID older than
  * this many days are closed (queue IDs are reused). */
 #define NS_MAX_LOG_LINE 16384
