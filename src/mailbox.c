@@ -47,9 +47,11 @@
  * iterates; everything else wants one thread at a time.
  *
  * Ownership: the iterator copies the paths; messages are (transfer full). */
-#ifndef _DEFAULT_SOURCE
-#define _DEFAULT_SOURCE 1   /* d_type, dirfd(), fstatat(), pread() under -std=c11 too */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1       /* d_type, dirfd(), fstatat(), pread(), renameat2() */
 #endif
+#include "config.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -978,6 +980,34 @@ mailbox_iter_free (MailboxIter *iter)
 	g_free (iter);
 }
 
+/* Moves source to target, never replacing a file at target, whoever put
+ * it there and when: a check before rename() would leave a moment in which
+ * a delivery, or another mover, is overwritten. renameat2 with
+ * RENAME_NOREPLACE; where the kernel or the file system has no such rename
+ * (EINVAL, e.g. NFS; ENOSYS), link() then unlink(): link fails on an
+ * existing target too, and an interruption between the two leaves the
+ * message under both names, never under none. (A copy could leave none:
+ * never that.) Returns: 0, or -1 with errno (EEXIST: the target exists). */
+static int
+move_noreplace (const char *source, const char *target)
+{
+#ifdef HAVE_RENAMEAT2
+	if (renameat2 (AT_FDCWD, source, AT_FDCWD, target, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+#endif
+	if (link (source, target) != 0)
+		return -1;
+	if (unlink (source) != 0) {
+		int e = errno;
+		unlink (target); /* back as it was: one name */
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 gboolean
 mailbox_maildir_move (const char *source, const char *dest, gboolean dry_run, char **target, GError **error)
 {
@@ -995,12 +1025,15 @@ mailbox_maildir_move (const char *source, const char *dest, gboolean dry_run, ch
 	}
 	g_autofree char *name = g_path_get_basename (source);
 	*target = g_build_filename (dest, sub, name, NULL);
-	if (g_file_test (*target, G_FILE_TEST_EXISTS)) {
-		g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "%s: already exists; %s not moved", *target, source);
-		return FALSE;
-	}
-	if (dry_run)
+	if (dry_run) {
+		/* only to say so: the move itself never replaces (move_noreplace) */
+		if (g_file_test (*target, G_FILE_TEST_EXISTS)) {
+			g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "%s: already exists; %s not moved", *target,
+			             source);
+			return FALSE;
+		}
 		return TRUE;
+	}
 	static const char *const subs[] = { "", "cur", "new", "tmp" };
 	for (guint i = 0; i < G_N_ELEMENTS (subs); i++) {
 		g_autofree char *d = g_build_filename (dest, subs[i], NULL);
@@ -1009,12 +1042,14 @@ mailbox_maildir_move (const char *source, const char *dest, gboolean dry_run, ch
 			return FALSE;
 		}
 	}
-	/* A link then an unlink could leave two copies if interrupted, and a
-	 * copy could leave none: only rename is both atomic and single. */
-	if (rename (source, *target) != 0) {
+	if (move_noreplace (source, *target) != 0) {
 		int e = errno;
-		g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s -> %s: %s%s", source, *target,
-		             g_strerror (e), e == EXDEV ? " (another file system: nothing moved)" : "");
+		if (e == EEXIST)
+			g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "%s: already exists; %s not moved", *target,
+			             source);
+		else
+			g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s -> %s: %s%s", source, *target,
+			             g_strerror (e), e == EXDEV ? " (another file system: nothing moved)" : "");
 		return FALSE;
 	}
 	return TRUE;
