@@ -22,6 +22,9 @@ config_free (Config *c)
 	if (c == NULL)
 		return;
 	g_free (c->path);
+	g_free (c->load_path);
+	g_free (c->load_db);
+	g_free (c->load_rules);
 	g_strfreev (c->local_domains);
 	g_strfreev (c->local_relays);
 	g_strfreev (c->local_networks);
@@ -585,6 +588,9 @@ Config *
 config_load (const char *path, const char *db, const char *rules, GError **error)
 {
 	g_autoptr (Config) c = defaults ();
+	c->load_path = g_strdup (path);
+	c->load_db = g_strdup (db);
+	c->load_rules = g_strdup (rules);
 	gboolean named = path != NULL;
 
 	if (path == NULL)
@@ -638,4 +644,10 @@ config_load (const char *path, const char *db, const char *rules, GError **error
 		c->rules_dirs = g_strsplit (rules, ":", -1);
 	}
 	return g_steal_pointer (&c);
+}
+
+Config *
+config_reload (const Config *config, GError **error)
+{
+	return config_load (config->load_path, config->load_db, config->load_rules, error);
 }

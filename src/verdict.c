@@ -81,6 +81,12 @@ verdict_context_set_facts (VerdictContext *ctx, gboolean facts)
 	ctx->facts = facts;
 }
 
+gboolean
+verdict_context_facts (const VerdictContext *ctx)
+{
+	return ctx->facts;
+}
+
 void
 verdict_context_free (VerdictContext *ctx)
 {
@@ -379,10 +385,8 @@ handoff_interval (const Config *c, const Bounce *b, const Verdict *v, gint64 *fr
 	if (v->moment == 0)
 		return FALSE;
 	gint64 end = v->moment + c->clock_skew;
-	if (b->arrival_time) {
-		gboolean ours = b->top_hop && b->top_hop->time == b->arrival_time;
-		end = MIN (end, b->arrival_time + (ours ? 0 : c->clock_skew));
-	}
+	if (b->arrival_time)
+		end = MIN (end, b->arrival_time + (v->arrival_ours ? 0 : c->clock_skew));
 	gboolean ahead = v->moment > end + c->clock_skew;
 	gint64 start = MIN (v->moment, end) - c->queue_lifetime - c->clock_skew;
 	if (v->moment_is_arrival || ahead)
@@ -459,7 +463,7 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 	/* BATV, when keys are set. */
 	if (c->batv_keys) {
 		char *fact = NULL;
-		gboolean ok = batv_valid (c, bounce_recipient (b), g_get_real_time () / G_USEC_PER_SEC, &fact);
+		gboolean ok = batv_valid (c, v->recipient, g_get_real_time () / G_USEC_PER_SEC, &fact);
 		fire (e, EVAL_BATV_VALID, ok, g_strdup (fact));
 		fire (e, EVAL_BATV_INVALID, !ok, fact);
 	}
@@ -505,7 +509,7 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 	}
 	/* No Message-ID quoted: a message of ours from the bounce's recipient
 	 * to a Final-Recipient, inside the window. */
-	g_autofree char *rcpt = address_first (bounce_recipient (b));
+	g_autofree char *rcpt = address_first (v->recipient);
 	g_autofree char *sender = address_normalise (rcpt, c->recipient_delimiter);
 	for (guint i = 0; sender && b->report && v->moment && i < b->report->recipients->len; i++) {
 		ReportRecipient *rr = g_ptr_array_index (b->report->recipients, i);
@@ -525,14 +529,39 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 	}
 }
 
+/* What the delivery path knows better than the message: a milter sees
+ * the envelope but not the Received line its MTA will add. */
+static void
+apply_envelope (Verdict *v, const VerdictEnvelope *env)
+{
+	Bounce *b = v->bounce;
+	if (env && env->arrival) {
+		b->arrival_time = env->arrival;
+		g_free (b->arrival_where);
+		b->arrival_where = g_strdup ("our clock when the MTA received it");
+		v->arrival_ours = TRUE;
+	} else {
+		v->arrival_ours = b->top_hop && b->arrival_time && b->top_hop->time == b->arrival_time;
+	}
+	v->recipient = g_strdup (env && env->recipient ? env->recipient : bounce_recipient (b));
+}
+
 Verdict *
 verdict_judge (const VerdictContext *ctx, GBytes *message, gboolean truncated)
+{
+	return verdict_judge_envelope (ctx, message, truncated, NULL);
+}
+
+Verdict *
+verdict_judge_envelope (const VerdictContext *ctx, GBytes *message, gboolean truncated,
+                        const VerdictEnvelope *env)
 {
 	Verdict *v = g_new0 (Verdict, 1);
 	v->tests = g_ptr_array_new_with_free_func (g_free);
 	v->handoff = -1;
 	guint hits = pattern_limit_hits_this_thread ();
 	v->bounce = bounce_parse_bytes (ctx->formats, message, truncated);
+	apply_envelope (v, env);
 	if (v->bounce->kind != BOUNCE_KIND_NONE) {
 		gather_evidence (ctx, v);
 		v->results = rules_evaluate (ctx->rules, v->bounce, &v->evals, ctx->facts);
@@ -630,6 +659,7 @@ verdict_free (Verdict *v)
 	sentlog_match_clear (&v->match);
 	sentlog_coverage_clear (&v->coverage);
 	g_free (v->moment_where);
+	g_free (v->recipient);
 	g_free (v->error);
 	g_free (v);
 }

@@ -13,6 +13,7 @@
 
 typedef struct {
 	char *path;                /* the file read, or NULL for built-in defaults */
+	char *load_path, *load_db, *load_rules; /* config_load's arguments, for config_reload */
 	char **local_domains;      /* [local] domains */
 	char **local_relays;       /* [local] relays */
 	char **local_networks;     /* [local] networks (CIDR), as written */
@@ -84,6 +85,11 @@ gboolean config_read_layered (const char *const *dirs, const char *suffix, GQuar
 
 /* Whether ip (IPv4 or IPv6 text) lies in [local] networks. */
 gboolean config_is_local_address (const Config *config, const char *ip);
+
+/* Loads the config again as config_load() loaded config (the same
+ * arguments: a changed file or $NDRSIFT_CONFIG is read anew).
+ * Returns: (transfer full) or NULL with error. */
+Config *config_reload (const Config *config, GError **error);
 
 void config_free (Config *config);
 

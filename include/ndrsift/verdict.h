@@ -71,8 +71,21 @@ typedef struct {
 	SentLogCoverage coverage; /* a Message-ID missed: whether the log covers the
 	                             interval around the moment (servers NULL: not judged) */
 	int handoff;            /* index of the hand-off hop in original->received, or -1 */
+	char *recipient;        /* the bounce's envelope recipient (our user): the envelope's,
+	                           else X-Original-To, Delivered-To, Envelope-To, To; or NULL */
+	gboolean arrival_ours;  /* bounce->arrival_time is our clock (the envelope's, or
+	                           our MTA's topmost Received line) */
 	char *error;            /* VERDICT_ERROR: why */
 } Verdict;
+
+/* What the caller knows of a message beyond its bytes: a milter has the
+ * envelope recipient and the moment it received the message, while the
+ * header holds neither (the MTA adds its Received line and Delivered-To
+ * only after the milter). Zero/NULL members: read from the message. */
+typedef struct {
+	const char *recipient;  /* the envelope recipient, e.g. {rcpt_addr} */
+	gint64 arrival;         /* Unix seconds by our clock */
+} VerdictEnvelope;
 
 /* Prepares everything per-message work needs: the *.formats and *.rules
  * of the config's rule directories. Returns: (transfer full) or NULL with
@@ -84,6 +97,7 @@ void verdict_context_free (VerdictContext *ctx);
  * default, for explain; scan and filter print no facts and turn them
  * off, a dozen strings a message they never show. */
 void verdict_context_set_facts (VerdictContext *ctx, gboolean facts);
+gboolean verdict_context_facts (const VerdictContext *ctx);
 
 /* (transfer none) */
 const Config *verdict_context_config (const VerdictContext *ctx);
@@ -93,6 +107,10 @@ const Rules *verdict_context_rules (const VerdictContext *ctx);
  * keep them. truncated: the reader cut it at NS_MAX_MESSAGE_BYTES.
  * Returns: (transfer full) the verdict; never NULL. */
 Verdict *verdict_judge (const VerdictContext *ctx, GBytes *message, gboolean truncated);
+
+/* verdict_judge() with what the envelope says. env: (nullable). */
+Verdict *verdict_judge_envelope (const VerdictContext *ctx, GBytes *message, gboolean truncated,
+                                 const VerdictEnvelope *env);
 
 /* Returns: (transfer none) "forged", "legit", "unknown", "none", "error". */
 const char *verdict_name (VerdictClass verdict);
