@@ -40,7 +40,7 @@
 #
 # Environment:
 #   NDRSIFT            the binary (default ./ndrsift, else $top_srcdir/ndrsift)
-#   NDRSIFT_CORPUS     the corpus (default $top_srcdir/../shared/corpus/sisimai)
+#   NDRSIFT_CORPUS     the corpus: a copy of sisimai's set-of-emails (required)
 #   NDRSIFT_RULES      rule directory (default $top_srcdir/rules when it exists)
 #   NDRSIFT_MIN_FORGED pass mark in percent for the not-logged half (default 99)
 #   NDRSIFT_TIMEOUT    seconds each scan may take (default 600)

@@ -4,6 +4,8 @@
  * the NS_MAX_MESSAGE_BYTES cap. "-" (stdin) is left to the CLI tests. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -791,12 +793,8 @@ test_missing (void)
 }
 
 static void
-test_unreadable (void)
+check_unreadable (void)
 {
-	if (geteuid () == 0) {
-		g_test_skip ("permissions do not stop root");
-		return;
-	}
 	g_autofree char *file = fixture ("locked.eml");
 	g_autofree char *dir = fixture ("locked-dir");
 	g_autofree char *md = fixture ("locked-md");
@@ -827,6 +825,29 @@ test_unreadable (void)
 	g_chmod (file, 0600);
 	g_chmod (dir, 0700);
 	g_chmod (mdcur, 0700);
+}
+
+/* Permissions do not stop root: as root the check runs in a child that
+ * has become the user nobody, in a directory of its own. */
+static void
+test_unreadable (void)
+{
+	if (geteuid () != 0) {
+		check_unreadable ();
+		return;
+	}
+	if (g_test_subprocess ()) {
+		struct passwd *pw = getpwnam ("nobody");
+		g_assert_nonnull (pw);
+		g_assert_cmpint (chown (tmpdir, pw->pw_uid, pw->pw_gid), ==, 0);
+		g_assert_cmpint (setgroups (0, NULL), ==, 0);
+		g_assert_cmpint (setgid (pw->pw_gid), ==, 0);
+		g_assert_cmpint (setuid (pw->pw_uid), ==, 0);
+		check_unreadable ();
+		return;
+	}
+	g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+	g_test_trap_assert_passed ();
 }
 
 static gpointer
