@@ -39,7 +39,7 @@
 #
 # Environment:
 #   NDRSIFT             the binary (default ./ndrsift, else $top_srcdir/ndrsift)
-#   NDRSIFT_CORPUS      the corpus (default $top_srcdir/../shared/corpus/sisimai)
+#   NDRSIFT_CORPUS      the corpus: a copy of sisimai's set-of-emails (required)
 #   NDRSIFT_RULES       rule directory (default $top_srcdir/rules: the shipped rules)
 #   BENCH_LOG_MESSAGES  synthetic messages in the log (default 1000000)
 #   BENCH_SAMPLE        corpus bounces sampled (default 100)
@@ -61,7 +61,7 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/.." && pwd)
-corpus=${NDRSIFT_CORPUS:-$top_srcdir/../shared/corpus/sisimai}
+corpus=${NDRSIFT_CORPUS:-}
 rules=${NDRSIFT_RULES:-$top_srcdir/rules}
 nlog=${BENCH_LOG_MESSAGES:-1000000}
 nsample=${BENCH_SAMPLE:-100}

@@ -4,7 +4,7 @@
 #
 # usage: bench/scan-vs-floor.sh        (from the build directory, where ./ndrsift is)
 #
-# Builds ../shared/tools/gmime-floor.c into bench/out/gmime-floor, fills a
+# Builds $GMIME_FLOOR_SRC into bench/out/gmime-floor, fills a
 # temporary directory with the corpus's maildir/bsd, dos and mac messages
 # repeated until there are at least BENCH_MESSAGES of them, warms the page
 # cache, then times (best of BENCH_RUNS runs each; the scans as BENCH_RUNS
@@ -26,8 +26,9 @@
 #   NDRSIFT_ARGS      global options before `scan` (default: an empty config,
 #                     a sent log that does not exist, --rules $top_srcdir/rules
 #                     when present; set it, even to "", to override)
-#   NDRSIFT_CORPUS    the corpus (default $top_srcdir/../shared/corpus/sisimai)
-#   GMIME_FLOOR_SRC   the floor's source (default $top_srcdir/../shared/tools/gmime-floor.c)
+#   NDRSIFT_CORPUS    the corpus: a copy of sisimai's set-of-emails (required)
+#   GMIME_FLOOR_SRC   the floor's source: a minimal GMime program that parses
+#                     every file named on stdin and walks every part (required)
 #   BENCH_MESSAGES    at least this many messages (default 20000)
 #   BENCH_RUNS        runs per command, the best counts (default 3; give 11
 #                     or more for a paired median worth reading)
@@ -46,8 +47,8 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/.." && pwd)
-corpus=${NDRSIFT_CORPUS:-$top_srcdir/../shared/corpus/sisimai}
-floor_src=${GMIME_FLOOR_SRC:-$top_srcdir/../shared/tools/gmime-floor.c}
+corpus=${NDRSIFT_CORPUS:-}
+floor_src=${GMIME_FLOOR_SRC:-}
 want=${BENCH_MESSAGES:-20000}
 runs=${BENCH_RUNS:-3}
 link=${BENCH_LINK:-link}

@@ -124,11 +124,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	(void) csv;
 	g_autofree char *header = verdict_header_value (v, config->verdict_header);
 	/* The header value goes into mail: no CR or control character may
-	 * come from the message (DESIGN.md), only the "\n\t" of folding. */
+	 * come from the message (doc/design.md), only the "\n\t" of folding. */
 	for (const char *p = header; *p; p++)
 		if ((guchar) *p < 0x20 && !(p[0] == '\n' && p[1] == '\t') && *p != '\t')
 			abort ();
-	/* Every string of the record must be valid UTF-8 (DESIGN.md). */
+	/* Every string of the record must be valid UTF-8 (doc/design.md). */
 	if (!g_utf8_validate (json, -1, NULL))
 		abort ();
 

@@ -1,5 +1,5 @@
 /* fuzz-config — the config file parser (config_load: GKeyFile, then every
- * key of DESIGN.md "Config": lists, numbers with their ranges, CIDR
+ * key of doc/design.md "Config": lists, numbers with their ranges, CIDR
  * networks, the header name, [batv] keys; errors located as file:line),
  * then config_is_local_address() over the parsed networks.
  *

@@ -8,7 +8,7 @@
  * The input is one file's text. Limits that apply: NS_MAX_RULE_LINE,
  * NS_MAX_FORMAT_PATTERNS, NS_MAX_FORMAT_BODY_BYTES, NS_MAX_MARKER_MATCHES,
  * NS_MAX_INLINE_HEADER_LINES and the PCRE2 limits. An error must name
- * file:line (DESIGN.md): a message without the location aborts. */
+ * file:line (doc/design.md): a message without the location aborts. */
 #include <gmime/gmime.h>
 
 #include "fuzz-common.h"

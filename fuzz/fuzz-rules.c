@@ -7,7 +7,7 @@
  * The input is one file's text. Limits that apply: NS_MAX_RULE_LINE,
  * NS_MAX_RULES, NS_MAX_META_DEPTH, and the PCRE2 match, depth and heap
  * limits (patterns run on message data). An error must name file:line
- * (DESIGN.md): a message without the location aborts. */
+ * (doc/design.md): a message without the location aborts. */
 #include <gmime/gmime.h>
 
 #include "fuzz-common.h"

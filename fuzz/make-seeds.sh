@@ -4,7 +4,8 @@
 # fuzz/seed-corpus of the build directory), from what the
 # tree already has: samples/bounces, samples/logs, rules/, the sample
 # config, and the few small hand-written seeds in fuzz/seeds/. With
-# ../shared/corpus/sisimai next to the tree (or $NDRSIFT_FUZZ_CORPUS), its
+# $NDRSIFT_FUZZ_CORPUS (a directory of messages), else $NDRSIFT_CORPUS
+# (a copy of sisimai's set-of-emails: its maildir/bsd), its
 # LF messages up to 64 KB seed the bounce and Received harnesses too.
 # Nothing is committed from here: the seeds are generated at build time.
 set -eu
@@ -71,7 +72,8 @@ copy config "$src/samples/ndrsift.conf" ndrsift.conf
 copy config "$src/tests/corpus/verdicts.conf" verdicts.conf
 for f in "$src"/fuzz/seeds/*.conf; do copy config "$f" "$(basename "$f")"; done
 
-corpus=${NDRSIFT_FUZZ_CORPUS:-$src/../shared/corpus/sisimai/maildir/bsd}
+corpus=${NDRSIFT_FUZZ_CORPUS:-${NDRSIFT_CORPUS:+$NDRSIFT_CORPUS/maildir/bsd}}
+[ -n "$corpus" ] || corpus=/nonexistent
 if [ -d "$corpus" ]; then
 	find "$corpus" -type f -size -64k | while read -r f; do
 		copy bounce "$f" "corpus-$(basename "$f")"

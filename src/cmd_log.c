@@ -608,7 +608,7 @@ log_stats (const Config *config, int argc, char **argv)
 	}
 	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, FALSE, &error);
 	if (log == NULL && g_error_matches (error, SENTLOG_ERROR, SENTLOG_ERROR_MISSING)) {
-		/* A missing log is an empty one (DESIGN.md), not a failure. */
+		/* A missing log is an empty one (doc/design.md), not a failure. */
 		g_autofree char *path = output_escape (config->sentlog_path);
 		printf ("database    %s (none yet: `ndrsift log import` creates it)\nmessages    0\n", path);
 		return EXIT_OK;

@@ -1,4 +1,4 @@
-/* logparse_jsonl — DESIGN.md's jsonl import format, one record a line:
+/* logparse_jsonl — doc/design.md's jsonl import format, one record a line:
  *
  *   {"time":"2026-11-27T10:00:01Z","server":"mx1","queue_id":"4Xb2",
  *    "message_id":"<a1@example.com>","sender":"alice@example.com",

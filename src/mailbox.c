@@ -1,5 +1,5 @@
 /* mailbox — iterate the messages under the paths `scan` is given.
- * See include/ndrsift/mailbox.h and DESIGN.md "What a path is".
+ * See include/ndrsift/mailbox.h and doc/design.md "Commands".
  *
  * Paths, in the order given:
  * - "-": standard input, an mbox (a stream that does not start with "From "

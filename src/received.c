@@ -11,7 +11,7 @@
  * case-insensitive, the first of each kind counts) with comments in
  * between; everything after it is the date.
  *
- * The "from" part (DESIGN.md, "Hand-off hop", hinges on it):
+ * The "from" part (doc/design.md "Verdict policy", hinges on it):
  *  - The first word after "from" is the HELO name, unless a comment of the
  *    from clause carries an explicit HELO (Exim "helo=x", qmail "HELO x"):
  *    then that word is the reverse-DNS name, or the client address when

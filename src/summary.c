@@ -29,7 +29,7 @@ struct _Summary {
 
 /* ---- the worker's part --------------------------------------------------- */
 
-/* "Name <a@b>" -> "a@b", normalised (DESIGN.md "Addresses"). */
+/* "Name <a@b>" -> "a@b", normalised (doc/design.md "Verdict policy"). */
 static char *
 envelope_address (const char *value)
 {

@@ -1,4 +1,4 @@
-/* address — mail addresses compared the way DESIGN.md "Addresses" says:
+/* address — mail addresses compared the way doc/design.md "Verdict policy" says:
  * angle brackets and blanks dropped, the domain lower-cased, a BATV
  * "prvs=TAG=" wrapper and SRS0/SRS1 rewriting undone, and the extension
  * after a recipient delimiter removed (VERP return paths of our own lists

@@ -6,7 +6,7 @@
  * content: hostile or broken input gives fewer facts and a note saying
  * which bound was hit (limits.h), never a crash or a hang.
  *
- * Where the original is looked for (DESIGN.md): message/rfc822 and
+ * Where the original is looked for (doc/design.md): message/rfc822 and
  * message/global parts (also when transfer-encoded), text/rfc822-headers
  * and message/global-headers, an attached .eml, at any multipart depth up
  * to NS_MAX_MIME_DEPTH; the shallowest such part wins, the first one in

@@ -2,7 +2,7 @@
  *
  * main.c parses the global options, loads the config and calls one of
  * these with the command's own arguments (argv[0] is the command name).
- * Each returns the process exit status of DESIGN.md: 0 success, 1 only
+ * Each returns the process exit status of doc/design.md: 0 success, 1 only
  * from `check --exit-status`, 2 usage error, 3 any other error. */
 #ifndef NDRSIFT_COMMANDS_H
 #define NDRSIFT_COMMANDS_H

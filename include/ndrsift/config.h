@@ -1,4 +1,4 @@
-/* config — the settings of DESIGN.md "Config", from a GKeyFile.
+/* config — the settings of doc/design.md "Config", from a GKeyFile.
  *
  * The file is --config, else $NDRSIFT_CONFIG, else the default path; a
  * missing default file means built-in defaults, a missing named file is an

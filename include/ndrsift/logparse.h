@@ -58,7 +58,7 @@ typedef enum {
 	LOG_FORMAT_JSONL,
 } LogFormat;
 
-/* How a message entered our server; DESIGN.md "The sent log". */
+/* How a message entered our server; doc/design.md "The sent log". */
 typedef enum {
 	LOG_ORIGIN_UNKNOWN,  /* not said by this event */
 	LOG_ORIGIN_LOCAL,    /* submitted on the server (pickup uid=, Exim P=local, ...) */
@@ -75,7 +75,7 @@ typedef enum {
 	LOG_EVENT_DONE,       /* queue_id left the queue; a later use is another message */
 	LOG_EVENT_RECORD,     /* everything at once: jsonl, log record */
 	LOG_EVENT_SEEN,       /* a line of server at time that says nothing else: the
-	                         server's log covers that moment (DESIGN.md "Coverage") */
+	                         server's log covers that moment (doc/design.md "Verdict policy") */
 	LOG_EVENT_LOSS,       /* lines of server (NULL: of any server of the source) were
 	                         or are being lost around time: see `loss` */
 } LogEventType;

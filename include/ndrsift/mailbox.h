@@ -1,6 +1,6 @@
 /* mailbox — iterate the messages under the paths `scan` is given.
  *
- * DESIGN.md "What a path is": an entry of a Maildir (cur/ and new/), an MH
+ * doc/design.md "Commands": an entry of a Maildir (cur/ and new/), an MH
  * folder or a plain directory is one message (a leading "From " line
  * skipped); a file named on the command line is an mbox when it starts with
  * a "From " line and one message otherwise; a ".gz" file is decompressed

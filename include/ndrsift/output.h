@@ -1,4 +1,4 @@
-/* output — the printers: the jsonl record of DESIGN.md, explain's text and
+/* output — the printers: the jsonl record of doc/design.md, explain's text and
  * JSON.
  *
  * All JSON goes through json-glib; strings are made valid UTF-8 first
@@ -17,7 +17,7 @@
 
 #include "ndrsift/verdict.h"
 
-/* The scan record of DESIGN.md as one JSON text, no newline: compact, or
+/* The scan record of doc/design.md as one JSON text, no newline: compact, or
  * with extended the explain record, pretty (the facts: where each was
  * found, more original fields, notes, every rule). offset < 0 writes
  * null. */

@@ -3,7 +3,7 @@
  * One file, WAL mode with persistent WAL files (readers that cannot write
  * the directory still open it), PRAGMA user_version for the schema
  * version (migrated on open by a writer), a busy timeout, prepared
- * statements only. Schema (DESIGN.md "The sent log"):
+ * statements only. Schema (doc/design.md "The sent log"):
  *
  *   servers    (id, name, retired)
  *   messages   (id, time, server, queue_id, message_id, sender, origin, open)

@@ -12,13 +12,13 @@
  *   - summary_add() runs in the main thread, in input order, and adds an
  *     item to the counts.
  *
- * What is counted (DESIGN.md "Verdicts"; the issue's batch audit):
+ * What is counted (doc/design.md "Verdict policy"; the issue's batch audit):
  *   - messages by verdict and by kind, unreadable inputs;
  *   - the legit bounces in input order (real delivery failures the admin
  *     must not miss): source, final recipient(s), status, diagnostic;
  *   - top impersonated local senders: the envelope recipient of the
  *     forged bounces (X-Original-To, else Delivered-To, else To; the
- *     address normalised as DESIGN.md "Addresses" says, without removing
+ *     address normalised as doc/design.md "Verdict policy" says, without removing
  *     an extension: there is no recipient delimiter here);
  *   - top reporting MTAs of every bounce (kind other than none): the
  *     report's Reporting-MTA, else the sending host of the bounce's

@@ -7,7 +7,7 @@
  *
  * The built-in evidence (rules.h, EvalBuiltin) is computed here from the
  * Bounce and the sent log, then the rules add up a score. The class
- * (DESIGN.md "Verdicts"):
+ * (doc/design.md "Verdict policy"):
  *   none    — not a bounce;
  *   legit   — sent-log evidence only: the quoted Message-ID was first
  *             logged from our users (sentlog_msgid_ours), or no Message-ID
@@ -17,7 +17,7 @@
  *   forged  — otherwise, when the score reaches [verdict] forged_at;
  *   unknown — otherwise.
  *
- * Hand-off hop (DESIGN.md): the original's Received lines are read from
+ * Hand-off hop (doc/design.md): the original's Received lines are read from
  * the top; hops without a sending host, from private or loopback
  * addresses, or between hosts of one domain (the bouncer handing the
  * message down inside its own organisation) are skipped; the first other
@@ -115,7 +115,7 @@ Verdict *verdict_judge_envelope (const VerdictContext *ctx, GBytes *message, gbo
 /* Returns: (transfer none) "forged", "legit", "unknown", "none", "error". */
 const char *verdict_name (VerdictClass verdict);
 
-/* Returns: (transfer full) the header value of DESIGN.md, without the
+/* Returns: (transfer full) the header value of doc/design.md, without the
  * name: "forged; kind=dsn; score=11.0; tests=A,B", folded with "\n\t"
  * (the caller turns "\n" into the message's line end) when longer than
  * 78 characters with the name. */

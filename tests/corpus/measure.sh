@@ -29,7 +29,7 @@
 #   no row        ndrsift printed no object for the file.
 # "Expected" is the oracle's choice (quoted-msgids.py): the first id of a
 # structured part (an inner message's header block, text/rfc822-headers) in
-# MIME order, else the first inline one -- DESIGN.md: a structured part wins
+# MIME order, else the first inline one -- doc/design.md: a structured part wins
 # over inline text; in a bounce of a bounce the outer original comes first.
 # Ids are compared after removing whitespace, taking what is inside <...>
 # and lower-casing the part after the last '@'.

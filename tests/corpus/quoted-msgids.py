@@ -26,7 +26,7 @@ message each.  One JSON object per file is written to stdout, one per line:
             bounce that is the outer original (the inner bounce), whose
             header block comes first.  It differs from "first" only when a
             text part quotes some id before the structured part does (or a
-            report field does): DESIGN.md says a structured MIME part wins
+            report field does): doc/design.md says a structured MIME part wins
             over inline text, so the oracle follows it.
   error     only when the file could not be read or parsed (quoted is [])
 

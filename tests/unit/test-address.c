@@ -1,6 +1,6 @@
 /* Unit tests of the address module: address_first() against GMime's own
  * RFC 5322 parser (the plain forms it reads directly must give GMime's
- * answer), and address_normalise() on the wrappers DESIGN.md names. */
+ * answer), and address_normalise() on the wrappers doc/design.md names. */
 #include <gmime/gmime.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* test-verdict — evidence, classes and the header value
- * (include/ndrsift/verdict.h, DESIGN.md "Verdicts", "Coverage",
+ * (include/ndrsift/verdict.h, doc/design.md "Verdict policy",
  * "Hand-off hop", "The verdict header"):
  *
  *   - VerdictContexts built from config files written here ([local]
