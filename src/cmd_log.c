@@ -732,8 +732,8 @@ log_retire (const Config *config, int argc, char **argv)
 	};
 	g_autoptr (GOptionContext) oc = g_option_context_new (
 		"SERVER - take a server that is gone out of coverage\n\n"
-		"A miss counts only when every server's log covers the moment (DESIGN.md,\n"
-		"ndrsift(1)): a server that is gone would leave every later miss unknown.\n"
+		"A miss counts only when every server's log covers the moment (ndrsift(1)):\n"
+		"a server that is gone would leave every later miss unknown.\n"
 		"Retired, it is still needed for earlier moments.");
 	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;

@@ -44,7 +44,7 @@ static const char schema_v1[] =
 	"  offset INTEGER NOT NULL, lines INTEGER NOT NULL, bad_lines INTEGER NOT NULL,"
 	"  updated INTEGER NOT NULL) WITHOUT ROWID;";
 
-/* Version 2: coverage is what was really read (DESIGN.md "Coverage"): the
+/* Version 2: coverage is what was really read (doc/design.md "Coverage"): the
  * spans of each server's lines per source, cut where lines were lost;
  * holes where a syslog daemon said it dropped a server's lines (server
  * NULL: any server's), which no span of any source covers; servers can
@@ -191,7 +191,7 @@ typedef struct {
 	gint64 from, until;
 } Dropping;
 
-/* What this import has read of one server (DESIGN.md "Coverage"): the
+/* What this import has read of one server (doc/design.md "Coverage"): the
  * span being extended, kept in memory and written at each checkpoint.
  * A line extends it when it lies within max_gap of it and no line was
  * lost since its last one; otherwise the span is closed (cut_after says
@@ -1216,7 +1216,7 @@ sentlog_lookup_recipient (SentLog *log, const char *sender, const char *recipien
 
 /* Joins spans given in order of their first line into the spans a reader
  * counts as covered: overlapping ones always, ones within max_gap of each
- * other unless lines were lost between them (DESIGN.md "Coverage"). */
+ * other unless lines were lost between them (doc/design.md "Coverage"). */
 typedef struct {
 	gint64 max_gap;
 	gboolean have;

@@ -366,7 +366,7 @@ fire (EvalResults *e, EvalBuiltin which, gboolean fired, char *fact)
 	e->fact[which] = fact;
 }
 
-/* The interval a miss is judged over (DESIGN.md "Coverage"): our server
+/* The interval a miss is judged over (doc/design.md "Coverage"): our server
  * logged the original when it was submitted, which was at most
  * [sentlog] queue_lifetime before it left us at v->moment (by the
  * remote's clock, off by up to clock_skew), and before the bounce

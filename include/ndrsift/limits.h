@@ -82,7 +82,7 @@
 #define NS_MAX_LOG_LINE 16384
 #define NS_SENTLOG_OPEN_DAYS 30
 
-/* Coverage (DESIGN.md "Coverage"): the default [sentlog] max_gap, in
+/* Coverage (doc/design.md "Coverage"): the default [sentlog] max_gap, in
  * seconds. Postfix writes no periodic line of its own, rsyslog's immark
  * writes one every 20 minutes, contrib's heartbeat every 10: an hour
  * tolerates two lost marks, and bounds how long a stretch of log could be

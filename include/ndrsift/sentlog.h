@@ -12,7 +12,7 @@
  *   holes      (server, first, last)
  *   sources    (fingerprint, name, offset, lines, bad_lines, cuts)  import checkpoints
  *
- * Coverage (DESIGN.md "Coverage") is what was really read. A span is a
+ * Coverage (doc/design.md "Coverage") is what was really read. A span is a
  * stretch of one server's lines in one source (the source's fingerprint;
  * NULL for log record) with no two lines farther apart than [sentlog]
  * max_gap and no line lost between: a malformed line (whatever server it
@@ -166,7 +166,7 @@ typedef struct {
 
 void sentlog_coverage_clear (SentLogCoverage *coverage);
 
-/* Whether the log covers the interval [from, to] (DESIGN.md "Coverage"):
+/* Whether the log covers the interval [from, to] (doc/design.md "Coverage"):
  * for every server named in servers (NULL or empty: every server in the
  * log) that was not retired at `from`, its spans, joined where they
  * overlap or lie within max_gap seconds of each other (unless lines

@@ -29,7 +29,7 @@
  * trusted: the client chose it. Its date is the moment a miss is judged
  * at (coverage), else the report's Arrival-Date, else the bounce's own.
  * The log must cover the interval around it (handoff_interval() in
- * verdict.c, DESIGN.md "Coverage"): from the moment less [sentlog]
+ * verdict.c, doc/design.md "Coverage"): from the moment less [sentlog]
  * queue_lifetime and clock_skew to the moment plus clock_skew, but no
  * later than the bounce's arrival by our clock.
  *

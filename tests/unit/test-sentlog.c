@@ -7,7 +7,7 @@
  *     rows checked with a separate sqlite3 connection;
  *   - lookups (earliest row wins, the recipient window, foreign ignored),
  *     coverage with and without a server list;
- *   - coverage as what was really read (DESIGN.md "Coverage"): a gap
+ *   - coverage as what was really read (doc/design.md "Coverage"): a gap
  *     between two imports, rotated files out of order, skipped and late,
  *     overlapping re-imports, resumed sources, a server gone silent and
  *     retired, malformed lines and rate-limit notices cutting spans (also
@@ -692,7 +692,7 @@ test_covers (void)
 	g_assert_false (cov.covered);
 }
 
-/* ---- coverage: what was really read (DESIGN.md "Coverage") ----------------- */
+/* ---- coverage: what was really read (doc/design.md "Coverage") ----------------- */
 
 /* A stretch of log: lines of server every `step` seconds from `from` to
  * `to`, then a checkpoint. */
