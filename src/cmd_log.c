@@ -28,6 +28,7 @@
 #include "ndrsift/datetime.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/logparse.h"
+#include "ndrsift/msgid.h"
 #include "ndrsift/output.h"
 #include "ndrsift/sentlog.h"
 
@@ -482,8 +483,11 @@ log_record (const Config *config, int argc, char **argv)
 		command_error ("log record", "standard input is not a message");
 		return EXIT_ERROR;
 	}
-	const char *message_id = g_mime_message_get_message_id (msg);
-	g_autofree char *bracketed = message_id ? g_strdup_printf ("<%s>", message_id) : NULL;
+	/* The header as written: the sent log reads it with msgid_normalise,
+	 * as the lookup reads the id a bounce quotes (GMime's own reading of
+	 * an odd value may differ from it). */
+	const char *message_id = g_mime_object_get_header (GMIME_OBJECT (msg), "Message-ID");
+	g_autofree char *normal = msgid_normalise (message_id);
 	g_autofree char *sender = first_address (msg, GMIME_ADDRESS_TYPE_SENDER);
 	if (sender == NULL)
 		sender = first_address (msg, GMIME_ADDRESS_TYPE_FROM);
@@ -499,7 +503,7 @@ log_record (const Config *config, int argc, char **argv)
 		}
 	}
 	g_ptr_array_add (rcpts, NULL);
-	if (bracketed == NULL) {
+	if (normal == NULL) {
 		command_error ("log record", "the message has no Message-ID: nothing a bounce could quote");
 		return EXIT_ERROR;
 	}
@@ -520,7 +524,7 @@ log_record (const Config *config, int argc, char **argv)
 		.type = LOG_EVENT_RECORD,
 		.time = g_get_real_time () / G_USEC_PER_SEC,
 		.server = server ? server : g_get_host_name (),
-		.message_id = bracketed,
+		.message_id = message_id,
 		.sender = sender,
 		.status = "sent",
 		.origin = LOG_ORIGIN_LOCAL,

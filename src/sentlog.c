@@ -15,6 +15,7 @@
 
 #include "ndrsift/address.h"
 #include "ndrsift/limits.h"
+#include "ndrsift/msgid.h"
 #include "ndrsift/sentlog.h"
 
 #define SCHEMA_VERSION 2
@@ -513,27 +514,6 @@ sentlog_open (const char *path, gboolean writable, GError **error)
 	return g_steal_pointer (&log);
 }
 
-char *
-sentlog_normalise_message_id (const char *id)
-{
-	if (id == NULL)
-		return NULL;
-	g_autofree char *s = g_strstrip (g_strdup (id));
-	gsize n = strlen (s);
-	if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
-		s[n - 1] = '\0';
-		memmove (s, s + 1, n - 1);
-		g_strstrip (s);
-	}
-	if (s[0] == '\0')
-		return NULL;
-	char *at = strrchr (s, '@');
-	if (at)
-		for (char *p = at + 1; *p; p++)
-			*p = g_ascii_tolower (*p);
-	return g_steal_pointer (&s);
-}
-
 /* ---- import ---- */
 
 static gboolean
@@ -946,7 +926,7 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 	const char *delimiters = im->config->recipient_delimiter;
 
 	if (ev->type == LOG_EVENT_RECORD) {
-		g_autofree char *id = sentlog_normalise_message_id (ev->message_id);
+		g_autofree char *id = msgid_normalise (ev->message_id);
 		g_autofree char *sender = address_normalise (ev->sender, delimiters);
 		gint64 row = insert_message (im, ev->time, server, ev->queue_id, id, sender, ev->origin, FALSE);
 		for (guint i = 0; row >= 0 && ev->recipients && ev->recipients[i]; i++) {
@@ -987,7 +967,7 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 	OpenRow *row = open_row (im, server, ev->queue_id, ev->time);
 	switch (ev->type) {
 	case LOG_EVENT_MESSAGE_ID:
-		set_text (&row->message_id, sentlog_normalise_message_id (ev->message_id), &row->dirty);
+		set_text (&row->message_id, msgid_normalise (ev->message_id), &row->dirty);
 		break;
 	case LOG_EVENT_SENDER: {
 		char *sender = address_normalise (ev->sender, delimiters);
@@ -1193,7 +1173,7 @@ fill_match (SentLog *log, sqlite3_stmt *s, SentLogMatch *out, GError **error)
 gboolean
 sentlog_lookup_message_id (SentLog *log, const char *message_id, SentLogMatch *out, GError **error)
 {
-	g_autofree char *id = sentlog_normalise_message_id (message_id);
+	g_autofree char *id = msgid_normalise (message_id);
 	sentlog_match_clear (out);
 	if (id == NULL)
 		return TRUE;

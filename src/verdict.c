@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ndrsift/address.h"
+#include "ndrsift/msgid.h"
 #include "ndrsift/pattern.h"
 #include "ndrsift/received.h"
 #include "ndrsift/verdict.h"
@@ -434,13 +435,18 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 		v->moment_where = g_strdup_printf ("the bounce's arrival (%s)", b->arrival_where);
 	}
 
-	/* The Message-ID's domain. */
+	/* The Message-ID's domain. A quoted value that is no Message-ID
+	 * (msgid_normalise: garbage) counts as none quoted: a lookup of it
+	 * could only miss, and a miss must never make a real bounce forged. */
 	const char *msgid = o ? o->message_id : NULL;
-	g_autofree char *msgid_domain = domain_of (msgid);
-	if (msgid_domain) {
-		gboolean ours = local_domain (c, msgid_domain);
-		fire (e, EVAL_MSGID_DOMAIN_LOCAL, ours, g_strdup_printf ("Message-ID domain %s", msgid_domain));
-		fire (e, EVAL_MSGID_DOMAIN_FOREIGN, !ours, g_strdup_printf ("Message-ID domain %s", msgid_domain));
+	g_autofree char *msgid_norm = msgid_normalise (msgid);
+	if (msgid_norm == NULL)
+		msgid = NULL;
+	g_autofree char *msgid_dom = msgid_domain (msgid);
+	if (msgid_dom) {
+		gboolean ours = local_domain (c, msgid_dom);
+		fire (e, EVAL_MSGID_DOMAIN_LOCAL, ours, g_strdup_printf ("Message-ID domain %s", msgid_dom));
+		fire (e, EVAL_MSGID_DOMAIN_FOREIGN, !ours, g_strdup_printf ("Message-ID domain %s", msgid_dom));
 	}
 
 	/* Authentication the bouncer recorded; our DKIM signature. */

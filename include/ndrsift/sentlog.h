@@ -46,9 +46,8 @@
  * from outside and was re-injected from localhost by a content filter is
  * still foreign.
  *
- * Normalisation (sentlog_normalise_message_id): surrounding blanks and one
- * pair of angle brackets dropped, the domain part lower-cased; the same at
- * import and at lookup. Addresses go through address_normalise().
+ * Normalisation: Message-IDs go through msgid_normalise(), the same at
+ * import, `log record` and lookup; addresses through address_normalise().
  *
  * Ownership: SentLog, SentLogImport and SentLogMatch strings belong to the
  * caller as documented per function. A SentLog is used by one thread. */
@@ -77,10 +76,6 @@ typedef enum {
  * file. Returns: (transfer full) or NULL with error. */
 SentLog *sentlog_open (const char *path, gboolean writable, GError **error);
 void sentlog_close (SentLog *log);
-
-/* Returns: (transfer full) the normalised Message-ID, or NULL when id
- * holds none. */
-char *sentlog_normalise_message_id (const char *id);
 
 /* ---- import (writers) ---- */
 

@@ -11,8 +11,9 @@
 #      population is ndrsift's own extraction, not the oracle
 #      quoted-msgids.py: this measures the verdict logic on what ndrsift
 #      looks up; measure.sh (corpus.test) measures the extraction;
-#   2. normalise those ids as the sent log does (surrounding blanks and one
-#      pair of <> dropped, the domain part lower-cased), sort the distinct
+#   2. normalise those ids as the sent log does (msgid_normalise: comments
+#      and blanks around the id and one pair of <> dropped, the domain part
+#      lower-cased; the corpus needs no more of it), sort the distinct
 #      ones (Python string order) and split them by alternation: index 0, 2,
 #      4, ... "logged", 1, 3, 5, ... "not logged". Deterministic, and every
 #      bounce of one id falls into the same half;
@@ -85,8 +86,8 @@ WS = " \t\n\r\f\v"
 
 
 def norm(mid):
-    """sentlog_normalise_message_id()"""
-    s = mid.strip(WS)
+    """msgid_normalise(), for the forms the corpus holds"""
+    s = re.sub(r"\([^()]*\)", " ", mid).strip(WS)
     if len(s) >= 2 and s[0] == "<" and s[-1] == ">":
         s = s[1:-1].strip(WS)
     if not s:

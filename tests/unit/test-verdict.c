@@ -319,8 +319,10 @@ static void
 test_msgid_logged_legit (void)
 {
 	static const char *const ids[] = { "<sent1@example.com>", "<net1@example.com>", "<local1@example.com>",
-	                                   /* normalised as at import */
-	                                   "<sent1@EXAMPLE.COM>", "  <sent1@example.com>  " };
+	                                   /* normalised as at import (msgid_normalise) */
+	                                   "<sent1@EXAMPLE.COM>", "  <sent1@example.com>  ",
+	                                   "<sent1@example.com> (sent by out.example.com)",
+	                                   "<sent1@example.com>\n (folded comment)", "< sent1 @ example.com >" };
 	for (guint i = 0; i < G_N_ELEMENTS (ids); i++) {
 		g_autofree char *o = original (HOP_OURS, ids[i], NULL);
 		g_autofree char *m = dsn ("alice@example.com", "dave@remote.example", NULL, o);
@@ -493,6 +495,24 @@ test_skewed_bounce_date (void)
 	memmove (rcv, from, strlen (from) + 1);
 	g_autoptr (Verdict) v4 = judge (ctx_main, m4);
 	g_assert_cmpint (v4->coverage.to, ==, T0 + 900);
+}
+
+/* A quoted value that is no single Message-ID is no Message-ID at all: it
+ * is never looked up, so it never counts as one the log lacks. */
+static void
+test_msgid_garbage_not_missing (void)
+{
+	static const char *const ids[] = { "<forged1@example.com> <other@example.com>", "<<forged1@example.com>>",
+	                                   "<forged1@example.com", "(only a comment)" };
+	for (guint i = 0; i < G_N_ELEMENTS (ids); i++) {
+		g_autofree char *o = original (HOP_SPAM ("Fri, 27 Nov 2026 10:00:01 +0000"), ids[i], NULL);
+		g_autofree char *m = dsn ("alice@example.com", "dave@remote.example", NULL, o);
+		g_autoptr (Verdict) v = judge (ctx_main, m);
+		EXPECT_TEST (v, "MSGID_NOT_SENT", FALSE);
+		EXPECT_TEST (v, "LOG_NOT_COVERING", FALSE);
+		EXPECT_EVAL (v, EVAL_MSGID_DOMAIN_LOCAL, FALSE);
+		g_assert_cmpstr (v->match_by, !=, "message_id"); /* the recipient may match */
+	}
 }
 
 /* No hand-off date: the report's Arrival-Date, else the bounce's arrival. */
@@ -1241,6 +1261,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/verdict/sentlog/msgid-missing-covered-forged", test_msgid_missing_covered);
 	g_test_add_func ("/verdict/sentlog/msgid-missing-uncovered-unknown", test_msgid_missing_uncovered);
 	g_test_add_func ("/verdict/sentlog/skewed-bounce-date", test_skewed_bounce_date);
+	g_test_add_func ("/verdict/sentlog/msgid-garbage-is-none", test_msgid_garbage_not_missing);
 	g_test_add_func ("/verdict/sentlog/moment-fallbacks", test_moment_fallbacks);
 	g_test_add_func ("/verdict/sentlog/listed-server-without-log", test_servers_without_log);
 	g_test_add_func ("/verdict/sentlog/recipient-window", test_recipient_window);
