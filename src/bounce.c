@@ -22,6 +22,7 @@
 #include "ndrsift/bounce.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/mimesplit.h"
+#include "ndrsift/msgid.h"
 #include "ndrsift/received.h"
 
 /* Sanitizer builds: see register_leaf_types. */
@@ -142,6 +143,35 @@ is_content_type_line (const guint8 *p, const guint8 *end)
 	return p < end && *p == ':';
 }
 
+/* Blank or white-space-only lines before the first header field (a
+ * broken relay's, or a copy saved by hand) would end the header before it
+ * starts, and the bounce's own header would be read as its text, where it
+ * looks like a quoted original. Robust readers skip them when a field
+ * follows (Thunderbird, mutt), and so does this; a message whose first
+ * line after them is no field keeps them (it has no header). */
+static void
+drop_leading_blank_lines (Bounce *b, GByteArray *a)
+{
+	gsize p = 0, blank_lines = 0;
+	for (;;) {
+		gsize q = p;
+		while (q < a->len && (a->data[q] == ' ' || a->data[q] == '\t'))
+			q++;
+		if (q >= a->len || a->data[q] != '\n')
+			break;
+		p = q + 1;
+		blank_lines++;
+	}
+	if (blank_lines == 0 || p >= a->len)
+		return;
+	const guint8 *eol = memchr (a->data + p, '\n', a->len - p);
+	gsize n = (eol ? (gsize) (eol - a->data) : a->len) - p;
+	if (headers_field_name_len ((const char *) a->data + p, n) == 0)
+		return;
+	note (b, "%" G_GSIZE_FORMAT " blank line%s before the header skipped", blank_lines, blank_lines > 1 ? "s" : "");
+	g_byte_array_remove_range (a, 0, p);
+}
+
 /* Turns the message into the array GMime parses, in place when the bytes
  * are not shared: a leading mbox "From " line dropped, LF line ends, cut at
  * NS_MAX_MESSAGE_BYTES and before the line past any of these bounds:
@@ -173,6 +203,7 @@ prepare (Bounce *b, GBytes *message)
 	}
 	if (a->len && memchr (a->data, '\r', a->len))
 		to_lf (a);
+	drop_leading_blank_lines (b, a);
 
 	/* An empty message has no array at all (data NULL), and NULL + 0 is
 	 * undefined behaviour: nothing to count in it anyway. */
@@ -877,10 +908,230 @@ recognise (Bounce *b, const TextbounceFormats *formats)
 	return family;
 }
 
-/* Looks for an inline quote in text; sets b->original when one is found. */
+/* Where a candidate original came from: what the checks of
+ * take_original need beyond its header. */
+typedef struct {
+	const PartRef *part;      /* a MIME part holding it, or NULL */
+	gboolean in_part_header;  /* in that part's own header: its content is no message */
+	const char *text;         /* else the text it is quoted in */
+	gsize text_len;
+	const TextbounceQuote *quote;
+} Source;
+
+static Bounce *parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncated,
+                            gboolean own_readers, guint depth);
+
+/* Whether a candidate is the bounce's own header block read back (a
+ * message whose header its parse missed): its Message-ID is the bounce's
+ * own and so are its From, To, Date and Subject (those the bounce has);
+ * or the bounce has no header and the block opens its text. A quote of
+ * another message is not, even with the same Message-ID and Date (as
+ * anonymised samples have). */
+static gboolean
+is_own_header (const Bounce *b, const BounceOriginal *o, const Source *src)
+{
+	if (b->headers->fields->len == 0)
+		return src->quote && src->text && src->quote->start == strspn (src->text, "\n \t");
+	g_autofree char *own = msgid_normalise (headers_get (b->headers, "Message-ID"));
+	g_autofree char *theirs = msgid_normalise (o->message_id);
+	if (own == NULL || g_strcmp0 (own, theirs) != 0)
+		return FALSE;
+	static const char *const same[] = { "From", "To", "Date", "Subject" };
+	for (guint i = 0; i < G_N_ELEMENTS (same); i++) {
+		const char *v = headers_get (b->headers, same[i]);
+		if (v && g_strcmp0 (v, headers_get (o->headers, same[i])) != 0)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* Whether a *.formats family of kind ndr or dsn recognises a message by
+ * its wording (subject and body patterns: who sent it is not enough, an
+ * original may well come from postmaster). text may be NULL. */
+static gboolean
+says_failure (const TextbounceFormats *formats, const HeaderBlock *h, const char *text, gsize len)
+{
+	int family = textbounce_identify_wording (formats, h, text, len);
+	const char *kind = family >= 0 ? textbounce_family_kind (formats, family) : NULL;
+	return g_strcmp0 (kind, "ndr") == 0 || g_strcmp0 (kind, "dsn") == 0;
+}
+
+/* Whether a quoted message may itself be a failure report, judged on its
+ * header alone (a full parse of every original would cost too much): a
+ * multipart/report, the null sender bounces are sent with, or a bouncer's
+ * Subject. */
+static gboolean
+looks_like_report (const TextbounceFormats *formats, const HeaderBlock *h)
+{
+	const char *ct = headers_get (h, "Content-Type");
+	if (ct && g_ascii_strncasecmp (ct, "multipart/report", 16) == 0)
+		return TRUE;
+	const char *rp = headers_get (h, "Return-Path");
+	if (rp && strcmp (rp, "<>") == 0)
+		return TRUE;
+	return says_failure (formats, h, NULL, 0);
+}
+
+/* The lines of text from start on with the quote prefix removed, up to
+ * the first line without it: the quoted message as its sender wrote it.
+ * A line with the prefix's marks but not its trailing blanks (a bare ">",
+ * or ">>>> DATA" for a quoted ">>> DATA") loses the marks alone. */
+static GByteArray *
+unquote (const char *text, gsize len, gsize start, const char *prefix)
+{
+	gsize plen = strlen (prefix), core = plen;
+	while (core > 0 && (prefix[core - 1] == ' ' || prefix[core - 1] == '\t'))
+		core--;
+	GByteArray *out = g_byte_array_sized_new (MAX (len - start, 256)); /* data never NULL */
+	for (gsize pos = start; pos < len; ) {
+		const char *eol = memchr (text + pos, '\n', len - pos);
+		gsize n = (eol ? (gsize) (eol - text) : len) - pos;
+		const char *line = text + pos;
+		if (n >= plen && memcmp (line, prefix, plen) == 0)
+			g_byte_array_append (out, (const guint8 *) line + plen, n - plen);
+		else if (core > 0 && n >= core && memcmp (line, prefix, core) == 0)
+			g_byte_array_append (out, (const guint8 *) line + core, n - core);
+		else if (n > 0)
+			break;
+		g_byte_array_append (out, (const guint8 *) "\n", 1);
+		pos += n + 1;
+	}
+	return out;
+}
+
+/* Whether a message (LF line ends) has text after its header. */
+static gboolean
+has_body (const GByteArray *m)
+{
+	const char *p = (const char *) m->data, *end = p + m->len;
+	while (p < end && (*p == '\n' || *p == ' ' || *p == '\t'))
+		p++; /* blank lines before the header (leading_header skips them) */
+	const char *blank = g_strstr_len (p, end - p, "\n\n");
+	if (blank == NULL)
+		return FALSE;
+	for (p = blank + 2; p < end; p++)
+		if (!g_ascii_isspace (*p))
+			return TRUE;
+	return FALSE;
+}
+
+/* Whether the bounce reports the failure of the quoted message itself
+ * (a bounce of a bounce, a "double bounce"): one of its report's
+ * recipients is a recipient of the quoted message. Then the quoted report
+ * is the message that failed; otherwise it was only passed on (forwarded,
+ * wrapped by a gateway, re-sent as text). An address without a domain
+ * ("To: postmaster", as Sendmail writes it) compares by its local part. */
+static gboolean
+reports_the_quote (const Bounce *b, const BounceOriginal *o)
+{
+	if (b->report == NULL)
+		return FALSE;
+	static const char *const fields[] = { "To", "Cc" };
+	for (guint f = 0; f < G_N_ELEMENTS (fields); f++) {
+		g_autoptr (GPtrArray) values = headers_get_all (o->headers, fields[f]);
+		for (guint v = 0; v < values->len; v++) {
+			g_autoptr (InternetAddressList) list = internet_address_list_parse (NULL, values->pdata[v]);
+			int n = list ? MIN (internet_address_list_length (list), NS_MAX_DSN_RECIPIENTS) : 0;
+			for (int i = 0; i < n; i++) {
+				InternetAddress *a = internet_address_list_get_address (list, i);
+				const char *addr = INTERNET_ADDRESS_IS_MAILBOX (a)
+					? internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a)) : NULL;
+				if (addr == NULL || addr[0] == '\0')
+					continue;
+				gboolean bare = strchr (addr, '@') == NULL;
+				gsize local = strlen (addr);
+				for (guint r = 0; r < b->report->recipients->len; r++) {
+					const ReportRecipient *rr = b->report->recipients->pdata[r];
+					const char *rcpts[] = { rr->final_recipient, rr->original_recipient };
+					for (guint k = 0; k < G_N_ELEMENTS (rcpts); k++) {
+						const char *x = rcpts[k];
+						if (x && (bare ? g_ascii_strncasecmp (x, addr, local) == 0 && x[local] == '@'
+						               : g_ascii_strcasecmp (x, addr) == 0))
+							return TRUE;
+					}
+				}
+			}
+		}
+	}
+	return FALSE;
+}
+
+/* A quoted failure report that was only passed on: the original is the
+ * one it quotes, read by a parse of its own (one level deeper, up to
+ * NS_MAX_NESTED_REPORTS). Returns: (transfer full) that original, or NULL
+ * when it quotes none (then nothing is; *failed: the quote was such a
+ * report), the message otherwise being no failure report. */
+static BounceOriginal *
+original_inside (Bounce *b, const TextbounceFormats *formats, GByteArray *message,
+                 gboolean own_readers, guint depth, const char *where, gboolean *report)
+{
+	*report = FALSE;
+	if (depth + 1 >= NS_MAX_NESTED_REPORTS) {
+		*report = TRUE;
+		note (b, "%s: a quoted report deeper than %d (NS_MAX_NESTED_REPORTS) not read", where,
+		      NS_MAX_NESTED_REPORTS);
+		return NULL;
+	}
+	g_autoptr (Bounce) inner = parse_bytes (formats, g_byte_array_free_to_bytes (message), FALSE,
+	                                        own_readers, depth + 1);
+	/* A failure report by its structure, or by its wording. */
+	if (inner->kind != BOUNCE_KIND_DSN &&
+	    !(inner->kind == BOUNCE_KIND_NDR && says_failure (formats, inner->headers, inner->text->str, inner->text->len)))
+		return NULL;
+	*report = TRUE;
+	for (guint i = 0; i < inner->notes->len; i++)
+		note (b, "in the quoted report at %s: %s", where, (char *) inner->notes->pdata[i]);
+	BounceOriginal *o = g_steal_pointer (&inner->original);
+	if (o) {
+		char *w = g_strdup_printf ("%s, a quoted %s report; in it: %s", where, bounce_kind_name (inner->kind), o->where);
+		g_free (o->where);
+		o->where = w;
+	}
+	return o;
+}
+
+/* The checks every path's candidate passes before it is the original:
+ * never the bounce's own header block; and a quoted failure report that
+ * was only passed on is not the message that failed, the original it
+ * quotes is (none when it quotes none). Takes o. Returns: FALSE to try
+ * the next place. */
+static gboolean
+take_original (Bounce *b, const TextbounceFormats *formats, BounceOriginal *o, const Source *src,
+               gboolean own_readers, guint depth)
+{
+	if (is_own_header (b, o, src)) {
+		note (b, "%s is the bounce's own header, not a quote", o->where);
+		original_free (o);
+		return FALSE;
+	}
+	g_autoptr (GByteArray) message = NULL;
+	if (formats && looks_like_report (formats, o->headers) && !reports_the_quote (b, o)) {
+		if (src->part)
+			message = src->in_part_header ? NULL : decode_ref (src->part);
+		else
+			message = unquote (src->text, src->text_len, src->quote->start, src->quote->prefix);
+		if (message && !has_body (message))
+			g_clear_pointer (&message, g_byte_array_unref);
+	}
+	if (message) {
+		gboolean report;
+		BounceOriginal *inner = original_inside (b, formats, g_steal_pointer (&message), own_readers,
+		                                         depth, o->where, &report);
+		if (report) {
+			if (inner == NULL)
+				note (b, "%s is a report that was passed on and quotes no original", o->where);
+			original_free (o);
+			o = inner;
+		}
+	}
+	b->original = o;
+	return TRUE;
+}
+
+/* Looks for an inline quote in text. Returns: FALSE to try the next place. */
 static gboolean
 original_from_text (Bounce *b, const TextbounceFormats *formats, int family,
-                    const char *text, gsize len, const char *what)
+                    const char *text, gsize len, const char *what, gboolean own_readers, guint depth)
 {
 	g_autoptr (TextbounceQuote) q = textbounce_find_original (formats, family, text, len);
 	if (q == NULL)
@@ -890,17 +1141,18 @@ original_from_text (Bounce *b, const TextbounceFormats *formats, int family,
 		headers_free (h);
 		return FALSE;
 	}
-	b->original = original_new (h, g_strdup_printf ("%s line %u, after %s pattern %s",
-	                                                what, q->line, q->family, q->marker),
-	                            TRUE);
-	return TRUE;
+	BounceOriginal *o = original_new (h, g_strdup_printf ("%s line %u, after %s pattern %s",
+	                                                      what, q->line, q->family, q->marker),
+	                                  TRUE);
+	Source src = { .text = text, .text_len = MIN (len, NS_MAX_TEXT_BYTES), .quote = q };
+	return take_original (b, formats, o, &src, own_readers, depth);
 }
 
 /* family: the recognised family, or -1; recognised: whether recognition
  * already ran (it is left until needed for report bounces). */
 static void
 find_original (Bounce *b, const TextbounceFormats *formats, Walk *w, int family,
-               gboolean recognised, const GByteArray *report_text)
+               gboolean recognised, const GByteArray *report_text, gboolean own_readers, guint depth)
 {
 	/* Only a bounce quotes an original: a forwarded mail attached to an
 	 * ordinary message is not one. */
@@ -909,22 +1161,21 @@ find_original (Bounce *b, const TextbounceFormats *formats, Walk *w, int family,
 	if (part_ref_set (&w->original)) {
 		char *where = g_strdup_printf ("MIME part %s (%s)%s", w->original_path, w->original_type,
 		                               w->original_in_part_header ? ", in the part's own header" : "");
-		if (w->original_in_part_header)
-			b->original = original_from_message_header (&w->original, where);
-		else
-			b->original = original_from_bytes (&w->original, where);
-		if (b->original)
+		BounceOriginal *o = w->original_in_part_header ? original_from_message_header (&w->original, where)
+		                                               : original_from_bytes (&w->original, where);
+		Source src = { .part = &w->original, .in_part_header = w->original_in_part_header };
+		if (o && take_original (b, formats, o, &src, own_readers, depth))
 			return;
 	}
 	if (!recognised)
 		family = recognise (b, formats);
-	if (original_from_text (b, formats, family, b->text->str, b->text->len, "text"))
+	if (original_from_text (b, formats, family, b->text->str, b->text->len, "text", own_readers, depth))
 		return;
 	/* Some bouncers append the original's header to the delivery-status
 	 * part itself. */
 	if (report_text)
 		original_from_text (b, formats, family, (const char *) report_text->data, report_text->len,
-		                    "delivery-status part");
+		                    "delivery-status part", own_readers, depth);
 }
 
 Bounce *
@@ -936,7 +1187,8 @@ bounce_parse (const TextbounceFormats *formats, const char *data, gsize len)
 /* own_readers: FALSE to leave every MIME structure to GMime's parser (the
  * reference the faster readers are checked against). */
 static Bounce *
-parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncated, gboolean own_readers)
+parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncated, gboolean own_readers,
+             guint depth)
 {
 	Bounce *b = g_new0 (Bounce, 1);
 	b->notes = g_ptr_array_new_with_free_func (g_free);
@@ -996,7 +1248,7 @@ parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncat
 			b->kind_why = g_strdup ("no report part and no format family recognised");
 	}
 
-	find_original (b, formats, &w, family, w.report_kind == BOUNCE_KIND_NONE, report_text);
+	find_original (b, formats, &w, family, w.report_kind == BOUNCE_KIND_NONE, report_text, own_readers, depth);
 	if (b->original && b->original->received_dropped)
 		note (b, "%u Received lines of the original past %d not parsed",
 		      b->original->received_dropped, NS_MAX_RECEIVED_HOPS);
@@ -1015,13 +1267,13 @@ parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncat
 Bounce *
 bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncated)
 {
-	return parse_bytes (formats, message, truncated, TRUE);
+	return parse_bytes (formats, message, truncated, TRUE, 0);
 }
 
 Bounce *
 bounce_parse_reference (const TextbounceFormats *formats, const char *data, gsize len)
 {
-	return parse_bytes (formats, g_bytes_new (data ? data : "", data ? len : 0), FALSE, FALSE);
+	return parse_bytes (formats, g_bytes_new (data ? data : "", data ? len : 0), FALSE, FALSE, 0);
 }
 
 /* Compares one string fact; returns (transfer full) a description when

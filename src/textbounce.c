@@ -81,6 +81,7 @@ textbounce_quote_free (TextbounceQuote *quote)
 	if (quote == NULL)
 		return;
 	g_free (quote->headers);
+	g_free (quote->prefix);
 	g_free (quote->family);
 	g_free (quote->marker);
 	g_free (quote);
@@ -291,14 +292,15 @@ pattern_hits (const FormatPattern *fp, const HeaderBlock *headers, const char *s
 	}
 }
 
-int
-textbounce_identify (const TextbounceFormats *f, const HeaderBlock *headers,
-                     const char *text, gsize len)
+/* wording: only the subject and body patterns count. */
+static int
+identify (const TextbounceFormats *f, const HeaderBlock *headers, const char *text, gsize len,
+          gboolean wording)
 {
 	if (f == NULL)
 		return -1;
 	const char *subject = headers_get (headers, "Subject");
-	const char *from = headers_get (headers, "From");
+	const char *from = wording ? NULL : headers_get (headers, "From");
 
 	/* Patterns are stored in file order, so each family's come after
 	 * those of the families before it: the first hit is the first
@@ -306,10 +308,26 @@ textbounce_identify (const TextbounceFormats *f, const HeaderBlock *headers,
 	 * would not change the answer, only the order of work. */
 	for (guint i = 0; i < f->patterns->len; i++) {
 		const FormatPattern *fp = g_ptr_array_index (f->patterns, i);
+		if (wording && fp->target != TARGET_SUBJECT && fp->target != TARGET_BODY)
+			continue;
 		if (pattern_hits (fp, headers, subject, from, text, len))
 			return (int) fp->family;
 	}
 	return -1;
+}
+
+int
+textbounce_identify (const TextbounceFormats *f, const HeaderBlock *headers,
+                     const char *text, gsize len)
+{
+	return identify (f, headers, text, len, FALSE);
+}
+
+int
+textbounce_identify_wording (const TextbounceFormats *f, const HeaderBlock *headers,
+                             const char *text, gsize len)
+{
+	return identify (f, headers, text, len, TRUE);
 }
 
 /* ---- the header block after a marker ---- */
@@ -365,7 +383,7 @@ line_at (const char *text, gsize len, gsize pos)
 /* Reads a header block starting at the line at pos (after skipping a few
  * blank or introductory lines). Returns the block or NULL. */
 static GString *
-read_block (const char *text, gsize len, gsize pos, gsize *block_start, gboolean *has_id)
+read_block (const char *text, gsize len, gsize pos, gsize *block_start, gsize *prefix_out, gboolean *has_id)
 {
 	/* Up to 3 blank or lead-in lines ("Original message headers:") may
 	 * stand between the marker and the block. */
@@ -436,16 +454,19 @@ read_block (const char *text, gsize len, gsize pos, gsize *block_start, gboolean
 	if (!(known && (fields >= 2 || message_id)))
 		return NULL;
 	*has_id = message_id;
+	*prefix_out = plen;
 	return g_steal_pointer (&block);
 }
 
 static TextbounceQuote *
-quote_new (const char *text, GString *block, gsize block_start, const TextbounceFormats *f,
-           const FormatPattern *fp)
+quote_new (const char *text, GString *block, gsize block_start, gsize prefix_len,
+           const TextbounceFormats *f, const FormatPattern *fp)
 {
 	TextbounceQuote *q = g_new0 (TextbounceQuote, 1);
 	q->headers_len = block->len;
 	q->headers = g_string_free (block, FALSE);
+	q->start = block_start;
+	q->prefix = g_strndup (text + block_start, prefix_len);
 	q->line = 1;
 	for (gsize k = 0; k < block_start; k++)
 		q->line += text[k] == '\n';
@@ -529,9 +550,9 @@ textbounce_find_original (const TextbounceFormats *f, int family, const char *te
 		for (guint i = 0; i < cands->len; i++) {
 			const Candidate *c = &g_array_index (cands, Candidate, i);
 			gsize from = want == TARGET_SEPARATOR ? c->after : c->line_start;
-			gsize block_start = 0;
+			gsize block_start = 0, prefix_len = 0;
 			gboolean has_id = FALSE;
-			g_autoptr (GString) block = read_block (text, len, from, &block_start, &has_id);
+			g_autoptr (GString) block = read_block (text, len, from, &block_start, &prefix_len, &has_id);
 			if (block == NULL)
 				continue;
 			/* A separator names the quote; a bare header block found by
@@ -540,11 +561,11 @@ textbounce_find_original (const TextbounceFormats *f, int family, const char *te
 			 * (a summary "Subject: / Date:" in the bounce's own text). */
 			if (want == TARGET_FIRST_HEADER && !has_id) {
 				if (fallback == NULL)
-					fallback = quote_new (text, g_steal_pointer (&block), block_start, f, c->fp);
+					fallback = quote_new (text, g_steal_pointer (&block), block_start, prefix_len, f, c->fp);
 				continue;
 			}
 			textbounce_quote_free (fallback);
-			return quote_new (text, g_steal_pointer (&block), block_start, f, c->fp);
+			return quote_new (text, g_steal_pointer (&block), block_start, prefix_len, f, c->fp);
 		}
 	}
 	return fallback;

@@ -14,6 +14,13 @@
  * are not searched. Only when no part holds one is the bounce's text
  * searched for an inline quote (textbounce, driven by *.formats).
  *
+ * The original is the message that failed: a quoted failure report that
+ * was only passed on (forwarded, wrapped, re-sent as text) is parsed in
+ * turn, up to NS_MAX_NESTED_REPORTS levels, and the original is the one it
+ * quotes, or none; in a bounce of a bounce (the bounce's report names a
+ * recipient of the quoted report as failed) the quoted report is. The
+ * bounce's own header block, read back as text, is never the original.
+ *
  * Ownership: a Bounce owns everything it points to; free it with
  * bounce_free() or g_autoptr. Every string is valid UTF-8 without control
  * characters, except `text` (the decoded bytes as sent). */

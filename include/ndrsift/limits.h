@@ -40,6 +40,12 @@
  * a longer one sends the message to GMime's parser. */
 #define NS_MAX_SPLIT_BOUNDARY 200
 
+/* Failure reports quoted inside failure reports that are read to find
+ * the message that failed (a bounce forwarded, wrapped by a gateway, or
+ * re-sent as text: each level is one more parse of the quoted message).
+ * Deeper, no original is named. */
+#define NS_MAX_NESTED_REPORTS 4
+
 /* Headers kept from one header block (the bounce's or the original's). */
 #define NS_MAX_HEADERS 256
 

@@ -44,6 +44,8 @@ typedef struct {
 	char *headers;   /* the quoted header block, quote prefix removed, LF line ends;
 	                    may hold NUL bytes: its length is headers_len */
 	gsize headers_len;
+	gsize start;     /* offset of its first header line in the text */
+	char *prefix;    /* the quote prefix of its lines ("> ", blanks), "" for none */
 	guint line;      /* 1-based line of its first header in the text */
 	char *family;    /* the family whose marker led to it */
 	char *marker;    /* the pattern that matched, as written */
@@ -69,6 +71,12 @@ guint textbounce_formats_count (const TextbounceFormats *formats);
 /* Returns: the index of the first recognised family, or -1. `text` may be NULL. */
 int textbounce_identify (const TextbounceFormats *formats, const HeaderBlock *headers,
                          const char *text, gsize len);
+
+/* The same by what the message says, not who sent it: only subject and
+ * body patterns count. Returns: the index of the first family so
+ * recognised, or -1. */
+int textbounce_identify_wording (const TextbounceFormats *formats, const HeaderBlock *headers,
+                                 const char *text, gsize len);
 
 /* Returns: (transfer none) the family's name / kind. */
 const char *textbounce_family_name (const TextbounceFormats *formats, int family);

@@ -9,7 +9,7 @@
 # Environment:
 #   NDRSIFT               the binary (default ./ndrsift; by hand, when there is
 #                         none in the current directory, $top_srcdir/ndrsift)
-#   NDRSIFT_CORPUS        the corpus: a copy of sisimai's set-of-emails (required)
+#   NDRSIFT_CORPUS        the corpus (default $top_srcdir/../shared/corpus/sisimai)
 #   NDRSIFT_ARGS          global options put before `scan`; default: an empty
 #                         config file, a sent-log path that does not exist (an
 #                         empty log) and --rules $top_srcdir/rules when that
@@ -30,7 +30,10 @@
 # "Expected" is the oracle's choice (quoted-msgids.py): the first id of a
 # structured part (an inner message's header block, text/rfc822-headers) in
 # MIME order, else the first inline one -- doc/design.md: a structured part wins
-# over inline text; in a bounce of a bounce the outer original comes first.
+# over inline text; the header of a failure report that was only passed on
+# (forwarded, wrapped by a gateway, re-sent as text) comes after the ids it
+# quotes: the original is the message that failed. A file whose only ids
+# are such a report's has no expected id and does not count as quoting.
 # Ids are compared after removing whitespace, taking what is inside <...>
 # and lower-casing the part after the last '@'.
 #
@@ -148,7 +151,9 @@ for k, r in sorted(oracle.items()):
     quoted = r["quoted"]
     qn = {norm(q) for q in quoted}
     exp = r["expected"]
-    if quoted:
+    # the body may quote ids and still no original: a failure report that
+    # was passed on and quotes nothing further (the oracle's "relayed")
+    if quoted and exp is not None:
         stats["quoting"] += 1
         pd[1] += 1
     row = rows.get(k)
@@ -165,6 +170,10 @@ for k, r in sorted(oracle.items()):
         lists["wrong"].append(desc + (" (quoted: %s)" % ", ".join(quoted) if quoted else " (the body quotes no Message-ID)"))
     elif not quoted:
         pass
+    elif exp is None:
+        if got is not None:
+            stats["other"] += 1
+            lists["other"].append(desc + " (a report passed on that quotes no original: none expected)")
     elif got is None:
         stats["missing"] += 1
         lists["missing"].append(desc + " [%s]" % r["where"][0])

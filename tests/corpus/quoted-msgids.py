@@ -18,16 +18,27 @@ message each.  One JSON object per file is written to stdout, one per line:
             ("[sniffed]": see below; "[eml]": an attached .eml)
   rank      parallel to quoted: "structured" (a header field of an inner
             message, or a line of text/rfc822-headers), "inline" (a line of
-            other decoded text), "report" (a delivery-status or
-            feedback-report field)
+            other decoded text), "relayed" (the header of a failure report
+            that was only passed on, see below), "report" (a delivery-status
+            or feedback-report field)
   first     quoted[0]: the first id in document order
-  expected  the directly quoted original's id: the first id of the best rank
-            seen (structured, else inline, else report).  In a bounce of a
-            bounce that is the outer original (the inner bounce), whose
-            header block comes first.  It differs from "first" only when a
-            text part quotes some id before the structured part does (or a
-            report field does): doc/design.md says a structured MIME part wins
+  expected  the original's id, the message that failed: the first id of the
+            best rank seen (structured, else inline, else report), or null
+            when the best is "relayed" (a report passed on that quotes
+            nothing further).  doc/design.md says a structured MIME part wins
             over inline text, so the oracle follows it.
+
+A failure report passed on.  A quoted message with a body whose header is
+a failure report's (Content-Type multipart/report, or a bouncer's From --
+MAILER-DAEMON, postmaster, Mail Delivery System -- and a bouncer's Subject)
+was forwarded, wrapped by a gateway or re-sent as text: its own id is
+ranked "relayed", so the id of the message it quotes is expected.  Not so
+in a bounce of a bounce, where the quoted report is the message that
+failed: the enclosing message's delivery-status parts name one of its To
+or Cc addresses (compared without case; one without a domain by its local
+part) as a failed recipient.  An inline block is the run of field and
+continuation lines around the Message-ID line ("> " quoting removed), with
+text after it.
   error     only when the file could not be read or parsed (quoted is [])
 
 What it checks.  The file is read as bytes; CRLF, then any lone CR, becomes
@@ -41,7 +52,7 @@ looked at.  Everything else is walked in document (MIME) order:
       message/* part, at any depth, and attachments named *.eml (parsed as
       messages) -- each "Message-ID" field, any case.  The inner message's
       body is then walked the same way, so a bounce of a bounce yields the
-      outer original first, then the one it quotes.  A message/* part that
+      outer original first, then the one it quotes (see "relayed").  A message/* part that
       is base64 or quoted-printable encoded (illegal, but seen) is decoded
       and re-parsed.
   (b) every line of the decoded content (transfer encoding undone, bytes
@@ -111,8 +122,18 @@ HEADER_TEXT_TYPES = ("text/rfc822-headers", "message/global-headers")
 # where an id was seen, best first, for choosing "expected"
 RANK_STRUCTURED = 0   # an inner message's header block, text/rfc822-headers
 RANK_INLINE = 1       # a line of some other decoded text
-RANK_REPORT = 2       # a field of a delivery-status / feedback-report block
-RANK_NAMES = ("structured", "inline", "report")
+RANK_RELAYED = 2      # the header of a failure report that was only passed on
+RANK_REPORT = 3       # a field of a delivery-status / feedback-report block
+RANK_NAMES = ("structured", "inline", "relayed", "report")
+
+# a failure report, by its header: a multipart/report, or a bouncer's name
+# and a bouncer's subject
+BOUNCER_FROM_RE = re.compile(r"mailer-daemon|postmaster|mail delivery (sub)?system", re.IGNORECASE)
+BOUNCER_SUBJECT_RE = re.compile(
+    r"undeliver|returned mail|delivery (status|failure|has failed|notification)|failure notice"
+    r"|delivery failed|non-?delivery|not (been )?delivered|could not be delivered", re.IGNORECASE)
+FIELD_RE = re.compile(r"^([!-9;-~]+):[ \t]*(.*)$")
+RECIPIENT_RE = re.compile(r"^\s*(?:final|original)-recipient:\s*[^;]*;\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 
 
 def parse(data):
@@ -186,8 +207,9 @@ class Collector:
             if name.strip().lower() == "message-id":
                 self.add(value, where, rank)
 
-    # (b) lines of decoded text
-    def lines(self, text, where, rank):
+    # (b) lines of decoded text; rcpts: the failed recipients of the
+    # message the text belongs to (see relayed)
+    def lines(self, text, where, rank, rcpts=frozenset()):
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         n = len(lines)
         i = 0
@@ -206,7 +228,12 @@ class Collector:
                     break
                 value = (value + " " + nxt) if value else nxt
                 j += 1
-            self.add(value, "%s:line %d" % (where, lineno), rank)
+            r = rank
+            if rank == RANK_INLINE:
+                fields, body_follows = block_around(lines, i)
+                if body_follows and relayed(fields.get, rcpts):
+                    r = RANK_RELAYED
+            self.add(value, "%s:line %d" % (where, lineno), r)
             i = j
 
     def result(self):
@@ -218,7 +245,81 @@ class Collector:
                 where.append(w)
                 ranks.append(RANK_NAMES[rank])
         best = min(self.hits, key=lambda h: h[2]) if self.hits else None
+        # a report passed on that quotes nothing further: no original
+        if best and best[2] == RANK_RELAYED:
+            best = None
         return quoted, where, ranks, (best[0] if best else None)
+
+
+def unquote_line(line):
+    return re.sub(r"^(?:>[ ]?)*", "", line)
+
+
+def block_around(lines, i):
+    """The header block that line i belongs to (lines with the same quoting
+    that are fields or folded continuations): its fields (first value of
+    each name, lower-cased names) and whether text follows it."""
+    def member(line):
+        u = unquote_line(line)
+        return u.strip() != "" and (FIELD_RE.match(u) is not None or u[:1] in (" ", "\t"))
+    a = i
+    while a > 0 and member(lines[a - 1]):
+        a -= 1
+    b = i
+    while b + 1 < len(lines) and member(lines[b + 1]):
+        b += 1
+    fields, name = {}, None
+    for line in lines[a:b + 1]:
+        u = unquote_line(line)
+        m = FIELD_RE.match(u)
+        if m and u[:1] not in (" ", "\t"):
+            name = m.group(1).lower()
+            if name not in fields:
+                fields[name] = m.group(2)
+            else:
+                name = None
+        elif name:
+            fields[name] += " " + u.strip()
+    body_follows = any(unquote_line(l).strip() for l in lines[b + 1:])
+    return fields, body_follows
+
+
+def addresses(value):
+    import email.utils
+    return {a.lower() for _, a in email.utils.getaddresses([value or ""]) if a}
+
+
+def relayed(get, rcpts):
+    """Whether a quoted message with these header fields is a failure
+    report that was only passed on (forwarded, wrapped by a gateway,
+    re-sent as text): the message that failed is then the original it
+    quotes.  Not when the enclosing message reports the failure of the
+    quoted report itself (a bounce of a bounce: one of its failed
+    recipients is a recipient of the quoted report; a recipient without a
+    domain compares by its local part)."""
+    ct = (get("content-type") or "").strip().lower()
+    if not (ct.startswith("multipart/report") or
+            (BOUNCER_FROM_RE.search(get("from") or "") and BOUNCER_SUBJECT_RE.search(get("subject") or ""))):
+        return False
+    for a in addresses(get("to")) | addresses(get("cc")):
+        if a in rcpts or ("@" not in a and any(r.split("@")[0] == a for r in rcpts)):
+            return False
+    return True
+
+
+def report_recipients(msg, depth=0):
+    """The Final-/Original-Recipient addresses of the delivery-status parts
+    of msg itself (not of the messages it quotes)."""
+    found = set()
+    if depth > 50:
+        return found
+    ctype = msg.get_content_type()
+    if msg.get_content_maintype() == "multipart" and isinstance(msg.get_payload(), list):
+        for sub in msg.get_payload():
+            found |= report_recipients(sub, depth + 1)
+    elif ctype in ("message/delivery-status", "message/global-delivery-status"):
+        found |= {m.lower() for m in RECIPIENT_RE.findall(report_text(msg))}
+    return found
 
 
 def load_inner(part):
@@ -290,8 +391,11 @@ def report_text(part):
     return data.decode("utf-8", "replace") if data else ""
 
 
-def walk_body(msg, col, path, depth=0):
-    """Walk the body of msg (never its own header block)."""
+def walk_body(msg, col, path, depth=0, rcpts=None):
+    """Walk the body of msg (never its own header block); rcpts: the
+    failed recipients msg reports (computed when None)."""
+    if rcpts is None:
+        rcpts = report_recipients(msg)
     if depth > 50:
         return
     ctype = msg.get_content_type()
@@ -305,7 +409,7 @@ def walk_body(msg, col, path, depth=0):
                 # it holds a Message-ID only when an MTA pasted the original's
                 # header block there without MIME headers of its own
                 col.headers(sub, "%s.%d:part-header" % (path, k), RANK_INLINE)
-                walk_body(sub, col, "%s.%d" % (path, k), depth + 1)
+                walk_body(sub, col, "%s.%d" % (path, k), depth + 1, rcpts)
             return
         body = raw_payload_bytes(msg)
         if body:
@@ -333,7 +437,7 @@ def walk_body(msg, col, path, depth=0):
     elif maintype == "message":
         inner = load_inner(msg)
         if inner is not None:
-            walk_message(inner, col, "%s/%s" % (path, ctype), depth + 1)
+            walk_message(inner, col, "%s/%s" % (path, ctype), depth + 1, rcpts)
         return
 
     elif maintype in SKIP_MAINTYPES:
@@ -343,17 +447,21 @@ def walk_body(msg, col, path, depth=0):
     if not payload or (b"\0" in payload and maintype != "text"):
         return
     if part_filename(msg).lower().endswith(".eml"):
-        walk_message(parse(normalise_bytes(payload)), col, "%s/%s[eml]" % (path, ctype), depth + 1)
+        walk_message(parse(normalise_bytes(payload)), col, "%s/%s[eml]" % (path, ctype), depth + 1, rcpts)
         return
     text = decode_text(payload, msg)
     if ctype == "text/html":
         text = html.unescape(TAG_RE.sub("", BR_RE.sub("\n", text)))
-    col.lines(text, "%s/%s" % (path, ctype), RANK_INLINE)
+    col.lines(text, "%s/%s" % (path, ctype), RANK_INLINE, rcpts)
 
 
-def walk_message(inner, col, path, depth):
-    """An inner (quoted) message: its header block, then its body."""
-    col.headers(inner, path + ":header", RANK_STRUCTURED)
+def walk_message(inner, col, path, depth, rcpts=frozenset()):
+    """An inner (quoted) message: its header block, then its body; rcpts:
+    the failed recipients of the message that quotes it."""
+    payload = inner.get_payload()
+    has_body = bool(payload) if isinstance(payload, list) else bool((payload or "").strip())
+    rank = RANK_RELAYED if has_body and relayed(inner.get, rcpts) else RANK_STRUCTURED
+    col.headers(inner, path + ":header", rank)
     walk_body(inner, col, path, depth)
 
 

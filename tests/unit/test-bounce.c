@@ -193,22 +193,242 @@ test_eml_attachment (void)
 	g_assert_cmpstr (b->original->message_id, ==, "<eml@example.com>");
 }
 
-/* The shallowest original wins: in a bounce of a bounce, the inner bounce. */
+/* Both parses (mimesplit's and GMime's tree) give the same facts. */
+static Bounce *
+parse_both (const char *text)
+{
+	Bounce *b = parse (text);
+	g_autoptr (Bounce) ref = bounce_parse_reference (formats, text, strlen (text));
+	g_autofree char *diff = bounce_diff (b, ref);
+	g_assert_null (diff);
+	return b;
+}
+
+/* A report quoted in a report: the original is the message that failed.
+ * A report that was only passed on is not it, the message it quotes is;
+ * in a bounce of a bounce (the outer report's recipient is the quoted
+ * report's recipient) the quoted report is. */
+#define INNER_REPORT(to)                                                                      \
+	"Message-ID: <inner-bounce@b.example>\nFrom: MAILER-DAEMON@b.example\n" to                \
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=I\n\n"            \
+	"--I\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; b.example\n\n"        \
+	"Final-Recipient: rfc822; y@b.example\nAction: failed\nStatus: 5.1.1\n"                   \
+	"--I\nContent-Type: message/rfc822\n\nMessage-ID: <first@example.com>\nTo: y@b.example\n\nx\n--I--\n"
+
 static void
 test_bounce_of_bounce (void)
 {
-	g_autoptr (Bounce) b = parse (
+	/* A gateway's report that wraps the report it could not pass on. */
+	g_autoptr (Bounce) b = parse_both (
+		"From: MAILER-DAEMON@a.example\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=O\n\n"
+		"--O\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; a.example\n\n"
+		"Final-Recipient: rfc822; x@a.example\nAction: failed\nStatus: 5.0.0\n"
+		"--O\nContent-Type: message/rfc822\n\n" INNER_REPORT ("To: alice@example.com\n")
+		"--O--\n");
+	g_assert_cmpstr (b->original->message_id, ==, "<first@example.com>");
+	g_assert_cmpstr (b->original->where, ==,
+	                 "MIME part 2 (message/rfc822), a quoted dsn report; in it: MIME part 2 (message/rfc822)");
+	g_assert_cmpstr (b->report->reporting_mta, ==, "a.example");
+
+	/* A double bounce: the quoted report itself failed, to x@a.example. */
+	g_autoptr (Bounce) d = parse_both (
+		"From: MAILER-DAEMON@a.example\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=O\n\n"
+		"--O\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; a.example\n\n"
+		"Final-Recipient: rfc822; X@A.example\nAction: failed\nStatus: 5.0.0\n"
+		"--O\nContent-Type: message/rfc822\n\n" INNER_REPORT ("To: Someone <x@a.example>\n")
+		"--O--\n");
+	g_assert_cmpstr (d->original->message_id, ==, "<inner-bounce@b.example>");
+	/* Sendmail's "To: postmaster": the local part is compared. */
+	g_autoptr (Bounce) e = parse_both (
+		"From: MAILER-DAEMON@a.example\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=O\n\n"
+		"--O\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; a.example\n\n"
+		"Final-Recipient: rfc822; postmaster@a.example\nAction: failed\nStatus: 5.0.0\n"
+		"--O\nContent-Type: message/rfc822\n\n" INNER_REPORT ("To: postmaster\n")
+		"--O--\n");
+	g_assert_cmpstr (e->original->message_id, ==, "<inner-bounce@b.example>");
+
+	/* A report passed on that quotes nothing: no original, never the
+	 * report's own id. */
+	g_autoptr (Bounce) n = parse_both (
+		"From: virus-scanner@gw.example\nSubject: Returned mail: scanner could not deliver\n"
+		"Content-Type: multipart/mixed; boundary=O\n\n"
+		"--O\nContent-Type: text/plain\n\nThe attached message was not delivered.\n"
+		"--O\nContent-Type: message/rfc822\n\n"
+		"Message-ID: <inner-bounce@b.example>\nFrom: MAILER-DAEMON@b.example\nTo: alice@example.com\n"
+		"Subject: Undelivered Mail Returned to Sender\n\n"
+		"This is the mail system at host b.example.\n\nI could not deliver your message.\n"
+		"--O--\n");
+	g_assert_cmpint (n->kind, ==, BOUNCE_KIND_NDR);
+	g_assert_null (n->original);
+	g_assert_true (notes_mention (n, "quotes no original"));
+
+	/* Only the header of a quoted report: it is the message that failed
+	 * (a bouncer quotes the header of what it bounced). */
+	g_autoptr (Bounce) h = parse_both (
+		"From: MAILER-DAEMON@a.example\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=O\n\n"
+		"--O\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; a.example\n\n"
+		"Final-Recipient: rfc822; x@a.example\nAction: failed\nStatus: 5.0.0\n"
+		"--O\nContent-Type: text/rfc822-headers\n\n"
+		"Message-ID: <inner-bounce@b.example>\nFrom: MAILER-DAEMON@b.example\nTo: y@b.example\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=I\n\n"
+		"--O--\n");
+	g_assert_cmpstr (h->original->message_id, ==, "<inner-bounce@b.example>");
+
+	/* An original from postmaster with no failure wording is an original. */
+	g_autoptr (Bounce) p = parse_both (
 		"From: MAILER-DAEMON@a.example\n"
 		"Content-Type: multipart/report; report-type=delivery-status; boundary=O\n\n"
 		"--O\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; a.example\n\n"
 		"Final-Recipient: rfc822; x@a.example\nAction: failed\nStatus: 5.0.0\n"
 		"--O\nContent-Type: message/rfc822\n\n"
-		"Message-ID: <inner-bounce@b.example>\nFrom: MAILER-DAEMON@b.example\n"
-		"Content-Type: multipart/report; report-type=delivery-status; boundary=I\n\n"
-		"--I\nContent-Type: message/rfc822\n\nMessage-ID: <first@example.com>\n\nx\n--I--\n"
-		"--O--\n");
-	g_assert_cmpstr (b->original->message_id, ==, "<inner-bounce@b.example>");
-	g_assert_cmpstr (b->report->reporting_mta, ==, "a.example");
+		"Message-ID: <test@example.com>\nFrom: postmaster@example.com\nTo: x@a.example\nSubject: test\n\n"
+		"This message was created automatically by a person testing.\n--O--\n");
+	g_assert_cmpstr (p->original->message_id, ==, "<test@example.com>");
+}
+
+/* A bounce re-sent as plain text below a "-----" line (the report whole,
+ * MIME structure and all), and a bounce forwarded with "> " quoting: the
+ * original is the one the quoted report quotes. */
+static void
+test_bounce_passed_on_as_text (void)
+{
+	g_autoptr (Bounce) a = parse_both (
+		"From: MAILER-DAEMON@isp.example\nTo: alice@example.com\n"
+		"Subject: Undelivered Mail Returned to Sender\nContent-Type: text/plain\n\n"
+		"I'm sorry to have to inform you that the message returned\n"
+		"below could not be delivered to one or more destinations.\n\n"
+		"---------------------------------\n"
+		"From MAILER-DAEMON  Fri Nov 27 10:00:09 2026\n"
+		"Return-Path: <>\n"
+		"Received: by relay.isp.example (Postfix) id 3A; Fri, 27 Nov 2026 10:00:09 +0000\n"
+		"From: MAILER-DAEMON@relay.isp.example (Mail Delivery System)\n"
+		"Subject: Undelivered Mail Returned to Sender\nTo: admin@isp.example\n"
+		"Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"R1/relay\"\n"
+		"Message-Id: <relay-report@relay.isp.example>\n\n"
+		"--R1/relay\nContent-Type: text/plain\n\nThis is the mail system at host relay.isp.example.\n\n"
+		"--R1/relay\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.isp.example\n\n"
+		"Final-Recipient: rfc822; dave@remote.example\nAction: failed\nStatus: 4.0.0\n\n"
+		"--R1/relay\nContent-Type: message/rfc822\n\n"
+		"Received: from out.example.com by relay.isp.example; Fri, 27 Nov 2026 10:00:01 +0000\n"
+		"From: alice@example.com\nTo: dave@remote.example\n"
+		"Message-ID: <failed-1@example.com>\nSubject: hello\n\nHello\n\n"
+		"--R1/relay--\n");
+	g_assert_cmpstr (a->original->message_id, ==, "<failed-1@example.com>");
+	g_assert_true (a->original->inline_quote == FALSE); /* a part of the quoted report */
+	g_assert_nonnull (strstr (a->original->where, "a quoted dsn report; in it: MIME part 3 (message/rfc822)"));
+
+	g_autoptr (Bounce) f = parse_both (
+		"From: Alice <alice@example.com>\nTo: bob@example.com\n"
+		"Subject: Fwd: Returned mail: see transcript for details\n\n"
+		"Forwarding this.\n\nBegin forwarded message:\n\n"
+		"> From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.com>\n"
+		"> Date: Fri, 27 Nov 2026 10:00:09 +0000\n"
+		"> To: <alice@example.com>\n"
+		"> Subject: Returned mail: see transcript for details\n"
+		"> Message-Id: <202611271000.fwd@mx.example.com>\n"
+		">\n"
+		"> The original message was received at Fri, 27 Nov 2026 10:00:01 +0000\n"
+		">\n"
+		">    ----- Transcript of session follows -----\n"
+		">>>> DATA\n"
+		"> <<< 550 5.1.1 <dave@remote.example>... User unknown\n"
+		">\n"
+		">    ----- Original message follows -----\n"
+		">\n"
+		"> Return-Path: <alice@example.com>\n"
+		"> Received: from laptop by mx.example.com; Fri, 27 Nov 2026 10:00:01 +0000\n"
+		"> Message-Id: <failed-2@example.com>\n"
+		"> From: Alice <alice@example.com>\n"
+		"> To: dave@remote.example\n"
+		">\n"
+		"> Hi Dave\n");
+	g_assert_cmpint (f->kind, ==, BOUNCE_KIND_NDR);
+	g_assert_cmpstr (f->original->message_id, ==, "<failed-2@example.com>");
+	g_assert_true (f->original->inline_quote);
+}
+
+/* Reports nested past NS_MAX_NESTED_REPORTS, each passed on by the one
+ * around it: no original, and a note. */
+static void
+test_nested_reports_bound (void)
+{
+	char *m = g_strdup ("Message-ID: <deepest@example.com>\nTo: r@example.org\n\nhello\n");
+	for (int i = 0; i <= NS_MAX_NESTED_REPORTS; i++) {
+		char *outer = g_strdup_printf (
+			"Message-ID: <l%d@example.com>\nFrom: MAILER-DAEMON@l%d.example\nTo: t%d@example.org\n"
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=L%d\n\n"
+			"--L%d\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; l%d.example\n\n"
+			"Final-Recipient: rfc822; r%d@example.net\nAction: failed\nStatus: 5.0.0\n"
+			"--L%d\nContent-Type: message/rfc822\n\n%s\n--L%d--\n",
+			i, i, i, i, i, i, i, i, m, i);
+		g_free (m);
+		m = outer;
+	}
+	g_autoptr (Bounce) b = parse_both (m);
+	g_free (m);
+	g_assert_null (b->original);
+	g_assert_true (notes_mention (b, "NS_MAX_NESTED_REPORTS"));
+}
+
+/* Blank or white-space-only lines before the header: skipped, so the
+ * bounce's own header is never read as its text, nor returned as the
+ * quoted original. */
+static void
+test_leading_blank_lines (void)
+{
+	static const char head[] =
+		"Received: from mx.remote.example (mx.remote.example [198.51.100.7])\n"
+		"\tby mx1.example.com (Postfix) with ESMTP id 4Zq1; Fri, 27 Nov 2026 10:00:09 +0000\n"
+		"From: MAILER-DAEMON@mx.remote.example (Mail Delivery System)\n"
+		"To: alice@example.com\nMessage-ID: <own-1@mx.remote.example>\n"
+		"Subject: Undelivered Mail Returned to Sender\n\n"
+		"This is the mail system at host mx.remote.example.\n\n"
+		"<dave@remote.example>: host mx.remote.example said: 550 5.1.1 User unknown\n";
+	static const char *const leads[] = { "\n", "\n\n", " \n\t\n", "\r\n" };
+	for (guint i = 0; i < G_N_ELEMENTS (leads); i++) {
+		g_autofree char *text = g_strconcat (leads[i], head, NULL);
+		g_autoptr (Bounce) b = parse_both (text);
+		g_assert_cmpint (b->kind, ==, BOUNCE_KIND_NDR);
+		g_assert_cmpstr (headers_get (b->headers, "Message-ID"), ==, "<own-1@mx.remote.example>");
+		g_assert_null (b->original);
+		g_assert_true (notes_mention (b, "before the header skipped"));
+		g_assert_cmpint (b->arrival_time, ==, 1795773609);
+	}
+	/* What follows the blank lines is no field: the message has no header. */
+	g_autoptr (Bounce) c = parse_both ("\nThis is the mail system at host x.\n");
+	g_assert_cmpuint (c->headers->fields->len, ==, 0);
+	g_assert_false (notes_mention (c, "before the header skipped"));
+}
+
+/* The guard where the original is chosen: a candidate that is the
+ * bounce's own header block (its Message-ID, From, To, Date and Subject)
+ * is never the original; a real quote that shares the Message-ID (as
+ * anonymised samples do) is. */
+static void
+test_own_header_never_original (void)
+{
+	g_autoptr (Bounce) own = parse_both (
+		"From: MAILER-DAEMON@r.example\nTo: alice@example.com\nSubject: failure notice\n"
+		"Message-ID: <same@r.example>\nDate: Fri, 27 Nov 2026 10:00:00 +0000\n\n"
+		"Hi. This is the qmail-send program at r.example.\n\n"
+		"--- Below this line is a copy of the message.\n\n"
+		"From: MAILER-DAEMON@r.example\nTo: alice@example.com\nSubject: failure notice\n"
+		"Message-ID: <same@r.example>\nDate: Fri, 27 Nov 2026 10:00:00 +0000\n\nx\n");
+	g_assert_null (own->original);
+	g_assert_true (notes_mention (own, "the bounce's own header"));
+
+	g_autoptr (Bounce) real = parse_both (
+		"From: MAILER-DAEMON@r.example\nTo: alice@example.com\nSubject: failure notice\n"
+		"Message-ID: <same@r.example>\nDate: Fri, 27 Nov 2026 10:00:00 +0000\n\n"
+		"Hi. This is the qmail-send program at r.example.\n\n"
+		"--- Below this line is a copy of the message.\n\n"
+		"From: alice@example.com\nTo: dave@remote.example\nSubject: hello\n"
+		"Message-ID: <same@r.example>\nDate: Fri, 27 Nov 2026 10:00:00 +0000\n\nx\n");
+	g_assert_cmpstr (real->original->message_id, ==, "<same@r.example>");
 }
 
 static void
@@ -573,7 +793,11 @@ main (int argc, char **argv)
 	g_test_add_func ("/bounce/original/headers-only-parts", test_headers_parts);
 	g_test_add_func ("/bounce/original/global-report-utf8", test_global_report);
 	g_test_add_func ("/bounce/original/attached-eml", test_eml_attachment);
-	g_test_add_func ("/bounce/original/bounce-of-bounce-outermost", test_bounce_of_bounce);
+	g_test_add_func ("/bounce/original/bounce-of-bounce-the-failed-message", test_bounce_of_bounce);
+	g_test_add_func ("/bounce/original/bounce-passed-on-as-text", test_bounce_passed_on_as_text);
+	g_test_add_func ("/bounce/original/own-header-never-original", test_own_header_never_original);
+	g_test_add_func ("/bounce/headers/leading-blank-lines", test_leading_blank_lines);
+	g_test_add_func ("/bounce/hostile/nested-reports-bound", test_nested_reports_bound);
 	g_test_add_func ("/bounce/original/inline-qmail", test_inline_qmail);
 	g_test_add_func ("/bounce/original/plain-text-without-tree", test_plain_text_paths);
 	g_test_add_func ("/bounce/original/broken-bouncers", test_broken_bouncers);
