@@ -400,7 +400,8 @@ decode_ref_head (const PartRef *r)
 static gpointer
 init_once (gpointer unused)
 {
-	static const char *const subtypes[] = { "rfc822", "rfc2822", "global", "news" };
+	static const char *const subtypes[] = { "rfc822", "rfc2822", "global", "news", "rfc822-headers",
+		                                "rfc822-header" };
 #ifdef NS_LSAN
 	__lsan_disable ();
 #endif
@@ -550,17 +551,51 @@ original_from_message_header (const PartRef *part, char *where)
 	return original_new (h, where, FALSE);
 }
 
+/* A header block whose every line is indented by one space (a text/rfc822
+ * part some gateways write so): the lines up to the first blank one, one
+ * space less each; NULL when a line is not so indented. */
+static GString *
+unindent (const char *p, gsize len)
+{
+	GString *out = g_string_sized_new (len);
+	for (const char *end = p + len; p < end; ) {
+		const char *eol = memchr (p, '\n', end - p);
+		gsize n = (eol ? eol : end) - p;
+		gboolean blank = TRUE;
+		for (gsize i = 0; i < n && blank; i++)
+			blank = p[i] == ' ' || p[i] == '\t';
+		if (blank)
+			break; /* the end of the header */
+		if (p[0] != ' ') {
+			g_string_free (out, TRUE);
+			return NULL;
+		}
+		g_string_append_len (out, p + 1, n - 1);
+		g_string_append_c (out, '\n');
+		p += n + 1;
+	}
+	return out;
+}
+
 /* The header block at the start of bytes (after blank lines and an mbox
  * "From " line), or NULL when there is no field at all. */
 static HeaderBlock *
 leading_header (const guint8 *data, gsize len)
 {
-	const char *p = (const char *) data, *end = p + len;
+	const char *p = (const char *) data, *end = p + len, *line = p;
 	while (p < end && (*p == '\n' || *p == ' ' || *p == '\t'))
-		p++;
+		if (*p++ == '\n')
+			line = p; /* the start of the first line that is not blank */
 	if (end - p > 5 && memcmp (p, "From ", 5) == 0) {
 		const char *eol = memchr (p, '\n', end - p);
-		p = eol ? eol + 1 : end;
+		p = line = eol ? eol + 1 : end;
+	}
+	/* Every line indented by one space: read without it. Otherwise the
+	 * first line's indentation alone is dropped. */
+	g_autoptr (GString) unindented = line < end && *line == ' ' ? unindent (line, end - line) : NULL;
+	if (unindented) {
+		p = unindented->str;
+		end = p + unindented->len;
 	}
 	HeaderBlock *h = headers_parse_block (p, end - p);
 	if (h->fields->len == 0) {
@@ -745,6 +780,25 @@ visit_multipart (Walk *w, const Entity *e)
 	}
 }
 
+/* The types a quoted original comes in: RFC 2046's, RFC 6522's and RFC
+ * 6532's, and the spellings bouncers use instead (MAILsweeper and others
+ * write message/rfc822-headers; text/rfc822 and message/rfc2822 are seen
+ * too). */
+static gboolean
+is_original_container (const Entity *e)
+{
+	static const char *const types[][2] = {
+		{ "message", "rfc822" }, { "message", "global" }, { "message", "partial" },
+		{ "text", "rfc822-headers" }, { "message", "global-headers" },
+		{ "text", "rfc822-header" }, { "message", "rfc822-headers" }, { "message", "rfc822-header" },
+		{ "text", "rfc822" }, { "message", "rfc2822" },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+		if (is_type (e, types[i][0], types[i][1]))
+			return TRUE;
+	return FALSE;
+}
+
 /* What a leaf part is: a report, an original, or text of the bounce. */
 static void
 visit_leaf (Bounce *b, Walk *w, const Entity *e)
@@ -766,10 +820,7 @@ visit_leaf (Bounce *b, Walk *w, const Entity *e)
 			w->report_kind = k;
 			w->report_why = g_strdup_printf ("%s is %s/%s", e->path, e->type, e->subtype);
 		}
-	} else if (is_type (e, "message", "rfc822") || is_type (e, "message", "global") ||
-	           is_type (e, "message", "partial") || is_type (e, "text", "rfc822-headers") ||
-	           is_type (e, "text", "rfc822-header") || /* seen in the wild */
-	           is_type (e, "message", "global-headers") || is_eml_name (e->filename)) {
+	} else if (is_original_container (e) || is_eml_name (e->filename)) {
 		consider_original (w, e, FALSE);
 	} else {
 		if (e->header_is_original)

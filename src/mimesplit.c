@@ -274,6 +274,7 @@ read_part_info (const Fields *f, gboolean digest, GStringChunk *strings, PartInf
 			"rfc822", "rfc2822", "global", "news", "partial", "delivery-status",
 			"global-delivery-status", "disposition-notification",
 			"global-disposition-notification", "feedback-report", "global-headers",
+			"rfc822-headers", "rfc822-header",
 		};
 		gboolean known = FALSE;
 		for (guint i = 0; i < G_N_ELEMENTS (leaf) && !known; i++)

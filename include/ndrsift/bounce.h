@@ -8,7 +8,8 @@
  *
  * Where the original is looked for (doc/design.md): message/rfc822 and
  * message/global parts (also when transfer-encoded), text/rfc822-headers
- * and message/global-headers, an attached .eml, at any multipart depth up
+ * and message/global-headers (and the spellings seen instead:
+ * message/rfc822-headers, text/rfc822, ...), an attached .eml, at any multipart depth up
  * to NS_MAX_MIME_DEPTH; the shallowest such part wins, the first one in
  * document order among equals; parts inside it are the original's own and
  * are not searched. Only when no part holds one is the bounce's text

@@ -15,6 +15,17 @@ parse (const char *text)
 	return bounce_parse (formats, text, strlen (text));
 }
 
+/* Both parses (mimesplit's and GMime's tree) give the same facts. */
+static Bounce *
+parse_both (const char *text)
+{
+	Bounce *b = parse (text);
+	g_autoptr (Bounce) ref = bounce_parse_reference (formats, text, strlen (text));
+	g_autofree char *diff = bounce_diff (b, ref);
+	g_assert_null (diff);
+	return b;
+}
+
 /* Replaces every "\n" by eol. */
 static char *
 with_eol (const char *text, const char *eol)
@@ -144,8 +155,12 @@ test_base64_message_part (void)
 static void
 test_headers_parts (void)
 {
+	/* RFC 6522's and RFC 6532's types, and the spellings bouncers use
+	 * instead (MAILsweeper's message/rfc822-headers, ...). */
 	static const char *const types[] = { "text/rfc822-headers", "message/global-headers",
-	                                     "text/rfc822-header", NULL };
+	                                     "text/rfc822-header", "message/rfc822-headers",
+	                                     "Message/RFC822-Headers", "message/rfc822-header",
+	                                     "text/rfc822", "message/rfc2822", NULL };
 	for (guint i = 0; types[i]; i++) {
 		g_autofree char *text = g_strdup_printf (
 			"From: postmaster@remote.example\n"
@@ -153,11 +168,31 @@ test_headers_parts (void)
 			"--Z\nContent-Type: text/plain\n\nfailed\n"
 			"--Z\nContent-Type: %s\n\nReceived: from a (a [192.0.2.1]) by b; Fri, 27 Nov 2026 10:00:00 +0000\n"
 			"Message-ID: <hdr%u@example.com>\n--Z--\n", types[i], i);
-		g_autoptr (Bounce) b = parse (text);
+		g_autoptr (Bounce) b = parse_both (text);
 		g_autofree char *want = g_strdup_printf ("<hdr%u@example.com>", i);
+		g_test_message ("%s", types[i]);
 		g_assert_nonnull (b->original);
 		g_assert_cmpstr (b->original->message_id, ==, want);
 	}
+
+	/* A text/rfc822 part whose every line is indented by one space; a
+	 * first line alone indented is read as before. */
+	g_autoptr (Bounce) ind = parse_both (
+		"From: MAILER-DAEMON@gw.example\nSubject: Delivery failure\n"
+		"Content-Type: multipart/mixed; boundary=Z\n\n"
+		"--Z\nContent-Type: text/plain\n\n550 5.1.1 User unknown\n"
+		"--Z\nContent-Type: text/rfc822\n\n"
+		" Received: from out.example.com by gw.example;\n  \tFri, 27 Nov 2026 10:00:01 +0000\n"
+		" Message-ID: <indented@example.com>\n From: alice@example.com\n \n Hello\n--Z--\n");
+	g_assert_cmpstr (ind->original->message_id, ==, "<indented@example.com>");
+	g_assert_cmpstr (ind->original->from, ==, "alice@example.com");
+	g_assert_cmpuint (ind->original->received->len, ==, 1);
+	g_autoptr (Bounce) first = parse_both (
+		"From: MAILER-DAEMON@gw.example\nSubject: Delivery failure\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=Z\n\n"
+		"--Z\nContent-Type: text/rfc822-headers\n\n"
+		"   Message-ID: <first-indented@example.com>\nFrom: alice@example.com\n--Z--\n");
+	g_assert_cmpstr (first->original->message_id, ==, "<first-indented@example.com>");
 }
 
 static void
@@ -191,17 +226,6 @@ test_eml_attachment (void)
 	g_autoptr (Bounce) b = parse (text);
 	g_assert_cmpint (b->kind, ==, BOUNCE_KIND_NDR);
 	g_assert_cmpstr (b->original->message_id, ==, "<eml@example.com>");
-}
-
-/* Both parses (mimesplit's and GMime's tree) give the same facts. */
-static Bounce *
-parse_both (const char *text)
-{
-	Bounce *b = parse (text);
-	g_autoptr (Bounce) ref = bounce_parse_reference (formats, text, strlen (text));
-	g_autofree char *diff = bounce_diff (b, ref);
-	g_assert_null (diff);
-	return b;
 }
 
 /* A report quoted in a report: the original is the message that failed.
