@@ -605,6 +605,22 @@ leading_header (const guint8 *data, gsize len)
 	return h;
 }
 
+/* Whether a header block holds only the fields of a MIME part's own
+ * header (Content-*, MIME-Version): at the start of a message/rfc822
+ * part, what is left of that part's header when a broken parameter (an
+ * unterminated subject=" followed by a line break) ended it early. A
+ * message's header always has more. */
+static gboolean
+is_mime_remnant (const HeaderBlock *h)
+{
+	for (guint i = 0; i < h->fields->len; i++) {
+		const char *name = headers_field (h, i)->name;
+		if (g_ascii_strncasecmp (name, "Content-", 8) != 0 && g_ascii_strcasecmp (name, "MIME-Version") != 0)
+			return FALSE;
+	}
+	return TRUE;
+}
+
 /* A part that holds an original only as bytes: encoded message/rfc822,
  * message/partial, text/rfc822-headers, message/global-headers, an attached
  * .eml. Only its header is needed, so GMime does not parse it again. */
@@ -613,6 +629,21 @@ original_from_bytes (const PartRef *part, char *where)
 {
 	g_autoptr (GByteArray) raw = decode_ref_head (part);
 	HeaderBlock *h = raw ? leading_header (raw->data, raw->len) : NULL;
+	if (h && is_mime_remnant (h)) {
+		/* Only what is left of the part's own header: the original's
+		 * follows, after the blank line that ended it early. */
+		g_autoptr (GByteArray) all = decode_ref (part);
+		const char *p = all ? (const char *) all->data : NULL, *end = p ? p + all->len : NULL;
+		while (p && p < end && (*p == '\n' || *p == ' ' || *p == '\t'))
+			p++;
+		const char *blank = p ? g_strstr_len (p, end - p, "\n\n") : NULL;
+		HeaderBlock *next = blank ? leading_header ((const guint8 *) blank + 2, end - blank - 2) : NULL;
+		if (next && !is_mime_remnant (next)) {
+			headers_free (h);
+			h = next;
+		} else
+			headers_free (next);
+	}
 	if (h == NULL) {
 		g_free (where);
 		return NULL;

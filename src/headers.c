@@ -276,7 +276,24 @@ headers_parse_block (const char *text, gsize len)
 HeaderBlock *
 headers_parse_message (const char *text, gsize len, gsize *body)
 {
-	return parse_block (text, len, body);
+	/* A message cut before its header (a truncated bounce, a body saved
+	 * alone) starts with text: when no line up to the first blank one is
+	 * a field, there is no header, and that text is the body's. */
+	for (const char *p = text, *end = text ? text + len : NULL; p && p < end; ) {
+		const char *eol = memchr (p, '\n', end - p);
+		gsize n = (eol ? eol : end) - p;
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n == 0 && p == text)
+			return parse_block (text, len, body); /* an empty header, then the body */
+		if (n == 0)
+			break;
+		if (headers_field_name_len (p, n) > 0)
+			return parse_block (text, len, body);
+		p = eol ? eol + 1 : NULL;
+	}
+	*body = 0;
+	return block_new (0);
 }
 
 const char *

@@ -60,6 +60,8 @@ HeaderBlock *headers_parse_block (const char *text, gsize len);
 
 /* The same for a whole message: *body is set to the offset of the text
  * after the blank line that ends the header (len when there is none).
+ * When no line before the first blank line is a field, the message has
+ * no header (it was cut before it): an empty block, *body 0.
  * Returns: (transfer full). */
 HeaderBlock *headers_parse_message (const char *text, gsize len, gsize *body);
 

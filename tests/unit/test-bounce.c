@@ -195,6 +195,56 @@ test_headers_parts (void)
 	g_assert_cmpstr (first->original->message_id, ==, "<first-indented@example.com>");
 }
 
+/* A bounce cut before its header (no From, no Subject, no header at all):
+ * its text is the body, recognised by its wording, with the original
+ * after the separator. */
+static void
+test_truncated_bounce (void)
+{
+	static const char body[] =
+		"This is the mail system at host mx.remote.example.\n\n"
+		"<dave@remote.example>: host mx.remote.example said: 550 5.1.1 User unknown\n\n"
+		"--- Original message headers ---\n"
+		"Received: from out.example.com by mx.remote.example; Fri, 27 Nov 2026 10:00:01 +0000\n"
+		"Message-ID: <truncated@example.com>\nFrom: alice@example.com\n";
+	static const char *const heads[] = {
+		"", /* no header at all */
+		"Received: by mx.remote.example (Postfix) id 4Zq1; Fri, 27 Nov 2026 10:00:09 +0000\n"
+		"To: alice@example.com\n\n", /* no From, no Subject */
+		"\tfor <alice@example.com>; Fri, 27 Nov 2026 10:00:09 +0000 (UTC)\nTo: alice@example.com\n\n",
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (heads); i++) {
+		g_autofree char *text = g_strconcat (heads[i], body, NULL);
+		g_autoptr (Bounce) b = parse_both (text);
+		g_assert_cmpint (b->kind, ==, BOUNCE_KIND_NDR);
+		g_assert_cmpstr (b->original->message_id, ==, "<truncated@example.com>");
+	}
+}
+
+/* A message/rfc822 part whose own header has an unterminated parameter
+ * (subject=" and a line break): its header ends there, and the rest of it
+ * comes first in the content, before the original's header. */
+static void
+test_part_header_ended_early (void)
+{
+	static const char *const encodings[] = { "", "Content-Transfer-Encoding: 7bit\n" };
+	for (guint i = 0; i < G_N_ELEMENTS (encodings); i++) {
+		g_autofree char *text = g_strdup_printf (
+			"From: MAILER-DAEMON@gw.example\nSubject: Delivery failure\n"
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+			"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; gw.example\n\n"
+			"Final-Recipient: rfc822; dave@remote.example\nAction: failed\nStatus: 5.1.1\n"
+			"--B\nContent-Type: message/rfc822; subject=\"\n%s\n"
+			"Content-Transfer-Encoding: 7bit\nContent-Disposition: attachment; filename=\"x.eml\"\n\n"
+			"Received: from out.example.com by gw.example; Fri, 27 Nov 2026 10:00:01 +0000\n"
+			"Message-ID: <unterminated@example.com>\nFrom: alice@example.com\n\nHello\n--B--\n",
+			encodings[i]);
+		g_autoptr (Bounce) b = parse_both (text);
+		g_assert_cmpstr (b->original->message_id, ==, "<unterminated@example.com>");
+		g_assert_cmpuint (b->original->received->len, ==, 1);
+	}
+}
+
 static void
 test_global_report (void)
 {
@@ -649,6 +699,8 @@ test_message_header_end (void)
 		{ "A: 1\nB: 2\n", 2, 10 },    /* no body: all of it is the header */
 		{ "\nbody\n", 0, 1 },          /* no header */
 		{ "not a field\nA: 1\n\nb", 1, 18 }, /* the stray line is skipped */
+		{ "cut before the header.\nmore text\n\nA: 1\n", 0, 0 }, /* no field: no header */
+		{ "text only", 0, 0 },
 		{ "", 0, 0 },
 	};
 	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -817,6 +869,8 @@ main (int argc, char **argv)
 	g_test_add_func ("/bounce/original/headers-only-parts", test_headers_parts);
 	g_test_add_func ("/bounce/original/global-report-utf8", test_global_report);
 	g_test_add_func ("/bounce/original/attached-eml", test_eml_attachment);
+	g_test_add_func ("/bounce/original/part-header-ended-early", test_part_header_ended_early);
+	g_test_add_func ("/bounce/original/truncated-bounce", test_truncated_bounce);
 	g_test_add_func ("/bounce/original/bounce-of-bounce-the-failed-message", test_bounce_of_bounce);
 	g_test_add_func ("/bounce/original/bounce-passed-on-as-text", test_bounce_passed_on_as_text);
 	g_test_add_func ("/bounce/original/own-header-never-original", test_own_header_never_original);
