@@ -23,6 +23,7 @@
 #include "ndrsift/limits.h"
 #include "ndrsift/mimesplit.h"
 #include "ndrsift/msgid.h"
+#include "ndrsift/pattern.h"
 #include "ndrsift/received.h"
 
 /* Sanitizer builds: see register_leaf_types. */
@@ -679,6 +680,7 @@ typedef struct {
 	char *original_path;
 	char *original_type;     /* its type/subtype */
 	PartRef report;          /* the first delivery-status part */
+	PartRef mdn;             /* the first disposition-notification part */
 	char *report_path;
 	BounceKind report_kind;  /* from a report-type or a report part's type */
 	char *report_why;
@@ -847,6 +849,8 @@ visit_leaf (Bounce *b, Walk *w, const Entity *e)
 			w->report = e->ref;
 			w->report_path = g_strdup (e->path);
 		}
+		if (!part_ref_set (&w->mdn) && k == BOUNCE_KIND_MDN)
+			w->mdn = e->ref;
 		if (w->report_kind == BOUNCE_KIND_NONE) {
 			w->report_kind = k;
 			w->report_why = g_strdup_printf ("%s is %s/%s", e->path, e->type, e->subtype);
@@ -979,6 +983,55 @@ set_arrival (Bounce *b)
 
 /* A message/rfc822 part whose content starts with a blank line parses as
  * a message with no header and the original's header as its body. */
+/* A disposition notification that reports a rejection is a failure, not
+ * a read receipt (DESIGN.md's kinds): RFC 5429's Sieve reject, and
+ * Dovecot's rejection of mail to a full mailbox, are MDNs with
+ * "Disposition: automatic-action/...; deleted"; RFC 3798 also had the
+ * denied and failed types, and error or failed modifiers, and a Failure
+ * or Error field. Such a bounce is kind ndr. */
+static void
+mdn_rejection (Bounce *b, const PartRef *part)
+{
+	g_autoptr (GByteArray) text = decode_ref (part);
+	if (text == NULL)
+		return;
+	g_autoptr (HeaderBlock) fields = headers_parse_block ((const char *) text->data, MIN (text->len, NS_MAX_DSN_BYTES));
+	const char *disposition = headers_get (fields, "Disposition");
+	gboolean failed = headers_get (fields, "Failure") || headers_get (fields, "Error");
+	if (disposition && !failed) {
+		g_autofree char *d = g_ascii_strdown (disposition, -1);
+		const char *semi = strchr (d, ';');
+		g_auto (GStrv) words = g_strsplit_set (semi ? semi + 1 : "", " \t/,", 16);
+		gboolean automatic = g_str_has_prefix (d, "automatic-action");
+		for (guint i = 0; words[i] && !failed; i++)
+			failed = (automatic && strcmp (words[i], "deleted") == 0) || strcmp (words[i], "denied") == 0 ||
+			         strcmp (words[i], "failed") == 0 || strcmp (words[i], "error") == 0;
+	}
+	if (!failed)
+		return;
+	char *why = g_strdup_printf ("%s, reporting a rejection (Disposition: %s)", b->kind_why,
+	                             disposition ? disposition : "-");
+	g_free (b->kind_why);
+	b->kind_why = why;
+	b->kind = BOUNCE_KIND_NDR;
+}
+
+/* Whether text holds an SMTP failure reply with its enhanced status code
+ * ("550 5.1.1", "554-5.7.1", "452 #4.2.2"): what a mail server says, in
+ * the syntax of RFC 5321 and RFC 3463, never what a person writing an
+ * auto-reply does. Looked for in the first NS_MAX_FORMAT_BODY_BYTES. */
+static gboolean
+has_smtp_failure (const char *text, gsize len)
+{
+	static Pattern *re; /* compiled once, kept for the life of the process */
+	static gsize ready;
+	if (g_once_init_enter (&ready)) {
+		re = pattern_compile_raw ("\\b[45][0-9][0-9][ -]#?[45]\\.[0-9]{1,3}\\.[0-9]{1,3}\\b", 0, NULL);
+		g_once_init_leave (&ready, 1);
+	}
+	return re && pattern_matches (re, text, MIN (len, NS_MAX_FORMAT_BODY_BYTES));
+}
+
 /* The first *.formats family that recognises the bounce, or -1; sets
  * b->family. */
 static int
@@ -1321,11 +1374,21 @@ parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncat
 	if (w.report_kind != BOUNCE_KIND_NONE) {
 		b->kind = w.report_kind;
 		b->kind_why = g_steal_pointer (&w.report_why);
+		if (b->kind == BOUNCE_KIND_MDN && part_ref_set (&w.mdn))
+			mdn_rejection (b, &w.mdn);
 	} else {
 		family = recognise (b, formats);
 		if (family >= 0) {
 			b->kind = kind_from_name (textbounce_family_kind (formats, family));
 			b->kind_why = g_strdup_printf ("recognised as format family %s", b->family);
+			/* A provider's canned bounce may carry auto-reply headers;
+			 * an auto-reply never quotes a mail server's failure. */
+			if (b->kind == BOUNCE_KIND_AUTOREPLY && has_smtp_failure (b->text->str, b->text->len)) {
+				b->kind = BOUNCE_KIND_NDR;
+				g_free (b->kind_why);
+				b->kind_why = g_strdup_printf ("recognised as format family %s, but its text holds an "
+				                               "SMTP failure reply", b->family);
+			}
 		} else
 			b->kind_why = g_strdup ("no report part and no format family recognised");
 	}

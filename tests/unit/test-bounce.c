@@ -648,6 +648,69 @@ test_kinds_from_report_type (void)
 	}
 }
 
+/* A disposition notification that reports a rejection (RFC 5429's Sieve
+ * reject, Dovecot's mailbox-full rejection: automatic-action and deleted;
+ * RFC 3798's denied and failed, its error modifier and Failure field) is a
+ * failure, kind ndr; a read receipt, or a deletion by the reader, is mdn. */
+static void
+test_mdn_rejection (void)
+{
+	static const struct { const char *fields; BounceKind kind; } cases[] = {
+		{ "Disposition: automatic-action/MDN-sent-automatically; deleted\n", BOUNCE_KIND_NDR },
+		{ "Disposition: Automatic-Action/MDN-Sent-Automatically;deleted\n", BOUNCE_KIND_NDR },
+		{ "Disposition: automatic-action/MDN-sent-automatically; processed/error\n", BOUNCE_KIND_NDR },
+		{ "Disposition: automatic-action/MDN-sent-automatically; failed\nFailure: mailbox full\n", BOUNCE_KIND_NDR },
+		{ "Disposition: manual-action/MDN-sent-manually; denied\n", BOUNCE_KIND_NDR },
+		{ "Disposition: manual-action/MDN-sent-manually; displayed\n", BOUNCE_KIND_MDN },
+		{ "Disposition: manual-action/MDN-sent-manually; deleted\n", BOUNCE_KIND_MDN },
+		{ "Disposition: automatic-action/MDN-sent-automatically; displayed\n", BOUNCE_KIND_MDN },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		g_autofree char *text = g_strdup_printf (
+			"From: Mail Delivery Subsystem <MAILER-DAEMON@imap.remote.example>\n"
+			"To: alice@example.com\nSubject: Rejected: hello\n"
+			"Content-Type: multipart/report; report-type=disposition-notification; boundary=Z\n\n"
+			"--Z\nContent-Type: text/plain\n\nYour message to <dave@remote.example> was automatically rejected:\n"
+			"Quota exceeded (mailbox for user is full)\n"
+			"--Z\nContent-Type: message/disposition-notification\n\n"
+			"Reporting-UA: imap.remote.example; Dovecot Mail Delivery Agent\n"
+			"Final-Recipient: rfc822; dave@remote.example\n"
+			"Original-Message-ID: <rejected@example.com>\n%s"
+			"--Z\nContent-Type: message/rfc822\n\nMessage-ID: <rejected@example.com>\nFrom: alice@example.com\n\n"
+			"--Z--\n", cases[i].fields);
+		g_autoptr (Bounce) b = parse_both (text);
+		g_test_message ("%s", cases[i].fields);
+		g_assert_cmpint (b->kind, ==, cases[i].kind);
+		g_assert_cmpstr (b->original->message_id, ==, "<rejected@example.com>");
+		if (cases[i].kind == BOUNCE_KIND_NDR)
+			g_assert_nonnull (strstr (b->kind_why, "a rejection"));
+	}
+}
+
+/* A provider's canned bounce that carries auto-reply headers (and no
+ * wording of a known family) is a bounce when its text holds a mail
+ * server's failure reply; an auto-reply stays one. */
+static void
+test_canned_bounce_with_autoreply_headers (void)
+{
+	g_autoptr (Bounce) b = parse_both (
+		"From: Mail Service <noreply@mail.provider.example>\nTo: alice@example.com\n"
+		"Subject: Address not found\nAuto-Submitted: auto-replied\nX-Autoreply: yes\n\n"
+		"Your message to dave@provider.example could not be sent: the address was not found.\n\n"
+		"The response was:\n550 5.1.1 The email account that you tried to reach does not exist.\n\n"
+		"----- Original message -----\n\n"
+		"Message-ID: <canned@example.com>\nFrom: alice@example.com\nTo: dave@provider.example\n");
+	g_assert_cmpint (b->kind, ==, BOUNCE_KIND_NDR);
+	g_assert_nonnull (strstr (b->kind_why, "SMTP failure reply"));
+	g_assert_cmpstr (b->original->message_id, ==, "<canned@example.com>");
+
+	g_autoptr (Bounce) a = parse_both (
+		"From: Dave <dave@provider.example>\nTo: alice@example.com\n"
+		"Subject: Out of office\nAuto-Submitted: auto-replied\n\n"
+		"I am away until 5.12. Call 555 1234 in urgent cases, or room 550 5.1.\n");
+	g_assert_cmpint (a->kind, ==, BOUNCE_KIND_AUTOREPLY);
+}
+
 static void
 test_arrival_from_date (void)
 {
@@ -881,6 +944,8 @@ main (int argc, char **argv)
 	g_test_add_func ("/bounce/original/broken-bouncers", test_broken_bouncers);
 	g_test_add_func ("/bounce/kind/not-a-bounce-with-attachment", test_not_a_bounce);
 	g_test_add_func ("/bounce/kind/from-report-type", test_kinds_from_report_type);
+	g_test_add_func ("/bounce/kind/mdn-rejection-is-ndr", test_mdn_rejection);
+	g_test_add_func ("/bounce/kind/canned-bounce-with-autoreply-headers", test_canned_bounce_with_autoreply_headers);
 	g_test_add_func ("/bounce/arrival/date-header-fallback", test_arrival_from_date);
 	g_test_add_func ("/bounce/hostile/empty-and-tiny", test_empty_and_tiny);
 	g_test_add_func ("/bounce/hostile/content-type-bound", test_content_type_bound);
