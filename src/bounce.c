@@ -1239,6 +1239,10 @@ take_original (Bounce *b, const TextbounceFormats *formats, BounceOriginal *o, c
 		original_free (o);
 		return FALSE;
 	}
+	/* A header block inside forwarded mail is the forwarded message's:
+	 * only as a report passed on (a forwarded bounce) does it lead to
+	 * the original. */
+	gboolean forwarded = src->quote && src->quote->forwarded;
 	g_autoptr (GByteArray) message = NULL;
 	if (formats && looks_like_report (formats, o->headers) && !reports_the_quote (b, o)) {
 		if (src->part)
@@ -1257,18 +1261,26 @@ take_original (Bounce *b, const TextbounceFormats *formats, BounceOriginal *o, c
 				note (b, "%s is a report that was passed on and quotes no original", o->where);
 			original_free (o);
 			o = inner;
+			forwarded = FALSE;
 		}
+	}
+	if (forwarded) {
+		note (b, "%s is inside forwarded mail, not a quote", o->where);
+		original_free (o);
+		return FALSE;
 	}
 	b->original = o;
 	return TRUE;
 }
 
-/* Looks for an inline quote in text. Returns: FALSE to try the next place. */
+/* Looks for an inline quote in text; failure: the bounce is known to be a
+ * failure report, so header blocks are looked for without a pattern too.
+ * Returns: FALSE to try the next place. */
 static gboolean
-original_from_text (Bounce *b, const TextbounceFormats *formats, int family,
-                    const char *text, gsize len, const char *what, gboolean own_readers, guint depth)
+original_from_text (Bounce *b, const TextbounceFormats *formats, int family, const char *text,
+                    gsize len, const char *what, gboolean failure, gboolean own_readers, guint depth)
 {
-	g_autoptr (TextbounceQuote) q = textbounce_find_original (formats, family, text, len);
+	g_autoptr (TextbounceQuote) q = textbounce_find_quote (formats, family, text, len, failure);
 	if (q == NULL)
 		return FALSE;
 	HeaderBlock *h = headers_parse_block (q->headers, q->headers_len);
@@ -1276,9 +1288,9 @@ original_from_text (Bounce *b, const TextbounceFormats *formats, int family,
 		headers_free (h);
 		return FALSE;
 	}
-	BounceOriginal *o = original_new (h, g_strdup_printf ("%s line %u, after %s pattern %s",
-	                                                      what, q->line, q->family, q->marker),
-	                                  TRUE);
+	char *where = q->family ? g_strdup_printf ("%s line %u, after %s pattern %s", what, q->line, q->family, q->marker)
+	                        : g_strdup_printf ("%s line %u, a header block found without a pattern", what, q->line);
+	BounceOriginal *o = original_new (h, where, TRUE);
 	Source src = { .text = text, .text_len = MIN (len, NS_MAX_TEXT_BYTES), .quote = q };
 	return take_original (b, formats, o, &src, own_readers, depth);
 }
@@ -1304,13 +1316,18 @@ find_original (Bounce *b, const TextbounceFormats *formats, Walk *w, int family,
 	}
 	if (!recognised)
 		family = recognise (b, formats);
-	if (original_from_text (b, formats, family, b->text->str, b->text->len, "text", own_readers, depth))
+	/* A failure report by its structure or its wording (not by who sent
+	 * it): an unknown MTA's quote is looked for without a pattern. */
+	gboolean failure = b->kind == BOUNCE_KIND_DSN ||
+	                   (b->kind == BOUNCE_KIND_NDR && (says_failure (formats, b->headers, b->text->str, b->text->len) ||
+	                                                   has_smtp_failure (b->text->str, b->text->len)));
+	if (original_from_text (b, formats, family, b->text->str, b->text->len, "text", failure, own_readers, depth))
 		return;
 	/* Some bouncers append the original's header to the delivery-status
 	 * part itself. */
 	if (report_text)
 		original_from_text (b, formats, family, (const char *) report_text->data, report_text->len,
-		                    "delivery-status part", own_readers, depth);
+		                    "delivery-status part", failure, own_readers, depth);
 }
 
 Bounce *

@@ -10,6 +10,7 @@
 
 #include "ndrsift/config.h"
 #include "ndrsift/limits.h"
+#include "ndrsift/msgid.h"
 #include "ndrsift/pattern.h"
 #include "ndrsift/textbounce.h"
 
@@ -458,6 +459,7 @@ read_block (const char *text, gsize len, gsize pos, gsize *block_start, gsize *p
 	return g_steal_pointer (&block);
 }
 
+/* fp: the pattern that led to the block, NULL for the built-in scan. */
 static TextbounceQuote *
 quote_new (const char *text, GString *block, gsize block_start, gsize prefix_len,
            const TextbounceFormats *f, const FormatPattern *fp)
@@ -470,8 +472,8 @@ quote_new (const char *text, GString *block, gsize block_start, gsize prefix_len
 	q->line = 1;
 	for (gsize k = 0; k < block_start; k++)
 		q->line += text[k] == '\n';
-	q->family = g_strdup (textbounce_family_name (f, fp->family));
-	q->marker = g_strdup (fp->spec);
+	q->family = fp ? g_strdup (textbounce_family_name (f, fp->family)) : NULL;
+	q->marker = fp ? g_strdup (fp->spec) : NULL;
 	return q;
 }
 
@@ -524,19 +526,152 @@ collect (GArray *cands, const FormatPattern *fp, const char *text, gsize len, gu
 	}
 }
 
-TextbounceQuote *
-textbounce_find_original (const TextbounceFormats *f, int family, const char *text, gsize len)
+/* A header block found without a separator (a first-header pattern, or
+ * the built-in scan): only a guess until pick_unnamed weighs it against
+ * the others. */
+typedef struct {
+	GString *block;
+	gsize start, prefix_len;
+	char *id;                  /* its Message-ID, normalised, or NULL */
+	const FormatPattern *fp;   /* the pattern that found it, NULL for the scan */
+} Unnamed;
+
+static void
+unnamed_free (gpointer data)
 {
-	if (f == NULL || text == NULL || len == 0)
+	Unnamed *u = data;
+	if (u->block)
+		g_string_free (u->block, TRUE);
+	g_free (u->id);
+	g_free (u);
+}
+
+static gint
+unnamed_by_position (gconstpointer a, gconstpointer b)
+{
+	const Unnamed *x = *(const Unnamed *const *) a, *y = *(const Unnamed *const *) b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Reads the block at the line at pos into found, unless a block starting
+ * there is in it already or NS_MAX_MARKER_MATCHES blocks are. */
+static void
+add_unnamed (GPtrArray *found, const char *text, gsize len, gsize pos, const FormatPattern *fp)
+{
+	if (found->len >= NS_MAX_MARKER_MATCHES)
+		return;
+	gsize start = 0, prefix_len = 0;
+	gboolean has_id = FALSE;
+	g_autoptr (GString) block = read_block (text, len, pos, &start, &prefix_len, &has_id);
+	if (block == NULL)
+		return;
+	for (guint i = 0; i < found->len; i++)
+		if (((Unnamed *) found->pdata[i])->start == start)
+			return;
+	Unnamed *u = g_new0 (Unnamed, 1);
+	u->start = start;
+	u->prefix_len = prefix_len;
+	u->fp = fp;
+	if (has_id) {
+		g_autoptr (HeaderBlock) h = headers_parse_block (block->str, block->len);
+		u->id = msgid_normalise (headers_get (h, "Message-ID"));
+	}
+	u->block = g_steal_pointer (&block);
+	g_ptr_array_add (found, u);
+}
+
+/* The built-in scan, for a text already known to be a failure report:
+ * every line that opens a header block with a field a quoted original
+ * starts with (Received, Message-ID, From, Date, ...: known_field), with
+ * a quote prefix or not. One candidate per block. */
+static void
+scan_blocks (GPtrArray *found, const char *text, gsize len)
+{
+	for (gsize pos = 0; pos < len && found->len < NS_MAX_MARKER_MATCHES; ) {
+		Line l = line_at (text, len, pos);
+		gsize pre = prefix_len (l.p, l.n);
+		gsize name = l.n > pre ? field_name_len (l.p + pre, l.n - pre) : 0;
+		if (name && known_field (l.p + pre, name)) {
+			add_unnamed (found, text, len, pos, NULL);
+			pos = skip_fields (text, len, pos);
+			continue;
+		}
+		pos += l.n + 1;
+	}
+}
+
+/* Where forwarded mail starts in text (a forwarding client's
+ * introduction line), or len: the header blocks after it are the
+ * forwarded message's, not a bounce's quote of its original. */
+static gsize
+forward_start (const char *text, gsize len)
+{
+	static Pattern *re; /* compiled once, kept for the life of the process */
+	static gsize ready;
+	if (g_once_init_enter (&ready)) {
+		re = pattern_compile_full (
+			"/^[>| \\t]*-*[ \\t]*(Begin forwarded message|-+ ?Forwarded message|Forwarded message:|"
+			"Weitergeleitete Nachricht|Message transf\xc3\xa9r\xc3\xa9|Mensaje reenviado|Messaggio inoltrato|"
+			"Doorgestuurd bericht|Mensagem encaminhada|Wiadomo\xc5\x9b\xc4\x87 przekazana|"
+			"\xd0\x9f\xd0\xb5\xd1\x80\xd0\xb5\xd1\x81\xd1\x8b\xd0\xbb\xd0\xb0\xd0\xb5\xd0\xbc\xd0\xbe\xd0\xb5 "
+			"\xd1\x81\xd0\xbe\xd0\xbe\xd0\xb1\xd1\x89\xd0\xb5\xd0\xbd\xd0\xb8\xd0\xb5|"
+			"\xe8\xbb\xa2\xe9\x80\x81\xe3\x83\xa1\xe3\x83\x83\xe3\x82\xbb\xe3\x83\xbc\xe3\x82\xb8)/i",
+			PATTERN_MULTILINE, NULL);
+		g_once_init_leave (&ready, 1);
+	}
+	gsize start;
+	return re && pattern_search (re, text, len, 0, &start, NULL) ? start : len;
+}
+
+/* Weighs the header blocks found without a separator: never one inside
+ * forwarded mail (unless nothing else is found: then the first such,
+ * flagged, which the caller takes only as a report to look into); when
+ * two blocks quote different Message-IDs there is no telling which is the
+ * original: none. Otherwise the first block with the Message-ID, else the
+ * first block (a summary "Subject: / Date:" in the bounce's own text comes
+ * before the quote, so a block with an id beats one without). */
+static TextbounceQuote *
+pick_unnamed (const TextbounceFormats *f, const char *text, gsize len, GPtrArray *found)
+{
+	if (found->len == 0)
+		return NULL;
+	g_ptr_array_sort (found, unnamed_by_position);
+	gsize fwd = forward_start (text, len);
+	Unnamed *with_id = NULL, *first = NULL, *forwarded = NULL;
+	for (guint i = 0; i < found->len; i++) {
+		Unnamed *u = found->pdata[i];
+		if (u->start >= fwd) {
+			if (forwarded == NULL || (forwarded->id == NULL && u->id))
+				forwarded = u; /* the first, or the first with an id */
+			continue;
+		}
+		if (first == NULL)
+			first = u;
+		if (u->id && with_id && strcmp (u->id, with_id->id) != 0)
+			return NULL; /* two originals disagree */
+		if (u->id && with_id == NULL)
+			with_id = u;
+	}
+	Unnamed *pick = with_id ? with_id : first ? first : forwarded;
+	TextbounceQuote *q = quote_new (text, g_steal_pointer (&pick->block), pick->start, pick->prefix_len, f, pick->fp);
+	q->forwarded = pick == forwarded;
+	return q;
+}
+
+TextbounceQuote *
+textbounce_find_quote (const TextbounceFormats *f, int family, const char *text, gsize len,
+                       gboolean failure_known)
+{
+	if (text == NULL || len == 0 || (f == NULL && !failure_known))
 		return NULL;
 	len = MIN (len, NS_MAX_TEXT_BYTES);
-
-	TextbounceQuote *fallback = NULL;
 	g_autoptr (GArray) cands = g_array_new (FALSE, FALSE, sizeof (Candidate));
+	g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (unnamed_free);
 
-	/* Separators before first-header lines; within each, the recognised
-	 * family's before the others'; text order within each pass. */
-	for (int pass = 0; pass < 4; pass++) {
+	/* Separators, then first-header lines; within each, the recognised
+	 * family's before the others'; text order within each pass. A
+	 * separator names the quote: the first block after one is it. */
+	for (int pass = 0; f && pass < 4; pass++) {
 		Target want = pass < 2 ? TARGET_SEPARATOR : TARGET_FIRST_HEADER;
 		gboolean want_ours = pass % 2 == 0;
 		g_array_set_size (cands, 0);
@@ -549,24 +684,24 @@ textbounce_find_original (const TextbounceFormats *f, int family, const char *te
 
 		for (guint i = 0; i < cands->len; i++) {
 			const Candidate *c = &g_array_index (cands, Candidate, i);
-			gsize from = want == TARGET_SEPARATOR ? c->after : c->line_start;
-			gsize block_start = 0, prefix_len = 0;
-			gboolean has_id = FALSE;
-			g_autoptr (GString) block = read_block (text, len, from, &block_start, &prefix_len, &has_id);
-			if (block == NULL)
-				continue;
-			/* A separator names the quote; a bare header block found by
-			 * its first line is only a guess, and a later block that
-			 * carries a Message-ID beats an earlier one that does not
-			 * (a summary "Subject: / Date:" in the bounce's own text). */
-			if (want == TARGET_FIRST_HEADER && !has_id) {
-				if (fallback == NULL)
-					fallback = quote_new (text, g_steal_pointer (&block), block_start, prefix_len, f, c->fp);
+			if (want == TARGET_FIRST_HEADER) {
+				add_unnamed (found, text, len, c->line_start, c->fp);
 				continue;
 			}
-			textbounce_quote_free (fallback);
-			return quote_new (text, g_steal_pointer (&block), block_start, prefix_len, f, c->fp);
+			gsize block_start = 0, prefix_len = 0;
+			gboolean has_id = FALSE;
+			g_autoptr (GString) block = read_block (text, len, c->after, &block_start, &prefix_len, &has_id);
+			if (block)
+				return quote_new (text, g_steal_pointer (&block), block_start, prefix_len, f, c->fp);
 		}
 	}
-	return fallback;
+	if (failure_known)
+		scan_blocks (found, text, len);
+	return pick_unnamed (f, text, len, found);
+}
+
+TextbounceQuote *
+textbounce_find_original (const TextbounceFormats *f, int family, const char *text, gsize len)
+{
+	return textbounce_find_quote (f, family, text, len, FALSE);
 }

@@ -25,6 +25,15 @@
  * line) with at least two fields or a Message-ID, and ends at the first
  * blank or non-header line.
  *
+ * A separator names the quote. A header block found by a first-header
+ * line, or by the built-in scan (textbounce_find_quote, for a text known
+ * to be a failure report: any line that opens a block with Received,
+ * Message-ID, From, Date, ...), is only a guess: one after a forwarding
+ * client's introduction ("Begin forwarded message:", "---------- Forwarded
+ * message ----------", ...) is the forwarded mail's, taken only when
+ * nothing else is found and flagged `forwarded`; when two blocks quote
+ * different Message-IDs, none is taken.
+ *
  * Limits: NS_MAX_FORMAT_PATTERNS patterns, NS_MAX_RULE_LINE bytes a line,
  * NS_MAX_INLINE_HEADER_LINES lines a block; PCRE2 limits via `pattern`.
  *
@@ -47,8 +56,9 @@ typedef struct {
 	gsize start;     /* offset of its first header line in the text */
 	char *prefix;    /* the quote prefix of its lines ("> ", blanks), "" for none */
 	guint line;      /* 1-based line of its first header in the text */
-	char *family;    /* the family whose marker led to it */
-	char *marker;    /* the pattern that matched, as written */
+	char *family;    /* the family whose marker led to it, NULL for the built-in scan */
+	char *marker;    /* the pattern that matched, as written, NULL likewise */
+	gboolean forwarded; /* inside forwarded mail: not an original by itself */
 } TextbounceQuote;
 
 #define TEXTBOUNCE_ERROR (textbounce_error_quark ())
@@ -83,8 +93,14 @@ const char *textbounce_family_name (const TextbounceFormats *formats, int family
 const char *textbounce_family_kind (const TextbounceFormats *formats, int family);
 
 /* Finds the original's header block quoted in text (LF line ends).
- * family: the recognised family, or -1. Returns: (transfer full) a quote,
- * or NULL when none is found. */
+ * family: the recognised family, or -1. failure_known: the text is known
+ * to be a failure report's (by its structure or its wording), so header
+ * blocks are looked for without a pattern too (formats may then be NULL).
+ * Returns: (transfer full) a quote, or NULL when none is found. */
+TextbounceQuote *textbounce_find_quote (const TextbounceFormats *formats, int family,
+                                        const char *text, gsize len, gboolean failure_known);
+
+/* textbounce_find_quote without the built-in scan. */
 TextbounceQuote *textbounce_find_original (const TextbounceFormats *formats, int family,
                                            const char *text, gsize len);
 

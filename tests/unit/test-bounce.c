@@ -425,6 +425,51 @@ test_bounce_passed_on_as_text (void)
 	g_assert_true (f->original->inline_quote);
 }
 
+/* The last resort: an unknown MTA's bounce, known to be one by its
+ * wording or an SMTP failure reply, quotes the original's header with no
+ * separator and no first-header pattern of any family: it is found all
+ * the same; not when only the sender's name made it a bounce, not inside
+ * forwarded mail, and not when two blocks disagree. */
+static void
+test_last_resort (void)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (TextbounceFormats) f = textbounce_formats_parse ("t.formats",
+		"family unknown ndr\n"
+		"body   unknown /^Sorry, your mail could not be delivered/\n"
+		"from   unknown /mailer@/\n", &error);
+	g_assert_no_error (error);
+	static const char quote[] =
+		"> Received: from out.example.com by mx.odd.example; Fri, 27 Nov 2026 10:00:01 +0000\n"
+		"> Message-ID: <lastresort@example.com>\n> From: alice@example.com\n>\n> Hello\n";
+	static const struct { const char *from, *body; gboolean found; } cases[] = {
+		{ "postmaster@odd.example", "Sorry, your mail could not be delivered.\n\n", TRUE },
+		{ "mailer@odd.example", "Your mail to dave: 550 5.1.1 no such user\n\n", TRUE },
+		{ "mailer@odd.example", "Please see below.\n\n", FALSE },
+		{ "mailer@odd.example", "Sorry, your mail could not be delivered.\n\n"
+		                        "---------- Forwarded message ---------\n", FALSE },
+		{ "mailer@odd.example", "Sorry, your mail could not be delivered.\n\n"
+		                        "> Message-ID: <other@example.com>\n> Subject: x\n\n", FALSE },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		g_autofree char *text = g_strdup_printf ("From: %s\nTo: alice@example.com\nSubject: Notice\n\n%s%s",
+		                                         cases[i].from, cases[i].body, quote);
+		g_autoptr (Bounce) b = bounce_parse (f, text, strlen (text));
+		g_autoptr (Bounce) ref = bounce_parse_reference (f, text, strlen (text));
+		g_autofree char *diff = bounce_diff (b, ref);
+		g_assert_null (diff);
+		g_test_message ("case %u", i);
+		if (i == 0)
+			g_assert_cmpint (b->kind, ==, BOUNCE_KIND_NDR);
+		if (!cases[i].found) {
+			g_assert_null (b->original);
+			continue;
+		}
+		g_assert_cmpstr (b->original->message_id, ==, "<lastresort@example.com>");
+		g_assert_nonnull (strstr (b->original->where, "a header block found without a pattern"));
+	}
+}
+
 /* Reports nested past NS_MAX_NESTED_REPORTS, each passed on by the one
  * around it: no original, and a note. */
 static void
@@ -937,6 +982,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/bounce/original/bounce-of-bounce-the-failed-message", test_bounce_of_bounce);
 	g_test_add_func ("/bounce/original/bounce-passed-on-as-text", test_bounce_passed_on_as_text);
 	g_test_add_func ("/bounce/original/own-header-never-original", test_own_header_never_original);
+	g_test_add_func ("/bounce/original/last-resort-without-pattern", test_last_resort);
 	g_test_add_func ("/bounce/headers/leading-blank-lines", test_leading_blank_lines);
 	g_test_add_func ("/bounce/hostile/nested-reports-bound", test_nested_reports_bound);
 	g_test_add_func ("/bounce/original/inline-qmail", test_inline_qmail);

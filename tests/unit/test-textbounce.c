@@ -647,6 +647,84 @@ test_extract_line_one (void)
 	                 "Received: from a.example by b.example\nMessage-ID: <6@example.org>\n");
 }
 
+/* The built-in scan, for a text known to be a failure report: a header
+ * block is found without any pattern, with a quote prefix or not. */
+static void
+test_extract_without_pattern (void)
+{
+	static const char text[] =
+		"Delivery to the following recipient failed permanently: dave@remote.example\n"
+		"550 5.1.1 No such user\n\n"
+		"  Received: from out.example.com by mx.remote.example\n"
+		"  Message-ID: <nopattern@example.org>\n"
+		"  From: alice@example.org\n\nHello\n";
+	g_autoptr (TextbounceQuote) q = textbounce_find_quote (NULL, -1, text, strlen (text), TRUE);
+	g_assert_nonnull (q);
+	g_assert_null (q->family);
+	g_assert_null (q->marker);
+	g_assert_false (q->forwarded);
+	g_assert_cmpuint (q->line, ==, 4);
+	g_assert_cmpstr (q->prefix, ==, "  ");
+	g_assert_cmpstr (q->headers, ==, "Received: from out.example.com by mx.remote.example\n"
+	                                 "Message-ID: <nopattern@example.org>\nFrom: alice@example.org\n");
+	/* not without the caller knowing the text is a failure report's */
+	g_autoptr (TextbounceQuote) none = textbounce_find_quote (NULL, -1, text, strlen (text), FALSE);
+	g_assert_null (none);
+}
+
+/* Blocks found without a separator that quote different Message-IDs:
+ * there is no telling which is the original, so none; the same id twice
+ * (a summary and the quote) is one original. A separator still names its
+ * quote whatever follows. */
+static void
+test_extract_unnamed_disagree (void)
+{
+	g_autoptr (TextbounceFormats) f = parse_ok (ex_formats);
+	g_autoptr (TextbounceQuote) q = find (f, -1,
+		"Delivery failed.\n\n"
+		"Received: from a.example by b.example\nMessage-ID: <one@example.org>\n\n"
+		"text\n\n"
+		"Received: from c.example by d.example\nMessage-ID: <two@example.org>\n\n");
+	g_assert_null (q);
+	g_autoptr (TextbounceQuote) same = find (f, -1,
+		"Delivery failed.\n\nMessage-ID: <one@example.org>\n\n"
+		"Received: from a.example by b.example\nMessage-ID: <one@EXAMPLE.org>\nFrom: a@example.org\n\n");
+	g_assert_nonnull (same);
+	g_assert_cmpuint (same->line, ==, 3);
+	g_autoptr (TextbounceQuote) named = find (f, -1,
+		"Delivery failed.\n\n--- copy of the message follows ---\n"
+		"Received: from a.example by b.example\nMessage-ID: <one@example.org>\n\n"
+		"Received: from c.example by d.example\nMessage-ID: <two@example.org>\n\n");
+	g_assert_nonnull (named);
+	g_assert_nonnull (strstr (named->headers, "<one@example.org>"));
+}
+
+/* A header block after a forwarding client's introduction is the
+ * forwarded message's: one before it wins; alone, it is returned flagged
+ * (the caller takes it only as a forwarded report to look into). */
+static void
+test_extract_forwarded (void)
+{
+	g_autoptr (TextbounceFormats) f = parse_ok (ex_formats);
+	static const char *const intros[] = { "---------- Forwarded message ---------",
+	                                      "Begin forwarded message:", "> -------- Weitergeleitete Nachricht --------" };
+	for (guint i = 0; i < G_N_ELEMENTS (intros); i++) {
+		g_autofree char *text = g_strdup_printf (
+			"Delivery failed.\n\nReceived: from a.example by b.example\nFrom: a@example.org\n\n"
+			"%s\nFrom: c@example.org\nMessage-ID: <fwd@example.org>\nSubject: x\n\n", intros[i]);
+		g_autoptr (TextbounceQuote) q = find (f, -1, text);
+		g_assert_nonnull (q);
+		g_assert_false (q->forwarded);
+		g_assert_cmpuint (q->line, ==, 3);
+	}
+	g_autoptr (TextbounceQuote) alone = find (f, -1,
+		"Forwarding this.\n\nBegin forwarded message:\n\n"
+		"> From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>\n"
+		"> Message-Id: <report@mx.example.org>\n>\n> text\n");
+	g_assert_nonnull (alone);
+	g_assert_true (alone->forwarded);
+}
+
 /* A long header-like block early in the text (more lines than the search
  * keeps markers) must not hide a separator after it. */
 static void
@@ -1303,6 +1381,9 @@ main (int argc, char **argv)
 	g_test_add_func ("/textbounce/extract/first-header-prefers-message-id",
 	                 test_extract_first_header_fallback);
 	g_test_add_func ("/textbounce/extract/first-header-line-one", test_extract_line_one);
+	g_test_add_func ("/textbounce/extract/without-pattern-when-failure-known", test_extract_without_pattern);
+	g_test_add_func ("/textbounce/extract/unnamed-blocks-that-disagree", test_extract_unnamed_disagree);
+	g_test_add_func ("/textbounce/extract/never-inside-forwarded-mail", test_extract_forwarded);
 	g_test_add_func ("/textbounce/extract/separator-before-first-header",
 	                 test_extract_separator_before_first_header);
 	g_test_add_func ("/textbounce/extract/separator-after-long-header-block",
