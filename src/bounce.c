@@ -1067,17 +1067,15 @@ is_own_header (const Bounce *b, const BounceOriginal *o, const Source *src)
 {
 	if (b->headers->fields->len == 0)
 		return src->quote && src->text && src->quote->start == strspn (src->text, "\n \t");
-	g_autofree char *own = msgid_normalise (headers_get (b->headers, "Message-ID"));
-	g_autofree char *theirs = msgid_normalise (o->message_id);
-	if (own == NULL || g_strcmp0 (own, theirs) != 0)
-		return FALSE;
-	static const char *const same[] = { "From", "To", "Date", "Subject" };
+	static const char *const same[] = { "Subject", "From", "To", "Date" }; /* the likeliest to differ first */
 	for (guint i = 0; i < G_N_ELEMENTS (same); i++) {
 		const char *v = headers_get (b->headers, same[i]);
 		if (v && g_strcmp0 (v, headers_get (o->headers, same[i])) != 0)
 			return FALSE;
 	}
-	return TRUE;
+	g_autofree char *own = msgid_normalise (headers_get (b->headers, "Message-ID"));
+	g_autofree char *theirs = msgid_normalise (o->message_id);
+	return own && g_strcmp0 (own, theirs) == 0;
 }
 
 /* Whether a *.formats family of kind ndr or dsn recognises a message by
@@ -1092,19 +1090,48 @@ says_failure (const TextbounceFormats *formats, const HeaderBlock *h, const char
 }
 
 /* Whether a quoted message may itself be a failure report, judged on its
- * header alone (a full parse of every original would cost too much): a
- * multipart/report, the null sender bounces are sent with, or a bouncer's
- * Subject. */
+ * header alone and cheaply (every original passes here; the parse of the
+ * quoted message that follows decides, by structure or wording): a
+ * multipart/report, the null sender bounces are sent with, an
+ * Auto-Submitted field (RFC 3834; MTAs put one on their reports), or a
+ * sender named like a bouncer (MAILER-DAEMON, postmaster). */
 static gboolean
-looks_like_report (const TextbounceFormats *formats, const HeaderBlock *h)
+looks_like_report (const HeaderBlock *h)
 {
-	const char *ct = headers_get (h, "Content-Type");
-	if (ct && g_ascii_strncasecmp (ct, "multipart/report", 16) == 0)
-		return TRUE;
-	const char *rp = headers_get (h, "Return-Path");
-	if (rp && strcmp (rp, "<>") == 0)
-		return TRUE;
-	return says_failure (formats, h, NULL, 0);
+	for (guint i = 0; i < h->fields->len; i++) {
+		const HeaderField *f = headers_field (h, i);
+		const char *v = f->raw, *end = f->raw + f->raw_len;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		switch (g_ascii_tolower (f->name[0])) {
+		case 'c':
+			if (g_ascii_strcasecmp (f->name, "Content-Type") == 0 && end - v >= 16 &&
+			    g_ascii_strncasecmp (v, "multipart/report", 16) == 0)
+				return TRUE;
+			break;
+		case 'r':
+			if (g_ascii_strcasecmp (f->name, "Return-Path") == 0 && end - v >= 2 && v[0] == '<' && v[1] == '>')
+				return TRUE;
+			break;
+		case 'a':
+			if (g_ascii_strcasecmp (f->name, "Auto-Submitted") == 0 && !(end - v >= 2 && g_ascii_strncasecmp (v, "no", 2) == 0))
+				return TRUE;
+			break;
+		case 'f':
+		case 's':
+			if (g_ascii_strcasecmp (f->name, "From") != 0 && g_ascii_strcasecmp (f->name, "Sender") != 0)
+				break;
+			/* mailer-daemon, MAILER_DAEMON, mail-daemon, ... and postmaster */
+			for (const char *p = v; p < end; p++) {
+				char c = g_ascii_tolower (*p);
+				if ((c == 'd' && end - p >= 6 && g_ascii_strncasecmp (p, "daemon", 6) == 0) ||
+				    (c == 'p' && end - p >= 10 && g_ascii_strncasecmp (p, "postmaster", 10) == 0))
+					return TRUE;
+			}
+			break;
+		}
+	}
+	return FALSE;
 }
 
 /* The lines of text from start on with the quote prefix removed, up to
@@ -1244,7 +1271,7 @@ take_original (Bounce *b, const TextbounceFormats *formats, BounceOriginal *o, c
 	 * the original. */
 	gboolean forwarded = src->quote && src->quote->forwarded;
 	g_autoptr (GByteArray) message = NULL;
-	if (formats && looks_like_report (formats, o->headers) && !reports_the_quote (b, o)) {
+	if (formats && looks_like_report (o->headers) && !reports_the_quote (b, o)) {
 		if (src->part)
 			message = src->in_part_header ? NULL : decode_ref (src->part);
 		else
@@ -1273,14 +1300,15 @@ take_original (Bounce *b, const TextbounceFormats *formats, BounceOriginal *o, c
 	return TRUE;
 }
 
-/* Looks for an inline quote in text; failure: the bounce is known to be a
- * failure report, so header blocks are looked for without a pattern too.
- * Returns: FALSE to try the next place. */
+/* Looks for an inline quote in text, by the *.formats' patterns, or
+ * (last_resort) by none: header blocks alone, for a bounce known to be a
+ * failure report. Returns: FALSE to try the next place. */
 static gboolean
 original_from_text (Bounce *b, const TextbounceFormats *formats, int family, const char *text,
-                    gsize len, const char *what, gboolean failure, gboolean own_readers, guint depth)
+                    gsize len, const char *what, gboolean last_resort, gboolean own_readers, guint depth)
 {
-	g_autoptr (TextbounceQuote) q = textbounce_find_quote (formats, family, text, len, failure);
+	g_autoptr (TextbounceQuote) q = last_resort ? textbounce_find_quote (NULL, -1, text, len, TRUE)
+	                                            : textbounce_find_original (formats, family, text, len);
 	if (q == NULL)
 		return FALSE;
 	HeaderBlock *h = headers_parse_block (q->headers, q->headers_len);
@@ -1316,18 +1344,20 @@ find_original (Bounce *b, const TextbounceFormats *formats, Walk *w, int family,
 	}
 	if (!recognised)
 		family = recognise (b, formats);
-	/* A failure report by its structure or its wording (not by who sent
-	 * it): an unknown MTA's quote is looked for without a pattern. */
-	gboolean failure = b->kind == BOUNCE_KIND_DSN ||
-	                   (b->kind == BOUNCE_KIND_NDR && (says_failure (formats, b->headers, b->text->str, b->text->len) ||
-	                                                   has_smtp_failure (b->text->str, b->text->len)));
-	if (original_from_text (b, formats, family, b->text->str, b->text->len, "text", failure, own_readers, depth))
+	if (original_from_text (b, formats, family, b->text->str, b->text->len, "text", FALSE, own_readers, depth))
 		return;
 	/* Some bouncers append the original's header to the delivery-status
 	 * part itself. */
-	if (report_text)
-		original_from_text (b, formats, family, (const char *) report_text->data, report_text->len,
-		                    "delivery-status part", failure, own_readers, depth);
+	if (report_text && original_from_text (b, formats, family, (const char *) report_text->data,
+	                                       report_text->len, "delivery-status part", FALSE, own_readers, depth))
+		return;
+	/* The last resort, for a failure report by its structure or its
+	 * wording (not by who sent it): a header block found without a
+	 * pattern, so that an unknown MTA's quote is found all the same. */
+	if (b->kind == BOUNCE_KIND_DSN ||
+	    (b->kind == BOUNCE_KIND_NDR && (says_failure (formats, b->headers, b->text->str, b->text->len) ||
+	                                    has_smtp_failure (b->text->str, b->text->len))))
+		original_from_text (b, formats, -1, b->text->str, b->text->len, "text", TRUE, own_readers, depth);
 }
 
 Bounce *

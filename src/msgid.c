@@ -44,9 +44,14 @@ skip_cfws (const char **p)
 static gboolean
 is_text (guchar c, gboolean domain)
 {
-	if (c <= ' ' || c == 0x7f || strchr ("<>()\"\\@", c))
+	switch (c) {
+	case '<': case '>': case '(': case ')': case '"': case '\\': case '@':
 		return FALSE;
-	return !domain || (c != '[' && c != ']');
+	case '[': case ']':
+		return !domain;
+	default:
+		return c > ' ' && c != 0x7f;
+	}
 }
 
 /* Reads words, dots and CFWS into out: quoted strings (local part only)
@@ -73,8 +78,10 @@ read_dotted (const char **p, GString *out, gboolean domain)
 		} else if (is_text (*s, domain)) {
 			if (after_word && *s != '.')
 				return FALSE;
+			const char *run = s;
 			while (is_text (*s, domain))
-				g_string_append_c (out, *s++);
+				s++;
+			g_string_append_len (out, run, s - run);
 			after_word = s[-1] != '.';
 		} else
 			break;
@@ -113,11 +120,47 @@ needs_quotes (const GString *local)
 	return FALSE;
 }
 
+/* The common form, "<local@domain>" or "local@domain" with blanks around
+ * and nothing to unquote or drop: read in one pass, one allocation.
+ * Returns: NULL when the value is not of that form (or is garbage). */
+static char *
+normalise_plain (const char *value)
+{
+	const char *p = value;
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	gboolean bracketed = *p == '<';
+	const char *local = p + bracketed, *at = local;
+	while (is_text (*at, FALSE))
+		at++;
+	if (at == local || *at != '@')
+		return NULL;
+	const char *domain = at + 1, *end = domain;
+	while (is_text (*end, TRUE))
+		end++;
+	if (end == domain)
+		return NULL;
+	const char *q = end;
+	if (bracketed && *q++ != '>')
+		return NULL;
+	while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+		q++;
+	if (*q != '\0')
+		return NULL;
+	char *out = g_strndup (local, end - local);
+	for (char *d = out + (domain - local); *d; d++)
+		*d = g_ascii_tolower (*d);
+	return out;
+}
+
 char *
 msgid_normalise (const char *value)
 {
 	if (value == NULL)
 		return NULL;
+	char *plain = normalise_plain (value);
+	if (plain)
+		return plain;
 	const char *p = value;
 	if (!skip_cfws (&p))
 		return NULL;
@@ -164,13 +207,17 @@ msgid_normalise (const char *value)
 	return g_string_free (out, FALSE);
 }
 
+const char *
+msgid_normal_domain (const char *normal)
+{
+	/* A quoted local part may hold "@"; a domain never holds '"'. */
+	const char *at = normal ? strrchr (normal, '@') : NULL;
+	return at && !strchr (at, '"') ? at + 1 : NULL;
+}
+
 char *
 msgid_domain (const char *value)
 {
 	g_autofree char *id = msgid_normalise (value);
-	/* A quoted local part may hold "@"; a domain never holds '"'. */
-	const char *at = id ? strrchr (id, '@') : NULL;
-	if (at == NULL || strchr (at, '"'))
-		return NULL;
-	return g_strdup (at + 1);
+	return g_strdup (msgid_normal_domain (id));
 }

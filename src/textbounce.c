@@ -532,9 +532,23 @@ collect (GArray *cands, const FormatPattern *fp, const char *text, gsize len, gu
 typedef struct {
 	GString *block;
 	gsize start, prefix_len;
-	char *id;                  /* its Message-ID, normalised, or NULL */
+	gboolean has_id;           /* it has a Message-ID field */
+	char *id;                  /* that Message-ID, normalised (or NULL), once asked for */
+	gboolean id_read;
 	const FormatPattern *fp;   /* the pattern that found it, NULL for the scan */
 } Unnamed;
+
+/* Returns: (transfer none) the block's Message-ID, normalised, or NULL. */
+static const char *
+unnamed_id (Unnamed *u)
+{
+	if (!u->id_read) {
+		g_autoptr (HeaderBlock) h = headers_parse_block (u->block->str, u->block->len);
+		u->id = msgid_normalise (headers_get (h, "Message-ID"));
+		u->id_read = TRUE;
+	}
+	return u->id;
+}
 
 static void
 unnamed_free (gpointer data)
@@ -572,10 +586,7 @@ add_unnamed (GPtrArray *found, const char *text, gsize len, gsize pos, const For
 	u->start = start;
 	u->prefix_len = prefix_len;
 	u->fp = fp;
-	if (has_id) {
-		g_autoptr (HeaderBlock) h = headers_parse_block (block->str, block->len);
-		u->id = msgid_normalise (headers_get (h, "Message-ID"));
-	}
+	u->has_id = has_id;
 	u->block = g_steal_pointer (&block);
 	g_ptr_array_add (found, u);
 }
@@ -636,20 +647,22 @@ pick_unnamed (const TextbounceFormats *f, const char *text, gsize len, GPtrArray
 	if (found->len == 0)
 		return NULL;
 	g_ptr_array_sort (found, unnamed_by_position);
-	gsize fwd = forward_start (text, len);
+	/* Only the text up to the last block can hold the introduction. */
+	const Unnamed *last = found->pdata[found->len - 1];
+	gsize fwd = forward_start (text, MIN (len, last->start + 1));
 	Unnamed *with_id = NULL, *first = NULL, *forwarded = NULL;
 	for (guint i = 0; i < found->len; i++) {
 		Unnamed *u = found->pdata[i];
 		if (u->start >= fwd) {
-			if (forwarded == NULL || (forwarded->id == NULL && u->id))
+			if (forwarded == NULL || (!forwarded->has_id && u->has_id))
 				forwarded = u; /* the first, or the first with an id */
 			continue;
 		}
 		if (first == NULL)
 			first = u;
-		if (u->id && with_id && strcmp (u->id, with_id->id) != 0)
+		if (u->has_id && with_id && g_strcmp0 (unnamed_id (u), unnamed_id (with_id)) != 0)
 			return NULL; /* two originals disagree */
-		if (u->id && with_id == NULL)
+		if (u->has_id && with_id == NULL)
 			with_id = u;
 	}
 	Unnamed *pick = with_id ? with_id : first ? first : forwarded;

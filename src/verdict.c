@@ -442,7 +442,7 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 	g_autofree char *msgid_norm = msgid_normalise (msgid);
 	if (msgid_norm == NULL)
 		msgid = NULL;
-	g_autofree char *msgid_dom = msgid_domain (msgid);
+	const char *msgid_dom = msgid_normal_domain (msgid_norm);
 	if (msgid_dom) {
 		gboolean ours = local_domain (c, msgid_dom);
 		fire (e, EVAL_MSGID_DOMAIN_LOCAL, ours, g_strdup_printf ("Message-ID domain %s", msgid_dom));

@@ -18,7 +18,8 @@
  * counter); values come bounded by their source (NS_MAX_HEADER_VALUE,
  * NS_MAX_LOG_LINE).
  *
- * Ownership: both functions return a new string (transfer full). */
+ * Ownership: msgid_normalise and msgid_domain return a new string
+ * (transfer full). */
 #ifndef NDRSIFT_MSGID_H
 #define NDRSIFT_MSGID_H
 
@@ -31,5 +32,9 @@ char *msgid_normalise (const char *value);
 /* Returns: (transfer full) the normalised domain part of a Message-ID
  * ("x.example" for "<a@X.Example>"), or NULL when it has none. */
 char *msgid_domain (const char *value);
+
+/* The same for a value already normalised. Returns: (transfer none) a
+ * pointer into normal, or NULL. */
+const char *msgid_normal_domain (const char *normal);
 
 #endif
