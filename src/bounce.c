@@ -337,7 +337,7 @@ gmime_window (GMimeDataWrapper *content, const guint8 **data, gsize *len)
  * decode_window (head: as decode_window_head) decodes it, or NULL.
  * Other encodings (uuencode) go through GMime's filter streams. */
 static GByteArray *
-decode_part (GMimePart *part, gboolean head)
+decode_part (GMimePart *part, gboolean head, gsize max)
 {
 	GMimeDataWrapper *content = g_mime_part_get_content (part);
 	if (content == NULL)
@@ -346,13 +346,15 @@ decode_part (GMimePart *part, gboolean head)
 	const guint8 *data;
 	gsize len;
 	if (is_decodable (encoding) && gmime_window (content, &data, &len))
-		return head ? decode_window_head (encoding, data, len) : decode_window (encoding, data, len);
+		return head ? decode_window_head (encoding, data, len) : decode_window (encoding, data, MIN (len, max));
 	GByteArray *bytes = g_byte_array_sized_new (256); /* data never NULL: see decode_window */
 	GMimeStream *mem = g_mime_stream_mem_new_with_byte_array (bytes);
 	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (mem), FALSE);
 	g_mime_data_wrapper_write_to_stream (content, mem);
 	g_object_unref (mem);
 	to_lf (bytes);
+	if (bytes->len > max)
+		g_byte_array_set_size (bytes, max);
 	return bytes;
 }
 
@@ -370,13 +372,20 @@ part_ref_set (const PartRef *r)
 	return r->obj || r->split;
 }
 
-/* Returns: (transfer full) the part's decoded content, or NULL. */
+/* Returns: (transfer full) the part's decoded content, or NULL; max: at
+ * most the content of its first max bytes as written (G_MAXSIZE: all). */
+static GByteArray *
+decode_ref_max (const PartRef *r, gsize max)
+{
+	if (r->split)
+		return decode_window (r->split->encoding, r->bytes->data + r->split->start, MIN (r->split->len, max));
+	return decode_part (GMIME_PART (r->obj), FALSE, max);
+}
+
 static GByteArray *
 decode_ref (const PartRef *r)
 {
-	if (r->split)
-		return decode_window (r->split->encoding, r->bytes->data + r->split->start, r->split->len);
-	return decode_part (GMIME_PART (r->obj), FALSE);
+	return decode_ref_max (r, G_MAXSIZE);
 }
 
 /* Returns: (transfer full) the head of the part's decoded content, or NULL. */
@@ -385,7 +394,7 @@ decode_ref_head (const PartRef *r)
 {
 	if (r->split)
 		return decode_window_head (r->split->encoding, r->bytes->data + r->split->start, r->split->len);
-	return decode_part (GMIME_PART (r->obj), TRUE);
+	return decode_part (GMIME_PART (r->obj), TRUE, G_MAXSIZE);
 }
 
 /* message/rfc822 and its kin are leaf parts to our GMime: the inside of
@@ -1188,12 +1197,16 @@ reports_the_quote (const Bounce *b, const BounceOriginal *o)
 {
 	if (b->report == NULL)
 		return FALSE;
+	/* At most NS_MAX_DSN_RECIPIENTS addresses of the quote are compared
+	 * with the report's (at most as many) recipients. */
+	guint budget = NS_MAX_DSN_RECIPIENTS;
 	static const char *const fields[] = { "To", "Cc" };
 	for (guint f = 0; f < G_N_ELEMENTS (fields); f++) {
 		g_autoptr (GPtrArray) values = headers_get_all (o->headers, fields[f]);
-		for (guint v = 0; v < values->len; v++) {
+		for (guint v = 0; v < values->len && budget > 0; v++) {
 			g_autoptr (InternetAddressList) list = internet_address_list_parse (NULL, values->pdata[v]);
-			int n = list ? MIN (internet_address_list_length (list), NS_MAX_DSN_RECIPIENTS) : 0;
+			int n = list ? MIN (internet_address_list_length (list), (int) budget) : 0;
+			budget -= n;
 			for (int i = 0; i < n; i++) {
 				InternetAddress *a = internet_address_list_get_address (list, i);
 				const char *addr = INTERNET_ADDRESS_IS_MAILBOX (a)
@@ -1273,7 +1286,7 @@ take_original (Bounce *b, const TextbounceFormats *formats, BounceOriginal *o, c
 	g_autoptr (GByteArray) message = NULL;
 	if (formats && looks_like_report (o->headers) && !reports_the_quote (b, o)) {
 		if (src->part)
-			message = src->in_part_header ? NULL : decode_ref (src->part);
+			message = src->in_part_header ? NULL : decode_ref_max (src->part, NS_MAX_NESTED_REPORT_BYTES);
 		else
 			message = unquote (src->text, src->text_len, src->quote->start, src->quote->prefix);
 		if (message && !has_body (message))

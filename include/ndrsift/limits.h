@@ -46,6 +46,10 @@
  * Deeper, no original is named. */
 #define NS_MAX_NESTED_REPORTS 4
 
+/* Bytes of a quoted report (a message/rfc822 part) that such a parse
+ * reads: its original's header is near its top. */
+#define NS_MAX_NESTED_REPORT_BYTES (1024u * 1024)
+
 /* Headers kept from one header block (the bounce's or the original's). */
 #define NS_MAX_HEADERS 256
 

@@ -493,6 +493,33 @@ test_nested_reports_bound (void)
 	g_assert_true (notes_mention (b, "NS_MAX_NESTED_REPORTS"));
 }
 
+/* A quoted report with a huge To list, under a report of many
+ * recipients: the double-bounce check compares a bounded number of
+ * addresses (NS_MAX_DSN_RECIPIENTS), so it stays fast. */
+static void
+test_double_bounce_check_bound (void)
+{
+	GString *m = g_string_new ("From: MAILER-DAEMON@a.example\n"
+	                           "Content-Type: multipart/report; report-type=delivery-status; boundary=O\n\n"
+	                           "--O\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; a.example\n");
+	for (int i = 0; i < NS_MAX_DSN_RECIPIENTS; i++)
+		g_string_append_printf (m, "\nFinal-Recipient: rfc822; r%d@a.example\nAction: failed\nStatus: 5.0.0\n", i);
+	g_string_append (m, "--O\nContent-Type: message/rfc822\n\nMessage-ID: <inner@b.example>\n"
+	                    "From: MAILER-DAEMON@b.example\n");
+	for (int h = 0; h < 100; h++) {
+		g_string_append (m, "To: ");
+		for (int i = 0; i < 300; i++)
+			g_string_append_printf (m, "%sx%d@b.example", i ? ", " : "", i);
+		g_string_append_c (m, '\n');
+	}
+	g_string_append (m, "\nThis is the mail system at host b.example.\n--O--\n");
+	g_autoptr (GTimer) t = g_timer_new ();
+	g_autoptr (Bounce) b = parse (m->str);
+	g_assert_cmpfloat (g_timer_elapsed (t, NULL), <, 5.0);
+	g_assert_cmpint (b->kind, ==, BOUNCE_KIND_DSN);
+	g_string_free (m, TRUE);
+}
+
 /* Blank or white-space-only lines before the header: skipped, so the
  * bounce's own header is never read as its text, nor returned as the
  * quoted original. */
@@ -985,6 +1012,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/bounce/original/last-resort-without-pattern", test_last_resort);
 	g_test_add_func ("/bounce/headers/leading-blank-lines", test_leading_blank_lines);
 	g_test_add_func ("/bounce/hostile/nested-reports-bound", test_nested_reports_bound);
+	g_test_add_func ("/bounce/hostile/double-bounce-check-bound", test_double_bounce_check_bound);
 	g_test_add_func ("/bounce/original/inline-qmail", test_inline_qmail);
 	g_test_add_func ("/bounce/original/plain-text-without-tree", test_plain_text_paths);
 	g_test_add_func ("/bounce/original/broken-bouncers", test_broken_bouncers);
