@@ -181,8 +181,7 @@ msgid_normalise (const char *value)
 			return NULL;
 		if (domain->len == 0)
 			return NULL;
-	} else if (!bracketed)
-		return NULL; /* a bare word is no id: a log's "-" is not a Message-ID */
+	}
 	if (bracketed && *p++ != '>')
 		return NULL;
 	if (!skip_cfws (&p) || *p != '\0')

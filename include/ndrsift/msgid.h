@@ -9,7 +9,8 @@
  * "local@domain": the local part exactly as meant (a quoted local part
  * unquoted when it needs no quotes, "\"a\".b" and "a.b" being the same),
  * the domain lower-cased (RFC 5322: domains compare without case). An id
- * without "@" keeps its one part as written. A value that is no single
+ * without "@" ("Message-ID: 20140913142357", as some software writes it
+ * and Postfix logs it) keeps its one part as written. A value that is no single
  * Message-ID (empty, two ids, an unbalanced bracket or quote, a stray
  * character) is garbage: NULL, which callers treat as no Message-ID at
  * all, never as an id that was not sent.
