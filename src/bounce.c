@@ -1074,8 +1074,16 @@ static Bounce *parse_bytes (const TextbounceFormats *formats, GBytes *message, g
 static gboolean
 is_own_header (const Bounce *b, const BounceOriginal *o, const Source *src)
 {
-	if (b->headers->fields->len == 0)
-		return src->quote && src->text && src->quote->start == strspn (src->text, "\n \t");
+	if (b->headers->fields->len == 0) {
+		/* No header of its own: a block at its very top (after at most
+		 * a stray line or two) is the one its parse missed. */
+		if (src->quote == NULL || src->text == NULL)
+			return FALSE;
+		guint lines = 0;
+		for (gsize i = 0; i < src->quote->start && lines <= 2; i++)
+			lines += src->text[i] == '\n' && i > 0 && src->text[i - 1] != '\n';
+		return lines <= 2;
+	}
 	static const char *const same[] = { "Subject", "From", "To", "Date" }; /* the likeliest to differ first */
 	for (guint i = 0; i < G_N_ELEMENTS (same); i++) {
 		const char *v = headers_get (b->headers, same[i]);

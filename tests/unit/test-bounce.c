@@ -567,6 +567,15 @@ test_own_header_never_original (void)
 	g_assert_null (own->original);
 	g_assert_true (notes_mention (own, "the bounce's own header"));
 
+	/* A stray line and a blank one before the header: the message has
+	 * none of its own, and the block at the top of its text is it. */
+	g_autoptr (Bounce) stray = parse_both (
+		"stray line\n\nFrom: MAILER-DAEMON@r.example\nTo: alice@example.com\n"
+		"Subject: Undelivered Mail Returned to Sender\nMessage-ID: <own-2@r.example>\n\n"
+		"This is the mail system at host r.example.\n\n<dave@remote.example>: 550 5.1.1 User unknown\n");
+	g_assert_cmpint (stray->kind, ==, BOUNCE_KIND_NDR);
+	g_assert_null (stray->original);
+
 	g_autoptr (Bounce) real = parse_both (
 		"From: MAILER-DAEMON@r.example\nTo: alice@example.com\nSubject: failure notice\n"
 		"Message-ID: <same@r.example>\nDate: Fri, 27 Nov 2026 10:00:00 +0000\n\n"
