@@ -305,6 +305,16 @@ test_bounce_of_bounce (void)
 	                 "MIME part 2 (message/rfc822), a quoted dsn report; in it: MIME part 2 (message/rfc822)");
 	g_assert_cmpstr (b->report->reporting_mta, ==, "a.example");
 
+	/* A virus scanner's notice that attaches the whole DSN it stopped. */
+	g_autoptr (Bounce) v = parse_both (
+		"From: scanner@gw.example\nTo: alice@example.com\nSubject: VIRUS (Eicar-Test) IN MAIL TO YOU\n"
+		"Content-Type: multipart/mixed; boundary=O\n\n"
+		"--O\nContent-Type: text/plain\n\nA virus was found in the message below.\n"
+		"--O\nContent-Type: message/rfc822\n\n" INNER_REPORT ("To: alice@example.com\n")
+		"--O--\n");
+	g_assert_cmpint (v->kind, ==, BOUNCE_KIND_VIRUS);
+	g_assert_cmpstr (v->original->message_id, ==, "<first@example.com>");
+
 	/* A double bounce: the quoted report itself failed, to x@a.example. */
 	g_autoptr (Bounce) d = parse_both (
 		"From: MAILER-DAEMON@a.example\n"
