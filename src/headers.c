@@ -308,6 +308,20 @@ headers_get (const HeaderBlock *block, const char *name)
 	return NULL;
 }
 
+const char *
+headers_get_raw (const HeaderBlock *block, const char *name, gsize *len)
+{
+	for (guint i = 0; block && i < block->fields->len; i++) {
+		const HeaderField *f = headers_field (block, i);
+		if (g_ascii_strcasecmp (f->name, name) == 0) {
+			*len = f->raw_len;
+			return f->raw;
+		}
+	}
+	*len = 0;
+	return NULL;
+}
+
 GPtrArray *
 headers_get_all (const HeaderBlock *block, const char *name)
 {

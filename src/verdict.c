@@ -435,11 +435,16 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 		v->moment_where = g_strdup_printf ("the bounce's arrival (%s)", b->arrival_where);
 	}
 
-	/* The Message-ID's domain. A quoted value that is no Message-ID
-	 * (msgid_normalise: garbage) counts as none quoted: a lookup of it
-	 * could only miss, and a miss must never make a real bounce forged. */
+	/* The Message-ID's domain. The id is read as written, as the MTA
+	 * logged it (encoded words are no part of a Message-ID: decoding
+	 * them would make a different id); the decoded value is what the
+	 * facts show. A quoted value that is no Message-ID (msgid_normalise:
+	 * garbage) counts as none quoted: a lookup of it could only miss, and
+	 * a miss must never make a real bounce forged. */
 	const char *msgid = o ? o->message_id : NULL;
-	g_autofree char *msgid_norm = msgid_normalise (msgid);
+	gsize raw_len = 0;
+	const char *raw = o ? headers_get_raw (o->headers, "Message-ID", &raw_len) : NULL;
+	g_autofree char *msgid_norm = raw && !memchr (raw, '\0', raw_len) ? msgid_normalise (raw) : NULL;
 	if (msgid_norm == NULL)
 		msgid = NULL;
 	const char *msgid_dom = msgid_normal_domain (msgid_norm);
@@ -482,7 +487,7 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 	v->sentlog_read = TRUE;
 	g_autoptr (GError) error = NULL;
 	if (msgid) {
-		if (!sentlog_lookup_message_id (log, msgid, &v->match, &error)) {
+		if (!sentlog_lookup_message_id (log, msgid_norm, &v->match, &error)) {
 			/* A log that opens but cannot be read (corrupt pages): said
 			 * once, like a missing one. */
 			if (g_atomic_int_compare_and_exchange (&notice_given, 0, 1))

@@ -73,6 +73,11 @@ gsize headers_field_name_len (const char *line, gsize n);
 /* Returns: (transfer none) the first value of `name`, or NULL. */
 const char *headers_get (const HeaderBlock *block, const char *name);
 
+/* Returns: (transfer none) the first value of `name` as written (folded,
+ * not decoded; NUL-terminated, but may hold NUL bytes: *len is its
+ * length), or NULL. */
+const char *headers_get_raw (const HeaderBlock *block, const char *name, gsize *len);
+
 /* Returns: (transfer container) every value of `name`, in order (may be
  * empty); the strings stay owned by the block. */
 GPtrArray *headers_get_all (const HeaderBlock *block, const char *name);
