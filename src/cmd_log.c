@@ -483,10 +483,12 @@ log_record (const Config *config, int argc, char **argv)
 		command_error ("log record", "standard input is not a message");
 		return EXIT_ERROR;
 	}
-	/* The header as written: the sent log reads it with msgid_normalise,
-	 * as the lookup reads the id a bounce quotes (GMime's own reading of
-	 * an odd value may differ from it). */
-	const char *message_id = g_mime_object_get_header (GMIME_OBJECT (msg), "Message-ID");
+	/* The header as written, not decoded: the sent log reads it with
+	 * msgid_normalise, as the lookup reads the id a bounce quotes (GMime's
+	 * own reading of an odd value may differ from it). */
+	GMimeHeader *mid = g_mime_header_list_get_header (g_mime_object_get_header_list (GMIME_OBJECT (msg)),
+	                                                  "Message-ID");
+	const char *message_id = mid ? g_mime_header_get_raw_value (mid) : NULL;
 	g_autofree char *normal = msgid_normalise (message_id);
 	g_autofree char *sender = first_address (msg, GMIME_ADDRESS_TYPE_SENDER);
 	if (sender == NULL)
