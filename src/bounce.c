@@ -993,7 +993,7 @@ set_arrival (Bounce *b)
 /* A message/rfc822 part whose content starts with a blank line parses as
  * a message with no header and the original's header as its body. */
 /* A disposition notification that reports a rejection is a failure, not
- * a read receipt (DESIGN.md's kinds): RFC 5429's Sieve reject, and
+ * a read receipt (doc/design.md's kinds): RFC 5429's Sieve reject, and
  * Dovecot's rejection of mail to a full mailbox, are MDNs with
  * "Disposition: automatic-action/...; deleted"; RFC 3798 also had the
  * denied and failed types, and error or failed modifiers, and a Failure

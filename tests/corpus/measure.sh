@@ -9,7 +9,7 @@
 # Environment:
 #   NDRSIFT               the binary (default ./ndrsift; by hand, when there is
 #                         none in the current directory, $top_srcdir/ndrsift)
-#   NDRSIFT_CORPUS        the corpus (default $top_srcdir/../shared/corpus/sisimai)
+#   NDRSIFT_CORPUS        the corpus: a copy of sisimai's set-of-emails (required)
 #   NDRSIFT_ARGS          global options put before `scan`; default: an empty
 #                         config file, a sent-log path that does not exist (an
 #                         empty log) and --rules $top_srcdir/rules when that
