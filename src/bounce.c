@@ -86,6 +86,8 @@ bounce_free (Bounce *b)
 		return;
 	g_free (b->kind_why);
 	g_free (b->family);
+	g_free (b->failed_recipient);
+	g_free (b->failed_recipient_where);
 	headers_free (b->headers);
 	report_free (b->report);
 	g_free (b->report_where);
@@ -1462,6 +1464,10 @@ parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncat
 	}
 
 	find_original (b, formats, &w, family, w.report_kind == BOUNCE_KIND_NONE, report_text, own_readers, depth);
+	/* Without a report, the text is all that names the failed recipient. */
+	if (w.report_kind == BOUNCE_KIND_NONE && family >= 0)
+		b->failed_recipient = textbounce_find_recipient (formats, family, b->headers, b->text->str,
+		                                                 b->text->len, &b->failed_recipient_where);
 	if (b->original && b->original->received_dropped)
 		note (b, "%u Received lines of the original past %d not parsed",
 		      b->original->received_dropped, NS_MAX_RECEIVED_HOPS);
@@ -1515,6 +1521,7 @@ bounce_diff (const Bounce *a, const Bounce *b)
 	DIFFER ("kind", bounce_kind_name (a->kind), bounce_kind_name (b->kind));
 	DIFFER ("kind_why", a->kind_why, b->kind_why);
 	DIFFER ("family", a->family, b->family);
+	DIFFER ("failed_recipient", a->failed_recipient, b->failed_recipient);
 	if ((d = differ ("text", a->text->str, a->text->len, b->text->str, b->text->len)))
 		return d;
 	DIFFER ("report_where", a->report_where, b->report_where);

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ndrsift/bounce.h"
 #include "ndrsift/commands.h"
+#include "ndrsift/limits.h"
 #include "ndrsift/output.h"
 #include "ndrsift/rules.h"
 #include "ndrsift/textbounce.h"
@@ -21,6 +23,71 @@ parse_options (const char *parameter, int *argc, char ***argv, int *status)
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* Message-IDs compare without the blanks around them. */
+static gboolean
+same_id (const char *expected, const char *got)
+{
+	if (expected == NULL || got == NULL)
+		return expected == got;
+	g_autofree char *a = g_strstrip (g_strdup (expected));
+	g_autofree char *b = g_strstrip (g_strdup (got));
+	return strcmp (a, b) == 0;
+}
+
+/* Parses every family's samples: each must still be recognised as its
+ * family (an earlier family that recognises it shadows it) and yield the
+ * original and recipient it names. Problems go to errors; a family
+ * without a sample is a warning. */
+static void
+check_samples (const TextbounceFormats *f, GPtrArray *errors, GPtrArray *warnings, guint *checked)
+{
+	for (guint i = 0; i < textbounce_formats_count (f); i++) {
+		const char *name = textbounce_family_name (f, (int) i);
+		const GPtrArray *samples = textbounce_family_samples (f, (int) i);
+		if (samples->len == 0)
+			g_ptr_array_add (warnings, g_strdup_printf ("%s: family %s names no sample: no check keeps it working",
+			                                            textbounce_family_where (f, (int) i), name));
+		for (guint k = 0; k < samples->len; k++) {
+			const TextbounceSample *s = g_ptr_array_index (samples, k);
+			g_autofree char *data = NULL;
+			gsize len = 0;
+			g_autoptr (GError) error = NULL;
+			if (!g_file_get_contents (s->path, &data, &len, &error)) {
+				g_ptr_array_add (errors, g_strdup_printf ("%s: %s", s->where, error->message));
+				continue;
+			}
+			(*checked)++;
+			g_autoptr (Bounce) b = bounce_parse (f, data, MIN (len, NS_MAX_MESSAGE_BYTES));
+			int got = textbounce_identify (f, b->headers, b->text->str, b->text->len);
+			if (got != (int) i) {
+				if (got < 0)
+					g_ptr_array_add (errors, g_strdup_printf ("%s: sample %s is recognised by no family, not %s",
+					                                          s->where, s->path, name));
+				else
+					g_ptr_array_add (errors, g_strdup_printf ("%s: sample %s is recognised as %s (priority %d, %s), "
+					                                          "which shadows %s (priority %d)",
+					                                          s->where, s->path, textbounce_family_name (f, got),
+					                                          textbounce_family_priority (f, got),
+					                                          textbounce_family_where (f, got), name,
+					                                          textbounce_family_priority (f, (int) i)));
+				continue;
+			}
+			const char *original = b->original ? b->original->message_id : NULL;
+			if (!same_id (s->original, original))
+				g_ptr_array_add (errors, g_strdup_printf ("%s: sample %s: original %s, expected %s", s->where,
+				                                          s->path, original ? original : "none",
+				                                          s->original ? s->original : "none"));
+			const char *rcpt = b->failed_recipient;
+			if (rcpt == NULL && b->report && b->report->recipients->len)
+				rcpt = ((ReportRecipient *) g_ptr_array_index (b->report->recipients, 0))->final_recipient;
+			if (!(s->recipient == NULL ? rcpt == NULL : rcpt && g_ascii_strcasecmp (s->recipient, rcpt) == 0))
+				g_ptr_array_add (errors, g_strdup_printf ("%s: sample %s: recipient %s, expected %s", s->where,
+				                                          s->path, rcpt ? rcpt : "none",
+				                                          s->recipient ? s->recipient : "none"));
+		}
+	}
 }
 
 static int
@@ -41,9 +108,18 @@ rules_check_cmd (const Config *config, int argc, char **argv)
 	}
 	/* Every error of every file, not only the first. */
 	g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
-	guint families = 0, count = 0;
-	gboolean ok = textbounce_formats_check (dirs, errors, &families);
+	g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+	guint count = 0, checked = 0;
+	g_autoptr (TextbounceFormats) formats = textbounce_formats_check (dirs, errors);
+	gboolean ok = formats != NULL;
 	ok &= rules_check (dirs, errors, &count);
+	if (formats)
+		check_samples (formats, errors, warnings, &checked);
+	ok &= errors->len == 0;
+	for (guint i = 0; i < warnings->len; i++) {
+		g_autofree char *m = output_escape (g_ptr_array_index (warnings, i));
+		fprintf (stderr, "warning: %s\n", m);
+	}
 	/* A directory's error comes from both loaders: each is said once. */
 	g_autoptr (GHashTable) said = g_hash_table_new (g_str_hash, g_str_equal);
 	for (guint i = 0; i < errors->len; i++) {
@@ -57,7 +133,7 @@ rules_check_cmd (const Config *config, int argc, char **argv)
 		fprintf (stderr, "%u error%s\n", n, n == 1 ? "" : "s");
 		return EXIT_ERROR;
 	}
-	printf ("%u rules, %u bounce formats: OK\n", count, families);
+	printf ("%u rules, %u bounce formats, %u samples: OK\n", count, textbounce_formats_count (formats), checked);
 	return EXIT_OK;
 }
 

@@ -275,6 +275,8 @@ fill_record (RecordTree *t, const char *source, gint64 offset, const Verdict *v,
 	if (extended) {
 		put_string (t->facts, "kind_why", b->kind_why);
 		put_string (t->facts, "family", b->family);
+		put_string (t->facts, "failed_recipient", b->failed_recipient);
+		put_string (t->facts, "failed_recipient_where", b->failed_recipient_where);
 		put_string (t->facts, "arrival_date", b->arrival_date);
 		put_string (t->facts, "arrival_where", b->arrival_where);
 		put_string_list (t->facts, "notes", b->notes);
@@ -433,6 +435,10 @@ output_explain_text (const char *source, const Verdict *v)
 	line (out, 0, "kind", bounce_kind_name (b->kind));
 	line (out, 2, "because", b->kind_why);
 	line (out, 2, "format family", b->family);
+	if (b->failed_recipient) {
+		line (out, 0, "failed recipient", b->failed_recipient);
+		line (out, 2, "found in", b->failed_recipient_where);
+	}
 	line (out, 0, "arrival", b->arrival_date);
 	line (out, 2, "found in", b->arrival_where);
 

@@ -21,12 +21,13 @@ typedef enum {
 	TARGET_BODY,
 	TARGET_SEPARATOR,
 	TARGET_FIRST_HEADER,
+	TARGET_RECIPIENT,
 } Target;
 
 typedef struct {
 	Target target;
 	guint family;
-	char *field;       /* TARGET_HEADER only */
+	char *field;       /* TARGET_HEADER; TARGET_RECIPIENT read from a header */
 	char *spec;
 	Pattern *re;
 } FormatPattern;
@@ -35,11 +36,16 @@ typedef struct {
 	char *name;
 	char *kind;
 	char *where;       /* file:line of its declaration */
+	int priority;
+	gboolean match_all;    /* `match NAME all` */
+	GPtrArray *patterns;   /* (transfer none) its FormatPattern*, in reading order */
+	GPtrArray *samples;    /* TextbounceSample* */
 } Family;
 
 struct _TextbounceFormats {
-	GPtrArray *families;   /* Family* */
-	GPtrArray *patterns;   /* FormatPattern* */
+	GPtrArray *families;   /* Family*, in reading order (indices are family ids) */
+	GPtrArray *patterns;   /* FormatPattern*, owned */
+	GArray *order;         /* int family ids by priority, reading order among equals */
 };
 
 static const char *const kinds[] = { "ndr", "autoreply", "challenge", "virus", "dsn", "mdn", "feedback", NULL };
@@ -63,7 +69,20 @@ family_free (gpointer data)
 	g_free (f->name);
 	g_free (f->kind);
 	g_free (f->where);
+	g_ptr_array_unref (f->patterns);
+	g_ptr_array_unref (f->samples);
 	g_free (f);
+}
+
+static void
+sample_free (gpointer data)
+{
+	TextbounceSample *s = data;
+	g_free (s->path);
+	g_free (s->original);
+	g_free (s->recipient);
+	g_free (s->where);
+	g_free (s);
 }
 
 void
@@ -73,6 +92,8 @@ textbounce_formats_free (TextbounceFormats *formats)
 		return;
 	g_ptr_array_unref (formats->families);
 	g_ptr_array_unref (formats->patterns);
+	if (formats->order)
+		g_array_unref (formats->order);
 	g_free (formats);
 }
 
@@ -125,6 +146,98 @@ next_word (char **cursor)
 	return word;
 }
 
+/* "priority NAME N": families are tried by ascending N. */
+static gboolean
+parse_priority (Family *fam, char *cursor, GError **error)
+{
+	const char *word = next_word (&cursor);
+	guint64 n = 0;
+	if (word == NULL || next_word (&cursor) ||
+	    !g_ascii_string_to_unsigned (word, 10, 0, NS_FORMAT_MAX_PRIORITY, &n, NULL)) {
+		g_set_error (error, TEXTBOUNCE_ERROR, 1, "priority %s: give one number from 0 to %d",
+		             fam->name, NS_FORMAT_MAX_PRIORITY);
+		return FALSE;
+	}
+	fam->priority = (int) n;
+	return TRUE;
+}
+
+/* "match NAME any|all". */
+static gboolean
+parse_match (Family *fam, char *cursor, GError **error)
+{
+	const char *word = next_word (&cursor);
+	if (word == NULL || next_word (&cursor) || (strcmp (word, "any") != 0 && strcmp (word, "all") != 0)) {
+		g_set_error (error, TEXTBOUNCE_ERROR, 1, "match %s: give any or all", fam->name);
+		return FALSE;
+	}
+	fam->match_all = word[1] == 'l';
+	return TRUE;
+}
+
+/* "sample NAME FILE original=ID|none recipient=ADDR|none"; FILE is
+ * relative to the directory of the file that names it. */
+static gboolean
+parse_sample (Family *fam, char *cursor, const char *where, GError **error)
+{
+	const char *file = next_word (&cursor);
+	const char *original = NULL, *recipient = NULL, *word;
+	while ((word = next_word (&cursor))) {
+		if (g_str_has_prefix (word, "original=") && original == NULL)
+			original = word + strlen ("original=");
+		else if (g_str_has_prefix (word, "recipient=") && recipient == NULL)
+			recipient = word + strlen ("recipient=");
+		else
+			original = recipient = "";
+	}
+	if (file == NULL || original == NULL || recipient == NULL || !*original || !*recipient) {
+		g_set_error (error, TEXTBOUNCE_ERROR, 1,
+		             "sample %s: give FILE original=<ID>|none recipient=ADDRESS|none", fam->name);
+		return FALSE;
+	}
+	if (fam->samples->len >= NS_MAX_FORMAT_SAMPLES) {
+		g_set_error (error, TEXTBOUNCE_ERROR, 1, "family %s: more than %d samples", fam->name,
+		             NS_MAX_FORMAT_SAMPLES);
+		return FALSE;
+	}
+	/* where is "path:line" */
+	g_autofree char *path = g_strdup (where);
+	char *colon = strrchr (path, ':');
+	if (colon)
+		*colon = '\0';
+	g_autofree char *dir = g_path_get_dirname (path);
+	TextbounceSample *s = g_new0 (TextbounceSample, 1);
+	s->path = g_path_is_absolute (file) ? g_strdup (file) : g_build_filename (dir, file, NULL);
+	s->original = strcmp (original, "none") == 0 ? NULL : g_strdup (original);
+	s->recipient = strcmp (recipient, "none") == 0 ? NULL : g_strdup (recipient);
+	s->where = g_strdup (where);
+	g_ptr_array_add (fam->samples, s);
+	return TRUE;
+}
+
+static gint
+by_priority (gconstpointer a, gconstpointer b, gpointer data)
+{
+	const TextbounceFormats *f = data;
+	int x = *(const int *) a, y = *(const int *) b;
+	int px = ((Family *) g_ptr_array_index (f->families, x))->priority;
+	int py = ((Family *) g_ptr_array_index (f->families, y))->priority;
+	return px != py ? (px < py ? -1 : 1) : (x < y ? -1 : x > y);
+}
+
+/* Fixes the order families are tried in, once every file is read. */
+static TextbounceFormats *
+finish (TextbounceFormats *f)
+{
+	f->order = g_array_sized_new (FALSE, FALSE, sizeof (int), f->families->len);
+	for (guint i = 0; i < f->families->len; i++) {
+		int id = (int) i;
+		g_array_append_val (f->order, id);
+	}
+	g_array_sort_with_data (f->order, by_priority, f);
+	return f;
+}
+
 /* Parses one line into f. Returns FALSE with error (without location). */
 static gboolean
 parse_line (TextbounceFormats *f, char *line, const char *where, GError **error)
@@ -157,14 +270,32 @@ parse_line (TextbounceFormats *f, char *line, const char *where, GError **error)
 		fam->name = g_strdup (name);
 		fam->kind = g_strdup (kind);
 		fam->where = g_strdup (where);
+		fam->priority = NS_FORMAT_DEFAULT_PRIORITY;
+		fam->patterns = g_ptr_array_new ();
+		fam->samples = g_ptr_array_new_with_free_func (sample_free);
 		g_ptr_array_add (f->families, fam);
 		return TRUE;
+	}
+	if (strcmp (directive, "priority") == 0 || strcmp (directive, "match") == 0 ||
+	    strcmp (directive, "sample") == 0) {
+		int family = family_index (f, name);
+		if (family < 0) {
+			g_set_error (error, TEXTBOUNCE_ERROR, 1, "family %s is not declared (add: family %s KIND)",
+			             name, name);
+			return FALSE;
+		}
+		Family *fam = g_ptr_array_index (f->families, family);
+		if (directive[0] == 'p')
+			return parse_priority (fam, cursor, error);
+		if (directive[0] == 'm')
+			return parse_match (fam, cursor, error);
+		return parse_sample (fam, cursor, where, error);
 	}
 
 	static const struct { const char *word; Target target; } directives[] = {
 		{ "subject", TARGET_SUBJECT }, { "from", TARGET_FROM }, { "header", TARGET_HEADER },
 		{ "body", TARGET_BODY }, { "separator", TARGET_SEPARATOR },
-		{ "first-header", TARGET_FIRST_HEADER },
+		{ "first-header", TARGET_FIRST_HEADER }, { "recipient", TARGET_RECIPIENT },
 	};
 	int target = -1;
 	for (guint i = 0; i < G_N_ELEMENTS (directives); i++)
@@ -185,6 +316,16 @@ parse_line (TextbounceFormats *f, char *line, const char *where, GError **error)
 		g_set_error (error, TEXTBOUNCE_ERROR, 1, "header %s needs a field name and a pattern", name);
 		return FALSE;
 	}
+	/* "recipient NAME FIELD /re/" reads a header field, "recipient NAME
+	 * /re/" the text. */
+	if (target == TARGET_RECIPIENT) {
+		while (*cursor == ' ' || *cursor == '\t')
+			cursor++;
+		if (*cursor != '/' && (field = next_word (&cursor)) == NULL) {
+			g_set_error (error, TEXTBOUNCE_ERROR, 1, "recipient %s needs a pattern", name);
+			return FALSE;
+		}
+	}
 	g_strstrip (cursor);
 	if (f->patterns->len >= NS_MAX_FORMAT_PATTERNS) {
 		g_set_error (error, TEXTBOUNCE_ERROR, 1, "more than %d patterns", NS_MAX_FORMAT_PATTERNS);
@@ -199,7 +340,7 @@ parse_line (TextbounceFormats *f, char *line, const char *where, GError **error)
 	fp->spec = g_strdup (cursor);
 	/* Text patterns see lines: "^" and "$" are line starts and ends. */
 	gboolean lines = target == TARGET_BODY || target == TARGET_SEPARATOR ||
-	                 target == TARGET_FIRST_HEADER;
+	                 target == TARGET_FIRST_HEADER || (target == TARGET_RECIPIENT && field == NULL);
 	fp->re = pattern_compile_full (cursor, lines ? PATTERN_MULTILINE : 0, &local);
 	if (fp->re == NULL) {
 		pattern_entry_free (fp);
@@ -207,6 +348,7 @@ parse_line (TextbounceFormats *f, char *line, const char *where, GError **error)
 		return FALSE;
 	}
 	g_ptr_array_add (f->patterns, fp);
+	g_ptr_array_add (((Family *) g_ptr_array_index (f->families, family))->patterns, fp);
 	return TRUE;
 }
 
@@ -222,7 +364,7 @@ textbounce_formats_parse (const char *filename, const char *text, GError **error
 	g_autoptr (TextbounceFormats) f = formats_new ();
 	if (!config_read_lines (filename, text, TEXTBOUNCE_ERROR, read_line, f, NULL, error))
 		return NULL;
-	return g_steal_pointer (&f);
+	return finish (g_steal_pointer (&f));
 }
 
 /* Loads dirs; with errors NULL it stops at the first error (into error),
@@ -233,7 +375,7 @@ load (const char *const *dirs, GPtrArray *errors, GError **error)
 	g_autoptr (TextbounceFormats) f = formats_new ();
 	if (!config_read_layered (dirs, ".formats", TEXTBOUNCE_ERROR, read_line, f, errors, error))
 		return NULL;
-	return g_steal_pointer (&f);
+	return finish (g_steal_pointer (&f));
 }
 
 TextbounceFormats *
@@ -242,12 +384,10 @@ textbounce_formats_load (const char *const *dirs, GError **error)
 	return load (dirs, NULL, error);
 }
 
-gboolean
-textbounce_formats_check (const char *const *dirs, GPtrArray *errors, guint *count)
+TextbounceFormats *
+textbounce_formats_check (const char *const *dirs, GPtrArray *errors)
 {
-	g_autoptr (TextbounceFormats) f = load (dirs, errors, NULL);
-	*count = textbounce_formats_count (f);
-	return f != NULL;
+	return load (dirs, errors, NULL);
 }
 
 guint
@@ -293,6 +433,46 @@ pattern_hits (const FormatPattern *fp, const HeaderBlock *headers, const char *s
 	}
 }
 
+static gboolean
+recognises (Target t, gboolean wording)
+{
+	if (wording)
+		return t == TARGET_SUBJECT || t == TARGET_BODY;
+	return t == TARGET_SUBJECT || t == TARGET_FROM || t == TARGET_HEADER || t == TARGET_BODY;
+}
+
+/* Whether fam recognises the message: any one of its subject, from,
+ * header and body patterns, or with `match all` one of each kind it has.
+ * Header patterns run before body ones: they are short strings. With
+ * wording, only the subject and body patterns count. */
+static gboolean
+family_recognised (const Family *fam, const HeaderBlock *headers, const char *subject,
+                   const char *from, const char *text, gsize len, gboolean wording)
+{
+	guint need = 0, got = 0;
+	for (guint i = 0; i < fam->patterns->len; i++) {
+		const FormatPattern *fp = g_ptr_array_index (fam->patterns, i);
+		if (recognises (fp->target, wording))
+			need |= 1u << fp->target;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 && fam->match_all && (got | (1u << TARGET_BODY)) != need)
+			return FALSE; /* a header kind did not match: the body cannot help */
+		for (guint i = 0; i < fam->patterns->len; i++) {
+			const FormatPattern *fp = g_ptr_array_index (fam->patterns, i);
+			if (!recognises (fp->target, wording) || (fp->target == TARGET_BODY) != (pass == 1) ||
+			    (got & (1u << fp->target)))
+				continue;
+			if (pattern_hits (fp, headers, subject, from, text, len)) {
+				if (!fam->match_all)
+					return TRUE;
+				got |= 1u << fp->target;
+			}
+		}
+	}
+	return need != 0 && got == need;
+}
+
 /* wording: only the subject and body patterns count. */
 static int
 identify (const TextbounceFormats *f, const HeaderBlock *headers, const char *text, gsize len,
@@ -303,16 +483,10 @@ identify (const TextbounceFormats *f, const HeaderBlock *headers, const char *te
 	const char *subject = headers_get (headers, "Subject");
 	const char *from = wording ? NULL : headers_get (headers, "From");
 
-	/* Patterns are stored in file order, so each family's come after
-	 * those of the families before it: the first hit is the first
-	 * family recognised. Cheap header patterns first within a family
-	 * would not change the answer, only the order of work. */
-	for (guint i = 0; i < f->patterns->len; i++) {
-		const FormatPattern *fp = g_ptr_array_index (f->patterns, i);
-		if (wording && fp->target != TARGET_SUBJECT && fp->target != TARGET_BODY)
-			continue;
-		if (pattern_hits (fp, headers, subject, from, text, len))
-			return (int) fp->family;
+	for (guint i = 0; i < f->order->len; i++) {
+		int id = g_array_index (f->order, int, i);
+		if (family_recognised (g_ptr_array_index (f->families, id), headers, subject, from, text, len, wording))
+			return id;
 	}
 	return -1;
 }
@@ -329,6 +503,125 @@ textbounce_identify_wording (const TextbounceFormats *f, const HeaderBlock *head
                              const char *text, gsize len)
 {
 	return identify (f, headers, text, len, TRUE);
+}
+
+int
+textbounce_family_priority (const TextbounceFormats *formats, int family)
+{
+	return ((Family *) g_ptr_array_index (formats->families, family))->priority;
+}
+
+const char *
+textbounce_family_where (const TextbounceFormats *formats, int family)
+{
+	return ((Family *) g_ptr_array_index (formats->families, family))->where;
+}
+
+const GPtrArray *
+textbounce_family_samples (const TextbounceFormats *formats, int family)
+{
+	return ((Family *) g_ptr_array_index (formats->families, family))->samples;
+}
+
+/* ---- the failed recipient ---- */
+
+/* The one address in s[0..n) (a mailbox local@domain.tld, perhaps in
+ * <> or quotes), or NULL when there is none or more than one. */
+static char *
+one_address (const char *s, gsize n)
+{
+	static const char local_ok[] = "!#$%&'*+/=?^_`{|}~.-";
+	char *found = NULL;
+	for (gsize at = 0; at < n; at++) {
+		if (s[at] != '@')
+			continue;
+		gsize a = at, b = at + 1;
+		while (a > 0 && (g_ascii_isalnum (s[a - 1]) || strchr (local_ok, s[a - 1])) && s[a - 1] != '\0')
+			a--;
+		while (b < n && (g_ascii_isalnum (s[b]) || s[b] == '.' || s[b] == '-'))
+			b++;
+		while (b > at + 1 && s[b - 1] == '.')
+			b--; /* the full stop of a sentence */
+		gsize local = at - a, domain = b - at - 1;
+		const char *dot = memchr (s + at + 1, '.', domain);
+		if (local == 0 || local > 64 || domain < 3 || domain > 253 || dot == NULL ||
+		    s[a] == '.' || s[at - 1] == '.' || s[at + 1] == '.' || s[at + 1] == '-') {
+			g_free (found);
+			return NULL; /* something address-like that is not one */
+		}
+		if (found) {
+			g_free (found);
+			return NULL;
+		}
+		found = g_strndup (s + a, b - a);
+		at = b;
+	}
+	return found;
+}
+
+static gboolean
+same_address (const char *a, const char *b)
+{
+	return a && b && g_ascii_strcasecmp (a, b) == 0;
+}
+
+char *
+textbounce_find_recipient (const TextbounceFormats *f, int family, const HeaderBlock *headers,
+                           const char *text, gsize len, char **where)
+{
+	*where = NULL;
+	if (f == NULL || family < 0)
+		return NULL;
+	const Family *fam = g_ptr_array_index (f->families, family);
+	len = text ? MIN (len, NS_MAX_FORMAT_BODY_BYTES) : 0;
+	g_autofree char *found = NULL;
+	g_autofree char *found_where = NULL;
+
+	for (guint i = 0; i < fam->patterns->len; i++) {
+		const FormatPattern *fp = g_ptr_array_index (fam->patterns, i);
+		if (fp->target != TARGET_RECIPIENT)
+			continue;
+		const char *subject = text;
+		gsize n = len;
+		if (fp->field) {
+			subject = headers_get (headers, fp->field);
+			n = subject ? strlen (subject) : 0;
+		}
+		gsize pos = 0, start, end;
+		for (guint k = 0; k < NS_MAX_MARKER_MATCHES && subject && pos < n &&
+		                  pattern_search (fp->re, subject, n, pos, &start, &end); k++) {
+			pos = end > start ? end : start + 1;
+			g_autofree char *addr = one_address (subject + start, end - start);
+			/* Two candidates that disagree, or a match that is no single
+			 * address: no recipient rather than a guess. */
+			if (addr == NULL || (found && !same_address (found, addr)))
+				return NULL;
+			if (found == NULL) {
+				found = g_steal_pointer (&addr);
+				guint line = 1;
+				for (gsize c = 0; !fp->field && c < start; c++)
+					line += subject[c] == '\n';
+				found_where = fp->field ? g_strdup_printf ("header %s, recipient pattern %s of family %s",
+				                                           fp->field, fp->spec, fam->name)
+				                        : g_strdup_printf ("text line %u, recipient pattern %s of family %s",
+				                                           line, fp->spec, fam->name);
+			}
+		}
+	}
+	if (found == NULL)
+		return NULL;
+	/* The bounce's own addresses (our user it was sent to, the bouncer)
+	 * are never the failed recipient. */
+	static const char *const own[] = { "X-Original-To", "Delivered-To", "Envelope-To", "To", "From",
+	                                   "Return-Path", NULL };
+	for (guint i = 0; own[i]; i++) {
+		const char *v = headers_get (headers, own[i]);
+		g_autofree char *addr = v ? one_address (v, strlen (v)) : NULL;
+		if (same_address (addr, found))
+			return NULL;
+	}
+	*where = g_steal_pointer (&found_where);
+	return g_steal_pointer (&found);
 }
 
 /* ---- the header block after a marker ---- */

@@ -522,9 +522,12 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 	 * to a Final-Recipient, inside the window. */
 	g_autofree char *rcpt = address_first (v->recipient);
 	g_autofree char *sender = address_normalise (rcpt, c->recipient_delimiter);
-	for (guint i = 0; sender && b->report && v->moment && i < b->report->recipients->len; i++) {
-		ReportRecipient *rr = g_ptr_array_index (b->report->recipients, i);
-		g_autofree char *to = address_normalise (rr->final_recipient, c->recipient_delimiter);
+	/* The report's Final-Recipients, else the one the text names. */
+	guint n = b->report ? b->report->recipients->len : b->failed_recipient != NULL;
+	for (guint i = 0; sender && v->moment && i < n; i++) {
+		const char *final = b->report ? ((ReportRecipient *) g_ptr_array_index (b->report->recipients, i))->final_recipient
+		                              : b->failed_recipient;
+		g_autofree char *to = address_normalise (final, c->recipient_delimiter);
 		if (to == NULL)
 			continue;
 		gint64 window = (gint64) c->window_days * 86400;

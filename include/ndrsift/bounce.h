@@ -69,6 +69,9 @@ typedef struct {
 	Report *report;          /* delivery-status fields, or NULL */
 	char *report_where;
 	BounceOriginal *original;/* NULL when nothing is quoted */
+	char *failed_recipient;  /* a bounce without a report: the recipient its
+	                            family's recipient patterns name, or NULL */
+	char *failed_recipient_where;
 	char *arrival_date;      /* the bounce's topmost Received date, else its Date */
 	gint64 arrival_time;     /* as Unix seconds, 0 when unknown */
 	char *arrival_where;

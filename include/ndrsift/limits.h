@@ -110,6 +110,11 @@
 /* Rule and format files. */
 #define NS_MAX_RULE_LINE 4096
 #define NS_MAX_FORMAT_PATTERNS 1024
+/* Samples one *.formats family may name (each parsed by `rules check`). */
+#define NS_MAX_FORMAT_SAMPLES 16
+/* Family priorities: 0 to this; families without one get the default. */
+#define NS_FORMAT_MAX_PRIORITY 999
+#define NS_FORMAT_DEFAULT_PRIORITY 500
 
 /* PCRE2 limits for every pattern run on message data. */
 #define NS_PCRE2_MATCH_LIMIT 100000

@@ -12,11 +12,23 @@
  *   body         NAME /re/flags     the first NS_MAX_FORMAT_BODY_BYTES of its text
  *   separator    NAME /re/flags     a line after which the original's headers follow
  *   first-header NAME /re/flags     a line that is the original's first header
+ *   recipient    NAME [FIELD] /re/flags  the failed recipient: the one address
+ *                                   in what the pattern matches, in the text
+ *                                   or in the bounce's header FIELD
+ *   priority     NAME N             families are tried by ascending N (0-999;
+ *                                   NS_FORMAT_DEFAULT_PRIORITY when not given)
+ *   match        NAME any|all       all: one pattern of each kind it has
+ *                                   (subject, from, header, body) must match
+ *   sample       NAME FILE original=ID|none recipient=ADDRESS|none
+ *                                   a bounce of the family kept beside the
+ *                                   formats (FILE relative to the file that
+ *                                   names it), for `rules check`
  *
  * A family is recognised when any one of its subject, from, header or body
- * patterns matches; families are tried in file order (files in name order,
- * a file in a later directory replacing one of the same name in an earlier
- * one), and the first recognised one names the kind. Separator and
+ * patterns matches (one of each kind with `match all`); families are tried
+ * by priority, in reading order among equals (files in name order, a file
+ * in a later directory replacing one of the same name in an earlier one),
+ * and the first recognised one names the kind. Separator and
  * first-header patterns are matched against the lines of the text ("^" and
  * "$" are line starts and ends): separators before first-header lines, and
  * within each the recognised family's before any other family's, each in
@@ -34,7 +46,14 @@
  * nothing else is found and flagged `forwarded`; when two blocks quote
  * different Message-IDs, none is taken.
  *
- * Limits: NS_MAX_FORMAT_PATTERNS patterns, NS_MAX_RULE_LINE bytes a line,
+ * The failed recipient comes only from the recognised family's recipient
+ * patterns, in the first NS_MAX_FORMAT_BODY_BYTES of the text: none when
+ * two matches name different addresses, when a match holds no single
+ * address, or when it is one of the bounce's own (To, Delivered-To, From,
+ * ...: our user, the bouncer).
+ *
+ * Limits: NS_MAX_FORMAT_PATTERNS patterns, NS_MAX_FORMAT_SAMPLES samples a
+ * family, NS_MAX_RULE_LINE bytes a line,
  * NS_MAX_INLINE_HEADER_LINES lines a block; PCRE2 limits via `pattern`.
  *
  * Ownership: the loaded TextbounceFormats is immutable and shared by all
@@ -61,6 +80,13 @@ typedef struct {
 	gboolean forwarded; /* inside forwarded mail: not an original by itself */
 } TextbounceQuote;
 
+typedef struct {
+	char *path;      /* the sample file, resolved */
+	char *original;  /* the expected original Message-ID, or NULL for none */
+	char *recipient; /* the expected failed recipient, or NULL for none */
+	char *where;     /* file:line of the sample directive */
+} TextbounceSample;
+
 #define TEXTBOUNCE_ERROR (textbounce_error_quark ())
 GQuark textbounce_error_quark (void);
 
@@ -69,9 +95,9 @@ GQuark textbounce_error_quark (void);
 TextbounceFormats *textbounce_formats_load (const char *const *dirs, GError **error);
 
 /* Like textbounce_formats_load, but reads on past errors: every one goes
- * to errors (char*, "file:line: what"), for `rules check`. *count:
- * families loaded. Returns: TRUE when there was none. */
-gboolean textbounce_formats_check (const char *const *dirs, GPtrArray *errors, guint *count);
+ * to errors (char*, "file:line: what"), for `rules check`.
+ * Returns: (transfer full) the formats, or NULL when there was an error. */
+TextbounceFormats *textbounce_formats_check (const char *const *dirs, GPtrArray *errors);
 
 /* Parses one file's text, for tests. Returns: (transfer full). */
 TextbounceFormats *textbounce_formats_parse (const char *filename, const char *text, GError **error);
@@ -88,9 +114,19 @@ int textbounce_identify (const TextbounceFormats *formats, const HeaderBlock *he
 int textbounce_identify_wording (const TextbounceFormats *formats, const HeaderBlock *headers,
                                  const char *text, gsize len);
 
-/* Returns: (transfer none) the family's name / kind. */
+/* Returns: (transfer none) the family's name / kind / declaration's
+ * file:line / samples (TextbounceSample*). */
 const char *textbounce_family_name (const TextbounceFormats *formats, int family);
 const char *textbounce_family_kind (const TextbounceFormats *formats, int family);
+const char *textbounce_family_where (const TextbounceFormats *formats, int family);
+const GPtrArray *textbounce_family_samples (const TextbounceFormats *formats, int family);
+int textbounce_family_priority (const TextbounceFormats *formats, int family);
+
+/* The failed recipient by the family's recipient patterns (see above);
+ * headers: the bounce's own. Returns: (transfer full) the address, or
+ * NULL; *where: (transfer full) where it was found, or NULL. */
+char *textbounce_find_recipient (const TextbounceFormats *formats, int family, const HeaderBlock *headers,
+                                 const char *text, gsize len, char **where);
 
 /* Finds the original's header block quoted in text (LF line ends).
  * family: the recognised family, or -1. failure_known: the text is known

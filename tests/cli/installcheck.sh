@@ -17,7 +17,7 @@ unset NDRSIFT_CONFIG
 out=$("$ndrsift" --db "$tmp/sent.db" rules check 2>&1)
 case $out in
 	"0 rules"*|*" 0 bounce formats"*) bad "the installed rules are not found by default: $out" ;;
-	*" rules, "*" bounce formats: OK") say "ok: the default rule directories hold the installed rules ($out)" ;;
+	*" rules, "*" bounce formats"*": OK") say "ok: the default rule directories hold the installed rules ($out)" ;;
 	*) bad "rules check: $out" ;;
 esac
 

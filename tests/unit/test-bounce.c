@@ -697,7 +697,7 @@ test_broken_bouncers (void)
 	g_assert_cmpstr (a->original->message_id, ==, "<parthdr@example.com>");
 
 	g_autoptr (Bounce) b = parse (
-		"From: MAILER-DAEMON@r.example\n"
+		"From: MAILER-DAEMON@r.example\nSubject: Undelivered Mail Returned to Sender\n"
 		"Content-Type: multipart/report; boundary=Z\n\n"
 		"--Z\nContent-Type: message/rfc822\n\n\n"
 		"Message-ID: <blank@example.com>\nFrom: alice@example.com\n\n--Z--\n");
