@@ -1340,6 +1340,35 @@ test_load_override_and_errors (void)
 	remove_dir (d3);
 }
 
+/* The failed recipient: the one address a recipient pattern matches; none
+ * when two matches disagree, when the match is no single address, or when
+ * it is the bounce's own To; priority, not reading order, picks the family. */
+static void
+test_recipient (void)
+{
+	g_autoptr (TextbounceFormats) f = parse_ok (
+		"family late ndr\npriority late 600\nbody late /^Hi/\n"
+		"family q ndr\npriority q 100\nbody q /^Hi/\nrecipient q /^<[^<>\\s]+>:$/\n"
+		"recipient q X-Failed /.+/\n");
+	g_autoptr (HeaderBlock) h = headers_of ("To: alice@example.org\nX-Failed: bob@remote.example\n\n");
+	const char *one = "Hi.\n<bob@remote.example>:\nno mailbox\n";
+	g_assert_cmpint (textbounce_identify (f, h, one, strlen (one)), ==, 1);
+	char *where = NULL;
+	g_autofree char *r = textbounce_find_recipient (f, 1, h, one, strlen (one), &where);
+	g_assert_cmpstr (r, ==, "bob@remote.example");
+	g_assert_nonnull (where);
+	g_free (where);
+	const char *two = "Hi.\n<bob@remote.example>:\n<carol@remote.example>:\n";
+	g_assert_null (textbounce_find_recipient (f, 1, h, two, strlen (two), &where));
+	g_assert_null (where);
+	const char *own = "Hi.\n<alice@example.org>:\n";
+	g_autoptr (HeaderBlock) h2 = headers_of ("To: alice@example.org\n\n");
+	g_assert_null (textbounce_find_recipient (f, 1, h2, own, strlen (own), &where));
+	const char *bad = "Hi.\n<bob@localhost>:\n";
+	g_assert_null (textbounce_find_recipient (f, 1, h2, bad, strlen (bad), &where));
+	g_assert_null (textbounce_find_recipient (f, 0, h, one, strlen (one), &where));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1401,6 +1430,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/textbounce/extract/line-number", test_extract_line_number);
 	g_test_add_func ("/textbounce/extract/max-lines", test_extract_max_lines);
 	g_test_add_func ("/textbounce/extract/null-or-empty-text", test_extract_null_empty);
+	g_test_add_func ("/textbounce/recipient/one-or-none", test_recipient);
 
 	g_test_add_func ("/textbounce/shipped/file-order", test_shipped_file_order);
 	g_test_add_func ("/textbounce/shipped/qmail", test_shipped_qmail);
