@@ -1325,10 +1325,12 @@ take_original (Bounce *b, const TextbounceFormats *formats, BounceOriginal *o, c
 
 /* Looks for an inline quote in text, by the *.formats' patterns, or
  * (last_resort) by none: header blocks alone, for a bounce known to be a
- * failure report. Returns: FALSE to try the next place. */
+ * failure report. *quote_at (when not NULL): where a quote found starts.
+ * Returns: FALSE to try the next place. */
 static gboolean
 original_from_text (Bounce *b, const TextbounceFormats *formats, int family, const char *text,
-                    gsize len, const char *what, gboolean last_resort, gboolean own_readers, guint depth)
+                    gsize len, const char *what, gboolean last_resort, gboolean own_readers, guint depth,
+                    gsize *quote_at)
 {
 	g_autoptr (TextbounceQuote) q = last_resort ? textbounce_find_quote (NULL, -1, text, len, TRUE)
 	                                            : textbounce_find_original (formats, family, text, len);
@@ -1339,6 +1341,8 @@ original_from_text (Bounce *b, const TextbounceFormats *formats, int family, con
 		headers_free (h);
 		return FALSE;
 	}
+	if (quote_at)
+		*quote_at = q->start; /* what follows is quoted, taken or not */
 	char *where = q->family ? g_strdup_printf ("%s line %u, after %s pattern %s", what, q->line, q->family, q->marker)
 	                        : g_strdup_printf ("%s line %u, a header block found without a pattern", what, q->line);
 	BounceOriginal *o = original_new (h, where, TRUE);
@@ -1347,10 +1351,12 @@ original_from_text (Bounce *b, const TextbounceFormats *formats, int family, con
 }
 
 /* family: the recognised family, or -1; recognised: whether recognition
- * already ran (it is left until needed for report bounces). */
+ * already ran (it is left until needed for report bounces); *quote_at:
+ * where an original quoted in the bounce's text starts, else left. */
 static void
 find_original (Bounce *b, const TextbounceFormats *formats, Walk *w, int family,
-               gboolean recognised, const GByteArray *report_text, gboolean own_readers, guint depth)
+               gboolean recognised, const GByteArray *report_text, gboolean own_readers, guint depth,
+               gsize *quote_at)
 {
 	/* Only a bounce quotes an original: a forwarded mail attached to an
 	 * ordinary message is not one. */
@@ -1367,12 +1373,13 @@ find_original (Bounce *b, const TextbounceFormats *formats, Walk *w, int family,
 	}
 	if (!recognised)
 		family = recognise (b, formats);
-	if (original_from_text (b, formats, family, b->text->str, b->text->len, "text", FALSE, own_readers, depth))
+	if (original_from_text (b, formats, family, b->text->str, b->text->len, "text", FALSE, own_readers, depth,
+	                        quote_at))
 		return;
 	/* Some bouncers append the original's header to the delivery-status
 	 * part itself. */
 	if (report_text && original_from_text (b, formats, family, (const char *) report_text->data,
-	                                       report_text->len, "delivery-status part", FALSE, own_readers, depth))
+	                                       report_text->len, "delivery-status part", FALSE, own_readers, depth, NULL))
 		return;
 	/* The last resort, for a failure report by its structure or its
 	 * wording (not by who sent it): a header block found without a
@@ -1380,7 +1387,8 @@ find_original (Bounce *b, const TextbounceFormats *formats, Walk *w, int family,
 	if (b->kind == BOUNCE_KIND_DSN ||
 	    (b->kind == BOUNCE_KIND_NDR && (says_failure (formats, b->headers, b->text->str, b->text->len) ||
 	                                    has_smtp_failure (b->text->str, b->text->len))))
-		original_from_text (b, formats, -1, b->text->str, b->text->len, "text", TRUE, own_readers, depth);
+		original_from_text (b, formats, -1, b->text->str, b->text->len, "text", TRUE, own_readers, depth,
+		                    quote_at);
 }
 
 Bounce *
@@ -1463,11 +1471,14 @@ parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncat
 			b->kind_why = g_strdup ("no report part and no format family recognised");
 	}
 
-	find_original (b, formats, &w, family, w.report_kind == BOUNCE_KIND_NONE, report_text, own_readers, depth);
-	/* Without a report, the text is all that names the failed recipient. */
+	gsize quote_at = b->text->len;
+	find_original (b, formats, &w, family, w.report_kind == BOUNCE_KIND_NONE, report_text, own_readers, depth,
+	               &quote_at);
+	/* Without a report, the bounce's own text (not the original it
+	 * quotes) is all that names the failed recipient. */
 	if (w.report_kind == BOUNCE_KIND_NONE && family >= 0)
 		b->failed_recipient = textbounce_find_recipient (formats, family, b->headers, b->text->str,
-		                                                 b->text->len, &b->failed_recipient_where);
+		                                                 quote_at, &b->failed_recipient_where);
 	if (b->original && b->original->received_dropped)
 		note (b, "%u Received lines of the original past %d not parsed",
 		      b->original->received_dropped, NS_MAX_RECEIVED_HOPS);

@@ -525,31 +525,39 @@ textbounce_family_samples (const TextbounceFormats *formats, int family)
 
 /* ---- the failed recipient ---- */
 
-/* The one address in s[0..n) (a mailbox local@domain.tld, perhaps in
- * <> or quotes), or NULL when there is none or more than one. */
+/* Whether an address (local@domain.tld) surrounds the '@' at s[at]; its
+ * bounds go to [*start, *end). The characters around it must end it: a
+ * full stop after it is a sentence's, not the domain's. */
+static gboolean
+address_at (const char *s, gsize n, gsize at, gsize *start, gsize *end)
+{
+	static const char local_ok[] = "!#$%&'*+/=?^_`{|}~.-";
+	gsize a = at, b = at + 1;
+	while (a > 0 && s[a - 1] && (g_ascii_isalnum (s[a - 1]) || strchr (local_ok, s[a - 1])))
+		a--;
+	while (b < n && (g_ascii_isalnum (s[b]) || s[b] == '.' || s[b] == '-'))
+		b++;
+	while (b > at + 1 && s[b - 1] == '.')
+		b--;
+	gsize local = at - a, domain = b - at - 1;
+	*start = a;
+	*end = b;
+	return local > 0 && local <= 64 && domain >= 3 && domain <= 253 && memchr (s + at + 1, '.', domain) &&
+	       s[a] != '.' && s[at - 1] != '.' && s[at + 1] != '.' && s[at + 1] != '-';
+}
+
+/* The one address in s[0..n) (perhaps in <> or quotes), or NULL when
+ * there is none, more than one, or something address-like that is not
+ * one. */
 static char *
 one_address (const char *s, gsize n)
 {
-	static const char local_ok[] = "!#$%&'*+/=?^_`{|}~.-";
 	char *found = NULL;
 	for (gsize at = 0; at < n; at++) {
+		gsize a, b;
 		if (s[at] != '@')
 			continue;
-		gsize a = at, b = at + 1;
-		while (a > 0 && (g_ascii_isalnum (s[a - 1]) || strchr (local_ok, s[a - 1])) && s[a - 1] != '\0')
-			a--;
-		while (b < n && (g_ascii_isalnum (s[b]) || s[b] == '.' || s[b] == '-'))
-			b++;
-		while (b > at + 1 && s[b - 1] == '.')
-			b--; /* the full stop of a sentence */
-		gsize local = at - a, domain = b - at - 1;
-		const char *dot = memchr (s + at + 1, '.', domain);
-		if (local == 0 || local > 64 || domain < 3 || domain > 253 || dot == NULL ||
-		    s[a] == '.' || s[at - 1] == '.' || s[at + 1] == '.' || s[at + 1] == '-') {
-			g_free (found);
-			return NULL; /* something address-like that is not one */
-		}
-		if (found) {
+		if (!address_at (s, n, at, &a, &b) || found) {
 			g_free (found);
 			return NULL;
 		}
@@ -557,6 +565,20 @@ one_address (const char *s, gsize n)
 		at = b;
 	}
 	return found;
+}
+
+/* Whether addr is one of the addresses in s (a header field's value). */
+static gboolean
+address_listed (const char *s, const char *addr)
+{
+	gsize n = strlen (s), want = strlen (addr);
+	for (gsize at = 0; at < n; at++) {
+		gsize a, b;
+		if (s[at] == '@' && address_at (s, n, at, &a, &b) && b - a == want &&
+		    g_ascii_strncasecmp (s + a, addr, want) == 0)
+			return TRUE;
+	}
+	return FALSE;
 }
 
 static gboolean
@@ -614,12 +636,11 @@ textbounce_find_recipient (const TextbounceFormats *f, int family, const HeaderB
 	 * are never the failed recipient. */
 	static const char *const own[] = { "X-Original-To", "Delivered-To", "Envelope-To", "To", "From",
 	                                   "Return-Path", NULL };
-	for (guint i = 0; own[i]; i++) {
-		const char *v = headers_get (headers, own[i]);
-		g_autofree char *addr = v ? one_address (v, strlen (v)) : NULL;
-		if (same_address (addr, found))
-			return NULL;
-	}
+	for (guint i = 0; own[i]; i++)
+		for (guint h = 0; headers && h < headers->fields->len; h++)
+			if (g_ascii_strcasecmp (headers_field (headers, h)->name, own[i]) == 0 &&
+			    address_listed (headers_value (headers, h), found))
+				return NULL;
 	*where = g_steal_pointer (&found_where);
 	return g_steal_pointer (&found);
 }

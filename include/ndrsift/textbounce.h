@@ -47,10 +47,10 @@
  * different Message-IDs, none is taken.
  *
  * The failed recipient comes only from the recognised family's recipient
- * patterns, in the first NS_MAX_FORMAT_BODY_BYTES of the text: none when
- * two matches name different addresses, when a match holds no single
- * address, or when it is one of the bounce's own (To, Delivered-To, From,
- * ...: our user, the bouncer).
+ * patterns, in the first NS_MAX_FORMAT_BODY_BYTES of the text and before
+ * the quoted original: none when two matches name different addresses,
+ * when a match holds no single address, or when it is one of the bounce's
+ * own (any address in To, Delivered-To, From, ...: our user, the bouncer).
  *
  * Limits: NS_MAX_FORMAT_PATTERNS patterns, NS_MAX_FORMAT_SAMPLES samples a
  * family, NS_MAX_RULE_LINE bytes a line,
@@ -123,8 +123,9 @@ const GPtrArray *textbounce_family_samples (const TextbounceFormats *formats, in
 int textbounce_family_priority (const TextbounceFormats *formats, int family);
 
 /* The failed recipient by the family's recipient patterns (see above);
- * headers: the bounce's own. Returns: (transfer full) the address, or
- * NULL; *where: (transfer full) where it was found, or NULL. */
+ * headers: the bounce's own; len: the text before the quoted original.
+ * Returns: (transfer full) the address, or NULL; *where: (transfer full)
+ * where it was found, or NULL. */
 char *textbounce_find_recipient (const TextbounceFormats *formats, int family, const HeaderBlock *headers,
                                  const char *text, gsize len, char **where);
 

@@ -1005,6 +1005,53 @@ test_part_and_field_bounds (void)
 	g_assert_true (notes_mention (f, "line 20001"));
 }
 
+/* The failed recipient of a text bounce comes from the bounce's own text,
+ * never from the original it quotes: an address line in the quoted
+ * message's body neither names the recipient nor vetoes the real one. */
+static const char daemon_head[] =
+	"From: MAILER-DAEMON@mx.remote.example\n"
+	"To: alice@example.com\n"
+	"Subject: Notification\n"
+	"\n";
+static const char daemon_quote[] =
+	"----- Original message -----\n"
+	"Message-ID: <q1@example.com>\n"
+	"From: Alice <alice@example.com>\n"
+	"To: dave@remote.example\n"
+	"Subject: Agenda\n"
+	"\n"
+	"Forwarding what the shop wrote:\n"
+	"<carol@else.example>: see below\n";
+
+static void
+test_recipient_not_quoted (void)
+{
+	g_autofree char *only_quoted = g_strconcat (daemon_head, "Your message was not delivered.\n\n",
+	                                             daemon_quote, NULL);
+	g_autoptr (Bounce) a = parse (only_quoted);
+	g_assert_cmpstr (a->family, ==, "daemon");
+	g_assert_cmpstr (a->original->message_id, ==, "<q1@example.com>");
+	g_assert_null (a->failed_recipient);
+
+	g_autofree char *both = g_strconcat (daemon_head, "Your message was not delivered.\n\n"
+	                                     "<dave@remote.example>: unknown user\n\n", daemon_quote, NULL);
+	g_autoptr (Bounce) b = parse (both);
+	g_assert_cmpstr (b->failed_recipient, ==, "dave@remote.example");
+}
+
+/* One of the bounce's own addresses is never the failed recipient, also
+ * when the field lists several. */
+static void
+test_recipient_not_own (void)
+{
+	g_autoptr (Bounce) b = parse ("From: MAILER-DAEMON@mx.remote.example\n"
+	                              "To: alice@example.com, Dave <dave@remote.example>\n"
+	                              "Subject: Notification\n\n"
+	                              "Your message was not delivered.\n\n<dave@remote.example>: unknown user\n");
+	g_assert_cmpstr (b->family, ==, "daemon");
+	g_assert_null (b->failed_recipient);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1049,6 +1096,8 @@ main (int argc, char **argv)
 	g_test_add_func ("/bounce/hostile/charset-at-end-of-value", test_charset_at_end);
 	g_test_add_func ("/bounce/headers/mime-fields-of-top-header", test_mime_fields_of_top_header);
 	g_test_add_func ("/bounce/hostile/received-bound", test_received_bound);
+	g_test_add_func ("/bounce/recipient/not-from-the-quoted-original", test_recipient_not_quoted);
+	g_test_add_func ("/bounce/recipient/never-one-of-the-bounce-s-own", test_recipient_not_own);
 	int rc = g_test_run ();
 	textbounce_formats_free (formats);
 	g_mime_shutdown ();
