@@ -76,16 +76,19 @@ for line in open(d + "/expected.tsv", encoding="utf-8"):
         problems[fam].append("%s: WRONG recipient %s where none is named" % (f, r))
 
 total = collections.Counter()
-print("%-13s %4s %9s %14s %6s %16s %6s" % ("family", "n", "detected", "original", "wrong", "recipient", "wrong"))
-for fam, s in stats.items():
-    total.update(s)
-    print("%-13s %4d %4d/%-4d %6d/%-4d %3d %8d/%-4d %3d %6d" % (fam, s["n"], s["detected"], s["n"],
-          s["original"], s["quoting"], s["missing"], s["recipient"], s["naming"], s["rmissing"], s["rwrong"])
-          if False else "%-13s %4d %4d/%-4d %6d/%-6d %6d %8d/%-6d %6d" % (fam, s["n"], s["detected"], s["n"],
-          s["original"], s["quoting"], s["wrong"], s["recipient"], s["naming"], s["rwrong"]))
-s = total
-print("%-13s %4d %4d/%-4d %6d/%-6d %6d %8d/%-6d %6d" % ("total", s["n"], s["detected"], s["n"], s["original"],
-      s["quoting"], s["wrong"], s["recipient"], s["naming"], s["rwrong"]))
+ROW = "%-15s %4s %9s %13s %6s %13s %6s"
+
+
+def row(name, s):
+    print(ROW % (name, s["n"], "%d/%d" % (s["detected"], s["n"]), "%d/%d" % (s["original"], s["quoting"]),
+                 s["wrong"], "%d/%d" % (s["recipient"], s["naming"]), s["rwrong"]))
+
+
+print(ROW % ("family", "n", "detected", "original", "wrong", "recipient", "wrong"))
+for fam in sorted(stats):
+    total.update(stats[fam])
+    row(fam, stats[fam])
+row("total", total)
 for fam in problems:
     for p in problems[fam]:
         print("  " + p)
