@@ -1196,16 +1196,34 @@ has_body (const GByteArray *m)
 	return FALSE;
 }
 
+/* Whether addr (lower case) stands in text (lower case) as an address of
+ * its own: not inside a longer one. */
+static gboolean
+names_address (const char *text, const char *addr)
+{
+	gsize n = strlen (addr);
+	for (const char *p = strstr (text, addr); p; p = strstr (p + 1, addr)) {
+		char before = p > text ? p[-1] : ' ', after = p[n];
+		if (!g_ascii_isalnum (before) && !strchr (".-_+@", before) &&
+		    !g_ascii_isalnum (after) && !strchr ("-_@", after) && !(after == '.' && g_ascii_isalnum (p[n + 1])))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /* Whether the bounce reports the failure of the quoted message itself
  * (a bounce of a bounce, a "double bounce"): one of its report's
- * recipients is a recipient of the quoted message. Then the quoted report
- * is the message that failed; otherwise it was only passed on (forwarded,
+ * recipients is a recipient of the quoted message, or, without a report,
+ * its own text before the quote (before, lower case, at most
+ * NS_MAX_FORMAT_BODY_BYTES) names one. Then the quoted report is the
+ * message that failed; otherwise it was only passed on (forwarded,
  * wrapped by a gateway, re-sent as text). An address without a domain
- * ("To: postmaster", as Sendmail writes it) compares by its local part. */
+ * ("To: postmaster", as Sendmail writes it) compares by its local part
+ * with the report's recipients. */
 static gboolean
-reports_the_quote (const Bounce *b, const BounceOriginal *o)
+reports_the_quote (const Bounce *b, const BounceOriginal *o, const char *before)
 {
-	if (b->report == NULL)
+	if (b->report == NULL && before == NULL)
 		return FALSE;
 	/* At most NS_MAX_DSN_RECIPIENTS addresses of the quote are compared
 	 * with the report's (at most as many) recipients. */
@@ -1224,6 +1242,12 @@ reports_the_quote (const Bounce *b, const BounceOriginal *o)
 				if (addr == NULL || addr[0] == '\0')
 					continue;
 				gboolean bare = strchr (addr, '@') == NULL;
+				if (b->report == NULL) {
+					g_autofree char *lower = g_ascii_strdown (addr, -1);
+					if (!bare && names_address (before, lower))
+						return TRUE;
+					continue;
+				}
 				gsize local = strlen (addr);
 				for (guint r = 0; r < b->report->recipients->len; r++) {
 					const ReportRecipient *rr = b->report->recipients->pdata[r];
@@ -1294,7 +1318,11 @@ take_original (Bounce *b, const TextbounceFormats *formats, BounceOriginal *o, c
 	 * the original. */
 	gboolean forwarded = src->quote && src->quote->forwarded;
 	g_autoptr (GByteArray) message = NULL;
-	if (formats && looks_like_report (o->headers) && !reports_the_quote (b, o)) {
+	g_autofree char *before = NULL;
+	gboolean passed_on = formats && looks_like_report (o->headers);
+	if (passed_on && b->report == NULL && src->quote)
+		before = g_ascii_strdown (src->text, MIN (src->quote->start, NS_MAX_FORMAT_BODY_BYTES));
+	if (passed_on && !reports_the_quote (b, o, before)) {
 		if (src->part)
 			message = src->in_part_header ? NULL : decode_ref_max (src->part, NS_MAX_NESTED_REPORT_BYTES);
 		else

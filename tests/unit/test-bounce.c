@@ -530,6 +530,37 @@ test_double_bounce_check_bound (void)
 	g_string_free (m, TRUE);
 }
 
+/* A double bounce without a report: the text before the quote names the
+ * quoted report's recipient as failed, so that report is the message that
+ * failed (qmail gives it no Message-ID), not the mail it quotes in turn.
+ * Naming another address, the quoted report was only passed on. */
+static void
+test_double_bounce_in_text (void)
+{
+	static const char fmt[] =
+		"From: MAILER-DAEMON@mx.example.org\nTo: postmaster@mx.example.org\nSubject: failure notice\n\n"
+		"Hi. This is the qmail-send program at mx.example.org.\n"
+		"I tried to deliver a bounce message to this address, but the bounce bounced!\n\n"
+		"<%s>:\n192.0.2.9 does not like recipient.\n\n"
+		"--- Below this line is the original bounce.\n\n"
+		"Return-Path: <>\nDate: 14 Oct 2025 08:12:00 -0000\nFrom: MAILER-DAEMON@relay.example.net\n"
+		"To: mallory@forged.example\nSubject: failure notice\n\n"
+		"Hi. This is the qmail-send program at relay.example.net.\n"
+		"I'm afraid I wasn't able to deliver your message to the following addresses.\n\n"
+		"<frank@relay.example.net>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n"
+		"--- Below this line is a copy of the message.\n\n"
+		"Return-Path: <d.ortiz@example.org>\nMessage-ID: <inner@mail.example.org>\n"
+		"From: d.ortiz@example.org\nTo: frank@relay.example.net\nSubject: quote\n\nHello\n";
+	g_autofree char *d = g_strdup_printf (fmt, "mallory@forged.example");
+	g_autoptr (Bounce) b = parse_both (d);
+	g_assert_nonnull (b->original);
+	g_assert_null (b->original->message_id);
+	g_assert_cmpstr (headers_get (b->original->headers, "To"), ==, "mallory@forged.example");
+	g_autofree char *p = g_strdup_printf (fmt, "someone.else@forged.example");
+	g_autoptr (Bounce) q = parse_both (p);
+	g_assert_cmpstr (q->original->message_id, ==, "<inner@mail.example.org>");
+}
+
 /* Blank or white-space-only lines before the header: skipped, so the
  * bounce's own header is never read as its text, nor returned as the
  * quoted original. */
@@ -1079,6 +1110,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/bounce/headers/leading-blank-lines", test_leading_blank_lines);
 	g_test_add_func ("/bounce/hostile/nested-reports-bound", test_nested_reports_bound);
 	g_test_add_func ("/bounce/hostile/double-bounce-check-bound", test_double_bounce_check_bound);
+	g_test_add_func ("/bounce/original/double-bounce-in-text", test_double_bounce_in_text);
 	g_test_add_func ("/bounce/original/inline-qmail", test_inline_qmail);
 	g_test_add_func ("/bounce/original/plain-text-without-tree", test_plain_text_paths);
 	g_test_add_func ("/bounce/original/broken-bouncers", test_broken_bouncers);
