@@ -29,9 +29,11 @@
 #        true     /bin/true          (the harness's own fork/exec + timing cost)
 #      timing each run with bash's $EPOCHREALTIME (no extra fork; `date
 #      +%s%N` on a bash without it, which adds a fork to every figure);
-#   5. prints median, p90, mean, min and max per case in milliseconds and
-#      whether the median of "log" meets the target (< 5 ms), what share of
-#      the sample's misses (a quoted Message-ID not in the log) were judged
+#   5. prints median, p90, mean, min and max per case in milliseconds,
+#      whether the median of "log" meets the target (< 5 ms), the paired
+#      ratio of each case to the /bin/true run beside it (the median of the
+#      runs' own ratios; target: log <= 3), what share of the sample's
+#      misses (a quoted Message-ID not in the log) were judged
 #      (MSGID_NOT_SENT) rather than left unjudged by coverage
 #      (LOG_NOT_COVERING), and writes one line of figures to
 #      bench/out/filter.txt.
@@ -283,12 +285,21 @@ print("  log: a %s-message sent log (%s KB; -wal %s bytes, %s current frames); n
 met = fig["log"][0] < 5.0
 print("target: median < 5 ms with the 1M-message log: %s (%.2f ms)" % ("met" if met else "NOT met", fig["log"][0]))
 print("misses judged: %s of %s (%.0f%%)" % (judged, misses, 100.0 * int(judged) / int(misses) if int(misses) else 0.0))
+# The paired ratio: each run of a case against the /bin/true run next to
+# it, so that the machine's drifting load cancels out.
+paired = {name: statistics.median(c / t for c, t in zip(col, cols[3]) if t > 0)
+          for name, col in zip(names[:3], cols[:3])}
+print("paired ratio to /bin/true (median of the runs' own ratios): log %.2f, nolog %.2f, version %.2f"
+      % (paired["log"], paired["nolog"], paired["version"]))
+print("target: log <= 3 x /bin/true: %s" % ("met" if paired["log"] <= 3.0 else "NOT met"))
 line = ("date=%s runs=%s sample=%s log_messages=%s db_kb=%s wal_bytes=%s wal_frames=%s %s "
         "log_median_ms=%.2f log_p90_ms=%.2f nolog_median_ms=%.2f nolog_p90_ms=%.2f "
-        "version_median_ms=%.2f true_median_ms=%.2f target_5ms=%s misses=%s misses_judged=%s nproc=%d" % (
+        "version_median_ms=%.2f true_median_ms=%.2f target_5ms=%s misses=%s misses_judged=%s "
+        "log_true_ratio=%.2f nolog_true_ratio=%.2f nproc=%d" % (
             time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), runs, n, nlog, dbsize, walbytes, walframes, import_line,
             fig["log"][0], fig["log"][1], fig["nolog"][0], fig["nolog"][1],
-            fig["version"][0], fig["true"][0], "met" if met else "not-met", misses, judged, os.cpu_count()))
+            fig["version"][0], fig["true"][0], "met" if met else "not-met", misses, judged,
+            paired["log"], paired["nolog"], os.cpu_count()))
 open(outp, "w").write(line + "\n")
 print("written to " + outp)
 PY
