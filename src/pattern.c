@@ -1,8 +1,18 @@
 /* pattern — PCRE2 with JIT and match limits. See include/ndrsift/pattern.h.
  *
  * The match context (limits) is shared by all patterns and only read
- * during matches. Each pattern is JIT-compiled the first time it runs. Match data is kept per thread (GPrivate) and grown on
- * demand, so the per-message path allocates nothing. */
+ * during matches. Match data is kept per thread (GPrivate) and grown on
+ * demand, so the per-message path allocates nothing.
+ *
+ * What a pattern costs before its first match is start-up, and a `filter`
+ * process judges one message: compiling every shipped pattern cost more
+ * than judging it, and JIT-compiling one costs some 85,000 instructions,
+ * more than the interpreter spends on a dozen matches. So a pattern of
+ * the built-in rules is compiled on first use (pattern_new_lazy), and any
+ * pattern is JIT-compiled once it has run PATTERN_JIT_AFTER times: a
+ * JIT-compiled copy is made and published by one thread while the others
+ * go on with the interpreter, so nobody waits and nobody matches a
+ * half-compiled pattern. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <string.h>
@@ -10,10 +20,19 @@
 #include "ndrsift/limits.h"
 #include "ndrsift/pattern.h"
 
+/* Interpreted matches before a pattern is JIT-compiled: a scan of many
+ * messages gets JIT for every pattern it uses often; `filter`, `check` of
+ * a few files and `explain` never pay for it. */
+#define PATTERN_JIT_AFTER 4
+
 struct _Pattern {
-	pcre2_code *code;
 	char *spec;
-	gsize jit_once;    /* JIT-compiled on first use (see pattern_search) */
+	char *regex;         /* lazy: compiled on first use, then freed */
+	guint32 options;
+	gsize compiled;      /* g_once: code is set (lazy patterns) */
+	pcre2_code *code;    /* the interpreter's; NULL when a lazy compile failed */
+	pcre2_code *jit;     /* a JIT-compiled copy, once published (atomic) */
+	gint uses;           /* interpreted matches, up to PATTERN_JIT_AFTER (atomic) */
 };
 
 G_STATIC_ASSERT (PATTERN_MULTILINE == PCRE2_MULTILINE);
@@ -66,8 +85,8 @@ match_data_for (const pcre2_code *code)
 	return md;
 }
 
-Pattern *
-pattern_compile_raw (const char *regex, guint32 options, GError **error)
+static pcre2_code *
+compile (const char *regex, guint32 options, GError **error)
 {
 	int errcode;
 	PCRE2_SIZE erroff;
@@ -78,10 +97,19 @@ pattern_compile_raw (const char *regex, guint32 options, GError **error)
 		pcre2_get_error_message (errcode, msg, sizeof msg);
 		g_set_error (error, PATTERN_ERROR, 1, "bad regular expression at offset %zu: %s",
 		             (size_t) erroff, (const char *) msg);
-		return NULL;
 	}
+	return code;
+}
+
+Pattern *
+pattern_compile_raw (const char *regex, guint32 options, GError **error)
+{
+	pcre2_code *code = compile (regex, options, error);
+	if (code == NULL)
+		return NULL;
 	Pattern *p = g_new0 (Pattern, 1);
 	p->code = code;
+	p->compiled = 1;
 	p->spec = g_strdup (regex);
 	return p;
 }
@@ -139,6 +167,52 @@ pattern_compile (const char *spec, GError **error)
 	return pattern_compile_full (spec, 0, error);
 }
 
+Pattern *
+pattern_new_lazy (const char *spec, guint32 extra_options, GError **error)
+{
+	guint32 options;
+	char *regex = split_spec (spec, &options, error);
+	if (regex == NULL)
+		return NULL;
+	Pattern *p = g_new0 (Pattern, 1);
+	p->spec = g_strdup (spec);
+	p->regex = regex;
+	p->options = options | extra_options;
+	return p;
+}
+
+/* The compiled code, compiling a lazy pattern on first use; NULL when it
+ * does not compile (said once). */
+static const pcre2_code *
+code_of (Pattern *p)
+{
+	if (g_once_init_enter (&p->compiled)) {
+		g_autoptr (GError) error = NULL;
+		p->code = compile (p->regex, p->options, &error);
+		if (p->code == NULL)
+			g_warning ("pattern %s does not compile: %s; it never matches", p->spec, error->message);
+		g_clear_pointer (&p->regex, g_free);
+		g_once_init_leave (&p->compiled, 1);
+	}
+	return p->code;
+}
+
+/* Counts an interpreted match; the one that reaches PATTERN_JIT_AFTER
+ * JIT-compiles a copy of the code and publishes it. Where JIT is not
+ * available the interpreter goes on, with the same limits. */
+static void
+count_use (Pattern *p, const pcre2_code *code)
+{
+	if (g_atomic_int_get (&p->uses) >= PATTERN_JIT_AFTER ||
+	    g_atomic_int_add (&p->uses, 1) != PATTERN_JIT_AFTER - 1)
+		return;
+	pcre2_code *copy = pcre2_code_copy (code);
+	if (copy && pcre2_jit_compile (copy, PCRE2_JIT_COMPLETE) == 0)
+		g_atomic_pointer_set (&p->jit, copy);
+	else
+		pcre2_code_free (copy);
+}
+
 gboolean
 pattern_search (const Pattern *p, const char *subject, gsize len, gsize from,
                 gsize *start, gsize *end)
@@ -146,18 +220,16 @@ pattern_search (const Pattern *p, const char *subject, gsize len, gsize from,
 	if (p == NULL || subject == NULL || from > len)
 		return FALSE;
 
-	/* JIT on first use, not at load: a one-message `filter` uses a few of
-	 * the shipped patterns, and compiling all of them cost more than
-	 * judging the message. g_once makes other threads wait while one
-	 * compiles, so nobody matches a half-compiled pattern. Where JIT is
-	 * unavailable the interpreter runs with the same limits. */
 	Pattern *mp = (Pattern *) p;
-	if (g_once_init_enter (&mp->jit_once)) {
-		(void) pcre2_jit_compile (mp->code, PCRE2_JIT_COMPLETE);
-		g_once_init_leave (&mp->jit_once, 1);
+	const pcre2_code *code = g_atomic_pointer_get (&mp->jit);
+	if (code == NULL) {
+		code = code_of (mp);
+		if (code == NULL)
+			return FALSE;
+		count_use (mp, code);
 	}
-	pcre2_match_data *md = match_data_for (p->code);
-	int rc = pcre2_match (p->code, (PCRE2_SPTR) subject, len, from, 0, md, match_context ());
+	pcre2_match_data *md = match_data_for (code);
+	int rc = pcre2_match (code, (PCRE2_SPTR) subject, len, from, 0, md, match_context ());
 	if (rc < 0) {
 		if (rc != PCRE2_ERROR_NOMATCH)
 			thread_limit_hits++;
@@ -195,6 +267,8 @@ pattern_free (Pattern *p)
 	if (p == NULL)
 		return;
 	pcre2_code_free (p->code);
+	pcre2_code_free (p->jit);
+	g_free (p->regex);
 	g_free (p->spec);
 	g_free (p);
 }

@@ -1,5 +1,5 @@
-/* pattern — "/regex/flags" compiled once with PCRE2 (JIT on first use),
- * matched with limits.
+/* pattern — "/regex/flags" compiled once with PCRE2 (JIT once it has run
+ * a few times), matched with limits.
  *
  * Every regular expression ndrsift runs on message data goes through here,
  * so every match is bounded by NS_PCRE2_MATCH_LIMIT, NS_PCRE2_DEPTH_LIMIT
@@ -36,6 +36,12 @@ Pattern *pattern_compile_raw (const char *regex, guint32 pcre2_options, GError *
 /* As pattern_compile, with more PCRE2 option bits (PATTERN_MULTILINE for
  * patterns matched against the lines of a text). */
 Pattern *pattern_compile_full (const char *spec, guint32 extra_options, GError **error);
+
+/* As pattern_compile_full for text known to compile (the built-in rules,
+ * compiled by `make check` and `rules check`): the /re/flags form is
+ * checked now, the regex compiled on first use; should it not compile
+ * then, it says so once (g_warning) and never matches. */
+Pattern *pattern_new_lazy (const char *spec, guint32 extra_options, GError **error);
 
 /* Finds the first match at or after `from`. On a match, *start and *end
  * (either may be NULL) receive the match's byte offsets.
