@@ -68,10 +68,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 		rules_results_free (results);
 	}
 	for (guint i = 0; i < rules_count (rules); i++) {
-		const char *name, *describe, *definition;
-		double score;
-		rules_get (rules, i, &name, &score, &describe, &definition);
-		if (name == NULL || definition == NULL)
+		RuleInfo info;
+		rules_get (rules, i, &info);
+		if (info.name == NULL || info.definition == NULL || info.where == NULL)
 			abort ();
 	}
 	return 0;

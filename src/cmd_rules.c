@@ -1,11 +1,14 @@
 /* rules — `rules check [DIR]`: load the *.formats and *.rules of DIR (or
- * the configured directories) and report every error with file:line;
- * `rules list`: every rule with its score and description. */
+ * the configured directories, the built-in files in place of a missing
+ * shipped one) and report every error with file:line; `rules list`: every
+ * rule with its score, description and origin (built-in:FILE:LINE or
+ * FILE:LINE), and each shipped file that differs from its built-in copy. */
 #include <stdio.h>
 #include <string.h>
 
 #include "ndrsift/bounce.h"
 #include "ndrsift/commands.h"
+#include "ndrsift/config.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/output.h"
 #include "ndrsift/rules.h"
@@ -96,8 +99,12 @@ rules_check_cmd (const Config *config, int argc, char **argv)
 	int status;
 	if (!parse_options ("[DIR] - load rule and format files, report every error", &argc, &argv, &status))
 		return status;
+	g_autoptr (GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
+	g_autofree const char **configured = config_rule_dirs (config, argc > 1 ? NULL : notices);
 	const char *one[] = { argc > 1 ? argv[1] : NULL, NULL };
-	const char *const *dirs = argc > 1 ? one : (const char *const *) config->rules_dirs;
+	const char *const *dirs = argc > 1 ? one : configured;
+	for (guint i = 0; i < notices->len; i++)
+		command_error (NULL, "%s", (const char *) g_ptr_array_index (notices, i));
 	if (argc > 2) {
 		command_error ("rules check", "give at most one DIR");
 		return EXIT_USAGE;
@@ -148,18 +155,30 @@ rules_list_cmd (const Config *config, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	g_autoptr (GError) error = NULL;
-	g_autoptr (Rules) rules = rules_load ((const char *const *) config->rules_dirs, &error);
+	g_autoptr (GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GPtrArray) differences = g_ptr_array_new_with_free_func (g_free);
+	g_autofree const char **dirs = config_rule_dirs (config, notices);
+	/* The shipped layer as installed, against the files built in. */
+	if (dirs[0] != config_builtin_rules)
+		config_builtin_differences (dirs[0], differences);
+	for (guint i = 0; i < notices->len; i++)
+		command_error (NULL, "%s", (const char *) g_ptr_array_index (notices, i));
+	for (guint i = 0; i < differences->len; i++)
+		command_error ("rules list", "%s", (const char *) g_ptr_array_index (differences, i));
+	g_autoptr (Rules) rules = rules_load (dirs, &error);
 	if (rules == NULL) {
 		command_error ("rules list", "%s", error->message);
 		return EXIT_ERROR;
 	}
 	for (guint i = 0; i < rules_count (rules); i++) {
-		const char *name, *describe, *definition;
-		double score;
-		rules_get (rules, i, &name, &score, &describe, &definition);
+		RuleInfo r;
+		rules_get (rules, i, &r);
 		char s[G_ASCII_DTOSTR_BUF_SIZE];
-		g_ascii_formatd (s, sizeof s, "%.1f", score);
-		printf ("%-24s %6s  %s\n", name, s, describe ? describe : definition);
+		g_ascii_formatd (s, sizeof s, "%.1f", r.score);
+		g_autofree char *origin = r.score_where ? g_strdup_printf ("%s, score %s", r.where, r.score_where)
+		                                        : g_strdup (r.where);
+		g_autofree char *safe = output_escape (origin);
+		printf ("%-24s %6s  %s  [%s]\n", r.name, s, r.describe ? r.describe : r.definition, safe);
 	}
 	return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ndrsift/builtin.h"
 #include "ndrsift/config.h"
 #include "ndrsift/limits.h"
 
@@ -215,12 +216,74 @@ in_network (const ConfigNetwork *net, const guint8 a[16])
 	return (net->bytes[full] & mask) == (a[full] & mask);
 }
 
-static gint
-compare_paths_by_name (gconstpointer a, gconstpointer b)
+const char config_builtin_rules[] = "built-in";
+
+/* Missing as the layering means it: nothing there (skipped, or the
+ * built-in files in place of the first directory). */
+static gboolean
+dir_missing (const char *dir)
 {
-	g_autofree char *x = g_path_get_basename (*(const char *const *) a);
-	g_autofree char *y = g_path_get_basename (*(const char *const *) b);
-	return strcmp (x, y);
+	struct stat st;
+	return stat (dir, &st) != 0 && (errno == ENOENT || errno == ENOTDIR);
+}
+
+const char **
+config_rule_dirs (const Config *c, GPtrArray *notices)
+{
+	guint n = c->rules_dirs ? g_strv_length (c->rules_dirs) : 0;
+	const char **dirs = g_new0 (const char *, MAX (n, 1) + 1);
+	for (guint i = 0; i < n; i++) {
+		const char *d = c->rules_dirs[i];
+		gboolean missing = dir_missing (d);
+		if (missing && notices && c->rules_dirs_set)
+			g_ptr_array_add (notices, g_strdup_printf ("rules directory %s does not exist; %s", d,
+			                                           i == 0 ? "using the built-in rules" : "skipped"));
+		dirs[i] = i == 0 && missing ? config_builtin_rules : d;
+	}
+	if (n == 0)
+		dirs[0] = config_builtin_rules;
+	return dirs;
+}
+
+/* A file of the layered rule directories. */
+typedef struct {
+	char *name;                  /* "50-mta.formats" */
+	char *path;                  /* the file, or NULL: the built-in copy */
+	const BuiltinFile *builtin;  /* the built-in file of that name, or NULL */
+} RuleFile;
+
+static void
+rule_file_free (gpointer data)
+{
+	RuleFile *f = data;
+	g_free (f->name);
+	g_free (f->path);
+	g_free (f);
+}
+
+static gint
+compare_by_name (gconstpointer a, gconstpointer b)
+{
+	return strcmp ((*(RuleFile *const *) a)->name, (*(RuleFile *const *) b)->name);
+}
+
+static const BuiltinFile *
+builtin_file (const char *name)
+{
+	for (const BuiltinFile *b = builtin_files; b->name; b++)
+		if (strcmp (b->name, name) == 0)
+			return b;
+	return NULL;
+}
+
+static void
+add_file (GHashTable *files, const char *name, char *path, const BuiltinFile *builtin)
+{
+	RuleFile *f = g_new0 (RuleFile, 1);
+	f->name = g_strdup (name);
+	f->path = path;
+	f->builtin = builtin;
+	g_hash_table_replace (files, f->name, f);
 }
 
 /* What a file that is not a regular one is, for the message. */
@@ -285,18 +348,25 @@ config_read_file (const char *path, char **text, gsize *len, GError **error)
 	return TRUE;
 }
 
-/* The files ending in suffix of the layered dirs: a file in a later
- * directory replaces one of the same name in an earlier one; missing
- * directories are skipped, anything else that is not one is an error;
- * names starting with '.' are not read. Returns: (transfer full) paths in
- * name order; NULL when errors is NULL and a directory failed (error set),
- * else each failure is added to errors. */
+/* The files ending in suffix of the layered dirs (config_builtin_rules:
+ * the built-in files): a file in a later directory replaces one of the
+ * same name in an earlier one; missing directories are skipped, anything
+ * else that is not one is an error; names starting with '.' are not read.
+ * Returns: (transfer full) RuleFile* in name order; NULL when errors is
+ * NULL and a directory failed (error set), else each failure is added to
+ * errors. */
 static GPtrArray *
 layered_files (const char *const *dirs, const char *suffix, GPtrArray *errors, GError **error)
 {
-	/* basename -> path: a later directory's file replaces the earlier. */
-	g_autoptr (GHashTable) files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+	/* name -> file: a later directory's file replaces the earlier. */
+	g_autoptr (GHashTable) files = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, rule_file_free);
 	for (guint i = 0; dirs && dirs[i]; i++) {
+		if (dirs[i] == config_builtin_rules) {
+			for (const BuiltinFile *b = builtin_files; b->name; b++)
+				if (g_str_has_suffix (b->name, suffix))
+					add_file (files, b->name, NULL, b);
+			continue;
+		}
 		struct stat st;
 		int r = stat (dirs[i], &st);
 		if (r != 0 && (errno == ENOENT || errno == ENOTDIR))
@@ -319,16 +389,60 @@ layered_files (const char *const *dirs, const char *suffix, GPtrArray *errors, G
 		const char *entry;
 		while ((entry = g_dir_read_name (dir)))
 			if (g_str_has_suffix (entry, suffix) && entry[0] != '.')
-				g_hash_table_insert (files, g_strdup (entry), g_build_filename (dirs[i], entry, NULL));
+				add_file (files, entry, g_build_filename (dirs[i], entry, NULL), builtin_file (entry));
 	}
-	GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+	GPtrArray *out = g_ptr_array_new_with_free_func (rule_file_free);
 	GHashTableIter it;
-	gpointer path;
+	gpointer file;
 	g_hash_table_iter_init (&it, files);
-	while (g_hash_table_iter_next (&it, NULL, &path))
-		g_ptr_array_add (out, g_strdup (path));
-	g_ptr_array_sort (out, compare_paths_by_name);
+	while (g_hash_table_iter_next (&it, NULL, &file)) {
+		g_hash_table_iter_steal (&it);
+		g_ptr_array_add (out, file);
+	}
+	g_ptr_array_sort (out, compare_by_name);
 	return out;
+}
+
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+	return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static gboolean
+rule_file_name (const char *name)
+{
+	return name[0] != '.' && (g_str_has_suffix (name, ".rules") || g_str_has_suffix (name, ".formats"));
+}
+
+void
+config_builtin_differences (const char *dir, GPtrArray *out)
+{
+	g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+	const char *entry;
+	while (d && (entry = g_dir_read_name (d)))
+		if (rule_file_name (entry))
+			g_ptr_array_add (names, g_strdup (entry));
+	for (const BuiltinFile *b = builtin_files; b->name; b++)
+		if (!g_ptr_array_find_with_equal_func (names, b->name, g_str_equal, NULL))
+			g_ptr_array_add (names, g_strdup (b->name));
+	g_ptr_array_sort (names, compare_strings);
+	for (guint i = 0; i < names->len; i++) {
+		const char *name = g_ptr_array_index (names, i);
+		g_autofree char *path = g_build_filename (dir, name, NULL);
+		const BuiltinFile *b = builtin_file (name);
+		g_autofree char *text = NULL;
+		gsize len = 0;
+		if (dir_missing (path))
+			g_ptr_array_add (out, g_strdup_printf ("%s is missing (a built-in file)", path));
+		else if (!config_read_file (path, &text, &len, NULL))
+			g_ptr_array_add (out, g_strdup_printf ("%s cannot be read", path));
+		else if (b == NULL)
+			g_ptr_array_add (out, g_strdup_printf ("%s is not one of the built-in files", path));
+		else if (len != b->len || memcmp (text, b->text, len) != 0)
+			g_ptr_array_add (out, g_strdup_printf ("%s differs from the built-in copy", path));
+	}
 }
 
 /* Reports one failure: stop (errors NULL) or collect. */
@@ -345,12 +459,13 @@ line_failed (GQuark domain, const char *where, const char *what, GPtrArray *erro
 
 gboolean
 config_read_lines (const char *filename, const char *text, GQuark domain, ConfigLineFunc func,
-                   gpointer data, GPtrArray *errors, GError **error)
+                   gboolean builtin, gpointer data, GPtrArray *errors, GError **error)
 {
 	g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+	g_autoptr (GString) where = g_string_new (filename);
+	gsize stem = where->len;
 	gboolean ok = TRUE;
 	for (guint n = 0; lines[n]; n++) {
-		g_autofree char *where = g_strdup_printf ("%s:%u", filename, n + 1);
 		g_autoptr (GError) local = NULL;
 		if (strlen (lines[n]) > NS_MAX_RULE_LINE)
 			g_set_error (&local, domain, 1, "line longer than %d bytes", NS_MAX_RULE_LINE);
@@ -359,12 +474,16 @@ config_read_lines (const char *filename, const char *text, GQuark domain, Config
 			const char *first = line + strspn (line, " \t");
 			if (*first == '#' || *first == '\0')
 				continue;
-			func (line, where, data, &local);
+			g_string_truncate (where, stem);
+			g_string_append_printf (where, ":%u", n + 1);
+			func (line, where->str, builtin, data, &local);
 		}
 		if (local == NULL)
 			continue;
+		g_string_truncate (where, stem);
+		g_string_append_printf (where, ":%u", n + 1);
 		ok = FALSE;
-		if (!line_failed (domain, where, local->message, errors, error))
+		if (!line_failed (domain, where->str, local->message, errors, error))
 			return FALSE;
 	}
 	return ok;
@@ -375,23 +494,31 @@ config_read_layered (const char *const *dirs, const char *suffix, GQuark domain,
                      gpointer data, GPtrArray *errors, GError **error)
 {
 	guint before = errors ? errors->len : 0;
-	g_autoptr (GPtrArray) paths = layered_files (dirs, suffix, errors, error);
-	if (paths == NULL)
+	g_autoptr (GPtrArray) files = layered_files (dirs, suffix, errors, error);
+	if (files == NULL)
 		return FALSE;
 	gboolean ok = !errors || errors->len == before;
-	for (guint i = 0; i < paths->len; i++) {
-		const char *path = g_ptr_array_index (paths, i);
-		g_autofree char *text = NULL;
+	for (guint i = 0; i < files->len; i++) {
+		const RuleFile *f = g_ptr_array_index (files, i);
+		g_autofree char *text = NULL, *name = NULL;
 		gsize len;
 		g_autoptr (GError) local = NULL;
-		if (!config_read_file (path, &text, &len, &local)) {
+		if (f->path == NULL) {
+			name = g_strconcat (config_builtin_rules, ":", f->name, NULL);
+			text = g_strndup (f->builtin->text, f->builtin->len);
+			len = f->builtin->len;
+		} else if (!config_read_file (f->path, &text, &len, &local)) {
 			ok = FALSE;
 			if (errors == NULL) {
 				g_propagate_error (error, g_steal_pointer (&local));
 				return FALSE;
 			}
 			g_ptr_array_add (errors, g_strdup (local->message));
-		} else if (!config_read_lines (path, text, domain, func, data, errors, error)) {
+			continue;
+		}
+		/* A shipped file as built: its patterns are known to compile. */
+		gboolean builtin = f->builtin && len == f->builtin->len && memcmp (text, f->builtin->text, len) == 0;
+		if (!config_read_lines (f->path ? f->path : name, text, domain, func, builtin, data, errors, error)) {
 			ok = FALSE;
 			if (errors == NULL)
 				return FALSE;
@@ -643,6 +770,7 @@ config_load (const char *path, const char *db, const char *rules, GError **error
 		g_strfreev (c->rules_dirs);
 		c->rules_dirs = g_strsplit (rules, ":", -1);
 	}
+	c->rules_dirs_set = rules || g_key_file_has_key (kf, "rules", "dirs", NULL);
 	return g_steal_pointer (&c);
 }
 

@@ -1,6 +1,7 @@
 /* rules — *.rules loading and evaluation. See include/ndrsift/rules.h.
  *
- * Loading compiles everything: patterns (JIT, limits via `pattern`) and
+ * Loading compiles everything: patterns (limits via `pattern`; those of
+ * the built-in rules on first use, but all of them for `rules check`) and
  * meta expressions (shunting-yard into a postfix program, nesting bounded
  * by NS_MAX_META_DEPTH). Evaluation walks the rules once in reading order;
  * a meta reads the outcomes of rules before it, so it never recurses. */
@@ -32,6 +33,7 @@ typedef struct {
 	GArray *program;      /* meta: gint */
 	char *expression;     /* meta, as written */
 	double score;
+	char *score_where;    /* a score line of another file, for rules list */
 	char *describe;
 } Rule;
 
@@ -94,6 +96,7 @@ rule_free (gpointer data)
 	if (r->program)
 		g_array_unref (r->program);
 	g_free (r->expression);
+	g_free (r->score_where);
 	g_free (r->describe);
 	g_free (r);
 }
@@ -274,9 +277,10 @@ parse_header_target (Rule *r, const char *target, GError **error)
 	return TRUE;
 }
 
-/* Parses one line into rules (definitions) or pending (score, describe). */
+/* Parses one line into rules (definitions) or pending (score, describe).
+ * lazy: compile its pattern on first use (a built-in line). */
 static gboolean
-parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, GError **error)
+parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gboolean lazy, GError **error)
 {
 	g_autofree char *definition = g_strdup (g_strstrip (line));
 	char *cursor = line;
@@ -332,11 +336,12 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, GEr
 			g_set_error (&local, RULES_ERROR, 1, "header %s: write header NAME TARGET =~ /re/flags", name);
 		} else if (parse_header_target (r, target, &local)) {
 			r->negate = op[0] == '!';
-			r->re = pattern_compile (cursor, &local);
+			r->re = lazy ? pattern_new_lazy (cursor, 0, &local) : pattern_compile (cursor, &local);
 		}
 	} else if (strcmp (directive, "body") == 0) {
 		r->type = RULE_BODY;
-		r->re = pattern_compile_full (cursor, PATTERN_MULTILINE, &local);
+		r->re = lazy ? pattern_new_lazy (cursor, PATTERN_MULTILINE, &local)
+		             : pattern_compile_full (cursor, PATTERN_MULTILINE, &local);
 	} else if (strcmp (directive, "eval") == 0) {
 		r->type = RULE_EVAL;
 		r->builtin = EVAL_COUNT;
@@ -378,13 +383,22 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, GEr
 typedef struct {
 	Rules *rules;
 	GPtrArray *pending;
+	gboolean checking;     /* rules check: compile every pattern now */
 } Reading;
 
 static gboolean
-read_line (char *line, const char *where, gpointer data, GError **error)
+read_line (char *line, const char *where, gboolean builtin, gpointer data, GError **error)
 {
 	Reading *rd = data;
-	return parse_line (rd->rules, rd->pending, line, where, error);
+	return parse_line (rd->rules, rd->pending, line, where, builtin && !rd->checking, error);
+}
+
+/* Whether two "file:line" locations are in one file. */
+static gboolean
+same_file (const char *a, const char *b)
+{
+	const char *ca = strrchr (a, ':'), *cb = strrchr (b, ':');
+	return ca && cb && ca - a == cb - b && strncmp (a, b, ca - a) == 0;
 }
 
 /* Applies score and describe lines, in reading order (the last wins). */
@@ -407,9 +421,12 @@ resolve_all (Rules *rules, GPtrArray *pending, GPtrArray *errors, GError **error
 			continue;
 		}
 		Rule *rule = g_ptr_array_index (rules->rules, r);
-		if (p->is_score)
+		if (p->is_score) {
 			rule->score = p->score;
-		else {
+			g_clear_pointer (&rule->score_where, g_free);
+			if (!same_file (p->where, rule->where))
+				rule->score_where = g_strdup (p->where);
+		} else {
 			g_free (rule->describe);
 			rule->describe = g_strdup (p->text);
 		}
@@ -422,8 +439,8 @@ rules_parse (const char *filename, const char *text, GError **error)
 {
 	g_autoptr (Rules) rules = rules_new ();
 	g_autoptr (GPtrArray) pending = g_ptr_array_new_with_free_func (pending_free);
-	Reading rd = { rules, pending };
-	if (!config_read_lines (filename, text, RULES_ERROR, read_line, &rd, NULL, error) ||
+	Reading rd = { rules, pending, FALSE };
+	if (!config_read_lines (filename, text, RULES_ERROR, read_line, FALSE, &rd, NULL, error) ||
 	    !resolve_all (rules, pending, NULL, error))
 		return NULL;
 	return g_steal_pointer (&rules);
@@ -436,7 +453,7 @@ load (const char *const *dirs, GPtrArray *errors, GError **error)
 {
 	g_autoptr (Rules) rules = rules_new ();
 	g_autoptr (GPtrArray) pending = g_ptr_array_new_with_free_func (pending_free);
-	Reading rd = { rules, pending };
+	Reading rd = { rules, pending, errors != NULL };
 	gboolean ok = config_read_layered (dirs, ".rules", RULES_ERROR, read_line, &rd, errors, error);
 	if (!ok && errors == NULL)
 		return NULL; /* stopped at the first error */
@@ -467,14 +484,10 @@ rules_count (const Rules *rules)
 }
 
 void
-rules_get (const Rules *rules, guint i, const char **name, double *score, const char **describe,
-           const char **definition)
+rules_get (const Rules *rules, guint i, RuleInfo *info)
 {
-	Rule *r = g_ptr_array_index (rules->rules, i);
-	*name = r->name;
-	*score = r->score;
-	*describe = r->describe;
-	*definition = r->definition;
+	const Rule *r = g_ptr_array_index (rules->rules, i);
+	*info = (RuleInfo) { r->name, r->score, r->describe, r->definition, r->where, r->score_where };
 }
 
 /* ---- evaluation ---- */

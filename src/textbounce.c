@@ -1,7 +1,8 @@
 /* textbounce — *.formats loading, family recognition, inline originals.
  * See include/ndrsift/textbounce.h for the file syntax and the search order.
  *
- * Every pattern is compiled once at start-up and matched on its own:
+ * Every pattern is compiled once (those of the built-in files on first
+ * use, see `pattern`) and matched on its own:
  * JIT's start-of-match optimisations (a line start, a first byte) work per
  * pattern, and patterns never share groups, comments or backreferences.
  * Recognition stops at the first family recognised; marker patterns of a
@@ -238,9 +239,10 @@ finish (TextbounceFormats *f)
 	return f;
 }
 
-/* Parses one line into f. Returns FALSE with error (without location). */
+/* Parses one line into f; lazy: compile its pattern on first use (a
+ * built-in line). Returns FALSE with error (without location). */
 static gboolean
-parse_line (TextbounceFormats *f, char *line, const char *where, GError **error)
+parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, GError **error)
 {
 	char *cursor = line;
 	const char *directive = next_word (&cursor);
@@ -341,7 +343,8 @@ parse_line (TextbounceFormats *f, char *line, const char *where, GError **error)
 	/* Text patterns see lines: "^" and "$" are line starts and ends. */
 	gboolean lines = target == TARGET_BODY || target == TARGET_SEPARATOR ||
 	                 target == TARGET_FIRST_HEADER || (target == TARGET_RECIPIENT && field == NULL);
-	fp->re = pattern_compile_full (cursor, lines ? PATTERN_MULTILINE : 0, &local);
+	guint32 flags = lines ? PATTERN_MULTILINE : 0;
+	fp->re = lazy ? pattern_new_lazy (cursor, flags, &local) : pattern_compile_full (cursor, flags, &local);
 	if (fp->re == NULL) {
 		pattern_entry_free (fp);
 		g_set_error (error, TEXTBOUNCE_ERROR, 1, "%s", local->message);
@@ -352,17 +355,25 @@ parse_line (TextbounceFormats *f, char *line, const char *where, GError **error)
 	return TRUE;
 }
 
+/* Lines of built-in files compile their patterns on first use, but not
+ * for `rules check`, which compiles every one. */
 static gboolean
-read_line (char *line, const char *where, gpointer data, GError **error)
+read_line (char *line, const char *where, gboolean builtin, gpointer data, GError **error)
 {
-	return parse_line (data, line, where, error);
+	return parse_line (data, line, where, builtin, error);
+}
+
+static gboolean
+check_line (char *line, const char *where, gboolean builtin, gpointer data, GError **error)
+{
+	return parse_line (data, line, where, FALSE, error);
 }
 
 TextbounceFormats *
 textbounce_formats_parse (const char *filename, const char *text, GError **error)
 {
 	g_autoptr (TextbounceFormats) f = formats_new ();
-	if (!config_read_lines (filename, text, TEXTBOUNCE_ERROR, read_line, f, NULL, error))
+	if (!config_read_lines (filename, text, TEXTBOUNCE_ERROR, read_line, FALSE, f, NULL, error))
 		return NULL;
 	return finish (g_steal_pointer (&f));
 }
@@ -373,7 +384,8 @@ static TextbounceFormats *
 load (const char *const *dirs, GPtrArray *errors, GError **error)
 {
 	g_autoptr (TextbounceFormats) f = formats_new ();
-	if (!config_read_layered (dirs, ".formats", TEXTBOUNCE_ERROR, read_line, f, errors, error))
+	if (!config_read_layered (dirs, ".formats", TEXTBOUNCE_ERROR, errors ? check_line : read_line, f, errors,
+	                          error))
 		return NULL;
 	return finish (g_steal_pointer (&f));
 }

@@ -56,14 +56,27 @@ sentlog_for_thread (const VerdictContext *ctx)
 	return t->log;
 }
 
+/* Says each message once per process. */
+static void
+say_once (gint *said, GPtrArray *messages)
+{
+	if (messages->len == 0 || !g_atomic_int_compare_and_exchange (said, 0, 1))
+		return;
+	for (guint i = 0; i < messages->len; i++)
+		fprintf (stderr, "ndrsift: %s\n", (const char *) g_ptr_array_index (messages, i));
+}
+
 VerdictContext *
 verdict_context_new (const Config *config, GError **error)
 {
-	g_autoptr (TextbounceFormats) formats =
-		textbounce_formats_load ((const char *const *) config->rules_dirs, error);
+	static gint dirs_said;
+	g_autoptr (GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
+	g_autofree const char **dirs = config_rule_dirs (config, notices);
+	say_once (&dirs_said, notices);
+	g_autoptr (TextbounceFormats) formats = textbounce_formats_load (dirs, error);
 	if (formats == NULL)
 		return NULL;
-	g_autoptr (Rules) rules = rules_load ((const char *const *) config->rules_dirs, error);
+	g_autoptr (Rules) rules = rules_load (dirs, error);
 	if (rules == NULL)
 		return NULL;
 	static gint serials;

@@ -29,6 +29,7 @@ typedef struct {
 	gint64 clock_skew;         /* [sentlog] clock_skew, seconds: how far a remote clock
 	                              may be off (coverage interval) */
 	char **rules_dirs;         /* [rules] dirs, in layering order */
+	gboolean rules_dirs_set;   /* ...from the file or --rules, not the built-in default */
 	char *verdict_header;      /* [verdict] header */
 	double forged_at;          /* [verdict] forged_at */
 	int deadline_ms;           /* [filter] deadline_ms, at most NS_MAX_DEADLINE_MS: Dovecot gives a
@@ -61,25 +62,50 @@ Config *config_load (const char *path, const char *db, const char *rules, GError
  * says what it is. Errors are in G_FILE_ERROR (NOENT when missing). */
 gboolean config_read_file (const char *path, char **text, gsize *len, GError **error);
 
+/* Stands for the built-in rule files (builtin.h) in a list of rule
+ * directories; recognised by its address, so no path can be taken for it. */
+extern const char config_builtin_rules[];
+
+/* The rule directories to read, in layering order: config->rules_dirs with
+ * config_builtin_rules in place of the first one (the shipped layer) when
+ * that directory does not exist (an uninstalled build, an install without
+ * it) or when none is given; later directories that do not exist are
+ * skipped when read. notices: (nullable) gets a message (char*) for each
+ * directory named by the config file or --rules that does not exist.
+ * Returns: (transfer container) a NULL-terminated array; the strings are
+ * the config's (or config_builtin_rules). */
+const char **config_rule_dirs (const Config *config, GPtrArray *notices);
+
+/* How the *.formats and *.rules files of dir (the shipped layer) differ
+ * from the built-in ones: one message (char*) a file that differs, is
+ * missing, or is not one of them, added to out in name order. */
+void config_builtin_differences (const char *dir, GPtrArray *out);
+
 /* One line of a rule or format file: chomped, never blank or a comment.
- * where: "file:line". Returns: FALSE with error (without the location). */
-typedef gboolean (*ConfigLineFunc) (char *line, const char *where, gpointer data, GError **error);
+ * where: "file:line" ("built-in:NAME:line" for a built-in file). builtin:
+ * the line is from a built-in file, or from a file with the very bytes of
+ * one; its patterns were compiled when ndrsift was built (`make check`).
+ * Returns: FALSE with error (without the location). */
+typedef gboolean (*ConfigLineFunc) (char *line, const char *where, gboolean builtin, gpointer data,
+                                    GError **error);
 
 /* Feeds each line of text (the file `filename`) to func, skipping blank
  * lines and lines whose first non-blank is '#' (only there: patterns may
  * hold it); a line longer than NS_MAX_RULE_LINE is an error. Errors get
  * the location and the domain `domain`. errors NULL: the first error stops
  * it (into error); otherwise each is added to errors ("file:line: what")
- * and reading goes on. Returns: TRUE when no line failed. */
+ * and reading goes on. builtin: passed on to func. Returns: TRUE when no
+ * line failed. */
 gboolean config_read_lines (const char *filename, const char *text, GQuark domain, ConfigLineFunc func,
-                            gpointer data, GPtrArray *errors, GError **error);
+                            gboolean builtin, gpointer data, GPtrArray *errors, GError **error);
 
 /* config_read_lines over every file ending in suffix (".rules",
  * ".formats") of the layered rule directories, in name order: a file in a
  * later directory replaces one of the same name in an earlier one; a
  * missing directory is skipped, one that is not a directory is an error,
  * as is a file that is not a regular one (config_read_file); names
- * starting with '.' are not read. */
+ * starting with '.' are not read. config_builtin_rules among dirs stands
+ * for the built-in files. */
 gboolean config_read_layered (const char *const *dirs, const char *suffix, GQuark domain,
                               ConfigLineFunc func, gpointer data, GPtrArray *errors, GError **error);
 

@@ -105,9 +105,19 @@ guint rules_count (const Rules *rules);
 GArray *rules_evaluate (const Rules *rules, const Bounce *bounce, const EvalResults *evals, gboolean facts);
 void rules_results_free (GArray *results);
 
-/* For `rules list`: (transfer none) name, score and description of rule i. */
-void rules_get (const Rules *rules, guint i, const char **name, double *score, const char **describe,
-                const char **definition);
+/* One rule as loaded, for `rules list`; every string (transfer none). */
+typedef struct {
+	const char *name;
+	double score;
+	const char *describe;     /* may be NULL */
+	const char *definition;   /* the line as written */
+	const char *where;        /* file:line of the definition ("built-in:NAME:line") */
+	const char *score_where;  /* file:line of the score in force when another file
+	                             gave it (a local score), else NULL */
+} RuleInfo;
+
+/* For `rules list`: rule i, in reading order. */
+void rules_get (const Rules *rules, guint i, RuleInfo *info);
 
 void rules_free (Rules *rules);
 

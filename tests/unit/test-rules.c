@@ -26,9 +26,11 @@
 #include <glib/gstdio.h>
 
 #include "ndrsift/bounce.h"
+#include "ndrsift/config.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/pattern.h"
 #include "ndrsift/rules.h"
+#include "ndrsift/textbounce.h"
 
 /* A failed check: reported in the log (every one of them, as TAP
  * comments) and marking the test failed (on one line: the reason of its
@@ -88,10 +90,9 @@ static int
 find_rule (const Rules *rules, const char *name)
 {
 	for (guint i = 0; i < rules_count (rules); i++) {
-		const char *n, *d, *def;
-		double s;
-		rules_get (rules, i, &n, &s, &d, &def);
-		if (strcmp (n, name) == 0)
+		RuleInfo r;
+		rules_get (rules, i, &r);
+		if (strcmp (r.name, name) == 0)
 			return (int) i;
 	}
 	return -1;
@@ -105,10 +106,9 @@ score_of (const Rules *rules, const char *name)
 		FAIL ("no rule %s", name);
 		return -9999;
 	}
-	const char *n, *d, *def;
-	double s;
-	rules_get (rules, i, &n, &s, &d, &def);
-	return s;
+	RuleInfo r;
+	rules_get (rules, i, &r);
+	return r.score;
 }
 
 static const char *
@@ -117,10 +117,9 @@ describe_of (const Rules *rules, const char *name)
 	int i = find_rule (rules, name);
 	if (i < 0)
 		return NULL;
-	const char *n, *d, *def;
-	double s;
-	rules_get (rules, i, &n, &s, &d, &def);
-	return d;
+	RuleInfo r;
+	rules_get (rules, i, &r);
+	return r.describe;
 }
 
 static const RuleResult *
@@ -444,13 +443,12 @@ test_score_describe_override (void)
 	g_assert_cmpstr (describe_of (r, "D"), ==, "a meta");
 
 	/* Reading order is kept; the definition is the line as written. */
-	const char *n, *d, *def;
-	double s;
-	rules_get (r, 0, &n, &s, &d, &def);
-	g_assert_cmpstr (n, ==, "A");
-	g_assert_nonnull (strstr (def, "Subject =~ /x/"));
-	rules_get (r, 4, &n, &s, &d, &def);
-	g_assert_cmpstr (n, ==, "D");
+	RuleInfo info;
+	rules_get (r, 0, &info);
+	g_assert_cmpstr (info.name, ==, "A");
+	g_assert_nonnull (strstr (info.definition, "Subject =~ /x/"));
+	rules_get (r, 4, &info);
+	g_assert_cmpstr (info.name, ==, "D");
 }
 
 static void
@@ -869,6 +867,126 @@ test_load_layered (void)
 	g_rmdir (base);
 }
 
+
+/* A lazy pattern (the built-in rules') matches as a compiled one, from the
+ * first match through the JIT-compiled copy it gets after a few, in
+ * several threads at once; one that does not compile says so and never
+ * matches. */
+typedef struct {
+	Pattern *lazy, *eager;
+	guint wrong;
+} PatternRun;
+
+static gpointer
+match_many (gpointer data)
+{
+	PatternRun *run = data;
+	static const char *const subjects[] = { "Returned mail: User unknown", "returned MAIL: x", "Re: Returned mail",
+	                                        "", "Undelivered Mail Returned to Sender" };
+	for (guint i = 0; i < 200; i++) {
+		const char *s = subjects[i % G_N_ELEMENTS (subjects)];
+		gsize a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+		gboolean a = pattern_search (run->lazy, s, strlen (s), 0, &a0, &a1);
+		gboolean b = pattern_search (run->eager, s, strlen (s), 0, &b0, &b1);
+		if (a != b || a0 != b0 || a1 != b1)
+			g_atomic_int_inc (&run->wrong);
+	}
+	return NULL;
+}
+
+static void
+test_pattern_lazy (void)
+{
+	g_autoptr (GError) error = NULL;
+	PatternRun run = { pattern_new_lazy ("/^returned mail: /i", 0, &error), NULL, 0 };
+	g_assert_no_error (error);
+	run.eager = pattern_compile ("/^returned mail: /i", &error);
+	g_assert_no_error (error);
+	GThread *t[4];
+	for (guint i = 0; i < G_N_ELEMENTS (t); i++)
+		t[i] = g_thread_new ("match", match_many, &run);
+	for (guint i = 0; i < G_N_ELEMENTS (t); i++)
+		g_thread_join (t[i]);
+	g_assert_cmpuint (run.wrong, ==, 0);
+	g_assert_cmpstr (pattern_spec (run.lazy), ==, "/^returned mail: /i");
+	pattern_free (run.lazy);
+	pattern_free (run.eager);
+
+	/* The /re/flags form is checked at once, the regex only when used. */
+	g_assert_null (pattern_new_lazy ("no slashes", 0, &error));
+	g_assert_error (error, PATTERN_ERROR, 1);
+	g_clear_error (&error);
+	Pattern *bad = pattern_new_lazy ("/(unclosed/", 0, &error);
+	g_assert_no_error (error);
+	g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "*(unclosed*does not compile*");
+	g_assert_false (pattern_matches (bad, "(unclosed", 9));
+	g_assert_false (pattern_matches (bad, "(unclosed", 9));
+	g_test_assert_expected_messages ();
+	pattern_free (bad);
+}
+
+/* Every pattern of the built-in rule files compiles (they are compiled
+ * only when used at run time), and they hold what the files hold. */
+static void
+test_builtin_compile (void)
+{
+	const char *dirs[] = { config_builtin_rules, NULL };
+	g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+	guint families = 0, rules = 0;
+	g_assert_true (textbounce_formats_check (dirs, errors, &families));
+	g_assert_true (rules_check (dirs, errors, &rules));
+	for (guint i = 0; i < errors->len; i++)
+		g_test_message ("%s", (const char *) g_ptr_array_index (errors, i));
+	g_assert_cmpuint (errors->len, ==, 0);
+	g_assert_cmpuint (families, >, 10);
+	g_assert_cmpuint (rules, >, 10);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (Rules) r = rules_load (dirs, &error);
+	g_assert_no_error (error);
+	g_assert_cmpuint (rules_count (r), ==, rules);
+	int i = find_rule (r, "MSGID_NOT_SENT");
+	g_assert_cmpint (i, >=, 0);
+	RuleInfo info;
+	rules_get (r, (guint) i, &info);
+	g_assert_true (g_str_has_prefix (info.where, "built-in:50-evidence.rules:"));
+}
+
+/* config_rule_dirs: the built-in files stand in for a missing first
+ * directory (or none), and a missing directory of the config is named. */
+static void
+test_rule_dirs (void)
+{
+	g_autofree char *base = g_dir_make_tmp ("ndrsift-dirs-XXXXXX", NULL);
+	REQUIRE (base != NULL);
+	g_autofree char *missing = g_build_filename (base, "missing", NULL);
+	g_autofree char *spec = g_strdup_printf ("%s:%s", missing, base);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (Config) c = config_load ("/dev/null", NULL, spec, &error);
+	g_assert_no_error (error);
+	g_autoptr (GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
+	g_autofree const char **dirs = config_rule_dirs (c, notices);
+	g_assert_true (dirs[0] == config_builtin_rules);
+	g_assert_cmpstr (dirs[1], ==, base);
+	g_assert_null (dirs[2]);
+	g_assert_cmpuint (notices->len, ==, 1);
+	g_assert_nonnull (strstr (g_ptr_array_index (notices, 0), missing));
+
+	/* The same directories as the built-in default: not named. */
+	c->rules_dirs_set = FALSE;
+	g_ptr_array_set_size (notices, 0);
+	g_autofree const char **again = config_rule_dirs (c, notices);
+	g_assert_true (again[0] == config_builtin_rules);
+	g_assert_cmpuint (notices->len, ==, 0);
+
+	/* An existing first directory is read as it is. */
+	g_autofree char *spec2 = g_strdup_printf ("%s:%s", base, missing);
+	g_autoptr (Config) c2 = config_load ("/dev/null", NULL, spec2, &error);
+	g_autofree const char **dirs2 = config_rule_dirs (c2, NULL);
+	g_assert_cmpstr (dirs2[0], ==, base);
+	g_assert_cmpstr (dirs2[1], ==, missing);
+	g_rmdir (base);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -899,6 +1017,9 @@ main (int argc, char **argv)
 	g_test_add_func ("/rules/eval/meta-deep", test_eval_meta_deep);
 	g_test_add_func ("/rules/eval/pathological-regex", test_eval_pathological_regex);
 	g_test_add_func ("/rules/load/layered-dirs", test_load_layered);
+	g_test_add_func ("/rules/load/rule-dirs", test_rule_dirs);
+	g_test_add_func ("/rules/builtin/compile", test_builtin_compile);
+	g_test_add_func ("/pattern/lazy-and-jit", test_pattern_lazy);
 
 	int rc = g_test_run ();
 	g_mime_shutdown ();
