@@ -281,10 +281,6 @@ cmd_filter (const Config *config, int argc, char **argv)
 	gboolean cut = fs_len > NS_MAX_MESSAGE_BYTES;
 	GBytes *head = g_bytes_new_static (fs_buf, cut ? NS_MAX_MESSAGE_BYTES : fs_len);
 	g_autoptr (Verdict) v = verdict_judge (ctx, head, cut); /* takes head */
-	if (rules_count (verdict_context_rules (ctx)) == 0) {
-		v->verdict = VERDICT_ERROR;
-		v->error = g_strdup ("no-rules");
-	}
 	g_autofree char *value = verdict_header_value (v, config->verdict_header);
 	finish_and_stop (config->verdict_header, value);
 	return EXIT_OK;

@@ -516,6 +516,24 @@ output_explain_text (const char *source, const Verdict *v)
 		}
 	}
 
+	/* The tests that could not be judged, by what was missing. */
+	for (guint i = 0; v->results && i < v->results->len; i++) {
+		const char *why = g_array_index (v->results, RuleResult, i).unjudged;
+		gboolean seen = FALSE;
+		for (guint k = 0; k < i && !seen; k++)
+			seen = g_array_index (v->results, RuleResult, k).unjudged == why;
+		if (why == NULL || seen)
+			continue;
+		g_autoptr (GString) names = g_string_new (NULL);
+		for (guint k = i; k < v->results->len; k++) {
+			const RuleResult *r = &g_array_index (v->results, RuleResult, k);
+			if (r->unjudged == why && r->listed)
+				g_string_append_printf (names, "%s%s", names->len ? ", " : "", r->name);
+		}
+		g_string_append_printf (names, " (%s)", why);
+		line (out, 0, "not judged", names->str);
+	}
+
 	g_autoptr (GString) tests = g_string_new (v->tests->len ? NULL : "none");
 	for (guint i = 0; i < v->tests->len; i++)
 		g_string_append_printf (tests, "%s%s", i ? "," : "", (char *) g_ptr_array_index (v->tests, i));

@@ -82,6 +82,7 @@ eval_results_clear (EvalResults *r)
 	for (int i = 0; i < EVAL_COUNT; i++)
 		g_clear_pointer (&r->fact[i], g_free);
 	memset (r->fired, 0, sizeof r->fired);
+	memset (r->unjudged, 0, sizeof r->unjudged);
 }
 
 static void
@@ -490,6 +491,22 @@ rules_get (const Rules *rules, guint i, RuleInfo *info)
 	*info = (RuleInfo) { r->name, r->score, r->describe, r->definition, r->where, r->score_where };
 }
 
+char *
+rules_using_builtins (const Rules *rules, const gboolean *which)
+{
+	GString *names = NULL;
+	for (guint i = 0; i < rules_count (rules); i++) {
+		const Rule *r = g_ptr_array_index (rules->rules, i);
+		if (r->type != RULE_EVAL || !which[r->builtin] || g_str_has_prefix (r->name, "__"))
+			continue;
+		if (names == NULL)
+			names = g_string_new (r->name);
+		else
+			g_string_append_printf (names, ", %s", r->name);
+	}
+	return names ? g_string_free (names, FALSE) : NULL;
+}
+
 /* ---- evaluation ---- */
 
 static const char *
@@ -571,7 +588,7 @@ rules_evaluate (const Rules *rules, const Bounce *b, const EvalResults *evals, g
 
 	for (guint i = 0; i < n; i++) {
 		const Rule *r = g_ptr_array_index (rules->rules, i);
-		RuleResult res = { r->name, r->describe, r->score, FALSE, !g_str_has_prefix (r->name, "__"), NULL };
+		RuleResult res = { r->name, r->describe, r->score, FALSE, !g_str_has_prefix (r->name, "__"), NULL, NULL };
 		switch (r->type) {
 		case RULE_HEADER:
 			res.fired = eval_header (r, b, facts ? &res.fact : NULL);
@@ -584,6 +601,7 @@ rules_evaluate (const Rules *rules, const Bounce *b, const EvalResults *evals, g
 			break;
 		case RULE_EVAL:
 			res.fired = evals && evals->fired[r->builtin];
+			res.unjudged = evals ? evals->unjudged[r->builtin] : NULL;
 			if (facts)
 				res.fact = evals && evals->fact[r->builtin]
 					? g_strdup (evals->fact[r->builtin])

@@ -15,7 +15,18 @@ struct _VerdictContext {
 	TextbounceFormats *formats;
 	Rules *rules;
 	gboolean facts;         /* rule facts wanted (explain) */
+	const char *no_domains; /* why the evals of our domains cannot be judged, or NULL */
+	const char *no_hosts;   /* why the hand-off evals cannot be judged, or NULL */
 };
+
+/* What each built-in needs of [local]; without it, it is not judged. */
+static const char unset_domains[] = "[local] domains is not set";
+static const char unset_hosts[] = "[local] networks and relays are not set";
+static const EvalBuiltin domain_builtins[] = {
+	EVAL_MSGID_DOMAIN_LOCAL, EVAL_MSGID_DOMAIN_FOREIGN, EVAL_AUTH_FAIL_LOCAL,
+	EVAL_DKIM_LOCAL_PRESENT, EVAL_DKIM_LOCAL_ABSENT,
+};
+static const EvalBuiltin host_builtins[] = { EVAL_HANDOFF_LOCAL, EVAL_HANDOFF_FOREIGN };
 
 /* Each thread's read-only connection to the sent log. */
 typedef struct {
@@ -66,10 +77,32 @@ say_once (gint *said, GPtrArray *messages)
 		fprintf (stderr, "ndrsift: %s\n", (const char *) g_ptr_array_index (messages, i));
 }
 
+static gboolean
+any_set (char **list)
+{
+	for (guint i = 0; list && list[i]; i++)
+		if (list[i][0])
+			return TRUE;
+	return FALSE;
+}
+
+/* "SETTING; not judged: RULES" for the loaded rules that need what is not
+ * set; nothing when no rule does. */
+static void
+say_not_judged (const Rules *rules, const char *why, const EvalBuiltin *builtins, guint n, GPtrArray *out)
+{
+	gboolean which[EVAL_COUNT] = { FALSE };
+	for (guint i = 0; i < n; i++)
+		which[builtins[i]] = TRUE;
+	g_autofree char *names = rules_using_builtins (rules, which);
+	if (names)
+		g_ptr_array_add (out, g_strdup_printf ("%s (ndrsift.conf(5)); not judged: %s", why, names));
+}
+
 VerdictContext *
 verdict_context_new (const Config *config, GError **error)
 {
-	static gint dirs_said;
+	static gint dirs_said, settings_said;
 	g_autoptr (GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
 	g_autofree const char **dirs = config_rule_dirs (config, notices);
 	say_once (&dirs_said, notices);
@@ -86,6 +119,21 @@ verdict_context_new (const Config *config, GError **error)
 	ctx->formats = g_steal_pointer (&formats);
 	ctx->rules = g_steal_pointer (&rules);
 	ctx->facts = TRUE;
+
+	/* What cannot be judged is said, once, as a missing sent log is. */
+	if (!any_set (config->local_domains))
+		ctx->no_domains = unset_domains;
+	if ((config->networks == NULL || config->networks->len == 0) && !any_set (config->local_relays))
+		ctx->no_hosts = unset_hosts;
+	g_autoptr (GPtrArray) unset = g_ptr_array_new_with_free_func (g_free);
+	if (rules_count (ctx->rules) == 0)
+		g_ptr_array_add (unset, g_strdup ("no rules (no *.rules file in the rule directories): "
+		                                  "every verdict is error; reason=no-rules"));
+	if (ctx->no_domains)
+		say_not_judged (ctx->rules, ctx->no_domains, domain_builtins, G_N_ELEMENTS (domain_builtins), unset);
+	if (ctx->no_hosts)
+		say_not_judged (ctx->rules, ctx->no_hosts, host_builtins, G_N_ELEMENTS (host_builtins), unset);
+	say_once (&settings_said, unset);
 	return ctx;
 }
 
@@ -410,6 +458,17 @@ handoff_interval (const Config *c, const Bounce *b, const Verdict *v, gint64 *fr
 	return TRUE;
 }
 
+/* Built-ins whose input is not configured: they do not fire, and explain
+ * says why. */
+static void
+not_judged (EvalResults *e, const EvalBuiltin *which, guint n, const char *why)
+{
+	for (guint i = 0; i < n; i++) {
+		fire (e, which[i], FALSE, g_strdup_printf ("not judged: %s", why));
+		e->unjudged[which[i]] = why;
+	}
+}
+
 /* Computes every built-in of rules.h for v->bounce. */
 static void
 gather_evidence (const VerdictContext *ctx, Verdict *v)
@@ -421,21 +480,27 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 
 	fire (e, EVAL_NO_ORIGINAL, o == NULL, g_strdup (o ? o->where : "nothing quoted"));
 
-	/* The hand-off hop and the moment a miss is judged at. */
+	/* The hand-off hop and the moment a miss is judged at. Without
+	 * [local] networks or relays nothing is ours: the hop is still
+	 * found (its date is the moment), but not judged. */
 	v->handoff = find_handoff (c, o);
+	if (ctx->no_hosts)
+		not_judged (e, host_builtins, G_N_ELEMENTS (host_builtins), ctx->no_hosts);
 	if (v->handoff >= 0) {
 		const ReceivedHop *hop = g_ptr_array_index (o->received, v->handoff);
 		gboolean ours = hop_is_ours (c, hop);
 		g_autofree char *desc = g_strdup_printf ("Received hop %d: from %s [%s] by %s", v->handoff + 1,
 		                                         hop->from_rdns ? hop->from_rdns : hop->from_helo ? hop->from_helo : "?",
 		                                         hop->from_ip ? hop->from_ip : "?", hop->by ? hop->by : "?");
-		fire (e, EVAL_HANDOFF_LOCAL, ours, g_strdup (desc));
-		fire (e, EVAL_HANDOFF_FOREIGN, !ours, g_strdup (desc));
+		if (!ctx->no_hosts) {
+			fire (e, EVAL_HANDOFF_LOCAL, ours, g_strdup (desc));
+			fire (e, EVAL_HANDOFF_FOREIGN, !ours, g_strdup (desc));
+		}
 		if (hop->time) {
 			v->moment = hop->time;
 			v->moment_where = g_strdup_printf ("the date of Received hop %d", v->handoff + 1);
 		}
-	} else {
+	} else if (!ctx->no_hosts) {
 		fire (e, EVAL_HANDOFF_LOCAL, FALSE, g_strdup ("no hand-off hop found"));
 		fire (e, EVAL_HANDOFF_FOREIGN, FALSE, g_strdup ("no hand-off hop found"));
 	}
@@ -453,7 +518,9 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 	 * them would make a different id); the decoded value is what the
 	 * facts show. A quoted value that is no Message-ID (msgid_normalise:
 	 * garbage) counts as none quoted: a lookup of it could only miss, and
-	 * a miss must never make a real bounce forged. */
+	 * a miss must never make a real bounce forged. The domain,
+	 * authentication the bouncer recorded and our DKIM signature are not
+	 * judged without [local] domains. */
 	const char *msgid = o ? o->message_id : NULL;
 	gsize raw_len = 0;
 	const char *raw = o ? headers_get_raw (o->headers, "Message-ID", &raw_len) : NULL;
@@ -461,14 +528,15 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 	if (msgid_norm == NULL)
 		msgid = NULL;
 	const char *msgid_dom = msgid_normal_domain (msgid_norm);
-	if (msgid_dom) {
+	if (ctx->no_domains)
+		not_judged (e, domain_builtins, G_N_ELEMENTS (domain_builtins), ctx->no_domains);
+	if (msgid_dom && !ctx->no_domains) {
 		gboolean ours = local_domain (c, msgid_dom);
 		fire (e, EVAL_MSGID_DOMAIN_LOCAL, ours, g_strdup_printf ("Message-ID domain %s", msgid_dom));
 		fire (e, EVAL_MSGID_DOMAIN_FOREIGN, !ours, g_strdup_printf ("Message-ID domain %s", msgid_dom));
 	}
 
-	/* Authentication the bouncer recorded; our DKIM signature. */
-	if (o) {
+	if (o && !ctx->no_domains) {
 		char *failure = auth_failure (c, o);
 		fire (e, EVAL_AUTH_FAIL_LOCAL, failure != NULL,
 		      failure ? failure : g_strdup ("no SPF/DKIM/DMARC failure recorded for our domains"));
@@ -589,7 +657,8 @@ verdict_judge_envelope (const VerdictContext *ctx, GBytes *message, gboolean tru
 	guint hits = pattern_limit_hits_this_thread ();
 	v->bounce = bounce_parse_bytes (ctx->formats, message, truncated);
 	apply_envelope (v, env);
-	if (v->bounce->kind != BOUNCE_KIND_NONE) {
+	gboolean no_rules = rules_count (ctx->rules) == 0;
+	if (v->bounce->kind != BOUNCE_KIND_NONE && !no_rules) {
 		gather_evidence (ctx, v);
 		v->results = rules_evaluate (ctx->rules, v->bounce, &v->evals, ctx->facts);
 	}
@@ -599,6 +668,14 @@ verdict_judge_envelope (const VerdictContext *ctx, GBytes *message, gboolean tru
 	if (hits > 0)
 		g_ptr_array_add (v->bounce->notes,
 		                 g_strdup_printf ("%u pattern matches stopped at the PCRE2 limits (NS_PCRE2_*): taken as no match", hits));
+	/* Without rules nothing is judged, not even "none": every front end
+	 * says so alike (verdict.h). */
+	if (no_rules) {
+		v->verdict = VERDICT_ERROR;
+		v->error = g_strdup ("no-rules");
+		g_ptr_array_add (v->bounce->notes, g_strdup ("no rules loaded: nothing is judged (error; reason=no-rules)"));
+		return v;
+	}
 	if (v->bounce->kind == BOUNCE_KIND_NONE) {
 		v->verdict = VERDICT_NONE;
 		return v;

@@ -66,6 +66,8 @@ typedef enum {
 typedef struct {
 	gboolean fired[EVAL_COUNT];
 	char *fact[EVAL_COUNT];        /* owned; may be NULL */
+	const char *unjudged[EVAL_COUNT];  /* (transfer none) why it could not be judged
+	                                      (a setting that is not set), or NULL */
 } EvalResults;
 
 void eval_results_clear (EvalResults *results);
@@ -82,6 +84,7 @@ typedef struct {
 	gboolean fired;
 	gboolean listed;       /* not a "__" sub-rule */
 	char *fact;            /* owned: what it looked at */
+	const char *unjudged;  /* (transfer none) an eval that could not be judged: why */
 } RuleResult;
 
 /* Loads every *.rules file of dirs (NULL-terminated; missing directories
@@ -115,6 +118,11 @@ typedef struct {
 	const char *score_where;  /* file:line of the score in force when another file
 	                             gave it (a local score), else NULL */
 } RuleInfo;
+
+/* The listed rules that are `eval` rules of one of the builtins flagged in
+ * which[EVAL_COUNT], comma-separated in reading order. Returns: (transfer
+ * full) or NULL when there is none. */
+char *rules_using_builtins (const Rules *rules, const gboolean *which);
 
 /* For `rules list`: rule i, in reading order. */
 void rules_get (const Rules *rules, guint i, RuleInfo *info);

@@ -1215,6 +1215,105 @@ rm_rf (const char *path)
 		g_unlink (path);
 }
 
+
+/* A context for a config file of text (and the shipped rules, unless
+ * rules is given). */
+static VerdictContext *
+context_for (const char *name, const char *text, const char *rules, Config **config)
+{
+	g_autofree char *full = g_strdup_printf ("%s[sentlog]\npath=%s/sent.db\n[rules]\ndirs=%s\n", text, tmpdir,
+	                                         rules ? rules : rules_dir);
+	g_autofree char *path = write_tmp (name, full);
+	g_autoptr (GError) error = NULL;
+	*config = config_load (path, NULL, NULL, &error);
+	g_assert_no_error (error);
+	return make_context (*config);
+}
+
+/* Without [local] domains, or networks and relays, what needs them is not
+ * judged: it does not fire (a spammer's hand-off is not "not ours" when
+ * nothing is ours), and the verdict says why. */
+static void
+test_local_unset (void)
+{
+	g_autofree char *o = original (HOP_SPAM ("Fri, 27 Nov 2026 10:00:01 +0000"), "<forged1@example.com>", NULL);
+	g_autofree char *m = dsn ("alice@example.com", "dave@remote.example", NULL, o);
+	static const EvalBuiltin hosts[] = { EVAL_HANDOFF_LOCAL, EVAL_HANDOFF_FOREIGN };
+	static const EvalBuiltin domains[] = { EVAL_MSGID_DOMAIN_LOCAL, EVAL_MSGID_DOMAIN_FOREIGN, EVAL_AUTH_FAIL_LOCAL,
+	                                       EVAL_DKIM_LOCAL_PRESENT, EVAL_DKIM_LOCAL_ABSENT };
+
+	Config *c_none, *c_nets, *c_doms;
+	g_autoptr (VerdictContext) none = context_for ("local-none.conf", "[local]\ndomains=\nrelays=\n", NULL, &c_none);
+	g_autoptr (VerdictContext) nets = context_for ("local-nets.conf", "[local]\nnetworks=192.0.2.0/24\n", NULL, &c_nets);
+	g_autoptr (VerdictContext) doms = context_for ("local-doms.conf", "[local]\ndomains=example.com\n", NULL, &c_doms);
+
+	g_autoptr (Verdict) v = judge (none, m);
+	EXPECT_TEST (v, "HANDOFF_NOT_LOCAL", FALSE);
+	EXPECT_TEST (v, "MSGID_DOMAIN_FOREIGN", FALSE);
+	EXPECT_TEST (v, "MSGID_DOMAIN_LOCAL", FALSE);
+	EXPECT_TEST (v, "MSGID_NOT_SENT", TRUE); /* the sent log still counts */
+	for (guint i = 0; i < G_N_ELEMENTS (hosts); i++) {
+		EXPECT_EVAL (v, hosts[i], FALSE);
+		g_assert_nonnull (strstr (v->evals.unjudged[hosts[i]] ? v->evals.unjudged[hosts[i]] : "", "networks and relays"));
+		g_assert_true (g_str_has_prefix (v->evals.fact[hosts[i]], "not judged: "));
+	}
+	for (guint i = 0; i < G_N_ELEMENTS (domains); i++) {
+		EXPECT_EVAL (v, domains[i], FALSE);
+		g_assert_nonnull (strstr (v->evals.unjudged[domains[i]] ? v->evals.unjudged[domains[i]] : "", "domains"));
+	}
+	guint unjudged = 0;
+	for (guint i = 0; i < v->results->len; i++)
+		unjudged += g_array_index (v->results, RuleResult, i).unjudged != NULL;
+	g_assert_cmpuint (unjudged, ==, 7);
+	/* The hand-off hop is still found: its date is the moment. */
+	g_assert_cmpint (v->handoff, ==, 0);
+
+	/* networks alone: the hand-off is judged (not ours), the domains not. */
+	g_autoptr (Verdict) w = judge (nets, m);
+	EXPECT_TEST (w, "HANDOFF_NOT_LOCAL", TRUE);
+	g_assert_null (w->evals.unjudged[EVAL_HANDOFF_FOREIGN]);
+	g_assert_nonnull (w->evals.unjudged[EVAL_MSGID_DOMAIN_FOREIGN]);
+
+	/* domains alone: the other way round. */
+	g_autoptr (Verdict) x = judge (doms, m);
+	EXPECT_TEST (x, "HANDOFF_NOT_LOCAL", FALSE);
+	g_assert_nonnull (x->evals.unjudged[EVAL_HANDOFF_FOREIGN]);
+	EXPECT_EVAL (x, EVAL_MSGID_DOMAIN_LOCAL, TRUE);
+	g_assert_null (x->evals.unjudged[EVAL_MSGID_DOMAIN_LOCAL]);
+
+	/* Everything set: nothing unjudged. */
+	g_autoptr (Verdict) y = judge (ctx_main, m);
+	for (int i = 0; i < EVAL_COUNT; i++)
+		g_assert_null (y->evals.unjudged[i]);
+	config_free (c_none);
+	config_free (c_nets);
+	config_free (c_doms);
+}
+
+/* No rules at all: every message, bounce or not, is error; reason=no-rules
+ * (verdict_judge decides it, so every front end says the same). */
+static void
+test_no_rules (void)
+{
+	g_autofree char *empty = g_build_filename (tmpdir, "empty-rules", NULL);
+	g_mkdir (empty, 0700);
+	Config *c;
+	g_autoptr (VerdictContext) ctx = context_for ("norules.conf", local_section, empty, &c);
+	g_autofree char *o = original (HOP_SPAM ("Fri, 27 Nov 2026 10:00:01 +0000"), "<forged1@example.com>", NULL);
+	g_autofree char *m = dsn ("alice@example.com", "dave@remote.example", NULL, o);
+	g_autoptr (Verdict) v = judge (ctx, m);
+	EXPECT (v, VERDICT_ERROR);
+	g_assert_cmpstr (v->error, ==, "no-rules");
+	g_assert_cmpint (v->bounce->kind, ==, BOUNCE_KIND_DSN);
+	g_autofree char *h = verdict_header_value (v, "X-NDR-Verdict");
+	g_assert_cmpstr (h, ==, "error; reason=no-rules");
+	g_autoptr (Verdict) n = judge (ctx, "From: a@b.example\nSubject: hello\n\nhi\n");
+	EXPECT (n, VERDICT_ERROR);
+	g_assert_cmpuint (n->tests->len, ==, 0);
+	config_free (c);
+	g_rmdir (empty);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1273,6 +1372,8 @@ main (int argc, char **argv)
 	g_test_add_func ("/verdict/auth/fail-for-our-domain", test_auth_fail_local);
 	g_test_add_func ("/verdict/batv/tags", test_batv);
 	g_test_add_func ("/verdict/class/not-a-bounce", test_not_a_bounce);
+	g_test_add_func ("/verdict/class/no-rules", test_no_rules);
+	g_test_add_func ("/verdict/config/local-unset", test_local_unset);
 	g_test_add_func ("/verdict/header/format", test_header_format);
 	g_test_add_func ("/verdict/header/folding", test_header_folding);
 	g_test_add_func ("/verdict/header/hostile-input", test_header_hostile);
