@@ -7,6 +7,7 @@
 
 #include "ndrsift/commands.h"
 #include "ndrsift/mailbox.h"
+#include "ndrsift/number.h"
 #include "ndrsift/output.h"
 #include "ndrsift/verdict.h"
 
@@ -50,13 +51,11 @@ cmd_check (const Config *config, int argc, char **argv)
 			g_autoptr (GString) tests = g_string_new (v->tests->len ? NULL : "none");
 			for (guint i = 0; i < v->tests->len; i++)
 				g_string_append_printf (tests, "%s%s", i ? "," : "", (char *) g_ptr_array_index (v->tests, i));
-			char score[G_ASCII_DTOSTR_BUF_SIZE];
-			g_ascii_formatd (score, sizeof score, "%.1f", v->score);
 			if (m->offset >= 0)
 				printf ("%s@%" G_GINT64_FORMAT ": ", source, m->offset);
 			else
 				printf ("%s: ", source);
-			printf ("%s score=%s kind=%s tests=%s\n", verdict_name (v->verdict), score,
+			printf ("%s score=%s kind=%s tests=%s\n", verdict_name (v->verdict), NUMBER (v->score, 1),
 			        bounce_kind_name (v->bounce->kind), tests->str);
 		}
 		first = FALSE;

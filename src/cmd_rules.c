@@ -10,6 +10,7 @@
 #include "ndrsift/commands.h"
 #include "ndrsift/config.h"
 #include "ndrsift/limits.h"
+#include "ndrsift/number.h"
 #include "ndrsift/output.h"
 #include "ndrsift/rules.h"
 #include "ndrsift/textbounce.h"
@@ -173,12 +174,10 @@ rules_list_cmd (const Config *config, int argc, char **argv)
 	for (guint i = 0; i < rules_count (rules); i++) {
 		RuleInfo r;
 		rules_get (rules, i, &r);
-		char s[G_ASCII_DTOSTR_BUF_SIZE];
-		g_ascii_formatd (s, sizeof s, "%.1f", r.score);
 		g_autofree char *origin = r.score_where ? g_strdup_printf ("%s, score %s", r.where, r.score_where)
 		                                        : g_strdup (r.where);
 		g_autofree char *safe = output_escape (origin);
-		printf ("%-24s %6s  %s  [%s]\n", r.name, s, r.describe ? r.describe : r.definition, safe);
+		printf ("%-24s %6s  %s  [%s]\n", r.name, NUMBER (r.score, 1), r.describe ? r.describe : r.definition, safe);
 	}
 	return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
 }

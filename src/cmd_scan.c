@@ -28,6 +28,7 @@
 
 #include "ndrsift/commands.h"
 #include "ndrsift/limits.h"
+#include "ndrsift/number.h"
 #include "ndrsift/mailbox.h"
 #include "ndrsift/output.h"
 #include "ndrsift/summary.h"
@@ -86,8 +87,8 @@ render (const Scan *scan, GString *out, const MailboxMessage *msg, const Verdict
 		g_string_append_printf (tests, "%s%s", i ? "," : "", (char *) g_ptr_array_index (v->tests, i));
 	g_autofree char *where = msg->offset >= 0
 		? g_strdup_printf ("%s@%" G_GINT64_FORMAT, source, msg->offset) : g_strdup (source);
-	g_string_append_printf (out, "%-40s %-8s score=%-5.1f kind=%-9s tests=%s", where,
-	                        verdict_name (v->verdict), v->score,
+	g_string_append_printf (out, "%-40s %-8s score=%-5s kind=%-9s tests=%s", where,
+	                        verdict_name (v->verdict), NUMBER (v->score, 1),
 	                        bounce_kind_name (v->bounce->kind), tests->str);
 }
 
@@ -256,11 +257,11 @@ static void
 progress (guint64 done, guint64 bytes, guint64 total, gint64 start)
 {
 	double secs = (g_get_monotonic_time () - start) / 1e6;
-	fprintf (stderr, "\r\033[K%" G_GUINT64_FORMAT " messages, %.0f/s, %.1f MB", done,
-	         secs > 0 ? done / secs : 0.0, bytes / 1e6);
+	fprintf (stderr, "\r\033[K%" G_GUINT64_FORMAT " messages, %s/s, %s MB", done,
+	         NUMBER (secs > 0 ? done / secs : 0.0, 0), NUMBER (bytes / 1e6, 1));
 	if (total > 0 && bytes > 0 && bytes <= total) {
 		double left = secs * (double) (total - bytes) / (double) bytes;
-		fprintf (stderr, " of %.1f MB (%.0f%%), ETA %d:%02d", total / 1e6, 100.0 * bytes / total,
+		fprintf (stderr, " of %s MB (%s%%), ETA %d:%02d", NUMBER (total / 1e6, 1), NUMBER (100.0 * bytes / total, 0),
 		         (int) (left / 60), (int) left % 60);
 	}
 	fflush (stderr);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ndrsift/datetime.h"
+#include "ndrsift/number.h"
 #include "ndrsift/output.h"
 #include "ndrsift/received.h"
 #include "ndrsift/summary.h"
@@ -511,8 +512,8 @@ output_explain_text (const char *source, const Verdict *v)
 		for (guint i = 0; i < v->results->len; i++) {
 			const RuleResult *r = &g_array_index (v->results, RuleResult, i);
 			g_autofree char *fact = output_escape (r->fact);
-			g_string_append_printf (out, "  %-5s %6.1f  %-22s %s\n", r->fired ? "FIRED" : "-",
-			                        r->fired ? r->score : 0.0, r->name, fact);
+			g_string_append_printf (out, "  %-5s %6s  %-22s %s\n", r->fired ? "FIRED" : "-",
+			                        NUMBER (r->fired ? r->score : 0.0, 1), r->name, fact);
 		}
 	}
 
@@ -537,8 +538,8 @@ output_explain_text (const char *source, const Verdict *v)
 	g_autoptr (GString) tests = g_string_new (v->tests->len ? NULL : "none");
 	for (guint i = 0; i < v->tests->len; i++)
 		g_string_append_printf (tests, "%s%s", i ? "," : "", (char *) g_ptr_array_index (v->tests, i));
-	g_string_append_printf (out, "verdict               %s score=%.1f tests=%s\n",
-	                        verdict_name (v->verdict), v->score, tests->str);
+	g_string_append_printf (out, "verdict               %s score=%s tests=%s\n",
+	                        verdict_name (v->verdict), NUMBER (v->score, 1), tests->str);
 	return g_string_free (out, FALSE);
 }
 
@@ -594,14 +595,13 @@ output_csv_row (const char *source, gint64 offset, const Verdict *v)
 {
 	const Bounce *b = v->bounce;
 	GString *out = g_string_sized_new (256);
-	char num[G_ASCII_DTOSTR_BUF_SIZE];
 
 	output_csv_field (out, source);
 	g_string_append_c (out, ',');
 	if (offset >= 0)
 		g_string_append_printf (out, "%" G_GINT64_FORMAT, offset);
 	g_string_append_printf (out, ",%s,%s,%s,", bounce_kind_name (b->kind), verdict_name (v->verdict),
-	                        g_ascii_formatd (num, sizeof num, "%.1f", v->score));
+	                        NUMBER (v->score, 1));
 	g_autoptr (GString) tests = g_string_new (NULL);
 	for (guint i = 0; i < v->tests->len; i++)
 		g_string_append_printf (tests, "%s%s", i ? "," : "", (char *) g_ptr_array_index (v->tests, i));

@@ -5,6 +5,7 @@
 
 #include "ndrsift/address.h"
 #include "ndrsift/limits.h"
+#include "ndrsift/number.h"
 #include "ndrsift/output.h"
 #include "ndrsift/received.h"
 #include "ndrsift/summary.h"
@@ -567,16 +568,17 @@ chart_days (GString *out, const Summary *s)
 	const double W = 1080, H = 300, left = 50, right = 10, tp = 12, bottom = 58;
 	double plot_w = W - left - right, plot_h = H - tp - bottom;
 	double slot = plot_w / n, bar = slot * 0.72;
-	g_string_append_printf (out, "<svg viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" role=\"img\" "
-	                        "aria-label=\"Bounces per day\">\n", W, H);
+	g_string_append_printf (out, "<svg viewBox=\"0 0 %s %s\" width=\"100%%\" role=\"img\" "
+	                        "aria-label=\"Bounces per day\">\n", NUMBER (W, 0), NUMBER (H, 0));
 	/* grid and axis labels */
 	for (int g = 0; g <= 4; g++) {
 		double y = tp + plot_h - plot_h * g / 4.0;
 		double value = (double) top * g / 4.0;
-		g_string_append_printf (out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>"
-		                        "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" fill=\"#5f6368\" "
-		                        "text-anchor=\"end\">%.0f</text>\n", left, W - right, y, y,
-		                        g ? "#e3e6e8" : "#9aa0a6", left - 6, y + 4, value);
+		g_string_append_printf (out, "<line x1=\"%s\" x2=\"%s\" y1=\"%s\" y2=\"%s\" stroke=\"%s\"/>"
+		                        "<text x=\"%s\" y=\"%s\" font-size=\"12\" fill=\"#5f6368\" "
+		                        "text-anchor=\"end\">%s</text>\n", NUMBER (left, 1), NUMBER (W - right, 1),
+		                        NUMBER (y, 1), NUMBER (y, 1), g ? "#e3e6e8" : "#9aa0a6", NUMBER (left - 6, 1),
+		                        NUMBER (y + 4, 1), NUMBER (value, 0));
 	}
 	guint label_every = n <= 31 ? 1 : (n + 29) / 30;
 	for (guint i = 0; i < n; i++) {
@@ -591,19 +593,20 @@ chart_days (GString *out, const Summary *s)
 			total += dc->n[v];
 			double h = plot_h * dc->n[v] / (double) top;
 			y -= h;
-			g_string_append_printf (out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+			g_string_append_printf (out, "<rect x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\" "
 			                        "fill=\"%s\"><title>%s: %s %" G_GUINT64_FORMAT "</title></rect>\n",
-			                        x, y, bar, h, verdict_colour[v], day, verdict_name (v), dc->n[v]);
+			                        NUMBER (x, 1), NUMBER (y, 1), NUMBER (bar, 1), NUMBER (h, 1),
+			                        verdict_colour[v], day, verdict_name (v), dc->n[v]);
 		}
 		if (n <= 40)
-			g_string_append_printf (out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#202124\" "
+			g_string_append_printf (out, "<text x=\"%s\" y=\"%s\" font-size=\"11\" fill=\"#202124\" "
 			                        "text-anchor=\"middle\">%" G_GUINT64_FORMAT "</text>\n",
-			                        x + bar / 2, y - 4, total);
+			                        NUMBER (x + bar / 2, 1), NUMBER (y - 4, 1), total);
 		if (i % label_every == 0) {
 			double lx = x + bar / 2, ly = tp + plot_h + 14;
-			g_string_append_printf (out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#5f6368\" "
-			                        "text-anchor=\"end\" transform=\"rotate(-40 %.1f %.1f)\">%s</text>\n",
-			                        lx, ly, lx, ly, day);
+			g_string_append_printf (out, "<text x=\"%s\" y=\"%s\" font-size=\"11\" fill=\"#5f6368\" "
+			                        "text-anchor=\"end\" transform=\"rotate(-40 %s %s)\">%s</text>\n",
+			                        NUMBER (lx, 1), NUMBER (ly, 1), NUMBER (lx, 1), NUMBER (ly, 1), day);
 		}
 	}
 	g_string_append (out, "</svg>\n<div class=\"legend\">");
@@ -629,20 +632,22 @@ chart_top (GString *out, const Summary *s, SummaryTable t, const char *title, co
 	const double W = 520, row = 26, label_w = 230, num_w = 50;
 	double H = row * top->len + 6, bar_w = W - label_w - num_w;
 	guint64 max = ((const SummaryEntry *) g_ptr_array_index (top, 0))->count;
-	g_string_append_printf (out, "<svg viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" role=\"img\">\n", W, H);
+	g_string_append_printf (out, "<svg viewBox=\"0 0 %s %s\" width=\"100%%\" role=\"img\">\n", NUMBER (W, 0),
+	                        NUMBER (H, 0));
 	for (guint i = 0; i < top->len; i++) {
 		const SummaryEntry *e = g_ptr_array_index (top, i);
 		double y = 3 + row * i, w = MAX (2.0, bar_w * e->count / (double) max);
 		g_string_append_printf (out, "<g><title>");
 		esc (out, e->name);
 		g_string_append_printf (out, ": %" G_GUINT64_FORMAT "</title>"
-		                        "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12.5\" fill=\"#202124\" "
-		                        "text-anchor=\"end\">", e->count, label_w - 8, y + row / 2 + 4);
+		                        "<text x=\"%s\" y=\"%s\" font-size=\"12.5\" fill=\"#202124\" "
+		                        "text-anchor=\"end\">", e->count, NUMBER (label_w - 8, 1), NUMBER (y + row / 2 + 4, 1));
 		esc_cut_from (out, e->name, 30, t != SUMMARY_IMPERSONATED);
-		g_string_append_printf (out, "</text><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-		                        "rx=\"3\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"12.5\" "
+		g_string_append_printf (out, "</text><rect x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\" "
+		                        "rx=\"3\" fill=\"%s\"/><text x=\"%s\" y=\"%s\" font-size=\"12.5\" "
 		                        "fill=\"#202124\">%" G_GUINT64_FORMAT "</text></g>\n",
-		                        label_w, y + 4, w, row - 8, colour, label_w + w + 6, y + row / 2 + 4, e->count);
+		                        NUMBER (label_w, 1), NUMBER (y + 4, 1), NUMBER (w, 1), NUMBER (row - 8, 1), colour,
+		                        NUMBER (label_w + w + 6, 1), NUMBER (y + row / 2 + 4, 1), e->count);
 	}
 	g_string_append (out, "</svg>\n");
 	if (t == SUMMARY_MTAS) {
@@ -708,9 +713,9 @@ counts_tables (GString *out, const Summary *s)
 	for (guint k = 0; k < G_N_ELEMENTS (stack_order); k++) {
 		VerdictClass v = stack_order[k];
 		g_string_append_printf (out, "<tr><td><span style=\"color:%s\">■</span> %s</td><td class=\"num\">%"
-		                        G_GUINT64_FORMAT "</td><td class=\"num\">%.1f%%</td></tr>\n", verdict_colour[v],
+		                        G_GUINT64_FORMAT "</td><td class=\"num\">%s%%</td></tr>\n", verdict_colour[v],
 		                        verdict_name (v), s->by_verdict[v],
-		                        s->messages ? 100.0 * s->by_verdict[v] / s->messages : 0.0);
+		                        NUMBER (s->messages ? 100.0 * s->by_verdict[v] / s->messages : 0.0, 1));
 	}
 	g_string_append (out, "</table></div><div class=\"panel\"><h2>By kind</h2><table>"
 	                      "<tr><th>Kind</th><th class=\"num\">Messages</th></tr>\n");

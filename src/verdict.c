@@ -5,6 +5,7 @@
 
 #include "ndrsift/address.h"
 #include "ndrsift/msgid.h"
+#include "ndrsift/number.h"
 #include "ndrsift/pattern.h"
 #include "ndrsift/received.h"
 #include "ndrsift/verdict.h"
@@ -731,9 +732,7 @@ verdict_header_value (const Verdict *v, const char *header_name)
 	}
 	g_autofree char *kind = g_strdup_printf ("kind=%s;", bounce_kind_name (v->bounce->kind));
 	place (s, &line, " ", kind);
-	char number[G_ASCII_DTOSTR_BUF_SIZE];
-	g_ascii_formatd (number, sizeof number, "%.1f", v->score);
-	g_autofree char *score = g_strdup_printf ("score=%s;", number);
+	g_autofree char *score = g_strdup_printf ("score=%s;", NUMBER (v->score, 1));
 	place (s, &line, " ", score);
 
 	/* Folds go before "tests=" or after a comma; each name keeps its

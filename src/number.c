@@ -1,0 +1,11 @@
+/* number — locale-independent number formatting. See include/ndrsift/number.h. */
+#include "ndrsift/number.h"
+
+const char *
+number_format (char buf[NUMBER_BUF], double value, int decimals)
+{
+	/* g_ascii_formatd: printf's conversion in the C locale. */
+	static const char *const formats[] = { "%.0f", "%.1f", "%.2f", "%.3f", "%.4f",
+	                                       "%.5f", "%.6f", "%.7f", "%.8f", "%.9f" };
+	return g_ascii_formatd (buf, NUMBER_BUF, formats[CLAMP (decimals, 0, 9)], value);
+}
