@@ -84,7 +84,7 @@ typedef enum {
 	ST_HOLE_INSERT,
 	ST_SOURCE_FIND,
 	ST_SOURCE_UPSERT,
-	/* readers prepare these and ST_SERVER_FIND only */
+	/* readers run these and ST_SERVER_FIND only */
 	ST_LOOKUP_ID,
 	ST_LOOKUP_RCPT,
 	ST_SERVERS_ALL,
@@ -258,9 +258,19 @@ exec (SentLog *log, const char *sql, GError **error)
 	return TRUE;
 }
 
+/* A statement, reset. A writer's are all prepared at open; a reader (a
+ * filter process) prepares each when it first needs it, as a lookup
+ * needs a few of them and preparing one costs as much as the lookup.
+ * Returns: NULL with error when it cannot be prepared (readers only). */
 static sqlite3_stmt *
-stmt (SentLog *log, Stmt which)
+stmt (SentLog *log, Stmt which, GError **error)
 {
+	if (log->stmt[which] == NULL &&
+	    sqlite3_prepare_v3 (log->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &log->stmt[which],
+	                        NULL) != SQLITE_OK) {
+		db_error (log, error, "preparing statements");
+		return NULL;
+	}
 	sqlite3_stmt *s = log->stmt[which];
 	sqlite3_reset (s);
 	sqlite3_clear_bindings (s);
@@ -501,16 +511,11 @@ sentlog_open (const char *path, gboolean writable, GError **error)
 			return NULL;
 		}
 	}
-	for (int i = 0; i < ST_COUNT; i++) {
-		/* Readers prepare only what they can run. */
-		if (!writable && i < ST_LOOKUP_ID && i != ST_SERVER_FIND)
-			continue;
-		if (sqlite3_prepare_v3 (log->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-		                        &log->stmt[i], NULL) != SQLITE_OK) {
-			db_error (log, error, "preparing statements");
+	/* A reader prepares its first lookup now, which reads the schema: a
+	 * log that cannot be read is said at open; the rest on first use. */
+	for (int i = 0; i < ST_COUNT; i++)
+		if ((writable || i == ST_LOOKUP_ID) && stmt (log, i, error) == NULL)
 			return NULL;
-		}
-	}
 	return g_steal_pointer (&log);
 }
 
@@ -534,7 +539,7 @@ server_cover (SentLogImport *im, const char *name, gboolean create)
 	Cover *cv = g_hash_table_lookup (im->servers, name);
 	if (cv)
 		return cv;
-	sqlite3_stmt *s = stmt (im->log, ST_SERVER_FIND);
+	sqlite3_stmt *s = stmt (im->log, ST_SERVER_FIND, NULL);
 	bind_text (s, 1, name);
 	gint64 id = -1, retired = 0;
 	int rc = sqlite3_step (s);
@@ -546,7 +551,7 @@ server_cover (SentLogImport *im, const char *name, gboolean create)
 	if (rc != SQLITE_ROW && !create)
 		return NULL;
 	if (rc != SQLITE_ROW) {
-		s = stmt (im->log, ST_SERVER_ADD);
+		s = stmt (im->log, ST_SERVER_ADD, NULL);
 		bind_text (s, 1, name);
 		if (sqlite3_step (s) != SQLITE_DONE) {
 			import_failed (im, "adding a server");
@@ -568,7 +573,7 @@ write_span (SentLogImport *im, Cover *cv, gboolean cut_after)
 {
 	sqlite3_stmt *s;
 	if (cv->row < 0) {
-		s = stmt (im->log, ST_SPAN_INSERT);
+		s = stmt (im->log, ST_SPAN_INSERT, NULL);
 		sqlite3_bind_int64 (s, 1, cv->server);
 		bind_text (s, 2, im->fingerprint);
 		sqlite3_bind_int64 (s, 3, cv->first);
@@ -576,7 +581,7 @@ write_span (SentLogImport *im, Cover *cv, gboolean cut_after)
 		sqlite3_bind_int (s, 5, cv->cut_before);
 		sqlite3_bind_int (s, 6, cut_after);
 	} else {
-		s = stmt (im->log, ST_SPAN_UPDATE);
+		s = stmt (im->log, ST_SPAN_UPDATE, NULL);
 		sqlite3_bind_int64 (s, 1, cv->row);
 		sqlite3_bind_int64 (s, 2, cv->first);
 		sqlite3_bind_int64 (s, 3, cv->last);
@@ -613,7 +618,7 @@ take_up (SentLogImport *im, Cover *cv)
 {
 	cv->looked_up = TRUE;
 	cv->epoch = im->epoch;
-	sqlite3_stmt *s = stmt (im->log, ST_SPAN_LATEST);
+	sqlite3_stmt *s = stmt (im->log, ST_SPAN_LATEST, NULL);
 	bind_text (s, 1, im->fingerprint);
 	sqlite3_bind_int64 (s, 2, cv->server);
 	int rc = sqlite3_step (s);
@@ -641,7 +646,7 @@ cover (SentLogImport *im, Cover *cv, gint64 t)
 		take_up (im, cv);
 	/* A retired server that logs again is in service again. */
 	if (cv->retired && t > cv->retired) {
-		sqlite3_stmt *s = stmt (im->log, ST_SERVER_UNRETIRE);
+		sqlite3_stmt *s = stmt (im->log, ST_SERVER_UNRETIRE, NULL);
 		sqlite3_bind_int64 (s, 1, cv->server);
 		if (sqlite3_step (s) != SQLITE_DONE)
 			import_failed (im, "un-retiring a server");
@@ -696,7 +701,7 @@ punch (SentLogImport *im, Cover *only, gint64 from, gint64 to)
 			close_span (im, cv, TRUE);
 		cv->cut = TRUE;
 	}
-	sqlite3_stmt *s = stmt (im->log, ST_HOLE_INSERT);
+	sqlite3_stmt *s = stmt (im->log, ST_HOLE_INSERT, NULL);
 	if (only)
 		sqlite3_bind_int64 (s, 1, only->server);
 	sqlite3_bind_int64 (s, 2, from);
@@ -710,7 +715,7 @@ punch (SentLogImport *im, Cover *only, gint64 from, gint64 to)
 static gint64
 last_line (SentLogImport *im, Cover *only, gint64 t)
 {
-	sqlite3_stmt *s = stmt (im->log, ST_SPAN_LAST_LINE);
+	sqlite3_stmt *s = stmt (im->log, ST_SPAN_LAST_LINE, NULL);
 	if (only)
 		sqlite3_bind_int64 (s, 1, only->server);
 	sqlite3_bind_int64 (s, 2, t);
@@ -765,7 +770,7 @@ static gint64
 insert_message (SentLogImport *im, gint64 time, gint64 server, const char *queue_id,
                 const char *message_id, const char *sender, LogOrigin origin, gboolean open)
 {
-	sqlite3_stmt *s = stmt (im->log, ST_MSG_INSERT);
+	sqlite3_stmt *s = stmt (im->log, ST_MSG_INSERT, NULL);
 	sqlite3_bind_int64 (s, 1, time);
 	sqlite3_bind_int64 (s, 2, server);
 	bind_text (s, 3, queue_id);
@@ -787,7 +792,7 @@ insert_message (SentLogImport *im, gint64 time, gint64 server, const char *queue
 static OpenRow *
 find_open (SentLogImport *im, gint64 server, const char *queue_id, gint64 time, gint64 within)
 {
-	sqlite3_stmt *s = stmt (im->log, ST_MSG_FIND_OPEN);
+	sqlite3_stmt *s = stmt (im->log, ST_MSG_FIND_OPEN, NULL);
 	sqlite3_bind_int64 (s, 1, server);
 	bind_text (s, 2, queue_id);
 	OpenRow *row = NULL;
@@ -817,7 +822,7 @@ open_row (SentLogImport *im, gint64 server, const char *queue_id, gint64 time)
 static void
 add_recipient (SentLogImport *im, gint64 message, const char *norm, const char *status)
 {
-	sqlite3_stmt *s = stmt (im->log, ST_RCPT_UPSERT);
+	sqlite3_stmt *s = stmt (im->log, ST_RCPT_UPSERT, NULL);
 	sqlite3_bind_int64 (s, 1, message);
 	bind_text (s, 2, norm);
 	bind_text (s, 3, status);
@@ -837,7 +842,7 @@ flush_row (SentLogImport *im, OpenRow *row, gboolean open)
 		if (row->id < 0)
 			return;
 	} else if (row->dirty || !open) {
-		sqlite3_stmt *s = stmt (im->log, ST_MSG_UPDATE);
+		sqlite3_stmt *s = stmt (im->log, ST_MSG_UPDATE, NULL);
 		sqlite3_bind_int64 (s, 1, row->id);
 		bind_text (s, 2, row->message_id);
 		bind_text (s, 3, row->sender);
@@ -1020,7 +1025,7 @@ sentlog_import_begin (SentLog *log, const Config *config, const char *name, cons
 	*resume_line = 0;
 	if (im->fingerprint == NULL)
 		return g_steal_pointer (&im);
-	sqlite3_stmt *s = stmt (log, ST_SOURCE_FIND);
+	sqlite3_stmt *s = stmt (log, ST_SOURCE_FIND, NULL);
 	bind_text (s, 1, im->fingerprint);
 	if (sqlite3_step (s) == SQLITE_ROW) {
 		*resume_offset = sqlite3_column_int64 (s, 0);
@@ -1060,7 +1065,7 @@ sentlog_import_checkpoint (SentLogImport *im, gint64 offset, gint64 lines, GErro
 	 * source that this import has not taken up since (it goes on at the
 	 * next line, if any, in a new span). */
 	if (im->cut_pending) {
-		sqlite3_stmt *s = stmt (log, ST_SPAN_CUT_SOURCE);
+		sqlite3_stmt *s = stmt (log, ST_SPAN_CUT_SOURCE, NULL);
 		bind_text (s, 1, im->fingerprint);
 		if (sqlite3_step (s) != SQLITE_DONE)
 			import_failed (im, "recording coverage");
@@ -1080,7 +1085,7 @@ sentlog_import_checkpoint (SentLogImport *im, gint64 offset, gint64 lines, GErro
 		g_propagate_error (error, g_steal_pointer (&im->error));
 		return FALSE;
 	}
-	sqlite3_stmt *s = stmt (log, ST_SOURCE_UPSERT);
+	sqlite3_stmt *s = stmt (log, ST_SOURCE_UPSERT, NULL);
 	if (im->fingerprint == NULL)
 		goto commit; /* log record: no source to remember */
 	bind_text (s, 1, im->fingerprint);
@@ -1177,7 +1182,9 @@ sentlog_lookup_message_id (SentLog *log, const char *message_id, SentLogMatch *o
 	sentlog_match_clear (out);
 	if (id == NULL)
 		return TRUE;
-	sqlite3_stmt *s = stmt (log, ST_LOOKUP_ID);
+	sqlite3_stmt *s = stmt (log, ST_LOOKUP_ID, error);
+	if (s == NULL)
+		return FALSE;
 	bind_text (s, 1, id);
 	return fill_match (log, s, out, error);
 }
@@ -1186,7 +1193,9 @@ gboolean
 sentlog_lookup_recipient (SentLog *log, const char *sender, const char *recipient, gint64 from,
                           gint64 to, SentLogMatch *out, GError **error)
 {
-	sqlite3_stmt *s = stmt (log, ST_LOOKUP_RCPT);
+	sqlite3_stmt *s = stmt (log, ST_LOOKUP_RCPT, error);
+	if (s == NULL)
+		return FALSE;
 	bind_text (s, 1, sender);
 	bind_text (s, 2, recipient);
 	sqlite3_bind_int64 (s, 3, from);
@@ -1250,7 +1259,9 @@ static gboolean
 server_coverage (SentLog *log, gint64 id, gint64 from, gint64 to, gint64 max_gap,
                  SentLogServerCoverage *sc, GError **error)
 {
-	sqlite3_stmt *s = stmt (log, ST_SPANS_NEAR);
+	sqlite3_stmt *s = stmt (log, ST_SPANS_NEAR, error);
+	if (s == NULL)
+		return FALSE;
 	sqlite3_bind_int64 (s, 1, id);
 	sqlite3_bind_int64 (s, 2, from - max_gap);
 	sqlite3_bind_int64 (s, 3, to + max_gap);
@@ -1280,7 +1291,8 @@ server_coverage (SentLog *log, gint64 id, gint64 from, gint64 to, gint64 max_gap
 	}
 	if (sc->covered) {
 		/* Lines a syslog daemon said it dropped, in any source. */
-		s = stmt (log, ST_HOLE_FIND);
+		if ((s = stmt (log, ST_HOLE_FIND, error)) == NULL)
+			return FALSE;
 		sqlite3_bind_int64 (s, 1, id);
 		sqlite3_bind_int64 (s, 2, from);
 		sqlite3_bind_int64 (s, 3, to);
@@ -1325,7 +1337,9 @@ sentlog_coverage (SentLog *log, gint64 from, gint64 to, const char *const *serve
 			SentLogServerCoverage *sc = g_new0 (SentLogServerCoverage, 1);
 			sc->server = g_strdup (servers[i]);
 			g_ptr_array_add (out->servers, sc);
-			sqlite3_stmt *s = stmt (log, ST_SERVER_FIND);
+			sqlite3_stmt *s = stmt (log, ST_SERVER_FIND, error);
+			if (s == NULL)
+				return FALSE;
 			bind_text (s, 1, servers[i]);
 			gint64 id = -1;
 			if ((rc = sqlite3_step (s)) == SQLITE_ROW) {
@@ -1338,7 +1352,9 @@ sentlog_coverage (SentLog *log, gint64 from, gint64 to, const char *const *serve
 			g_array_append_val (ids, id);
 		}
 	} else {
-		sqlite3_stmt *s = stmt (log, ST_SERVERS_ALL);
+		sqlite3_stmt *s = stmt (log, ST_SERVERS_ALL, error);
+		if (s == NULL)
+			return FALSE;
 		while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
 			SentLogServerCoverage *sc = g_new0 (SentLogServerCoverage, 1);
 			gint64 id = sqlite3_column_int64 (s, 0);
