@@ -9,7 +9,8 @@ struct _LogParser {
 	LogFormat format;
 	char *server;           /* --server, or NULL: the line's host field */
 	char *local_host;       /* this host's name, for formats without a host field */
-	gint64 now;
+	gint64 now;             /* see logparse_set_now */
+	gint64 last_classic;    /* the time of the last classic syslog stamp, or G_MININT64 */
 	gpointer state;         /* the format's own, freed with state_free */
 	GDestroyNotify state_free;
 	/* Set by a format for each line of its MTA (logparse_seen): a line

@@ -51,7 +51,14 @@ logparse_new (LogFormat format, const char *server, gint64 now)
 	p->server = g_strdup (server);
 	p->local_host = g_strdup (g_get_host_name ());
 	p->now = now;
+	p->last_classic = G_MININT64;
 	return p;
+}
+
+void
+logparse_set_now (LogParser *p, gint64 now)
+{
+	p->now = now;
 }
 
 void
@@ -122,6 +129,26 @@ logparse_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit, gpoi
 	return ok;
 }
 
+gboolean
+logparse_reads_skipped (LogParser *p)
+{
+	return p->format == LOG_FORMAT_EXCHANGE;
+}
+
+static void
+ignore_event (const LogEvent *event, gpointer unused)
+{
+}
+
+void
+logparse_skipped_line (LogParser *p, const char *line, gsize len)
+{
+	/* Header lines only: the data lines' events were imported before. */
+	gsize bom = len >= 3 && memcmp (line, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+	if (p->format == LOG_FORMAT_EXCHANGE && len > bom && line[bom] == '#')
+		(void) logparse_line (p, line, len, ignore_event, NULL, NULL);
+}
+
 LogFormat
 logparse_detect (const char *head)
 {
@@ -175,8 +202,59 @@ local_year (gint64 now)
 	return c->year;
 }
 
+/* Half a year: a stamp that far before the line above it in the same file
+ * is in the next year. */
+#define YEAR_TURN (183 * 86400)
+
+/* The Unix time of a classic stamp, which has no year (see logparse.h):
+ * the latest year that does not put it more than a day after now (a day
+ * of slack for time zones and clock skew; a log read just before New Year
+ * may already hold lines from after it), then the file's own order. */
+/* A classic stamp in year y, or G_MININT64 when y has no such day (29
+ * February). */
+static gint64
+stamp_in (int y, int month, int day, int h, int mi, int s)
+{
+	if (!g_date_valid_dmy ((GDateDay) day, (GDateMonth) month, (GDateYear) y))
+		return G_MININT64;
+	return datetime_from_local (y, month, day, h, mi, s);
+}
+
+static gint64
+classic_time (int month, int day, int h, int mi, int s, gint64 now, gint64 *last)
+{
+	int y = local_year (now);
+	gint64 t = stamp_in (y, month, day, h, mi, s);
+	/* Next year only when this year's is almost a year ago (read just
+	 * before New Year, a line from just after it): asked first, it would
+	 * empty the hour cache of datetime_from_local on every line. */
+	gint64 next = t != G_MININT64 && t < now - 360 * 86400 ? stamp_in (y + 1, month, day, h, mi, s) : G_MININT64;
+	if (next != G_MININT64 && next <= now + 86400)
+		t = next, y++;
+	/* Else this year, or the latest year before (at most four back: 29
+	 * February needs a leap year). */
+	for (int oldest = y - 4; (t == G_MININT64 || t > now + 86400) && y > oldest;)
+		t = stamp_in (--y, month, day, h, mi, s);
+	if (t == G_MININT64 || t > now + 86400)
+		return G_MININT64;
+	/* The file ran past New Year while now says otherwise (an old file
+	 * whose modification time is older than its last lines): the first
+	 * later year that is not far before the line above. */
+	for (int later = y + 1; last && *last != G_MININT64 && t < *last - YEAR_TURN && later <= y + 5; later++) {
+		gint64 lt = stamp_in (later, month, day, h, mi, s);
+		if (lt != G_MININT64 && lt >= *last - YEAR_TURN) {
+			if (lt <= *last + YEAR_TURN)
+				t = lt;
+			break;
+		}
+	}
+	if (last)
+		*last = t;
+	return t;
+}
+
 gboolean
-logparse_syslog (const char *line, gsize len, gint64 now, LogSyslogLine *out)
+logparse_syslog (const char *line, gsize len, gint64 now, gint64 *last, LogSyslogLine *out)
 {
 	const char *p = line, *end = line + len;
 
@@ -201,12 +279,9 @@ logparse_syslog (const char *line, gsize len, gint64 now, LogSyslogLine *out)
 		int s = (line[13] - '0') * 10 + (line[14] - '0');
 		if (!month || day < 1 || day > 31 || h > 23 || mi > 59 || s > 60)
 			return FALSE;
-		int year = local_year (now);
-		out->time = datetime_from_local (year, month, day, h, mi, s);
-		/* No year in the stamp: one that would lie ahead of now is
-		 * last year's (a log read in January holds December). */
-		if (out->time > now + 86400)
-			out->time = datetime_from_local (year - 1, month, day, h, mi, s);
+		out->time = classic_time (month, day, h, mi, s, now, last);
+		if (out->time == G_MININT64)
+			return FALSE;
 		p += 15;
 	}
 	if (p >= end || *p != ' ')

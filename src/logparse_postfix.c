@@ -407,7 +407,7 @@ logparse_postfix_line (LogParser *p, const char *line, gsize len, LogEmitFunc em
 		return TRUE;
 
 	LogSyslogLine sl;
-	if (!logparse_syslog (line, len, p->now, &sl)) {
+	if (!logparse_syslog (line, len, p->now, &p->last_classic, &sl)) {
 		g_set_error (error, LOGPARSE_ERROR, 1,
 		             "not a syslog line (expected a time stamp, host and \"program[pid]:\")");
 		return FALSE;
@@ -513,7 +513,7 @@ logparse_postfix_detect (const char *head)
 		const char *nl = strchr (l, '\n');
 		gsize n = nl ? (gsize) (nl - l) : strlen (l);
 		LogSyslogLine sl;
-		if (n <= NS_MAX_LOG_LINE && logparse_syslog (l, n, now, &sl) &&
+		if (n <= NS_MAX_LOG_LINE && logparse_syslog (l, n, now, NULL, &sl) &&
 		    is_postfix_program (sl.program, sl.program_len))
 			return TRUE;
 		if (nl == NULL)

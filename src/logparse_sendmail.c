@@ -422,7 +422,7 @@ logparse_sendmail_line (LogParser *p, const char *line, gsize len, LogEmitFunc e
 		return FALSE;
 	}
 	LogSyslogLine sl;
-	if (!logparse_syslog (line, len, p->now, &sl)) {
+	if (!logparse_syslog (line, len, p->now, &p->last_classic, &sl)) {
 		g_set_error_literal (error, LOGPARSE_ERROR, 1, "not a syslog line");
 		return FALSE;
 	}
@@ -488,7 +488,7 @@ logparse_sendmail_detect (const char *head)
 		LogSyslogLine sl;
 		if (len > 0 && s[len - 1] == '\r')
 			len--;
-		if (logparse_syslog (s, len, now, &sl) && is_sendmail_program (sl.program, sl.program_len))
+		if (logparse_syslog (s, len, now, NULL, &sl) && is_sendmail_program (sl.program, sl.program_len))
 			return TRUE;
 		s = nl ? nl + 1 : NULL;
 	}

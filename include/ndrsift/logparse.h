@@ -112,13 +112,29 @@ GQuark logparse_error_quark (void);
  * name, or NULL to take it from each line's host field (syslog formats; a
  * central log with many servers works) — formats without a host field
  * (Exim mainlog, Exchange) need it, else the local host name is used.
- * now: Unix seconds, for the year of classic syslog stamps.
+ * now: Unix seconds, for the year of classic syslog stamps (see
+ * logparse_syslog); logparse_set_now() moves it on.
  * Returns: (transfer full). */
 LogParser *logparse_new (LogFormat format, const char *server, gint64 now);
+
+/* The moment the next lines were read (or the modification time of an
+ * old file, when that is earlier): no line of the file is later than
+ * that, give or take a day. A parser kept for days (log import --follow)
+ * is told each time it reads, else a year-less stamp would be put in the
+ * year it started. */
+void logparse_set_now (LogParser *parser, gint64 now);
 
 /* Returns: FALSE with error set when the line is malformed. */
 gboolean logparse_line (LogParser *parser, const char *line, gsize len,
                         LogEmitFunc emit, gpointer user_data, GError **error);
+
+/* A line before the checkpoint of a resumed source, not imported again.
+ * A format whose lines depend on an earlier one (Exchange: the column
+ * order of the last #Fields header) reads what it needs; the others do
+ * not want these lines (logparse_reads_skipped: FALSE), and a resumed
+ * regular file is not even read up to its checkpoint. */
+gboolean logparse_reads_skipped (LogParser *parser);
+void logparse_skipped_line (LogParser *parser, const char *line, gsize len);
 
 /* Guesses the format from the first lines of a file (NUL-terminated
  * text, several lines). Returns LOG_FORMAT_AUTO when it cannot tell. */
@@ -148,11 +164,17 @@ typedef struct {
 /* Reads the syslog prefix of line: classic "Mmm dd hh:mm:ss host prog[pid]: ",
  * RFC 3339 "2026-11-27T10:00:01.123456+00:00 host prog[pid]: " and
  * journalctl's short-iso "2026-11-27T10:00:01+0000 host prog[pid]: ".
- * A classic stamp has no year: it is in the year of `now`, unless that
- * puts it more than a day after `now`, then in the year before (a log
- * read in January holds December's lines). Classic stamps are local time.
+ * Classic stamps are local time and have no year: a line is not from
+ * after `now` (the moment it was read), give or take a day for zones and
+ * clock skew, so it is in the latest year that keeps it so (a log read in
+ * January holds December's lines; one read on 31 December may hold a
+ * line of 1 January from a clock a minute ahead). Then the file's own
+ * order: `last` (in/out, G_MININT64 before a file's first line; NULL for
+ * none) is the time of the line above, and a stamp more than half a year
+ * before it is from the next year: an old file read with a `now` from
+ * before its New Year. 29 February falls in the latest leap year.
  * Returns FALSE when it is not a syslog line. */
-gboolean logparse_syslog (const char *line, gsize len, gint64 now, LogSyslogLine *out);
+gboolean logparse_syslog (const char *line, gsize len, gint64 now, gint64 *last, LogSyslogLine *out);
 
 /* A line of another program than the MTA's in a syslog log: a heartbeat
  * (logparse_seen) or a notice of lost lines (LOG_EVENT_LOSS, emitted), as

@@ -509,6 +509,68 @@ test_time (void)
 	         &(Want) { LOG_EVENT_DONE, .queue_id = "4F2A91C0D3", .time = 1764410400 });
 	/* A syslog line without a pid. */
 	expect1 ("Nov 27 10:00:01 mx1.example.com postfix/qmgr: 4F2A91C0D3: removed", &done);
+	/* Read at 23:59:50 on 31 December: a line of 1 January from a clock
+	 * a little ahead is next year's. */
+	expect1_with (NULL, 1798761590 /* 2026-12-31T23:59:50Z */,
+	              "Jan  1 00:00:20 mx1.example.com postfix/qmgr[1022]: 4F2A91C0D3: removed",
+	              &(Want) { LOG_EVENT_DONE, .queue_id = "4F2A91C0D3", .time = 1798761620 });
+	/* 29 February: the latest leap year not after now. */
+	expect1_with (NULL, 1796558400 /* 2026-12-06T12:00:00Z */,
+	              "Feb 29 10:00:00 mx1.example.com postfix/qmgr[1022]: 4F2A91C0D3: removed",
+	              &(Want) { LOG_EVENT_DONE, .queue_id = "4F2A91C0D3", .time = 1709200800 });
+	/* No such day: not a time stamp. */
+	expect_bad ("Feb 30 10:00:00 mx1.example.com postfix/qmgr[1022]: 4F2A91C0D3: removed");
+}
+
+/* The year of a classic stamp moves on with the parser's now, and with
+ * the file's own order when now is older than the file's last lines. */
+static void
+test_year (void)
+{
+	static const char rm[] = " mx1.example.com postfix/qmgr[1]: 4F2A91C0D3: removed";
+	struct {
+		gint64 now;           /* logparse_set_now before the line, 0: none */
+		const char *stamp;
+		gint64 want;
+	} steps[] = {
+		/* a follower started on 6 December, three days on */
+		{ 0, "Dec  6 13:59:00", 1796565540 },              /* 2026-12-06T13:59:00Z */
+		{ 1796810400, "Dec  9 09:59:50", 1796810390 },     /* now 2026-12-09T10:00:00Z */
+		/* across New Year */
+		{ 1798761590, "Dec 31 23:59:45", 1798761585 },
+		{ 1798761610, "Jan  1 00:00:05", 1798761605 },
+	};
+	g_autoptr (LogParser) p = logparse_new (LOG_FORMAT_POSTFIX, NULL, 1796558400 /* 2026-12-06T12:00:00Z */);
+	for (guint i = 0; i < G_N_ELEMENTS (steps); i++) {
+		if (steps[i].now)
+			logparse_set_now (p, steps[i].now);
+		g_autofree char *line = g_strconcat (steps[i].stamp, rm, NULL);
+		const char *lines[] = { line, NULL };
+		g_autoptr (GPtrArray) events = run (p, lines);
+		check_all (events, &(Want) { LOG_EVENT_DONE, .queue_id = "4F2A91C0D3", .time = steps[i].want }, 1);
+	}
+
+	/* An old file whose modification time (now) is 31 December 2025 but
+	 * whose lines run into January: its order puts them in 2026. */
+	g_autoptr (LogParser) old = logparse_new (LOG_FORMAT_POSTFIX, NULL, 1767139200 /* 2025-12-31T00:00:00Z */);
+	const char *order[] = { "Dec 30 10:00:00", "Jan  2 10:00:00", "Jan  3 10:00:00" };
+	const gint64 order_want[] = { 1767088800, 1767348000, 1767434400 };
+	for (guint i = 0; i < G_N_ELEMENTS (order); i++) {
+		g_autofree char *line = g_strconcat (order[i], rm, NULL);
+		const char *lines[] = { line, NULL };
+		g_autoptr (GPtrArray) events = run (old, lines);
+		check_all (events, &(Want) { LOG_EVENT_DONE, .queue_id = "4F2A91C0D3", .time = order_want[i] }, 1);
+	}
+	/* A central log's clocks a week apart do not make a year. */
+	g_autoptr (LogParser) skew = logparse_new (LOG_FORMAT_POSTFIX, NULL, 1799020800 /* 2027-01-04T00:00:00Z */);
+	const char *skewed[] = { "Jan  3 10:00:00", "Dec 27 10:00:00" };
+	const gint64 skew_want[] = { 1798970400, 1798365600 };
+	for (guint i = 0; i < G_N_ELEMENTS (skewed); i++) {
+		g_autofree char *line = g_strconcat (skewed[i], rm, NULL);
+		const char *lines[] = { line, NULL };
+		g_autoptr (GPtrArray) events = run (skew, lines);
+		check_all (events, &(Want) { LOG_EVENT_DONE, .queue_id = "4F2A91C0D3", .time = skew_want[i] }, 1);
+	}
 }
 
 /* ---- instances, servers --------------------------------------------- */
@@ -951,6 +1013,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/logparse/postfix/other-programs", test_other_programs);
 	g_test_add_func ("/logparse/postfix/queue-ids", test_queue_ids);
 	g_test_add_func ("/logparse/postfix/time", test_time);
+	g_test_add_func ("/logparse/postfix/year", test_year);
 	g_test_add_func ("/logparse/postfix/instances", test_instances);
 	g_test_add_func ("/logparse/postfix/central-log", test_central_log);
 	g_test_add_func ("/logparse/postfix/malformed", test_malformed);
