@@ -103,6 +103,11 @@
  * --all is given. */
 #define NS_STATS_SPANS 20
 
+/* A log source is recognised by its first bytes and by the bytes before
+ * its checkpoint, this many of each (sentlog.h "Checkpoints"): more than
+ * an Exchange log's header block, and some lines of any log. */
+#define NS_SOURCE_ID_BYTES 4096
+
 /* Rules: how many, and how deep a meta expression may nest. */
 #define NS_MAX_RULES 2048
 #define NS_MAX_META_DEPTH 32
