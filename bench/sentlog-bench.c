@@ -54,9 +54,13 @@ main (int argc, char **argv)
 		fprintf (stderr, "%s\n", error->message);
 		return 1;
 	}
-	gint64 offset, line;
-	g_autoptr (SentLogImport) im = sentlog_import_begin (log, config, "bench", "bench first line",
-	                                                     &offset, &line, &error);
+	static const char head[] = "bench first line\n";
+	SentLogSource source;
+	if (!sentlog_new_source (log, (const guint8 *) head, sizeof head - 1, &source, &error)) {
+		fprintf (stderr, "%s\n", error->message);
+		return 1;
+	}
+	g_autoptr (SentLogImport) im = sentlog_import_begin (log, config, "bench", &source, &error);
 	const gint64 start = 1793491200; /* 2026-11-01 */
 	gint64 t0 = g_get_monotonic_time ();
 	char id[64], queue[32], rcpt[64];
@@ -77,12 +81,14 @@ main (int argc, char **argv)
 			.recipients = rcpts,
 		};
 		sentlog_import_event (&ev, im);
-		if ((i + 1) % 200000 == 0 && !sentlog_import_checkpoint (im, (gint64) i, (gint64) i, &error)) {
+		SentLogPosition at = { (gint64) i, (gint64) i, (const guint8 *) head, sizeof head - 1, NULL, 0 };
+		if ((i + 1) % 200000 == 0 && !sentlog_import_checkpoint (im, &at, &error)) {
 			fprintf (stderr, "%s\n", error->message);
 			return 1;
 		}
 	}
-	if (!sentlog_import_checkpoint (im, (gint64) n, (gint64) n, &error)) {
+	SentLogPosition end = { (gint64) n, (gint64) n, (const guint8 *) head, sizeof head - 1, NULL, 0 };
+	if (!sentlog_import_checkpoint (im, &end, &error)) {
 		fprintf (stderr, "%s\n", error->message);
 		return 1;
 	}

@@ -65,12 +65,18 @@ fill_sent_log (const char *db)
 		abort ();
 	}
 	g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-	gint64 offset, line_no;
-	g_autoptr (SentLogImport) im = sentlog_import_begin (log, config, path, lines[0], &offset, &line_no, &error);
+	SentLogSource source;
+	if (!sentlog_new_source (log, (const guint8 *) text, MIN (strlen (text), (gsize) 4096), &source, &error)) {
+		fprintf (stderr, "fuzz-bounce: %s\n", error->message);
+		abort ();
+	}
+	g_autoptr (SentLogImport) im = sentlog_import_begin (log, config, path, &source, &error);
 	g_autoptr (LogParser) parser = logparse_new (LOG_FORMAT_POSTFIX, NULL, FUZZ_NOW);
 	for (guint i = 0; im && lines[i]; i++)
 		logparse_line (parser, lines[i], strlen (lines[i]), sentlog_import_event, im, NULL);
-	if (im == NULL || !sentlog_import_checkpoint (im, (gint64) strlen (text), g_strv_length (lines), &error)) {
+	SentLogPosition at = { (gint64) strlen (text), g_strv_length (lines), (const guint8 *) text,
+		               MIN (strlen (text), (gsize) 4096), NULL, 0 };
+	if (im == NULL || !sentlog_import_checkpoint (im, &at, &error)) {
 		fprintf (stderr, "fuzz-bounce: %s\n", error->message);
 		abort ();
 	}

@@ -6,15 +6,17 @@
  *   log prune --before DATE
  *   log retire [--since DATE | --undo] SERVER
  *
- * import reads whole lines only (a final line without its newline is left
- * for the next run: the MTA is still writing it), in batches committed
- * with the source's checkpoint (sentlog). A malformed line is reported
- * with file:line on stderr and counted, never fatal. .gz files are read
- * through GZlibDecompressor; offsets count decompressed bytes. --follow
- * keeps reading one growing file across rotation until SIGINT/SIGTERM. */
+ * import reads whole lines only (logreader: a final line without its
+ * newline is left for the next run, the MTA is still writing it; an
+ * overlong one is dropped whole), in batches committed with the source's
+ * checkpoint (sentlog). A source goes on from the checkpoint of one that
+ * begins as it does only when it holds what was read before it (see
+ * sentlog.h). A malformed line is reported with file:line on stderr and
+ * counted, never fatal. .gz files are read through GZlibDecompressor;
+ * offsets count decompressed bytes. --follow keeps reading one growing
+ * file across rotation and copytruncate until SIGINT/SIGTERM. */
 #include <errno.h>
 #include <gio/gio.h>
-#include <gio/gunixinputstream.h>
 #include <glib-unix.h>
 #include <gmime/gmime.h>
 #include <stdio.h>
@@ -28,6 +30,7 @@
 #include "ndrsift/datetime.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/logparse.h"
+#include "ndrsift/logreader.h"
 #include "ndrsift/msgid.h"
 #include "ndrsift/output.h"
 #include "ndrsift/sentlog.h"
@@ -45,139 +48,11 @@ on_stop_signal (gpointer unused)
 	return G_SOURCE_CONTINUE;
 }
 
-/* A buffered line reader over a GInputStream. */
-typedef struct {
-	GInputStream *in;
-	char *buf;
-	gsize start, end, size;
-	gint64 offset;       /* of buf[start] in the stream */
-	gboolean eof;
-} Reader;
-
-static void
-reader_init (Reader *r, GInputStream *in)
-{
-	memset (r, 0, sizeof *r);
-	r->in = in;
-	r->size = 256 * 1024;
-	r->buf = g_malloc (r->size);
-}
-
-static void
-reader_clear (Reader *r)
-{
-	g_free (r->buf);
-	g_clear_object (&r->in);
-}
-
-/* The next complete line (without "\n" or "\r\n"), or NULL at the end or
- * when only an incomplete line is left. *line_offset: where it starts. */
-static const char *
-reader_line (Reader *r, gsize *len, gint64 *line_offset, GError **error)
-{
-	for (;;) {
-		char *nl = memchr (r->buf + r->start, '\n', r->end - r->start);
-		if (nl) {
-			const char *line = r->buf + r->start;
-			*len = nl - line;
-			if (*len > 0 && line[*len - 1] == '\r')
-				(*len)--;
-			*line_offset = r->offset;
-			gsize used = nl + 1 - (r->buf + r->start);
-			r->start += used;
-			r->offset += used;
-			return line;
-		}
-		if (r->eof)
-			return NULL;
-		/* Make room: move the partial line to the front, grow when one
-		 * line fills the buffer (bounded by NS_MAX_LOG_LINE + 1). */
-		if (r->start > 0) {
-			memmove (r->buf, r->buf + r->start, r->end - r->start);
-			r->end -= r->start;
-			r->start = 0;
-		}
-		if (r->end == r->size) {
-			if (r->size > NS_MAX_LOG_LINE * 2) {
-				/* Hostile or broken input: hand the overlong chunk on as
-				 * a "line"; the parser rejects it as too long. */
-				*len = r->end;
-				*line_offset = r->offset;
-				r->offset += r->end;
-				r->start = r->end;
-				return r->buf;
-			}
-			r->size *= 2;
-			r->buf = g_realloc (r->buf, r->size);
-		}
-		gssize n = g_input_stream_read (r->in, r->buf + r->end, r->size - r->end, NULL, error);
-		if (n < 0)
-			return NULL;
-		if (n == 0)
-			r->eof = TRUE;
-		r->end += n;
-	}
-}
-
-/* Discards bytes up to offset (a resumed source that cannot seek). */
-static gboolean
-reader_skip_to (Reader *r, gint64 offset, GError **error)
-{
-	if (G_IS_SEEKABLE (r->in) && g_seekable_can_seek (G_SEEKABLE (r->in))) {
-		if (!g_seekable_seek (G_SEEKABLE (r->in), offset, G_SEEK_SET, NULL, error))
-			return FALSE;
-		r->start = r->end = 0;
-		r->offset = offset;
-		r->eof = FALSE;
-		return TRUE;
-	}
-	while (r->offset < offset) {
-		gsize avail = r->end - r->start;
-		if (avail == 0) {
-			if (r->eof)
-				return TRUE;
-			r->start = r->end = 0;
-			gssize n = g_input_stream_read (r->in, r->buf, r->size, NULL, error);
-			if (n < 0)
-				return FALSE;
-			r->eof = n == 0;
-			r->end = n;
-			continue;
-		}
-		gsize take = MIN (avail, (gsize) (offset - r->offset));
-		r->start += take;
-		r->offset += take;
-	}
-	return TRUE;
-}
-
-static GInputStream *
-open_source (const char *path, GError **error)
-{
-	GInputStream *in;
-	if (strcmp (path, "-") == 0)
-		in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
-	else {
-		g_autoptr (GFile) file = g_file_new_for_commandline_arg (path);
-		in = G_INPUT_STREAM (g_file_read (file, NULL, error));
-		if (in == NULL)
-			return NULL;
-	}
-	if (g_str_has_suffix (path, ".gz")) {
-		g_autoptr (GZlibDecompressor) z = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
-		GInputStream *conv = g_converter_input_stream_new (in, G_CONVERTER (z));
-		g_object_unref (in);
-		in = conv;
-	}
-	return in;
-}
-
 typedef struct {
 	const Config *config;
 	SentLog *log;
 	LogFormat format;
 	const char *server;
-	gint64 now;
 	guint64 lines, bad, changes;
 } Import;
 
@@ -189,142 +64,266 @@ report_bad (const char *name, gint64 line, const char *why)
 	fprintf (stderr, "ndrsift: log import: %s:%" G_GINT64_FORMAT ": %s\n", safe_name, line, safe_why);
 }
 
-/* One line into the import: a malformed one is reported and counted. */
+/* One source being imported. */
+typedef struct {
+	const char *path;
+	LogFormat format;
+	LogReader *r;
+	LogParser *parser;
+	GArray *found;                 /* SentLogSource: checkpoints it may go on from */
+	const SentLogSource *resumed;  /* the one it goes on from, or NULL */
+	gint64 line_no;                /* of the last line read */
+} Source;
+
 static void
-import_line (Import *im, LogParser *parser, SentLogImport *si, const char *path, gint64 line_no,
-             const char *line, gsize len)
+source_clear (Source *s)
+{
+	g_clear_pointer (&s->r, logreader_free);
+	g_clear_pointer (&s->parser, logparse_free);
+	g_clear_pointer (&s->found, g_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Source, source_clear)
+
+/* One line into the import: a malformed one, or one too long to be read
+ * (dropped whole by the reader), is reported and counted. */
+static void
+import_line (Import *im, Source *s, SentLogImport *si, const char *line, gsize len, gboolean overlong)
 {
 	g_autoptr (GError) bad = NULL;
-	if (!logparse_line (parser, line, len, sentlog_import_event, si, &bad)) {
-		report_bad (path, line_no, bad->message);
+	s->line_no++;
+	if (overlong)
+		g_set_error (&bad, LOGPARSE_ERROR, 1, "line longer than %d bytes, skipped", NS_MAX_LOG_LINE);
+	if (overlong || !logparse_line (s->parser, line, len, sentlog_import_event, si, &bad)) {
+		report_bad (s->path, s->line_no, bad->message);
 		sentlog_import_bad_line (si);
 		im->bad++;
 	}
 	im->lines++;
 }
 
-/* Imports one source from its checkpoint to its last complete line.
- * follow: then keep reading it as it grows; *rotated is set when the file
- * was replaced (the caller starts over with the new one). */
 static gboolean
-import_source (Import *im, const char *path, gboolean follow, gboolean *rotated, GError **error)
+checkpoint (SentLogImport *si, Source *s, GError **error)
 {
-	*rotated = FALSE;
-	Reader r;
-	GInputStream *in = open_source (path, error);
-	if (in == NULL)
-		return FALSE;
-	reader_init (&r, in);
+	SentLogPosition at = { .offset = logreader_offset (s->r), .lines = s->line_no };
+	at.head = logreader_head (s->r, &at.head_len);
+	at.tail = logreader_tail (s->r, &at.tail_len);
+	return sentlog_import_checkpoint (si, &at, error);
+}
 
-	/* The first line is the source's fingerprint; a source with no
-	 * complete line yet has nothing to import. */
-	gsize len;
-	gint64 at;
+/* Imports the lines the source holds now, with a checkpoint every
+ * BATCH_LINES and at the end. */
+static gboolean
+import_lines (Import *im, Source *s, SentLogImport *si, GError **error)
+{
 	g_autoptr (GError) local = NULL;
-	const char *first = reader_line (&r, &len, &at, &local);
-	while (first == NULL && follow && !local && !g_atomic_int_get (&stop_requested)) {
-		g_main_context_iteration (NULL, FALSE); /* runs the SIGTERM handler */
-		g_usleep (G_USEC_PER_SEC / 2);
-		g_main_context_iteration (NULL, FALSE);
-		r.eof = FALSE;
-		first = reader_line (&r, &len, &at, &local);
-	}
-	if (first == NULL) {
-		reader_clear (&r);
-		if (local) {
-			g_propagate_error (error, g_steal_pointer (&local));
+	const char *line;
+	gsize len;
+	gboolean overlong;
+	for (gint64 batch = 1; (line = logreader_line (s->r, &len, &overlong, &local)); batch++) {
+		/* The year of a classic stamp: when this line was read. */
+		logparse_set_now (s->parser, logreader_now (s->r));
+		import_line (im, s, si, line, len, overlong);
+		if (batch % BATCH_LINES == 0 && !checkpoint (si, s, error))
 			return FALSE;
-		}
+		if (g_atomic_int_get (&stop_requested))
+			break;
+	}
+	if (local) {
+		g_propagate_error (error, g_steal_pointer (&local));
+		return FALSE;
+	}
+	return checkpoint (si, s, error);
+}
+
+/* Sleeps one poll of --follow, running the SIGTERM handler. */
+static void
+follow_pause (void)
+{
+	g_main_context_iteration (NULL, FALSE);
+	g_usleep (G_USEC_PER_SEC / 2);
+	g_main_context_iteration (NULL, FALSE);
+}
+
+/* Opens the source, waits (following) for its first line and tells its
+ * format. s->r stays NULL, error unset, when there is nothing to import. */
+static gboolean
+open_source (Import *im, Source *s, gboolean follow, GError **error)
+{
+	g_autoptr (LogReader) r = logreader_open (s->path, follow, error);
+	gboolean ready = FALSE;
+	if (r == NULL || !logreader_start (r, &ready, error))
+		return FALSE;
+	while (!ready && follow && !g_atomic_int_get (&stop_requested)) {
+		follow_pause ();
+		logreader_again (r);
+		if (!logreader_start (r, &ready, error))
+			return FALSE;
+	}
+	if (!ready)
+		return TRUE;
+	s->format = im->format;
+	if (s->format == LOG_FORMAT_AUTO)
+		s->format = logparse_detect (logreader_buffered (r));
+	if (s->format == LOG_FORMAT_AUTO) {
+		g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+		             "%s: cannot tell the log format; give --format", s->path);
+		return FALSE;
+	}
+	s->parser = logparse_new (s->format, im->server, logreader_now (r));
+	s->r = g_steal_pointer (&r);
+	return TRUE;
+}
+
+/* Whether the regular file holds, before src's offset, the bytes read
+ * before that checkpoint (read there, nothing else). */
+static gboolean
+tail_holds (LogReader *r, const SentLogSource *src)
+{
+	guint8 bytes[NS_SOURCE_ID_BYTES], digest[SENTLOG_DIGEST_LEN];
+	if (src->head_len == 0 || (gint64) src->tail_len != MIN (src->offset, (gint64) NS_SOURCE_ID_BYTES) ||
+	    !logreader_read_at (r, src->offset - src->tail_len, bytes, src->tail_len))
+		return FALSE;
+	sentlog_digest (bytes, src->tail_len, digest);
+	return memcmp (digest, src->tail, SENTLOG_DIGEST_LEN) == 0;
+}
+
+/* Reads the source up to src's offset without importing (the parser sees
+ * the lines it wants, logparse_skipped_line). Returns whether it holds
+ * what was read before that checkpoint: the offset falls on a line end,
+ * and the bytes before it are the same (schema 1: as many lines). */
+static gboolean
+read_up_to (Source *s, const SentLogSource *src, GError **error)
+{
+	s->line_no = 0;
+	while (logreader_offset (s->r) < src->offset) {
+		gsize len;
+		gboolean overlong;
+		const char *line = logreader_line (s->r, &len, &overlong, error);
+		if (line == NULL)
+			return FALSE;
+		logparse_skipped_line (s->parser, line, len);
+		s->line_no++;
+	}
+	if (logreader_offset (s->r) != src->offset)
+		return FALSE;
+	if (src->head_len == 0)
+		return s->line_no == src->lines;
+	gsize tail_len;
+	const guint8 *tail = logreader_tail (s->r, &tail_len);
+	guint8 digest[SENTLOG_DIGEST_LEN];
+	if (tail_len != src->tail_len)
+		return FALSE;
+	sentlog_digest (tail, tail_len, digest);
+	return memcmp (digest, src->tail, SENTLOG_DIGEST_LEN) == 0;
+}
+
+/* Goes to where the source was read up to: the checkpoint of a source that
+ * begins as this one does (sentlog_find_sources) and holds what was read
+ * before it. A regular file is checked where each checkpoint is; a stream
+ * is read up to the most likely one and checked there, and when it does
+ * not hold, a file is read from its start (a new source) and standard
+ * input is refused: what it held is gone. */
+static gboolean
+find_checkpoint (Import *im, Source *s, gboolean follow, GError **error)
+{
+	gsize head_len;
+	const guint8 *head = logreader_head (s->r, &head_len);
+	/* Schema 1 knew a source by its first line (without its line end). */
+	const char *text = logreader_buffered (s->r);
+	gsize n = strcspn (text, "\n");
+	g_autofree char *first_line = g_strndup (text, n > 0 && text[n - 1] == '\r' ? n - 1 : n);
+	if ((s->found = sentlog_find_sources (im->log, head, head_len, first_line, error)) == NULL)
+		return FALSE;
+	gboolean seekable = logreader_seekable (s->r);
+	const SentLogSource *likely = NULL;
+	for (guint i = 0; i < s->found->len && s->resumed == NULL; i++) {
+		const SentLogSource *src = &g_array_index (s->found, SentLogSource, i);
+		if (seekable && tail_holds (s->r, src))
+			s->resumed = src;
+		else if (likely == NULL && (src->head_len == 0 || !seekable))
+			likely = src;
+	}
+	if (s->resumed && !logparse_reads_skipped (s->parser)) {
+		s->line_no = s->resumed->lines;
+		return logreader_seek (s->r, s->resumed->offset, error);
+	}
+	const SentLogSource *src = s->resumed ? s->resumed : likely;
+	g_autoptr (GError) local = NULL;
+	if (src == NULL || read_up_to (s, src, &local)) {
+		s->resumed = src;
 		return TRUE;
 	}
-	g_autofree char *fingerprint = g_strndup (first, len);
-	g_autofree char *head = g_strndup (r.buf, r.end); /* the first lines, for --format auto */
-
-	LogFormat format = im->format;
-	if (format == LOG_FORMAT_AUTO)
-		format = logparse_detect (head);
-	if (format == LOG_FORMAT_AUTO) {
+	if (local) {
+		g_propagate_error (error, g_steal_pointer (&local));
+		return FALSE;
+	}
+	if (!seekable && strcmp (s->path, "-") == 0) {
 		g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-		             "%s: cannot tell the log format; give --format", path);
-		reader_clear (&r);
+		             "%s: begins like a source imported before, but does not hold what was read of it "
+		             "(%" G_GINT64_FORMAT " lines read, none imported): import it from a file",
+		             s->path, s->line_no);
 		return FALSE;
 	}
+	/* Not that source after all: from the start, as a new one. */
+	s->resumed = NULL;
+	s->line_no = 0;
+	if (seekable) {
+		g_clear_pointer (&s->parser, logparse_free);
+		s->parser = logparse_new (s->format, im->server, logreader_now (s->r));
+		return logreader_seek (s->r, 0, error);
+	}
+	source_clear (s);
+	if (!open_source (im, s, follow, error))
+		return FALSE;
+	if (s->r == NULL)
+		g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: changed while it was read", s->path);
+	return s->r != NULL;
+}
 
-	gint64 offset, line_no;
-	g_autoptr (SentLogImport) si = sentlog_import_begin (im->log, im->config, path, fingerprint,
-	                                                     &offset, &line_no, error);
-	if (si == NULL) {
-		reader_clear (&r);
+/* Imports one source from its checkpoint to its last complete line.
+ * follow: then keep reading it as it grows; *again is set when the path
+ * names another file now, or the file was cut and written again (the
+ * caller starts over with what the path holds). */
+static gboolean
+import_source (Import *im, const char *path, gboolean follow, gboolean *again, GError **error)
+{
+	*again = FALSE;
+	g_auto (Source) s = { .path = path };
+	if (!open_source (im, &s, follow, error))
 		return FALSE;
-	}
-	/* Resume: back to the start, then on to the checkpoint. */
-	r.start = 0;
-	r.offset = 0;
-	if (offset > 0 && !reader_skip_to (&r, offset, error)) {
-		reader_clear (&r);
+	if (s.r == NULL)
+		return TRUE; /* no complete line yet: nothing to import */
+	if (!find_checkpoint (im, &s, follow, error))
 		return FALSE;
+	SentLogSource fresh;
+	if (s.resumed == NULL) {
+		gsize head_len;
+		const guint8 *head = logreader_head (s.r, &head_len);
+		if (!sentlog_new_source (im->log, head, head_len, &fresh, error))
+			return FALSE;
 	}
-	g_autoptr (LogParser) parser = logparse_new (format, im->server, im->now);
-	gint64 batch = 0, done_offset = offset;
-	struct stat st0 = { 0 };
-	gboolean plain_file = strcmp (path, "-") != 0 && stat (path, &st0) == 0 && S_ISREG (st0.st_mode);
-
-	for (;;) {
-		const char *line;
-		while ((line = reader_line (&r, &len, &at, &local))) {
-			import_line (im, parser, si, path, ++line_no, line, len);
-			done_offset = r.offset;
-			if (++batch >= BATCH_LINES) {
-				if (!sentlog_import_checkpoint (si, done_offset, line_no, error)) {
-					reader_clear (&r);
-					return FALSE;
-				}
-				batch = 0;
-			}
-			if (g_atomic_int_get (&stop_requested))
-				break;
-		}
-		if (local) {
-			g_propagate_error (error, g_steal_pointer (&local));
-			reader_clear (&r);
+	g_autoptr (SentLogImport) si = sentlog_import_begin (im->log, im->config, path,
+	                                                     s.resumed ? s.resumed : &fresh, error);
+	if (si == NULL || !import_lines (im, &s, si, error))
+		return FALSE;
+	while (follow && !g_atomic_int_get (&stop_requested)) {
+		/* Following: wait for more, and see what became of the file. */
+		follow_pause ();
+		LogReaderChange change = logreader_changed (s.r);
+		logreader_again (s.r);
+		/* Renamed away, what the old file still holds comes first; cut
+		 * and written again (copytruncate), what it holds now is not
+		 * this source's. */
+		if (change != LOGREADER_TRUNCATED && !import_lines (im, &s, si, error))
 			return FALSE;
-		}
-		if (!sentlog_import_checkpoint (si, done_offset, line_no, error)) {
-			reader_clear (&r);
-			return FALSE;
-		}
-		batch = 0;
-		if (!follow || g_atomic_int_get (&stop_requested))
+		if (change != LOGREADER_SAME) {
+			/* A new source at the path, read from its start. */
+			*again = TRUE;
 			break;
-
-		/* Following: wait for more, or for the file to be rotated (a
-		 * new inode at the path, or the file cut shorter). */
-		g_main_context_iteration (NULL, FALSE);
-		g_usleep (G_USEC_PER_SEC / 2);
-		g_main_context_iteration (NULL, FALSE);
-		struct stat st;
-		if (plain_file && stat (path, &st) == 0 &&
-		    (st.st_ino != st0.st_ino || st.st_dev != st0.st_dev || st.st_size < done_offset)) {
-			/* Drain what the old file still holds, then start over
-			 * with the new one, which has its own fingerprint. */
-			r.eof = FALSE;
-			while ((line = reader_line (&r, &len, &at, &local))) {
-				import_line (im, parser, si, path, ++line_no, line, len);
-				done_offset = r.offset;
-			}
-			if (!sentlog_import_checkpoint (si, done_offset, line_no, error)) {
-				reader_clear (&r);
-				return FALSE;
-			}
-			im->changes += sentlog_import_messages (si);
-			reader_clear (&r);
-			*rotated = TRUE;
-			return TRUE;
 		}
-		r.eof = FALSE;
 	}
 	im->changes += sentlog_import_messages (si);
-	reader_clear (&r);
 	return TRUE;
 }
 
@@ -405,20 +404,20 @@ log_import (const Config *config, int argc, char **argv)
 		g_unix_signal_add (SIGTERM, on_stop_signal, NULL);
 	}
 
-	Import im = { config, log, format, server, g_get_real_time () / G_USEC_PER_SEC, 0, 0, 0 };
+	Import im = { config, log, format, server, 0, 0, 0 };
 	const char *stdin_only[] = { "-", NULL };
 	const char *const *files = argc > 1 ? (const char *const *) argv + 1 : stdin_only;
 	int status = EXIT_OK;
 	for (guint i = 0; files[i]; i++) {
 		g_autoptr (GError) e = NULL;
-		gboolean rotated;
+		gboolean again;
 		do {
 			g_clear_error (&e);
-			if (!import_source (&im, files[i], follow, &rotated, &e)) {
+			if (!import_source (&im, files[i], follow, &again, &e)) {
 				command_error ("log import", "%s", e->message);
 				status = EXIT_ERROR;
 			}
-		} while (rotated && !g_atomic_int_get (&stop_requested));
+		} while (again && !g_atomic_int_get (&stop_requested));
 	}
 	/* Readers are short-lived processes (one per delivery) that would
 	 * each replay what the WAL holds: fold it into the database now. The
@@ -516,8 +515,7 @@ log_record (const Config *config, int argc, char **argv)
 		command_error ("log record", "%s", error->message);
 		return EXIT_ERROR;
 	}
-	gint64 offset, line;
-	g_autoptr (SentLogImport) si = sentlog_import_begin (log, config, "log record", NULL, &offset, &line, &error);
+	g_autoptr (SentLogImport) si = sentlog_import_begin (log, config, "log record", NULL, &error);
 	if (si == NULL) {
 		command_error ("log record", "%s", error->message);
 		return EXIT_ERROR;
@@ -533,7 +531,7 @@ log_record (const Config *config, int argc, char **argv)
 		.recipients = (const char *const *) rcpts->pdata,
 	};
 	sentlog_import_event (&ev, si);
-	if (!sentlog_import_checkpoint (si, 0, 0, &error)) {
+	if (!sentlog_import_checkpoint (si, &(SentLogPosition) { 0 }, &error)) {
 		command_error ("log record", "%s", error->message);
 		return EXIT_ERROR;
 	}

@@ -18,7 +18,10 @@
 #include "ndrsift/msgid.h"
 #include "ndrsift/sentlog.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
+/* The oldest schema readers still read: what they ask has not changed
+ * since (a filter keeps working before the importer migrates). */
+#define SCHEMA_READABLE 2
 
 static const char schema_v1[] =
 	"CREATE TABLE servers (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
@@ -65,6 +68,22 @@ static const char schema_v2[] =
 	"  first INTEGER NOT NULL, last INTEGER NOT NULL);"
 	"CREATE INDEX holes_by_server ON holes (server, last);";
 
+/* Version 3: a source is recognised by the digest of its first bytes
+ * (head_len of them) and of the bytes before its checkpoint (tail_len),
+ * no longer by its first line alone. The fingerprint stays the source's
+ * name in the spans; that of a checkpoint of schema 2 is the digest of
+ * its first line (head_len 0) until the source is read again. */
+static const char schema_v3[] =
+	"CREATE TABLE sources_v3 (id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL UNIQUE,"
+	"  head_len INTEGER NOT NULL DEFAULT 0, head BLOB, tail_len INTEGER NOT NULL DEFAULT 0, tail BLOB,"
+	"  name TEXT NOT NULL, offset INTEGER NOT NULL, lines INTEGER NOT NULL, bad_lines INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL, cuts INTEGER NOT NULL DEFAULT 0);"
+	"INSERT INTO sources_v3 (fingerprint, name, offset, lines, bad_lines, updated, cuts)"
+	"  SELECT fingerprint, name, offset, lines, bad_lines, updated, cuts FROM sources ORDER BY updated;"
+	"DROP TABLE sources;"
+	"ALTER TABLE sources_v3 RENAME TO sources;"
+	"CREATE INDEX sources_by_head ON sources (head_len, head);";
+
 /* The source of the spans migrate_spans() rebuilt. */
 #define SOURCE_SCHEMA_1 "(schema 1)"
 
@@ -82,8 +101,12 @@ typedef enum {
 	ST_SPAN_CUT_SOURCE,
 	ST_SPAN_LAST_LINE,
 	ST_HOLE_INSERT,
+	ST_SOURCE_LENGTHS,
 	ST_SOURCE_FIND,
-	ST_SOURCE_UPSERT,
+	ST_SOURCE_LEGACY,
+	ST_SOURCE_TAKEN,
+	ST_SOURCE_INSERT,
+	ST_SOURCE_UPDATE,
 	/* readers run these and ST_SERVER_FIND only */
 	ST_LOOKUP_ID,
 	ST_LOOKUP_RCPT,
@@ -116,13 +139,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SPAN_CUT_SOURCE] = "UPDATE spans SET cut_after = 1 WHERE source IS ?1 AND cut_after = 0",
 	[ST_SPAN_LAST_LINE] = "SELECT max (last) FROM spans WHERE (?1 IS NULL OR server = ?1) AND last <= ?2",
 	[ST_HOLE_INSERT] = "INSERT INTO holes (server, first, last) VALUES (?1, ?2, ?3)",
-	[ST_SOURCE_FIND] = "SELECT offset, lines, cuts FROM sources WHERE fingerprint = ?1",
-	[ST_SOURCE_UPSERT] = "INSERT INTO sources (fingerprint, name, offset, lines, bad_lines, updated, cuts)"
-	                     " VALUES (?1, ?2, ?3, ?4, ?5, strftime ('%s', 'now'), ?6)"
-	                     " ON CONFLICT (fingerprint) DO UPDATE SET name = excluded.name,"
-	                     " offset = excluded.offset, lines = excluded.lines,"
-	                     " bad_lines = bad_lines + excluded.bad_lines, updated = excluded.updated,"
-	                     " cuts = cuts + excluded.cuts",
+	[ST_SOURCE_LENGTHS] = "SELECT DISTINCT head_len FROM sources WHERE head_len BETWEEN 1 AND ?1"
+	                      " ORDER BY head_len DESC",
+	[ST_SOURCE_FIND] = "SELECT id, fingerprint, offset, lines, cuts, tail_len, tail FROM sources"
+	                   " WHERE head_len = ?1 AND head = ?2 ORDER BY offset DESC, id",
+	[ST_SOURCE_LEGACY] = "SELECT id, fingerprint, offset, lines, cuts FROM sources"
+	                     " WHERE fingerprint = ?1 AND head_len = 0",
+	[ST_SOURCE_TAKEN] = "SELECT count(*) FROM sources WHERE fingerprint = ?1",
+	[ST_SOURCE_INSERT] = "INSERT INTO sources (head_len, head, tail_len, tail, name, offset, lines,"
+	                     " bad_lines, cuts, fingerprint, updated)"
+	                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, strftime ('%s', 'now'))",
+	[ST_SOURCE_UPDATE] = "UPDATE sources SET head_len = ?1, head = ?2, tail_len = ?3, tail = ?4,"
+	                     " name = ?5, offset = ?6, lines = ?7, bad_lines = bad_lines + ?8, cuts = cuts + ?9,"
+	                     " updated = strftime ('%s', 'now') WHERE id = ?10",
 	[ST_LOOKUP_ID] = "SELECT m.time, s.name, m.queue_id, m.message_id, m.sender, m.origin"
 	                 " FROM messages m JOIN servers s ON s.id = m.server"
 	                 " WHERE m.message_id = ?1 ORDER BY m.time, m.id LIMIT 1",
@@ -215,7 +244,8 @@ typedef struct {
 struct _SentLogImport {
 	SentLog *log;
 	const Config *config;
-	char *fingerprint;     /* NULL: no source (log record) */
+	char *fingerprint;     /* the source's name in spans; NULL: no source (log record) */
+	gint64 source;         /* its checkpoint's row, or -1 before the first */
 	char *name;
 	GHashTable *servers;   /* name -> Cover */
 	GHashTable *open;      /* "server-id\tqueue-id" -> OpenRow */
@@ -404,6 +434,8 @@ migrate (SentLog *log, GError **error)
 		ok = exec (log, schema_v1, error);
 	if (ok && version < 2)
 		ok = exec (log, schema_v2, error) && migrate_spans (log, error);
+	if (ok && version < 3)
+		ok = exec (log, schema_v3, error);
 	g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", SCHEMA_VERSION);
 	if (!ok || !exec (log, bump, error) || !exec (log, "COMMIT", error)) {
 		exec (log, "ROLLBACK", NULL);
@@ -499,13 +531,13 @@ sentlog_open (const char *path, gboolean writable, GError **error)
 			g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: %s", path, sqlite3_errstr (rc));
 			return NULL;
 		}
-		if (version > 0 && version < SCHEMA_VERSION) {
+		if (version > 0 && version < SCHEMA_READABLE) {
 			g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED,
 			             "%s: a sent log of an older ndrsift (schema %d); the next `ndrsift log import`"
 			             " migrates it", path, version);
 			return NULL;
 		}
-		if (version != SCHEMA_VERSION) {
+		if (version < SCHEMA_READABLE || version > SCHEMA_VERSION) {
 			g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED,
 			             "%s: not a sent log of this version (schema %d)", path, version);
 			return NULL;
@@ -1006,38 +1038,164 @@ sentlog_import_bad_line (SentLogImport *im)
 	cut_all (im);
 }
 
+void
+sentlog_digest (const void *data, gsize len, guint8 out[SENTLOG_DIGEST_LEN])
+{
+	g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+	g_checksum_update (sum, data, len);
+	gsize n = SENTLOG_DIGEST_LEN;
+	g_checksum_get_digest (sum, out, &n);
+}
+
+/* One row of ST_SOURCE_FIND or ST_SOURCE_LEGACY (with_tail: the first). */
+static SentLogSource
+source_row (sqlite3_stmt *s, gboolean with_tail)
+{
+	SentLogSource src = { .id = sqlite3_column_int64 (s, 0), .offset = sqlite3_column_int64 (s, 2),
+		              .lines = sqlite3_column_int64 (s, 3), .cuts = sqlite3_column_int64 (s, 4) };
+	g_strlcpy (src.fingerprint, (const char *) sqlite3_column_text (s, 1), sizeof src.fingerprint);
+	if (with_tail) {
+		src.tail_len = (gsize) sqlite3_column_int64 (s, 5);
+		if (sqlite3_column_bytes (s, 6) == SENTLOG_DIGEST_LEN)
+			memcpy (src.tail, sqlite3_column_blob (s, 6), SENTLOG_DIGEST_LEN);
+	}
+	return src;
+}
+
+GArray *
+sentlog_find_sources (SentLog *log, const guint8 *head, gsize head_len, const char *first_line,
+                      GError **error)
+{
+	g_return_val_if_fail (log->writable, NULL);
+	g_autoptr (GArray) found = g_array_new (FALSE, TRUE, sizeof (SentLogSource));
+	g_autoptr (GArray) lengths = g_array_new (FALSE, FALSE, sizeof (gint64));
+	sqlite3_stmt *s = stmt (log, ST_SOURCE_LENGTHS, NULL);
+	sqlite3_bind_int64 (s, 1, (gint64) MIN (head_len, (gsize) NS_SOURCE_ID_BYTES));
+	int rc;
+	while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+		gint64 n = sqlite3_column_int64 (s, 0);
+		g_array_append_val (lengths, n);
+	}
+	sqlite3_reset (s);
+	/* Each length of first bytes known: the sources that begin as this
+	 * one does, the longest match first. */
+	for (guint i = 0; rc == SQLITE_DONE && i < lengths->len; i++) {
+		gint64 n = g_array_index (lengths, gint64, i);
+		guint8 digest[SENTLOG_DIGEST_LEN];
+		sentlog_digest (head, n, digest);
+		s = stmt (log, ST_SOURCE_FIND, NULL);
+		sqlite3_bind_int64 (s, 1, n);
+		sqlite3_bind_blob (s, 2, digest, sizeof digest, SQLITE_TRANSIENT);
+		while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+			SentLogSource src = source_row (s, TRUE);
+			src.head_len = n;
+			g_array_append_val (found, src);
+		}
+		sqlite3_reset (s);
+	}
+	/* Checkpoints of schema 2 or older know the first line only. */
+	if (rc == SQLITE_DONE && first_line) {
+		g_autofree char *legacy = g_compute_checksum_for_string (G_CHECKSUM_SHA256, first_line, -1);
+		s = stmt (log, ST_SOURCE_LEGACY, NULL);
+		bind_text (s, 1, legacy);
+		while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+			SentLogSource src = source_row (s, FALSE);
+			g_array_append_val (found, src);
+		}
+		sqlite3_reset (s);
+	}
+	if (rc != SQLITE_DONE) {
+		db_error (log, error, "reading the checkpoints");
+		return NULL;
+	}
+	return g_steal_pointer (&found);
+}
+
+gboolean
+sentlog_new_source (SentLog *log, const guint8 *head, gsize head_len, SentLogSource *out, GError **error)
+{
+	g_return_val_if_fail (log->writable, FALSE);
+	memset (out, 0, sizeof *out);
+	out->id = -1;
+	guint8 digest[SENTLOG_DIGEST_LEN];
+	sentlog_digest (head, MIN (head_len, (gsize) NS_SOURCE_ID_BYTES), digest);
+	g_autofree char *hex = g_strnfill (2 * SENTLOG_DIGEST_LEN, '0');
+	for (guint i = 0; i < SENTLOG_DIGEST_LEN; i++)
+		g_snprintf (hex + 2 * i, 3, "%02x", digest[i]);
+	/* Two sources may begin alike (one read only up to where the other
+	 * differs): the first free name. */
+	for (guint n = 1; n < 10000; n++) {
+		if (n == 1)
+			g_strlcpy (out->fingerprint, hex, sizeof out->fingerprint);
+		else
+			g_snprintf (out->fingerprint, sizeof out->fingerprint, "%s-%u", hex, n);
+		sqlite3_stmt *s = stmt (log, ST_SOURCE_TAKEN, NULL);
+		bind_text (s, 1, out->fingerprint);
+		int rc = sqlite3_step (s);
+		gboolean taken = rc == SQLITE_ROW && sqlite3_column_int64 (s, 0) > 0;
+		sqlite3_reset (s);
+		if (rc != SQLITE_ROW) {
+			db_error (log, error, "reading the checkpoints");
+			return FALSE;
+		}
+		if (!taken)
+			return TRUE;
+	}
+	g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: too many sources begin alike", log->path);
+	return FALSE;
+}
+
 SentLogImport *
-sentlog_import_begin (SentLog *log, const Config *config, const char *name, const char *first_line,
-                      gint64 *resume_offset, gint64 *resume_line, GError **error)
+sentlog_import_begin (SentLog *log, const Config *config, const char *name, const SentLogSource *source,
+                      GError **error)
 {
 	g_return_val_if_fail (log->writable, NULL);
 	g_autoptr (SentLogImport) im = g_new0 (SentLogImport, 1);
 	im->log = log;
 	im->config = config;
 	im->name = g_strdup (name);
-	im->fingerprint = first_line ? g_compute_checksum_for_string (G_CHECKSUM_SHA256, first_line, -1) : NULL;
+	im->fingerprint = source ? g_strdup (source->fingerprint) : NULL;
+	im->source = source ? source->id : -1;
+	im->cuts_before = source ? source->cuts : 0;
 	im->servers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 	im->open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, open_row_free);
 	im->max_gap = config->max_gap;
 	im->key = g_string_new (NULL);
-
-	*resume_offset = 0;
-	*resume_line = 0;
-	if (im->fingerprint == NULL)
-		return g_steal_pointer (&im);
-	sqlite3_stmt *s = stmt (log, ST_SOURCE_FIND, NULL);
-	bind_text (s, 1, im->fingerprint);
-	if (sqlite3_step (s) == SQLITE_ROW) {
-		*resume_offset = sqlite3_column_int64 (s, 0);
-		*resume_line = sqlite3_column_int64 (s, 1);
-		im->cuts_before = sqlite3_column_int64 (s, 2);
-	}
-	sqlite3_reset (s);
 	return g_steal_pointer (&im);
 }
 
+/* Writes the checkpoint row of the source (a new one at the first). */
+static gboolean
+write_source (SentLogImport *im, const SentLogPosition *at)
+{
+	guint8 head[SENTLOG_DIGEST_LEN], tail[SENTLOG_DIGEST_LEN];
+	gsize head_len = MIN (at->head_len, (gsize) NS_SOURCE_ID_BYTES);
+	gsize tail_len = MIN (at->tail_len, (gsize) NS_SOURCE_ID_BYTES);
+	sentlog_digest (at->head, head_len, head);
+	sentlog_digest (at->tail, tail_len, tail);
+	sqlite3_stmt *s = stmt (im->log, im->source < 0 ? ST_SOURCE_INSERT : ST_SOURCE_UPDATE, NULL);
+	sqlite3_bind_int64 (s, 1, (gint64) head_len);
+	sqlite3_bind_blob (s, 2, head, sizeof head, SQLITE_TRANSIENT);
+	sqlite3_bind_int64 (s, 3, (gint64) tail_len);
+	sqlite3_bind_blob (s, 4, tail, sizeof tail, SQLITE_TRANSIENT);
+	bind_text (s, 5, im->name);
+	sqlite3_bind_int64 (s, 6, at->offset);
+	sqlite3_bind_int64 (s, 7, at->lines);
+	sqlite3_bind_int64 (s, 8, (gint64) im->bad_lines);
+	sqlite3_bind_int64 (s, 9, im->cuts);
+	if (im->source < 0)
+		bind_text (s, 10, im->fingerprint);
+	else
+		sqlite3_bind_int64 (s, 10, im->source);
+	if (sqlite3_step (s) != SQLITE_DONE)
+		return FALSE;
+	if (im->source < 0)
+		im->source = sqlite3_last_insert_rowid (im->log->db);
+	return TRUE;
+}
+
 gboolean
-sentlog_import_checkpoint (SentLogImport *im, gint64 offset, gint64 lines, GError **error)
+sentlog_import_checkpoint (SentLogImport *im, const SentLogPosition *at, GError **error)
 {
 	SentLog *log = im->log;
 	if (!in_transaction (im)) {
@@ -1085,27 +1243,22 @@ sentlog_import_checkpoint (SentLogImport *im, gint64 offset, gint64 lines, GErro
 		g_propagate_error (error, g_steal_pointer (&im->error));
 		return FALSE;
 	}
-	sqlite3_stmt *s = stmt (log, ST_SOURCE_UPSERT, NULL);
-	if (im->fingerprint == NULL)
-		goto commit; /* log record: no source to remember */
-	bind_text (s, 1, im->fingerprint);
-	bind_text (s, 2, im->name);
-	sqlite3_bind_int64 (s, 3, offset);
-	sqlite3_bind_int64 (s, 4, lines);
-	sqlite3_bind_int64 (s, 5, (gint64) im->bad_lines);
-	sqlite3_bind_int64 (s, 6, im->cuts);
-	if (sqlite3_step (s) != SQLITE_DONE) {
+	/* log record has no source to remember. */
+	gint64 source = im->source;
+	if (im->fingerprint && !write_source (im, at)) {
 		db_error (log, error, "recording the checkpoint");
 		exec (log, "ROLLBACK", NULL);
+		im->source = source;
 		return FALSE;
 	}
-commit:
 	reset_all (log);
 	/* The rows and the checkpoint, together or not at all. The next
 	 * transaction starts with the next write, so a follower waiting for
 	 * lines holds no lock. */
-	if (!exec (log, "COMMIT", error))
+	if (!exec (log, "COMMIT", error)) {
+		im->source = source;
 		return FALSE;
+	}
 	im->bad_lines = 0;
 	im->cuts_before += im->cuts;
 	im->cuts = 0;

@@ -10,11 +10,12 @@
  *   recipients (message, address, status)
  *   spans      (server, source, first, last, cut_before, cut_after)
  *   holes      (server, first, last)
- *   sources    (fingerprint, name, offset, lines, bad_lines, cuts)  import checkpoints
+ *   sources    (id, fingerprint, head_len, head, tail_len, tail, name, offset,
+ *               lines, bad_lines, updated, cuts)  import checkpoints
  *
  * Coverage (doc/design.md "Coverage") is what was really read. A span is a
- * stretch of one server's lines in one source (the source's fingerprint;
- * NULL for log record) with no two lines farther apart than [sentlog]
+ * stretch of one server's lines in one source (the source's fingerprint,
+ * its name here; NULL for log record) with no two lines farther apart than [sentlog]
  * max_gap and no line lost between: a malformed line (whatever server it
  * was of) or a rate-limit notice ends every affected span at the last
  * line before it (cut_after) and the next one starts at the next line
@@ -35,11 +36,26 @@
  * is not joined: queue IDs are reused, and old archives imported late
  * still join.
  *
- * Checkpoints: a source is known by a fingerprint of its first line, not
- * its name or inode, so a file renamed by rotation, or compressed, resumes
- * where it was and is never read twice. Rows and the checkpoint are
- * committed in one transaction: an import killed at any point resumes with
- * no duplicate and no gap.
+ * Checkpoints: a source is known by what it holds, not by its name or
+ * inode, so a file renamed by rotation, or compressed, resumes where it
+ * was and is never read twice: by the SHA-256 digest of its first bytes
+ * (head: up to NS_SOURCE_ID_BYTES, as many as it had) and of the bytes
+ * just before its checkpoint (tail: as many). A first line alone does not
+ * tell files apart (every Exchange log starts "#Software: Microsoft
+ * Exchange Server", a jsonl file may repeat a record, a file may start
+ * with an empty line); two files that differ anywhere in their first 4
+ * KiB, or in the 4 KiB before the checkpoint, are different sources. A
+ * source still shorter than 4 KiB is known by all of it: a file that
+ * begins with every byte of it is taken as that source grown, and what
+ * is skipped is byte for byte what was imported. The importer
+ * (logreader, cmd_log) checks the tail before it resumes. A source's
+ * fingerprint is its name in the spans: the hex digest of its first
+ * bytes when it was first read ("-2", "-3", ... when taken); a checkpoint
+ * of schema 2 or older (head_len 0, the fingerprint the digest of its
+ * first line) is used when the file holds exactly `lines` line ends
+ * before `offset`, and then rewritten, its fingerprint kept. Rows and the
+ * checkpoint are committed in one transaction: an import killed at any
+ * point resumes with no duplicate and no gap.
  *
  * Origin: only `local`, `auth` and `network` messages are ours. A
  * Message-ID's origin is that of its earliest row: a message that came in
@@ -79,15 +95,48 @@ void sentlog_close (SentLog *log);
 
 /* ---- import (writers) ---- */
 
-/* Starts importing one source. first_line: its first complete line (the
- * fingerprint), or NULL for events of no source (log record: nothing to
- * resume, no checkpoint kept); name: for messages and stats. *resume_offset receives the
- * byte offset to go on from (0 for a new source) and *resume_line its line
- * number. config: for [local] networks and the address normalisation.
- * Returns: (transfer full) or NULL with error. */
+#define SENTLOG_DIGEST_LEN 32
+
+/* The SHA-256 digest of len bytes of data, as sources are recognised by. */
+void sentlog_digest (const void *data, gsize len, guint8 out[SENTLOG_DIGEST_LEN]);
+
+/* A source's checkpoint: read up to offset (the start of a line), lines
+ * lines, cuts losses of lines counted (coverage). head_len first bytes
+ * had the digest kept; tail is the digest of the tail_len bytes before
+ * offset. head_len 0: a checkpoint of schema 2 or older, of which only
+ * the first line is known. id -1: a new source, nothing read yet. */
+typedef struct {
+	gint64 id;
+	char fingerprint[2 * SENTLOG_DIGEST_LEN + 16];
+	gint64 offset, lines, cuts;
+	gsize head_len;
+	gsize tail_len;
+	guint8 tail[SENTLOG_DIGEST_LEN];
+} SentLogSource;
+
+/* The checkpoints a source whose first bytes are head may go on from:
+ * those whose first bytes are head's, the longest such head first, then
+ * the largest offset; last, those of schema 2 or older with this first
+ * line (without its line end; NULL: none). Whether the source really
+ * holds what was read before the checkpoint (the tail) is for the caller
+ * to check. Returns: (transfer full) an array of SentLogSource, or NULL
+ * with error. */
+GArray *sentlog_find_sources (SentLog *log, const guint8 *head, gsize head_len, const char *first_line,
+                              GError **error);
+
+/* A new source whose first bytes are head (id -1, offset 0, its own
+ * fingerprint), for sentlog_import_begin. Returns: FALSE with error. */
+gboolean sentlog_new_source (SentLog *log, const guint8 *head, gsize head_len, SentLogSource *out,
+                             GError **error);
+
+/* Starts importing. source: the checkpoint the source goes on from (its
+ * row is moved on), or a new source (sentlog_new_source), or NULL for
+ * events of no source (log record: no checkpoint kept); name: the
+ * source's, for messages and stats. config: for [local] networks, the
+ * address normalisation and max_gap. Returns: (transfer full) or NULL
+ * with error. */
 SentLogImport *sentlog_import_begin (SentLog *log, const Config *config, const char *name,
-                                     const char *first_line, gint64 *resume_offset,
-                                     gint64 *resume_line, GError **error);
+                                     const SentLogSource *source, GError **error);
 
 /* Applies one event (a LogEmitFunc: pass the import as user_data). */
 void sentlog_import_event (const LogEvent *event, gpointer import);
@@ -95,12 +144,21 @@ void sentlog_import_event (const LogEvent *event, gpointer import);
 /* Counts a malformed line of the source. */
 void sentlog_import_bad_line (SentLogImport *import);
 
-/* Commits everything applied so far together with the checkpoint: the
- * source has been read up to offset (the start of the next line), line
- * lines. Returns: FALSE with error when the commit failed (nothing of
- * this batch is kept then). */
-gboolean sentlog_import_checkpoint (SentLogImport *import, gint64 offset, gint64 lines,
-                                    GError **error);
+/* Where an import has got to: read up to offset (the start of the next
+ * line), lines lines; the source's first bytes and those before offset
+ * (up to NS_SOURCE_ID_BYTES of each are kept, as digests). */
+typedef struct {
+	gint64 offset, lines;
+	const guint8 *head;
+	gsize head_len;
+	const guint8 *tail;
+	gsize tail_len;
+} SentLogPosition;
+
+/* Commits everything applied so far together with the checkpoint `at`
+ * (ignored for no source). Returns: FALSE with error when the commit
+ * failed (nothing of this batch is kept then). */
+gboolean sentlog_import_checkpoint (SentLogImport *import, const SentLogPosition *at, GError **error);
 
 /* Messages and recipients added or changed since begin. */
 guint64 sentlog_import_messages (SentLogImport *import);

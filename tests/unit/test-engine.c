@@ -216,15 +216,14 @@ fill_log (void)
 	g_assert_no_error (error);
 	g_autoptr (SentLog) log = sentlog_open (db, TRUE, &error);
 	g_assert_no_error (error);
-	gint64 offset = 0, line = 0;
-	g_autoptr (SentLogImport) im = sentlog_import_begin (log, config, "test", NULL, &offset, &line, &error);
+	g_autoptr (SentLogImport) im = sentlog_import_begin (log, config, "test", NULL, &error);
 	g_assert_no_error (error);
 	const char *rcpts[] = { "bob@remote.example", NULL };
 	LogEvent ev = { .type = LOG_EVENT_RECORD, .time = T0 - 60, .server = "mx1", .queue_id = "Q1",
 	                .sender = "alice@example.com", .status = "sent", .origin = LOG_ORIGIN_AUTH,
 	                .recipients = rcpts };
 	sentlog_import_event (&ev, im);
-	g_assert_true (sentlog_import_checkpoint (im, 0, 0, &error));
+	g_assert_true (sentlog_import_checkpoint (im, &(SentLogPosition) { 0 }, &error));
 	g_assert_no_error (error);
 }
 

@@ -14,7 +14,9 @@
  *     across imports), the migration of a schema-1 database (and one that
  *     fails midway and changes nothing);
  *   - joining across imports, queue IDs reused, checkpoint atomicity and
- *     resume offsets by first-line fingerprint;
+ *     resume offsets by the source's first bytes (the tail is checked by
+ *     the importer, tests/cli/log-sources.test);
+ *   - the candidates of a source (longest head first), a head that grows;
  *   - prune, stats, opening (missing, not a database, persistent WAL files,
  *     file modes under umask 077).
  *
@@ -201,17 +203,36 @@ postfix_message (SentLogImport *im, gint64 t, const char *server, const char *qi
 	ev_done (im, t + 2, server, qid);
 }
 
+/* The first bytes the current test import is known by (its "first
+ * line"): imports in these tests run one at a time. */
+static char *test_head;
+
+/* Starts an import of a source whose first bytes are first_line (NULL: no
+ * source), resumed from the most specific checkpoint that begins so; the
+ * tail is not checked here (cmd_log.c does). */
 static SentLogImport *
 begin (SentLog *log, const Config *c, const char *first_line, gint64 *off, gint64 *line)
 {
 	g_autoptr (GError) error = NULL;
-	gint64 o = -1, l = -1;
-	SentLogImport *im = sentlog_import_begin (log, c, "test", first_line, &o, &l, &error);
+	g_autoptr (GArray) found = NULL;
+	const SentLogSource *resumed = NULL;
+	SentLogSource fresh;
+	if (first_line) {
+		found = sentlog_find_sources (log, (const guint8 *) first_line, strlen (first_line), NULL, &error);
+		g_assert_no_error (error);
+		if (found && found->len > 0)
+			resumed = &g_array_index (found, SentLogSource, 0);
+		else
+			g_assert_true (sentlog_new_source (log, (const guint8 *) first_line, strlen (first_line), &fresh, &error));
+	}
+	SentLogImport *im = sentlog_import_begin (log, c, "test", first_line ? resumed ? resumed : &fresh : NULL, &error);
 	g_assert_no_error (error);
+	g_free (test_head);
+	test_head = g_strdup (first_line);
 	if (off)
-		*off = o;
+		*off = resumed ? resumed->offset : 0;
 	if (line)
-		*line = l;
+		*line = resumed ? resumed->lines : 0;
 	return im;
 }
 
@@ -219,7 +240,9 @@ static void
 checkpoint (SentLogImport *im, gint64 offset, gint64 lines)
 {
 	g_autoptr (GError) error = NULL;
-	gboolean ok = sentlog_import_checkpoint (im, offset, lines, &error);
+	SentLogPosition at = { .offset = offset, .lines = lines, .head = (const guint8 *) test_head,
+		               .head_len = test_head ? strlen (test_head) : 0 };
+	gboolean ok = sentlog_import_checkpoint (im, &at, &error);
 	g_assert_no_error (error);
 	g_assert_true (ok);
 }
@@ -1056,7 +1079,7 @@ test_migrate_schema_1 (void)
 
 	g_autoptr (SentLog) log = open_writer (db);
 	REQUIRE (log);
-	g_assert_cmpint (q_int (db, "PRAGMA user_version"), ==, 2);
+	g_assert_cmpint (q_int (db, "PRAGMA user_version"), ==, 3); /* the current schema */
 	g_assert_cmpint (q_int (db, "SELECT count(*) FROM sqlite_master WHERE name = 'coverage'"), ==, 0);
 	/* mx1: [D1, D1+1800] (D1 is the old span's first line), then
 	 * [D2+60, D2+120]; mx2: [D2, D2+30], [D2+3000, D2+3000] are one
@@ -1076,8 +1099,7 @@ test_migrate_schema_1 (void)
 	/* the messages are untouched; the source resumes */
 	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages"), ==, 4);
 	g_autoptr (Config) c = test_config (db);
-	gint64 off = 0, line = 0;
-	SentLogImport *im = sentlog_import_begin (log, c, "mail.log", NULL, &off, &line, &error);
+	SentLogImport *im = sentlog_import_begin (log, c, "mail.log", NULL, &error);
 	sentlog_import_free (im);
 	g_assert_cmpint (q_int (db, "SELECT cuts FROM sources"), ==, 0);
 	/* and a reader opens it */
@@ -1315,8 +1337,14 @@ test_checkpoint_atomic (void)
 	REQUIRE (im);
 	g_assert_cmpint (off, ==, 50);
 	sentlog_import_free (im);
-	/* the fingerprint is the whole first line */
-	im = begin (log, c, "line A ", &off, &line);
+	/* A source known by fewer bytes than this one holds, all of them
+	 * the same, is a candidate (the tail decides, in cmd_log.c); one
+	 * that differs within them is not. */
+	im = begin (log, c, "line A and more", &off, &line);
+	REQUIRE (im);
+	g_assert_cmpint (off, ==, 123);
+	sentlog_import_free (im);
+	im = begin (log, c, "line ", &off, &line);
 	REQUIRE (im);
 	g_assert_cmpint (off, ==, 0);
 	sentlog_import_free (im);
@@ -1683,6 +1711,43 @@ remove_tree (const char *dir)
 	g_rmdir (dir);
 }
 
+/* The checkpoints a source may go on from: those whose first bytes are
+ * its own, the longest such head first; a head that grows is kept in its
+ * row, not a new one. */
+static void
+test_sources_candidates (void)
+{
+	g_autofree char *db = new_db_path ("sources.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	SentLogImport *im = begin (log, c, "abc", NULL, NULL);
+	checkpoint (im, 4, 1);
+	sentlog_import_free (im);
+	im = begin (log, c, "abcdef", NULL, NULL);    /* the same file, grown: resumed from "abc" */
+	checkpoint (im, 7, 2);
+	sentlog_import_free (im);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM sources"), ==, 1);
+	g_assert_cmpint (q_int (db, "SELECT head_len FROM sources"), ==, 6);
+	im = begin (log, c, "abX", NULL, NULL);       /* another */
+	checkpoint (im, 3, 1);
+	sentlog_import_free (im);
+	im = begin (log, c, "ab", NULL, NULL);        /* shorter than both: a third */
+	checkpoint (im, 2, 1);
+	sentlog_import_free (im);
+
+	g_autoptr (GError) error = NULL;
+	static const guint8 head[] = "abcdefgh";
+	g_autoptr (GArray) found = sentlog_find_sources (log, head, 8, NULL, &error);
+	g_assert_no_error (error);
+	g_assert_cmpuint (found->len, ==, 2);
+	g_assert_cmpuint (g_array_index (found, SentLogSource, 0).head_len, ==, 6);
+	g_assert_cmpint (g_array_index (found, SentLogSource, 0).offset, ==, 7);
+	g_assert_cmpuint (g_array_index (found, SentLogSource, 1).head_len, ==, 2);
+	g_autoptr (GArray) none = sentlog_find_sources (log, (const guint8 *) "b", 1, NULL, &error);
+	g_assert_cmpuint (none->len, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1727,6 +1792,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/sentlog/open/not-sqlite", test_open_not_sqlite);
 	g_test_add_func ("/sentlog/open/persist-wal", test_open_persist_wal);
 	g_test_add_func ("/sentlog/open/modes", test_open_modes);
+	g_test_add_func ("/sentlog/sources/candidates", test_sources_candidates);
 
 	int rc = g_test_run ();
 	remove_tree (tmpdir);

@@ -140,9 +140,10 @@ fill_sentlog (const char *db, const Config *c)
 	g_autoptr (SentLog) log = sentlog_open (db, TRUE, &error);
 	g_assert_no_error (error);
 	g_assert_nonnull (log);
-	gint64 off = -1, line = -1;
-	g_autoptr (SentLogImport) im =
-		sentlog_import_begin (log, c, "test-verdict", "first line of the test log", &off, &line, &error);
+	static const char head[] = "first line of the test log\n";
+	SentLogSource source;
+	g_assert_true (sentlog_new_source (log, (const guint8 *) head, sizeof head - 1, &source, &error));
+	g_autoptr (SentLogImport) im = sentlog_import_begin (log, c, "test-verdict", &source, &error);
 	g_assert_no_error (error);
 	g_assert_nonnull (im);
 	for (gint64 t = T0 - 12 * DAY; t < T0 + 3600; t += 1800)
@@ -161,7 +162,8 @@ fill_sentlog (const char *db, const Config *c)
 	ev_record (im, T0 - 2 * DAY, "out", "Q5", "<relay2@elsewhere.example>", "frank@example.com",
 	           "grace@remote.example", LOG_ORIGIN_FOREIGN);
 	ev_seen (im, T0 + 3600, "out");
-	g_assert_true (sentlog_import_checkpoint (im, 1000, 10, &error));
+	SentLogPosition at = { 1000, 10, (const guint8 *) head, sizeof head - 1, NULL, 0 };
+	g_assert_true (sentlog_import_checkpoint (im, &at, &error));
 	g_assert_no_error (error);
 }
 
