@@ -14,8 +14,14 @@
  * sentlog.h). A malformed line is reported with file:line on stderr and
  * counted, never fatal. .gz files are read through GZlibDecompressor;
  * offsets count decompressed bytes. --follow keeps reading one growing
- * file across rotation and copytruncate until SIGINT/SIGTERM. */
+ * file across rotation and copytruncate until SIGINT/SIGTERM.
+ *
+ * Run as root, import, record, prune and retire first become the owner
+ * of the log's directory (become_log_owner). */
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <gmime/gmime.h>
@@ -328,16 +334,18 @@ import_source (Import *im, const char *path, gboolean follow, gboolean *again, G
 }
 
 /* The importer creates the log's directory; readers (other users) must be
- * able to pass through it whatever the importer's umask, so a directory
- * made here is 0755. */
+ * able to pass through it whatever the importer's umask: a directory made
+ * here may be searched by whom [sentlog] mode lets read the log (0755 for
+ * 0644, 0750 for 0640). */
 static gboolean
-make_log_dir (const char *db_path)
+make_log_dir (const char *db_path, guint mode)
 {
 	g_autofree char *dir = g_path_get_dirname (db_path);
 	if (g_file_test (dir, G_FILE_TEST_IS_DIR))
 		return TRUE;
-	/* Each missing component, from the top down, made and then chmod-ed:
-	 * mkdir's mode is cut by the umask. */
+	guint dir_mode = 0700 | (mode & 0040 ? 0050 : 0) | (mode & 0004 ? 0005 : 0);
+	/* Each missing component, from the top down, made and then chmod-ed
+	 * (mkdir's mode is cut by the umask), never through a link. */
 	g_autoptr (GPtrArray) missing = g_ptr_array_new_with_free_func (g_free);
 	for (char *d = g_strdup (dir); ; ) {
 		if (g_file_test (d, G_FILE_TEST_IS_DIR) || strcmp (d, ".") == 0 || strcmp (d, "/") == 0) {
@@ -351,10 +359,71 @@ make_log_dir (const char *db_path)
 	}
 	for (guint i = missing->len; i > 0; i--) {
 		const char *d = g_ptr_array_index (missing, i - 1);
-		if ((mkdir (d, 0755) != 0 && errno != EEXIST) || chmod (d, 0755) != 0)
+		if (mkdir (d, dir_mode) != 0 && errno != EEXIST)
+			return FALSE;
+		int fd = open (d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		gboolean ok = fd >= 0 && fchmod (fd, dir_mode) == 0;
+		if (fd >= 0)
+			close (fd);
+		if (!ok)
 			return FALSE;
 	}
 	return TRUE;
+}
+
+/* A root importer first becomes the owner of the log's directory (the
+ * nearest one that exists), with that user's groups, for good: whatever
+ * that user can put in the directory (a link to a file of root's), root
+ * never writes through it, and the files it makes are that user's. A
+ * directory of root's leaves it root. */
+static gboolean
+become_log_owner (const char *db_path, GError **error)
+{
+	if (geteuid () != 0)
+		return TRUE;
+	struct stat st;
+	g_autofree char *dir = g_path_get_dirname (db_path);
+	for (int up = 0; stat (dir, &st) != 0 && up < 64; up++) {
+		char *parent = g_path_get_dirname (dir);
+		gboolean top = strcmp (parent, dir) == 0;
+		g_free (dir);
+		dir = parent;
+		if (top)
+			break;
+	}
+	if (stat (dir, &st) != 0 || st.st_uid == 0)
+		return TRUE;
+	struct passwd *pw = getpwuid (st.st_uid);
+	gid_t gid = pw ? pw->pw_gid : st.st_gid;
+	if ((pw ? initgroups (pw->pw_name, gid) : setgroups (0, NULL)) != 0 || setgid (gid) != 0 ||
+	    setuid (st.st_uid) != 0 || setuid (0) == 0) {
+		int e = errno;
+		g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: cannot become its owner (uid %u): %s", dir,
+		             (unsigned) st.st_uid, g_strerror (e));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The log for a command that writes it: as the owner of its directory,
+ * the directory made if need be. Returns: (transfer full) or NULL, the
+ * error said. */
+static SentLog *
+open_writer (const Config *config, const char *command)
+{
+	g_autoptr (GError) error = NULL;
+	if (!become_log_owner (config->sentlog_path, &error)) {
+		command_error (command, "%s", error->message);
+		return NULL;
+	}
+	if (!make_log_dir (config->sentlog_path, config->sentlog_mode)) {
+		command_error (command, "%s: %s", config->sentlog_path, g_strerror (errno));
+		return NULL;
+	}
+	SentLog *log = sentlog_open_mode (config->sentlog_path, TRUE, config->sentlog_mode, &error);
+	if (log == NULL)
+		command_error (command, "%s", error->message);
+	return log;
 }
 
 static int
@@ -388,15 +457,9 @@ log_import (const Config *config, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	if (!make_log_dir (config->sentlog_path)) {
-		command_error ("log import", "%s: %s", config->sentlog_path, g_strerror (errno));
+	g_autoptr (SentLog) log = open_writer (config, "log import");
+	if (log == NULL)
 		return EXIT_ERROR;
-	}
-	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, TRUE, &error);
-	if (log == NULL) {
-		command_error ("log import", "%s", error->message);
-		return EXIT_ERROR;
-	}
 	/* Only a follower stops on a signal at a line boundary; a one-off
 	 * import killed midway resumes from its last checkpoint anyway. */
 	if (follow) {
@@ -509,12 +572,9 @@ log_record (const Config *config, int argc, char **argv)
 		return EXIT_ERROR;
 	}
 
-	make_log_dir (config->sentlog_path);
-	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, TRUE, &error);
-	if (log == NULL) {
-		command_error ("log record", "%s", error->message);
+	g_autoptr (SentLog) log = open_writer (config, "log record");
+	if (log == NULL)
 		return EXIT_ERROR;
-	}
 	g_autoptr (SentLogImport) si = sentlog_import_begin (log, config, "log record", NULL, &error);
 	if (si == NULL) {
 		command_error ("log record", "%s", error->message);
@@ -713,9 +773,11 @@ log_prune (const Config *config, int argc, char **argv)
 		command_error ("log prune", "%s", error ? error->message : "give --before DATE (YYYY-MM-DD)");
 		return EXIT_USAGE;
 	}
-	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, TRUE, &error);
+	g_autoptr (SentLog) log = open_writer (config, "log prune");
+	if (log == NULL)
+		return EXIT_ERROR;
 	gint64 deleted = 0;
-	if (log == NULL || !sentlog_prune (log, when, &deleted, &error)) {
+	if (!sentlog_prune (log, when, &deleted, &error)) {
 		command_error ("log prune", "%s", error->message);
 		return EXIT_ERROR;
 	}
@@ -749,11 +811,12 @@ log_retire (const Config *config, int argc, char **argv)
 		               : since ? "--since: give a date (YYYY-MM-DD or RFC 3339)" : "give one SERVER");
 		return EXIT_USAGE;
 	}
-	make_log_dir (config->sentlog_path);
-	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, TRUE, &error);
+	g_autoptr (SentLog) log = open_writer (config, "log retire");
+	if (log == NULL)
+		return EXIT_ERROR;
 	/* A name the log does not know is a typo, unless it is listed (a
 	 * server that never logged). */
-	if (log == NULL || !sentlog_retire (log, argv[1], when, undo, listed (config, argv[1]), &when, &error)) {
+	if (!sentlog_retire (log, argv[1], when, undo, listed (config, argv[1]), &when, &error)) {
 		command_error ("log retire", "%s", error->message);
 		return EXIT_ERROR;
 	}

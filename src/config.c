@@ -136,6 +136,27 @@ read_duration (GKeyFile *kf, const char *group, const char *key, gint64 min, gin
 	return TRUE;
 }
 
+/* [sentlog] mode: octal; the importer reads and writes, others may read
+ * (0600, 0640, 0604, 0644): a log others could write could be made to
+ * vouch for forged bounces. */
+static gboolean
+read_mode (GKeyFile *kf, const char *group, const char *key, guint *out, GError **error)
+{
+	if (!g_key_file_has_key (kf, group, key, NULL))
+		return TRUE;
+	g_autofree char *text = g_key_file_get_string (kf, group, key, NULL);
+	char *end = NULL;
+	guint64 v = text ? g_ascii_strtoull (g_strstrip (text), &end, 8) : 0;
+	if (text == NULL || end == text || *end != '\0' || (v & ~(guint64) 0644) != 0 || (v & 0600) != 0600) {
+		g_set_error (error, CONFIG_ERROR, 1,
+		             "[%s] %s: give an octal mode: 0644, 0640, 0604 or 0600 (the importer reads and "
+		             "writes, others may only read)", group, key);
+		return FALSE;
+	}
+	*out = (guint) v;
+	return TRUE;
+}
+
 static gboolean
 read_double (GKeyFile *kf, const char *group, const char *key, double *out, GError **error)
 {
@@ -634,6 +655,7 @@ defaults (void)
 	c->max_gap = NS_SENTLOG_MAX_GAP;
 	c->queue_lifetime = 5 * 86400;
 	c->clock_skew = 15 * 60;
+	c->sentlog_mode = 0644;
 	c->rules_dirs = g_strsplit (NS_DEFAULT_RULES_DIRS, ";", -1);
 	c->verdict_header = g_strdup ("X-NDR-Verdict");
 	c->forged_at = 5.0;
@@ -674,7 +696,7 @@ static const struct {
 	{ "local", "domains" }, { "local", "relays" }, { "local", "networks" },
 	{ "local", "recipient_delimiter" }, { "sentlog", "path" }, { "sentlog", "servers" },
 	{ "sentlog", "window_days" }, { "sentlog", "max_gap" }, { "sentlog", "queue_lifetime" },
-	{ "sentlog", "clock_skew" }, { "rules", "dirs" }, { "verdict", "header" },
+	{ "sentlog", "clock_skew" }, { "sentlog", "mode" }, { "rules", "dirs" }, { "verdict", "header" },
 	{ "verdict", "forged_at" }, { "filter", "deadline_ms" }, { "batv", "keys" },
 	{ "batv", "max_age_days" },
 };
@@ -723,6 +745,7 @@ read_file (Config *c, GKeyFile *kf, GError **error)
 	       read_duration (kf, "sentlog", "max_gap", 60, 30 * 86400, &c->max_gap, error) &&
 	       read_duration (kf, "sentlog", "queue_lifetime", 0, 100 * 86400, &c->queue_lifetime, error) &&
 	       read_duration (kf, "sentlog", "clock_skew", 0, 7 * 86400, &c->clock_skew, error) &&
+	       read_mode (kf, "sentlog", "mode", &c->sentlog_mode, error) &&
 	       read_list (kf, "rules", "dirs", &c->rules_dirs, error) &&
 	       read_string (kf, "verdict", "header", &c->verdict_header, error) &&
 	       read_double (kf, "verdict", "forged_at", &c->forged_at, error) &&

@@ -173,6 +173,7 @@ struct _SentLog {
 	sqlite3 *db;
 	char *path;
 	gboolean writable;
+	int fd;                /* writers: the database file as opened here, or -1 */
 	sqlite3_stmt *stmt[ST_COUNT];
 };
 
@@ -324,6 +325,10 @@ sentlog_close (SentLog *log)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize (log->stmt[i]);
 	sqlite3_close (log->db);
+	/* Only now: closing another descriptor of the file would have
+	 * dropped SQLite's POSIX locks on it. */
+	if (log->fd >= 0)
+		close (log->fd);
 	g_free (log->path);
 	g_free (log);
 }
@@ -444,17 +449,56 @@ migrate (SentLog *log, GError **error)
 	return TRUE;
 }
 
-/* The importer owns the files; filters run as other users and read them:
- * the database and its WAL files are made readable by all. */
-static void
-make_readable (const char *path)
+/* A writer's database file, created or opened here before SQLite opens
+ * it: never through a symbolic link (a root importer must not write a
+ * database wherever a link in the directory points), a regular file with
+ * no other name, given `mode` when it is the importer's. The descriptor
+ * is kept until the log is closed (see sentlog_close). */
+static gboolean
+open_db_file (SentLog *log, guint mode, struct stat *st, GError **error)
 {
-	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	log->fd = open (log->path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode);
+	if (log->fd < 0) {
+		int e = errno;
+		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: %s", log->path,
+		             e == ELOOP ? "a symbolic link: refused (the sent log must be a file of its own)"
+		                        : g_strerror (e));
+		return FALSE;
+	}
+	if (fstat (log->fd, st) != 0 || !S_ISREG (st->st_mode) || st->st_nlink != 1) {
+		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED,
+		             "%s: not a regular file of its own (a device, a FIFO, or a file with other hard links): refused",
+		             log->path);
+		return FALSE;
+	}
+	/* The mode is the setting's, whatever the umask or a chmod did. */
+	if (st->st_uid == geteuid () && (st->st_mode & 07777) != mode && fchmod (log->fd, mode) != 0) {
+		int e = errno;
+		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: chmod: %s", log->path, g_strerror (e));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* -wal and -shm like the database: its mode, and its group where the
+ * importer may give it (SQLite gives them the database's owner and group
+ * only when it runs as root), so that readers of a group-readable log
+ * read them too. SQLite refuses them as symbolic links, and they are not
+ * followed here either. */
+static void
+wal_files_like_db (SentLog *log, guint mode, const struct stat *db)
+{
+	static const char *const suffixes[] = { "-wal", "-shm" };
 	for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
-		g_autofree char *p = g_strconcat (path, suffixes[i], NULL);
+		g_autofree char *p = g_strconcat (log->path, suffixes[i], NULL);
 		struct stat st;
-		if (stat (p, &st) == 0 && (st.st_mode & 0044) != 0044)
-			(void) chmod (p, (st.st_mode | 0644) & 07777);
+		if (lstat (p, &st) != 0 || !S_ISREG (st.st_mode) || st.st_uid != geteuid ())
+			continue;
+		if ((st.st_mode & 07777) != mode && fchmodat (AT_FDCWD, p, mode, AT_SYMLINK_NOFOLLOW) != 0 &&
+		    (errno == ENOTSUP || errno == EOPNOTSUPP))
+			(void) chmod (p, mode); /* no /proc for glibc's AT_SYMLINK_NOFOLLOW: lstat said a file */
+		if (st.st_gid != db->st_gid)
+			(void) fchownat (AT_FDCWD, p, (uid_t) -1, db->st_gid, AT_SYMLINK_NOFOLLOW);
 	}
 }
 
@@ -475,12 +519,25 @@ wal_looks_valid (const char *path)
 	return n == 4 && head[0] == 0x37 && head[1] == 0x7f && head[2] == 0x06 && (head[3] & 0xfe) == 0x82;
 }
 
+/* The schema version as a reader sees it, or FALSE with SQLite's reason. */
+static gboolean
+reader_version (SentLog *log, int *version, int *rc)
+{
+	sqlite3_stmt *s = NULL;
+	*rc = sqlite3_prepare_v2 (log->db, "PRAGMA user_version", -1, &s, NULL);
+	if (*rc == SQLITE_OK && (*rc = sqlite3_step (s)) == SQLITE_ROW)
+		*version = sqlite3_column_int (s, 0);
+	sqlite3_finalize (s);
+	return *rc == SQLITE_ROW;
+}
+
 SentLog *
-sentlog_open (const char *path, gboolean writable, GError **error)
+sentlog_open_mode (const char *path, gboolean writable, guint mode, GError **error)
 {
 	g_autoptr (SentLog) log = g_new0 (SentLog, 1);
 	log->path = g_strdup (path);
 	log->writable = writable;
+	log->fd = -1;
 
 	if (!writable && !g_file_test (path, G_FILE_TEST_EXISTS)) {
 		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_MISSING, "%s: no sent log yet", path);
@@ -493,7 +550,10 @@ sentlog_open (const char *path, gboolean writable, GError **error)
 		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s-wal: not a SQLite WAL file (corrupt)", path);
 		return NULL;
 	}
-	int flags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+	struct stat db;
+	if (writable && !open_db_file (log, mode, &db, error))
+		return NULL;
+	int flags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW : SQLITE_OPEN_READONLY;
 	if (sqlite3_open_v2 (path, &log->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		db_error (log, error, "opening");
 		return NULL;
@@ -514,19 +574,21 @@ sentlog_open (const char *path, gboolean writable, GError **error)
 		if (!exec (log, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 		                "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;", error))
 			return NULL;
+		/* The file SQLite opened is the one checked above (no name
+		 * swapped in between). */
+		struct stat now;
+		if (lstat (path, &now) != 0 || now.st_dev != db.st_dev || now.st_ino != db.st_ino) {
+			g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: replaced while it was opened: refused", path);
+			return NULL;
+		}
 		if (!migrate (log, error))
 			return NULL;
-		make_readable (path);
+		wal_files_like_db (log, mode, &db);
 	} else {
 		/* A file that is not a sent log, or one from the future, is an
 		 * error a reader reports (and then works without it). */
-		sqlite3_stmt *s = NULL;
-		int version = -1;
-		int rc = sqlite3_prepare_v2 (log->db, "PRAGMA user_version", -1, &s, NULL);
-		if (rc == SQLITE_OK && (rc = sqlite3_step (s)) == SQLITE_ROW)
-			version = sqlite3_column_int (s, 0);
-		sqlite3_finalize (s);
-		if (rc != SQLITE_ROW) {
+		int version = -1, rc;
+		if (!reader_version (log, &version, &rc)) {
 			/* SQLite's own reason (not a database, malformed, ...). */
 			g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: %s", path, sqlite3_errstr (rc));
 			return NULL;
@@ -549,6 +611,12 @@ sentlog_open (const char *path, gboolean writable, GError **error)
 		if ((writable || i == ST_LOOKUP_ID) && stmt (log, i, error) == NULL)
 			return NULL;
 	return g_steal_pointer (&log);
+}
+
+SentLog *
+sentlog_open (const char *path, gboolean writable, GError **error)
+{
+	return sentlog_open_mode (path, writable, 0644, error);
 }
 
 /* ---- import ---- */

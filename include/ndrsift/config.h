@@ -28,6 +28,7 @@ typedef struct {
 	                              hold a message before it leaves (coverage interval) */
 	gint64 clock_skew;         /* [sentlog] clock_skew, seconds: how far a remote clock
 	                              may be off (coverage interval) */
+	guint sentlog_mode;        /* [sentlog] mode: of sent.db, -wal and -shm (0644) */
 	char **rules_dirs;         /* [rules] dirs, in layering order */
 	gboolean rules_dirs_set;   /* ...from the file or --rules, not the built-in default */
 	char *verdict_header;      /* [verdict] header */

@@ -86,10 +86,15 @@ typedef enum {
 	SENTLOG_ERROR_FAILED,
 } SentLogError;
 
-/* Opens the log. A writer creates it (and its directory's file modes stay
- * the caller's business), enables WAL and migrates the schema; a reader
- * opens read-only and fails with SENTLOG_ERROR_MISSING when there is no
- * file. Returns: (transfer full) or NULL with error. */
+/* Opens the log. A writer creates it (its directory is the caller's
+ * business), enables WAL and migrates the schema. It opens the file
+ * itself first, never through a symbolic link, refuses anything but a
+ * regular file with one name, and gives it `mode` (the importer's file:
+ * whatever the umask or a chmod did), then gives -wal and -shm the mode
+ * and the group of the database. A reader opens read-only and fails with
+ * SENTLOG_ERROR_MISSING when there is no file. sentlog_open: mode 0644.
+ * Returns: (transfer full) or NULL with error. */
+SentLog *sentlog_open_mode (const char *path, gboolean writable, guint mode, GError **error);
 SentLog *sentlog_open (const char *path, gboolean writable, GError **error);
 void sentlog_close (SentLog *log);
 

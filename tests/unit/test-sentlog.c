@@ -18,7 +18,7 @@
  *     the importer, tests/cli/log-sources.test);
  *   - the candidates of a source (longest head first), a head that grows;
  *   - prune, stats, opening (missing, not a database, persistent WAL files,
- *     file modes under umask 077).
+ *     file modes under umask 077 and as set, links and hard links refused).
  *
  * Times are relative to now (yesterday 10:00 UTC): the importer closes open
  * rows older than NS_SENTLOG_OPEN_DAYS by the wall clock, so fixed dates
@@ -1711,6 +1711,54 @@ remove_tree (const char *dir)
 	g_rmdir (dir);
 }
 
+/* [sentlog] mode: the mode of the three files, set again at each open. */
+static void
+test_open_mode_set (void)
+{
+	g_autofree char *db = new_db_path ("mode.db");
+	for (guint round = 0; round < 2; round++) {
+		guint mode = round ? 0644 : 0640;
+		g_autoptr (GError) error = NULL;
+		g_autoptr (SentLog) log = sentlog_open_mode (db, TRUE, mode, &error);
+		g_assert_no_error (error);
+		static const char *const suffixes[] = { "", "-wal", "-shm" };
+		for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
+			g_autofree char *p = g_strconcat (db, suffixes[i], NULL);
+			struct stat st;
+			g_assert_cmpint (stat (p, &st), ==, 0);
+			g_assert_cmpuint (st.st_mode & 07777, ==, mode);
+		}
+	}
+}
+
+/* A writer never opens the database through a symbolic link, nor a file
+ * with another name. */
+static void
+test_open_links (void)
+{
+	g_autofree char *target = new_db_path ("target.db");
+	g_autofree char *sym = new_db_path ("link.db");
+	g_assert_cmpint (symlink (target, sym), ==, 0);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (SentLog) log = sentlog_open (sym, TRUE, &error);
+	g_assert_null (log);
+	g_assert_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED);
+	g_assert_nonnull (strstr (error->message, "symbolic link"));
+	g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
+	g_clear_error (&error);
+
+	g_assert_true (g_file_set_contents (target, "", 0, NULL));
+	g_autofree char *hard = new_db_path ("hard.db");
+	g_assert_cmpint (link (target, hard), ==, 0);
+	g_autoptr (SentLog) log2 = sentlog_open (hard, TRUE, &error);
+	g_assert_null (log2);
+	g_assert_nonnull (error);
+	g_assert_nonnull (strstr (error->message, "hard links"));
+	struct stat st;
+	g_assert_cmpint (stat (target, &st), ==, 0);
+	g_assert_cmpint (st.st_size, ==, 0);
+}
+
 /* The checkpoints a source may go on from: those whose first bytes are
  * its own, the longest such head first; a head that grows is kept in its
  * row, not a new one. */
@@ -1792,6 +1840,8 @@ main (int argc, char **argv)
 	g_test_add_func ("/sentlog/open/not-sqlite", test_open_not_sqlite);
 	g_test_add_func ("/sentlog/open/persist-wal", test_open_persist_wal);
 	g_test_add_func ("/sentlog/open/modes", test_open_modes);
+	g_test_add_func ("/sentlog/open/mode-set", test_open_mode_set);
+	g_test_add_func ("/sentlog/open/links", test_open_links);
 	g_test_add_func ("/sentlog/sources/candidates", test_sources_candidates);
 
 	int rc = g_test_run ();
