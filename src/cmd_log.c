@@ -5,6 +5,7 @@
  *   log stats [--all]
  *   log prune --before DATE
  *   log retire [--since DATE | --undo] SERVER
+ *   log backup DEST                   a copy for readers elsewhere
  *
  * import reads whole lines only (logreader: a final line without its
  * newline is left for the next run, the MTA is still writing it; an
@@ -681,6 +682,8 @@ log_stats (const Config *config, int argc, char **argv)
 		command_error ("log stats", "%s", error->message);
 		return EXIT_ERROR;
 	}
+	if (sentlog_notice (log))
+		command_error ("log stats", "%s", sentlog_notice (log));
 	g_autoptr (SentLogStats) st = sentlog_stats (log, config->max_gap, &error);
 	if (st == NULL) {
 		command_error ("log stats", "%s", error->message);
@@ -831,6 +834,34 @@ log_retire (const Config *config, int argc, char **argv)
 	return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
 }
 
+static int
+log_backup (const Config *config, int argc, char **argv)
+{
+	g_autoptr (GOptionContext) oc = g_option_context_new (
+		"DEST - write a copy of the sent log for readers elsewhere\n\n"
+		"A consistent copy while an importer writes, in rollback mode (its readers\n"
+		"need no -wal or -shm file), with the database's mode; written beside DEST\n"
+		"and renamed over it when whole.");
+	g_autoptr (GError) error = NULL;
+	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 2) {
+		command_error ("log backup", "%s", error ? error->message : "give the copy's file name");
+		return EXIT_USAGE;
+	}
+	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, FALSE, &error);
+	if (log == NULL) {
+		command_error ("log backup", "%s", error->message);
+		return EXIT_ERROR;
+	}
+	if (sentlog_notice (log))
+		command_error ("log backup", "%s", sentlog_notice (log));
+	if (!sentlog_backup (log, argv[1], &error)) {
+		command_error ("log backup", "%s", error->message);
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+	return EXIT_OK;
+}
+
 int
 cmd_log (const Config *config, int argc, char **argv)
 {
@@ -840,6 +871,7 @@ cmd_log (const Config *config, int argc, char **argv)
 	} subs[] = {
 		{ "import", log_import }, { "record", log_record }, { "stats", log_stats }, { "prune", log_prune },
 		{ "retire", log_retire },
+		{ "backup", log_backup },
 	};
 	if (argc >= 2)
 		for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
@@ -855,10 +887,11 @@ cmd_log (const Config *config, int argc, char **argv)
 		        "  ndrsift log stats [--all]\n"
 		        "  ndrsift log prune --before DATE\n"
 		        "  ndrsift log retire [--since DATE | --undo] SERVER\n"
+		        "  ndrsift log backup DEST\n"
 		        "\nFill and look after the sent log. Run 'ndrsift log SUBCOMMAND --help'\n"
 		        "for the options of one.\n");
 		return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
 	}
-	command_error ("log", "give import, record, stats, prune or retire (see ndrsift log --help)");
+	command_error ("log", "give import, record, stats, prune, retire or backup (see ndrsift log --help)");
 	return EXIT_USAGE;
 }

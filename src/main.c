@@ -25,7 +25,7 @@ static const struct {
 	{ "scan", cmd_scan, "scan [--format text|csv|jsonl|html] [--jobs N] PATH...|-   batch audit" },
 	{ "log", cmd_log, "log import [--format F] [--server NAME] [--follow] [FILE...|-]\n"
 	                  "  log record [--server NAME] | log stats [--all] | log prune --before DATE\n"
-	                  "  log retire [--since DATE | --undo] SERVER" },
+	                  "  log retire [--since DATE | --undo] SERVER | log backup DEST" },
 	{ "rules", cmd_rules, "rules check [DIR] | rules list" },
 };
 

@@ -8,6 +8,7 @@
  * checkpoint. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -174,6 +175,9 @@ struct _SentLog {
 	char *path;
 	gboolean writable;
 	int fd;                /* writers: the database file as opened here, or -1 */
+	gboolean alone;        /* a reader of the database file without its WAL */
+	struct stat seen;      /* ... and what the file was like then */
+	char *notice;          /* how it was opened, for the caller to say */
 	sqlite3_stmt *stmt[ST_COUNT];
 };
 
@@ -330,7 +334,14 @@ sentlog_close (SentLog *log)
 	if (log->fd >= 0)
 		close (log->fd);
 	g_free (log->path);
+	g_free (log->notice);
 	g_free (log);
+}
+
+const char *
+sentlog_notice (SentLog *log)
+{
+	return log->notice;
 }
 
 static int
@@ -502,6 +513,81 @@ wal_files_like_db (SentLog *log, guint mode, const struct stat *db)
 	}
 }
 
+/* Whether path is a WAL-mode database (bytes 18 and 19 of its header are
+ * 2) whose -wal or -shm file is missing. */
+static gboolean
+wal_files_gone (const char *path)
+{
+	guint8 header[20];
+	int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return FALSE;
+	gboolean wal = pread (fd, header, sizeof header, 0) == (ssize_t) sizeof header && header[18] == 2 &&
+	               header[19] == 2;
+	close (fd);
+	g_autofree char *w = g_strconcat (path, "-wal", NULL);
+	g_autofree char *m = g_strconcat (path, "-shm", NULL);
+	return wal && (!g_file_test (w, G_FILE_TEST_EXISTS) || !g_file_test (m, G_FILE_TEST_EXISTS));
+}
+
+/* A reader of the database file alone: what it was like when opened, and
+ * no -wal or -shm since (a writer makes them before it writes anything). */
+static void
+remember_file (const char *path, struct stat *st)
+{
+	if (stat (path, st) != 0)
+		memset (st, 0, sizeof *st);
+	g_autofree char *w = g_strconcat (path, "-wal", NULL);
+	g_autofree char *m = g_strconcat (path, "-shm", NULL);
+	/* st_nlink is unused for this: it holds which WAL files exist. */
+	st->st_nlink = g_file_test (w, G_FILE_TEST_EXISTS) + 2 * g_file_test (m, G_FILE_TEST_EXISTS);
+}
+
+/* For a reader of the file alone, after each read: the file is as it was
+ * when opened (no writer came, no checkpoint wrote it while it was read).
+ * Otherwise what was read may be torn, and is not trusted. */
+static gboolean
+still_alone (SentLog *log, GError **error)
+{
+	if (!log->alone)
+		return TRUE;
+	struct stat now;
+	remember_file (log->path, &now);
+	if (now.st_dev == log->seen.st_dev && now.st_ino == log->seen.st_ino && now.st_size == log->seen.st_size &&
+	    now.st_nlink == log->seen.st_nlink && now.st_mtim.tv_sec == log->seen.st_mtim.tv_sec &&
+	    now.st_mtim.tv_nsec == log->seen.st_mtim.tv_nsec && now.st_ctim.tv_sec == log->seen.st_ctim.tv_sec &&
+	    now.st_ctim.tv_nsec == log->seen.st_ctim.tv_nsec)
+		return TRUE;
+	g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED,
+	             "%s: changed while read without its -wal (an importer is writing): not trusted", log->path);
+	return FALSE;
+}
+
+/* Opens the database file alone, read-only, without locks or WAL
+ * (SQLite's immutable=1), for a reader that can neither find nor make the
+ * -wal and -shm of a WAL database. What the last connection to close left
+ * there is whole: it checkpointed the WAL before removing it. */
+static gboolean
+open_alone (SentLog *log, GError **error)
+{
+	sqlite3_close (log->db);
+	log->db = NULL;
+	g_autofree char *escaped = g_uri_escape_string (log->path, "/", FALSE);
+	g_autofree char *uri = g_strconcat ("file:", escaped, "?immutable=1", NULL);
+	if (sqlite3_open_v2 (uri, &log->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK)
+		return db_error (log, error, "opening without its -wal");
+	sqlite3_extended_result_codes (log->db, 1);
+	log->alone = TRUE;
+	remember_file (log->path, &log->seen);
+	log->notice = g_strdup_printf (
+		"%s: its -wal or -shm file is gone (removed by a clean-up, or by a `sqlite3` session that closed "
+		"last), and this user cannot make them: reading the database file alone until `ndrsift log "
+		"import` (as the importer) makes them again",
+		log->path);
+	return TRUE;
+}
+
 /* An empty or absent WAL, or one that starts with the WAL magic number
  * (0x377f0682 or 0x377f0683, big-endian). */
 static gboolean
@@ -588,7 +674,13 @@ sentlog_open_mode (const char *path, gboolean writable, guint mode, GError **err
 		/* A file that is not a sent log, or one from the future, is an
 		 * error a reader reports (and then works without it). */
 		int version = -1, rc;
-		if (!reader_version (log, &version, &rc)) {
+		if (!reader_version (log, &version, &rc) && (rc & 0xff) != SQLITE_CORRUPT && (rc & 0xff) != SQLITE_NOTADB &&
+		    wal_files_gone (path)) {
+			if (!open_alone (log, error))
+				return NULL;
+			reader_version (log, &version, &rc);
+		}
+		if (rc != SQLITE_ROW) {
 			/* SQLite's own reason (not a database, malformed, ...). */
 			g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: %s", path, sqlite3_errstr (rc));
 			return NULL;
@@ -1393,6 +1485,10 @@ fill_match (SentLog *log, sqlite3_stmt *s, SentLogMatch *out, GError **error)
 	sqlite3_reset (s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_error (log, error, "looking up");
+	if (!still_alone (log, error)) {
+		sentlog_match_clear (out);
+		return FALSE;
+	}
 	return TRUE;
 }
 
@@ -1604,11 +1700,105 @@ sentlog_coverage (SentLog *log, gint64 from, gint64 to, const char *const *serve
 			all &= sc->covered;
 		}
 	}
+	if (!still_alone (log, error))
+		return FALSE;
 	out->covered = any && all;
 	return TRUE;
 }
 
 /* ---- maintenance ---- */
+
+/* Removes a copy being made and what SQLite may have left beside it. */
+static void
+remove_copy (const char *tmp)
+{
+	static const char *const suffixes[] = { "", "-journal", "-wal", "-shm" };
+	for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
+		g_autofree char *p = g_strconcat (tmp, suffixes[i], NULL);
+		(void) unlink (p);
+	}
+}
+
+gboolean
+sentlog_backup (SentLog *log, const char *dest, GError **error)
+{
+	struct stat db, st;
+	if (stat (log->path, &db) != 0) {
+		int e = errno;
+		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: %s", log->path, g_strerror (e));
+		return FALSE;
+	}
+	if (stat (dest, &st) == 0 && (S_ISDIR (st.st_mode) || (st.st_dev == db.st_dev && st.st_ino == db.st_ino))) {
+		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: %s", dest,
+		             S_ISDIR (st.st_mode) ? "a directory: give the copy's file name" : "the sent log itself");
+		return FALSE;
+	}
+	/* A new file beside dest (never an existing one, never through a
+	 * link), renamed over it when whole. */
+	g_autofree char *tmp = g_strconcat (dest, ".XXXXXX", NULL);
+	int fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, db.st_mode & 0666);
+	if (fd < 0) {
+		int e = errno;
+		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: %s", dest, g_strerror (e));
+		return FALSE;
+	}
+	sqlite3 *copy = NULL;
+	const char *failed = NULL;
+	int rc = fchmod (fd, db.st_mode & 0666) == 0 ? SQLITE_OK : SQLITE_CANTOPEN;
+	if (rc != SQLITE_OK)
+		failed = g_strerror (errno);
+	else if ((rc = sqlite3_open_v2 (tmp, &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL)) == SQLITE_OK) {
+		/* One step: every page in one read transaction of the log, a
+		 * consistent snapshot while an importer writes. */
+		sqlite3_backup *b = sqlite3_backup_init (copy, "main", log->db, "main");
+		for (int tries = 0; b && tries < 100; tries++) {
+			rc = sqlite3_backup_step (b, -1);
+			if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+				break;
+			g_usleep (G_USEC_PER_SEC / 10);
+		}
+		if (b == NULL || sqlite3_backup_finish (b) != SQLITE_OK || rc != SQLITE_DONE)
+			failed = sqlite3_errmsg (copy);
+	}
+	if (failed == NULL && copy) {
+		/* Readers of a copy need no -wal or -shm: rollback mode. */
+		sqlite3_stmt *s = NULL;
+		if (sqlite3_prepare_v2 (copy, "PRAGMA journal_mode = DELETE", -1, &s, NULL) != SQLITE_OK ||
+		    sqlite3_step (s) != SQLITE_ROW || g_ascii_strcasecmp ((const char *) sqlite3_column_text (s, 0), "delete") != 0)
+			failed = "cannot leave WAL mode";
+		sqlite3_finalize (s);
+	}
+	g_autofree char *why = g_strdup (failed ? failed : copy ? NULL : sqlite3_errstr (rc));
+	if (copy && sqlite3_close (copy) != SQLITE_OK && why == NULL)
+		why = g_strdup ("closing the copy");
+	if (why == NULL && fsync (fd) != 0)
+		why = g_strdup (g_strerror (errno));
+	close (fd);
+	if (why == NULL) {
+		/* Stale WAL or journal files of an older copy would be read
+		 * into this one by the next reader. */
+		static const char *const stale[] = { "-wal", "-shm", "-journal" };
+		for (guint i = 0; i < G_N_ELEMENTS (stale); i++) {
+			g_autofree char *p = g_strconcat (dest, stale[i], NULL);
+			if (unlink (p) != 0 && errno != ENOENT && why == NULL)
+				why = g_strdup_printf ("%s: %s", p, g_strerror (errno));
+		}
+	}
+	if (why == NULL && rename (tmp, dest) != 0)
+		why = g_strdup (g_strerror (errno));
+	if (why) {
+		remove_copy (tmp);
+		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: backup: %s", dest, why);
+		return FALSE;
+	}
+	g_autofree char *dir = g_path_get_dirname (dest);
+	int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void) fsync (dfd);
+		close (dfd);
+	}
+	return TRUE;
+}
 
 void
 sentlog_checkpoint (SentLog *log)
@@ -1728,6 +1918,8 @@ sentlog_stats (SentLog *log, gint64 max_gap, GError **error)
 		db_error (log, error, "reading servers");
 		return NULL;
 	}
+	if (!still_alone (log, error))
+		return NULL;
 	return g_steal_pointer (&st);
 }
 

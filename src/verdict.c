@@ -64,6 +64,9 @@ sentlog_for_thread (const VerdictContext *ctx)
 		 * per process, never fatal. */
 		if (t->log == NULL && g_atomic_int_compare_and_exchange (&notice_given, 0, 1))
 			fprintf (stderr, "ndrsift: %s; sent-log evidence is unknown\n", error->message);
+		/* Read without its WAL: said once too. */
+		else if (t->log && sentlog_notice (t->log) && g_atomic_int_compare_and_exchange (&notice_given, 0, 1))
+			fprintf (stderr, "ndrsift: %s\n", sentlog_notice (t->log));
 	}
 	return t->log;
 }

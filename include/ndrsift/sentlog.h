@@ -92,11 +92,19 @@ typedef enum {
  * regular file with one name, and gives it `mode` (the importer's file:
  * whatever the umask or a chmod did), then gives -wal and -shm the mode
  * and the group of the database. A reader opens read-only and fails with
- * SENTLOG_ERROR_MISSING when there is no file. sentlog_open: mode 0644.
- * Returns: (transfer full) or NULL with error. */
+ * SENTLOG_ERROR_MISSING when there is no file. A reader of a WAL database
+ * whose -wal or -shm is gone, and that cannot make them, reads the
+ * database file alone (what the last connection to close left there is
+ * whole), says so in sentlog_notice(), and fails any read during which
+ * the file changed (a writer came back: what was read may be torn).
+ * sentlog_open: mode 0644. Returns: (transfer full) or NULL with error. */
 SentLog *sentlog_open_mode (const char *path, gboolean writable, guint mode, GError **error);
 SentLog *sentlog_open (const char *path, gboolean writable, GError **error);
 void sentlog_close (SentLog *log);
+
+/* Something the caller should tell the admin about how the log was
+ * opened (read without its WAL), or NULL. Returns: (transfer none). */
+const char *sentlog_notice (SentLog *log);
 
 /* ---- import (writers) ---- */
 
@@ -263,6 +271,15 @@ typedef struct {
  * with error. */
 SentLogStats *sentlog_stats (SentLog *log, gint64 max_gap, GError **error);
 void sentlog_stats_free (SentLogStats *stats);
+
+/* Writes a copy of the log to dest, for readers elsewhere: made with
+ * SQLite's backup API (a consistent snapshot while an importer writes),
+ * in rollback mode (journal_mode=DELETE: its readers need no -wal or
+ * -shm), with the database's mode, in a new file beside dest that is
+ * renamed over it when whole; stale -wal, -shm and -journal files of dest
+ * are removed first. dest must not be the log itself or a directory.
+ * Returns: FALSE with error (dest is then as it was). */
+gboolean sentlog_backup (SentLog *log, const char *dest, GError **error);
 
 /* Deletes messages older than before (and their recipients); coverage
  * then starts at before. *deleted receives the number of messages. */
