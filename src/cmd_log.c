@@ -372,35 +372,46 @@ make_log_dir (const char *db_path, guint mode)
 	return TRUE;
 }
 
-/* A root importer first becomes the owner of the log's directory (the
- * nearest one that exists), with that user's groups, for good: whatever
- * that user can put in the directory (a link to a file of root's), root
- * never writes through it, and the files it makes are that user's. A
- * directory of root's leaves it root. */
+/* A root importer first becomes the owner of the first directory on the
+ * way to the log (its own directory included) that root does not own, a
+ * link or what it points to, with that user's groups, for good: whatever
+ * that user can put there (a link named sent.db, a link in place of a
+ * directory), root never writes through it, and the files made are that
+ * user's. A way that is root's all along leaves it root. */
 static gboolean
 become_log_owner (const char *db_path, GError **error)
 {
 	if (geteuid () != 0)
 		return TRUE;
-	struct stat st;
-	g_autofree char *dir = g_path_get_dirname (db_path);
-	for (int up = 0; stat (dir, &st) != 0 && up < 64; up++) {
-		char *parent = g_path_get_dirname (dir);
-		gboolean top = strcmp (parent, dir) == 0;
-		g_free (dir);
-		dir = parent;
-		if (top)
-			break;
+	g_autofree char *cwd = g_get_current_dir ();
+	g_autofree char *path = g_path_is_absolute (db_path) ? g_strdup (db_path) : g_build_filename (cwd, db_path, NULL);
+	g_autofree char *dir = g_path_get_dirname (path);
+	g_auto (GStrv) parts = g_strsplit (dir, "/", -1);
+	g_autoptr (GString) way = g_string_new (NULL);
+	struct stat st = { 0 };
+	for (guint i = 0; parts[i] && st.st_uid == 0; i++) {
+		if (parts[i][0] == '\0')
+			continue;
+		g_string_append_printf (way, "/%s", parts[i]);
+		struct stat target;
+		if (lstat (way->str, &st) != 0)
+			return TRUE; /* missing: made below as root, in root's directory */
+		if (st.st_uid == 0 && S_ISLNK (st.st_mode) && stat (way->str, &target) == 0)
+			st = target;
 	}
-	if (stat (dir, &st) != 0 || st.st_uid == 0)
+	if (st.st_uid == 0)
 		return TRUE;
 	struct passwd *pw = getpwuid (st.st_uid);
 	gid_t gid = pw ? pw->pw_gid : st.st_gid;
 	if ((pw ? initgroups (pw->pw_name, gid) : setgroups (0, NULL)) != 0 || setgid (gid) != 0 ||
-	    setuid (st.st_uid) != 0 || setuid (0) == 0) {
+	    setuid (st.st_uid) != 0) {
 		int e = errno;
-		g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: cannot become its owner (uid %u): %s", dir,
-		             (unsigned) st.st_uid, g_strerror (e));
+		g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: cannot become its owner (uid %u): %s",
+		             way->str, (unsigned) st.st_uid, g_strerror (e));
+		return FALSE;
+	}
+	if (setuid (0) == 0) {
+		g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "%s: root could not be left", way->str);
 		return FALSE;
 	}
 	return TRUE;
