@@ -932,8 +932,10 @@ test_builtin_compile (void)
 {
 	const char *dirs[] = { config_builtin_rules, NULL };
 	g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
-	guint families = 0, rules = 0;
-	g_assert_true (textbounce_formats_check (dirs, errors, &families));
+	guint rules = 0;
+	g_autoptr (TextbounceFormats) formats = textbounce_formats_check (dirs, errors);
+	g_assert_nonnull (formats);
+	guint families = textbounce_formats_count (formats);
 	g_assert_true (rules_check (dirs, errors, &rules));
 	for (guint i = 0; i < errors->len; i++)
 		g_test_message ("%s", (const char *) g_ptr_array_index (errors, i));
