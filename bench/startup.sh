@@ -31,7 +31,7 @@
 #
 # Environment:
 #   NDRSIFT          the binary (default ./ndrsift, else $top_srcdir/ndrsift)
-#   NDRSIFT_CORPUS   the corpus (default $top_srcdir/../shared/corpus/sisimai)
+#   NDRSIFT_CORPUS   the corpus: a copy of sisimai's set-of-emails (required)
 #   BENCH_RULES      [rules] dirs for the config (default $top_srcdir/rules; a
 #                    directory that does not exist: the built-in rules)
 #   BENCH_DB         the sent log (default: a path that does not exist)
@@ -47,7 +47,7 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/.." && pwd)
-corpus=${NDRSIFT_CORPUS:-$top_srcdir/../shared/corpus/sisimai}
+corpus=${NDRSIFT_CORPUS:?set NDRSIFT_CORPUS to a copy of sisimai\'s set-of-emails}
 nsample=${BENCH_SAMPLE:-10}
 rounds=${BENCH_ROUNDS:-10}
 runs=${BENCH_RUNS:-30}
