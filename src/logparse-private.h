@@ -47,10 +47,4 @@ gboolean logparse_sendmail_detect (const char *head);
 gboolean logparse_exchange_detect (const char *head);
 gboolean logparse_jsonl_detect (const char *head);
 
-/* Finds "key=" in text (at its start or after a blank or ','), and returns
- * the value up to the next ',' or blank (or the closing '>' of a "<...>"
- * value, without the brackets). Returns: (transfer none) a pointer into
- * text, with *len set; NULL when absent. */
-const char *logparse_field (const char *text, gsize text_len, const char *key, gsize *len);
-
 #endif

@@ -27,12 +27,6 @@ logparse_format_from_name (const char *name)
 }
 
 const char *
-logparse_format_name (LogFormat format)
-{
-	return format < G_N_ELEMENTS (format_names) ? format_names[format] : "?";
-}
-
-const char *
 logparse_origin_name (LogOrigin origin)
 {
 	static const char *const names[] = {
@@ -384,30 +378,3 @@ logparse_server (LogParser *p, const LogSyslogLine *sl, GString *buffer)
 	return buffer->str;
 }
 
-const char *
-logparse_field (const char *text, gsize text_len, const char *key, gsize *len)
-{
-	gsize klen = strlen (key);
-	const char *end = text + text_len;
-
-	for (const char *p = text; p + klen <= end; p++) {
-		p = memchr (p, key[0], end - p);
-		if (p == NULL || p + klen > end)
-			return NULL;
-		if (memcmp (p, key, klen) != 0 || (p > text && p[-1] != ' ' && p[-1] != ','))
-			continue;
-		const char *v = p + klen, *e = v;
-		if (v < end && *v == '<') {
-			const char *close = memchr (v, '>', end - v);
-			if (close) {
-				*len = close - v - 1;
-				return v + 1;
-			}
-		}
-		while (e < end && *e != ',' && *e != ' ')
-			e++;
-		*len = e - v;
-		return v;
-	}
-	return NULL;
-}
