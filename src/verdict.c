@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ndrsift/address.h"
 #include "ndrsift/msgid.h"
@@ -29,11 +30,16 @@ static const EvalBuiltin domain_builtins[] = {
 };
 static const EvalBuiltin host_builtins[] = { EVAL_HANDOFF_LOCAL, EVAL_HANDOFF_FOREIGN };
 
-/* Each thread's read-only connection to the sent log. */
+/* Each thread's read-only connection to the sent log, and the file it was
+ * opened on: a long-running judge (the milter) must see a log that was
+ * replaced by a rename (a restored backup, a rebuilt database) or that
+ * appeared after it started. One stat() a message tells. */
 typedef struct {
 	guint serial;
 	SentLog *log;
 	gboolean tried;
+	dev_t dev;              /* of the path when it was tried; 0 and 0: missing */
+	ino_t ino;
 } ThreadLog;
 
 static void
@@ -56,8 +62,20 @@ sentlog_for_thread (const VerdictContext *ctx)
 		t->serial = ctx->serial;
 		g_private_replace (&thread_log, t);
 	}
+	struct stat st;
+	gboolean exists = stat (ctx->config->sentlog_path, &st) == 0;
+	dev_t dev = exists ? st.st_dev : 0;
+	ino_t ino = exists ? st.st_ino : 0;
+	if (t->tried && (dev != t->dev || ino != t->ino)) {
+		/* Another file (or none) at the path now: open that one. */
+		sentlog_close (t->log);
+		t->log = NULL;
+		t->tried = FALSE;
+	}
 	if (!t->tried) {
 		t->tried = TRUE;
+		t->dev = dev;
+		t->ino = ino;
 		g_autoptr (GError) error = NULL;
 		t->log = sentlog_open (ctx->config->sentlog_path, FALSE, &error);
 		/* A missing or broken log makes what needs it unknown; said once

@@ -2,7 +2,8 @@
  *
  * An Engine is what start-up prepares once: the config, the *.formats and
  * *.rules it names; each thread that judges opens the sent log read-only
- * for itself on first use (verdict.c). After engine_new() an Engine never
+ * for itself on first use, and again when another file is at its path
+ * (verdict.c). After engine_new() an Engine never
  * changes, so any number of threads may judge with it at once. A reload
  * (the milter's SIGUSR1) makes a new Engine from the same arguments with
  * engine_reload() and swaps it in: messages being judged keep the Engine

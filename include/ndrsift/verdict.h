@@ -3,7 +3,8 @@
  * `filter`, `check`, `scan` and `explain` are thin front ends over
  * verdict_judge(). A VerdictContext holds what start-up prepares once (the
  * *.formats, the *.rules, the config) and is shared read-only by every
- * thread; each thread opens the sent log read-only for itself, once.
+ * thread; each thread opens the sent log read-only for itself, once, and
+ * again when another file is at its path (a log renamed into place).
  *
  * The built-in evidence (rules.h, EvalBuiltin) is computed here from the
  * Bounce and the sent log, then the rules add up a score. The class

@@ -7,10 +7,14 @@
  *   - engine_reload() reads a changed config anew and leaves the old
  *     Engine as it was; a broken rules file makes it fail and the old
  *     Engine still judges;
- *   - four threads judging with one Engine get the same verdicts as one.
+ *   - four threads judging with one Engine get the same verdicts as one;
+ *   - a thread that judged without a sent log sees one that appears later,
+ *     and one that replaces it by a rename (a restored backup): its
+ *     read-only connection follows the file at the path.
  *
  * The sent log is filled through the import API; its times are fixed
  * (Fri, 27 Nov 2026 10:00:00 UTC). */
+#include <errno.h>
 #include <string.h>
 
 #include <glib.h>
@@ -207,15 +211,18 @@ test_threads (void)
 		g_free (one.headers[i]);
 }
 
-/* alice@example.com wrote to bob@remote.example at 09:59:00, by auth. */
+/* A sent log at path where alice@example.com wrote to bob@remote.example
+ * at 09:59:00, by auth; with alice FALSE, an empty one. */
 static void
-fill_log (void)
+fill_log_at (const char *path, gboolean alice)
 {
 	g_autoptr (GError) error = NULL;
-	g_autoptr (Config) config = config_load ("/dev/null", db, NULL, &error);
+	g_autoptr (Config) config = config_load ("/dev/null", path, NULL, &error);
 	g_assert_no_error (error);
-	g_autoptr (SentLog) log = sentlog_open (db, TRUE, &error);
+	g_autoptr (SentLog) log = sentlog_open (path, TRUE, &error);
 	g_assert_no_error (error);
+	if (!alice)
+		return;
 	g_autoptr (SentLogImport) im = sentlog_import_begin (log, config, "test", NULL, &error);
 	g_assert_no_error (error);
 	const char *rcpts[] = { "bob@remote.example", NULL };
@@ -225,6 +232,63 @@ fill_log (void)
 	sentlog_import_event (&ev, im);
 	g_assert_true (sentlog_import_checkpoint (im, &(SentLogPosition) { 0 }, &error));
 	g_assert_no_error (error);
+}
+
+static void
+fill_log (void)
+{
+	fill_log_at (db, TRUE);
+}
+
+/* Moves a new log (and its -wal and -shm) over path, as a restore by
+ * rename does. */
+static void
+replace_log (const char *path, gboolean alice)
+{
+	g_autofree char *fresh = g_strconcat (path, ".new", NULL);
+	fill_log_at (fresh, alice);
+	const char *suffixes[] = { "-wal", "-shm", "" };
+	for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
+		g_autofree char *from = g_strconcat (fresh, suffixes[i], NULL);
+		g_autofree char *to = g_strconcat (path, suffixes[i], NULL);
+		if (*suffixes[i] && !g_file_test (from, G_FILE_TEST_EXISTS))
+			g_assert_true (g_unlink (to) == 0 || errno == ENOENT);
+		else
+			g_assert_cmpint (g_rename (from, to), ==, 0);
+	}
+}
+
+static void
+test_log_replaced (void)
+{
+	g_autofree char *path = g_build_filename (tmpdir, "replaced.db", NULL);
+	g_autofree char *text = g_strdup_printf ("[local]\ndomains=example.com\n[sentlog]\npath=%s\n"
+	                                         "[rules]\ndirs=%s\n", path, rules_dir);
+	g_autofree char *conf = g_build_filename (tmpdir, "replaced.conf", NULL);
+	g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+	g_autoptr (Engine) e = engine_from (conf);
+
+	/* No log yet: nothing is known of alice's mail. */
+	g_autoptr (Verdict) before = engine_judge (e, dsn ("alice@example.com"), FALSE, NULL);
+	g_assert_false (before->sentlog_read);
+	g_assert_false (fired (before, "RCPT_SENT"));
+
+	/* The log appears: the same thread reads it. */
+	replace_log (path, TRUE);
+	g_autoptr (Verdict) found = engine_judge (e, dsn ("alice@example.com"), FALSE, NULL);
+	g_assert_true (found->sentlog_read);
+	g_assert_true (fired (found, "RCPT_SENT"));
+
+	/* An empty log renamed over it: the thread's connection follows. */
+	replace_log (path, FALSE);
+	g_autoptr (Verdict) gone = engine_judge (e, dsn ("alice@example.com"), FALSE, NULL);
+	g_assert_true (gone->sentlog_read);
+	g_assert_false (fired (gone, "RCPT_SENT"));
+
+	/* And back. */
+	replace_log (path, TRUE);
+	g_autoptr (Verdict) again = engine_judge (e, dsn ("alice@example.com"), FALSE, NULL);
+	g_assert_true (fired (again, "RCPT_SENT"));
 }
 
 int
@@ -240,6 +304,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/engine/envelope", test_envelope);
 	g_test_add_func ("/engine/reload", test_reload);
 	g_test_add_func ("/engine/threads", test_threads);
+	g_test_add_func ("/engine/log-replaced", test_log_replaced);
 	int status = g_test_run ();
 	g_autofree char *rm = g_strdup_printf ("rm -rf '%s'", tmpdir);
 	if (system (rm) != 0)
