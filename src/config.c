@@ -40,6 +40,11 @@ config_free (Config *c)
 		g_ptr_array_unref (c->batv_keys);
 	if (c->unknown)
 		g_ptr_array_unref (c->unknown);
+	g_free (c->milter_socket);
+	g_free (c->milter_socket_owner);
+	g_free (c->milter_socket_group);
+	g_strfreev (c->milter_submission_ports);
+	g_strfreev (c->milter_submission_daemons);
 	g_free (c);
 }
 
@@ -661,6 +666,17 @@ defaults (void)
 	c->forged_at = 5.0;
 	c->deadline_ms = 2000;
 	c->batv_max_age_days = 7;
+	c->milter_socket = g_strdup ("unix:/run/ndrsift-milter/milter.sock");
+	c->milter_socket_owner = g_strdup ("");
+	c->milter_socket_group = g_strdup ("");
+	c->milter_socket_mode = 0660;
+	c->milter_action = CONFIG_MILTER_TAG;
+	c->milter_deadline_ms = 2000;
+	/* Submission and submissions (RFC 8314); ORIGINATING is what Postfix
+	 * recipes set as milter_macro_daemon_name on their submission
+	 * services, MSA the name Sendmail's submission daemon has. */
+	c->milter_submission_ports = g_strsplit ("587;465", ";", -1);
+	c->milter_submission_daemons = g_strsplit ("ORIGINATING;MSA", ";", -1);
 	return c;
 }
 
@@ -689,6 +705,45 @@ read_batv_keys (Config *c, GKeyFile *kf, GError **error)
 	return TRUE;
 }
 
+/* [milter]: the socket, its mode in octal, and the action by name. */
+static gboolean
+read_milter (Config *c, GKeyFile *kf, GError **error)
+{
+	g_autofree char *mode = NULL, *action = NULL;
+	if (!read_string (kf, "milter", "socket", &c->milter_socket, error) ||
+	    !read_string (kf, "milter", "socket_owner", &c->milter_socket_owner, error) ||
+	    !read_string (kf, "milter", "socket_group", &c->milter_socket_group, error) ||
+	    !read_string (kf, "milter", "socket_mode", &mode, error) ||
+	    !read_string (kf, "milter", "action", &action, error) ||
+	    !read_int (kf, "milter", "deadline_ms", 10, NS_MAX_DEADLINE_MS, &c->milter_deadline_ms, error) ||
+	    !read_list (kf, "milter", "submission_ports", &c->milter_submission_ports, error) ||
+	    !read_list (kf, "milter", "submission_daemons", &c->milter_submission_daemons, error))
+		return FALSE;
+	if (mode) {
+		char *end = NULL;
+		guint64 m = g_ascii_strtoull (mode, &end, 8);
+		if (*mode == '\0' || *end != '\0' || m > 0777) {
+			g_set_error (error, CONFIG_ERROR, 1, "[milter] socket_mode: '%s' is not an octal mode (e.g. 0660)",
+			             mode);
+			return FALSE;
+		}
+		c->milter_socket_mode = (int) m;
+	}
+	if (action) {
+		static const char *const names[] = { "tag", "reject", "quarantine" };
+		guint i = 0;
+		while (i < G_N_ELEMENTS (names) && strcmp (action, names[i]) != 0)
+			i++;
+		if (i == G_N_ELEMENTS (names)) {
+			g_set_error (error, CONFIG_ERROR, 1, "[milter] action: '%s' is not tag, reject or quarantine",
+			             action);
+			return FALSE;
+		}
+		c->milter_action = (ConfigMilterAction) i;
+	}
+	return TRUE;
+}
+
 /* Every key read_file reads. */
 static const struct {
 	const char *group, *key;
@@ -699,6 +754,9 @@ static const struct {
 	{ "sentlog", "clock_skew" }, { "sentlog", "mode" }, { "rules", "dirs" }, { "verdict", "header" },
 	{ "verdict", "forged_at" }, { "filter", "deadline_ms" }, { "batv", "keys" },
 	{ "batv", "max_age_days" },
+	{ "milter", "socket" }, { "milter", "socket_owner" }, { "milter", "socket_group" },
+	{ "milter", "socket_mode" }, { "milter", "action" }, { "milter", "deadline_ms" },
+	{ "milter", "submission_ports" }, { "milter", "submission_daemons" },
 };
 
 /* The groups and keys of kf that read_file does not read, each with the
@@ -751,7 +809,8 @@ read_file (Config *c, GKeyFile *kf, GError **error)
 	       read_double (kf, "verdict", "forged_at", &c->forged_at, error) &&
 	       read_int (kf, "filter", "deadline_ms", 10, NS_MAX_DEADLINE_MS, &c->deadline_ms, error) &&
 	       read_int (kf, "batv", "max_age_days", 1, 999, &c->batv_max_age_days, error) &&
-	       read_batv_keys (c, kf, error);
+	       read_batv_keys (c, kf, error) &&
+	       read_milter (c, kf, error);
 }
 
 Config *

@@ -11,6 +11,13 @@
 
 #include <glib.h>
 
+/* [milter] action: what the milter does with a forged bounce. */
+typedef enum {
+	CONFIG_MILTER_TAG,         /* insert the verdict header only */
+	CONFIG_MILTER_REJECT,      /* 550 5.7.1 (never for kinds feedback and mdn) */
+	CONFIG_MILTER_QUARANTINE,  /* the MTA's hold queue */
+} ConfigMilterAction;
+
 typedef struct {
 	char *path;                /* the file read, or NULL for built-in defaults */
 	char *load_path, *load_db, *load_rules; /* config_load's arguments, for config_reload */
@@ -37,6 +44,15 @@ typedef struct {
 	                              filter program 10 s and fails the delivery after */
 	GPtrArray *batv_keys;      /* [batv] keys: char* secret by key number 0..9, NULL if unset */
 	int batv_max_age_days;     /* [batv] max_age_days */
+	/* [milter] (ndrsift milter): */
+	char *milter_socket;       /* socket: unix:PATH, local:PATH, inet:PORT@HOST, inet6:PORT@HOST */
+	char *milter_socket_owner; /* socket_owner, socket_group: of a unix socket, "" keeps */
+	char *milter_socket_group; /*   the daemon's own */
+	int milter_socket_mode;    /* socket_mode, of a unix socket */
+	ConfigMilterAction milter_action; /* action */
+	int milter_deadline_ms;    /* deadline_ms, at most NS_MAX_DEADLINE_MS */
+	char **milter_submission_ports;   /* submission_ports: {daemon_port} values of our own */
+	char **milter_submission_daemons; /* submission_daemons: {daemon_name} values of our own */
 	GPtrArray *unknown;        /* char*: "file:line: unknown ..." for each group
 	                              and key of the file that nothing reads (a
 	                              misspelt key leaves its default in force),
