@@ -27,6 +27,9 @@ static const struct {
 	                  "  log record [--server NAME] | log stats [--all] | log prune --before DATE\n"
 	                  "  log retire [--since DATE | --undo] SERVER | log backup DEST" },
 	{ "rules", cmd_rules, "rules check [DIR] | rules list" },
+#ifdef NS_MILTER
+	{ "milter", cmd_milter, "milter [--socket SPEC]   the milter daemon: judge bounces during SMTP (Postfix, Sendmail)" },
+#endif
 };
 
 void

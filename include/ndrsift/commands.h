@@ -22,6 +22,8 @@ int cmd_log (const Config *config, int argc, char **argv);
 int cmd_filter (const Config *config, int argc, char **argv);
 int cmd_check (const Config *config, int argc, char **argv);
 int cmd_rules (const Config *config, int argc, char **argv);
+/* Only in a build with libmilter (NS_MILTER, configure --enable-milter). */
+int cmd_milter (const Config *config, int argc, char **argv);
 
 /* filter's start, before the config is loaded: its options, all of
  * stdin, and the deadline's watchdog (NS_MAX_DEADLINE_MS until

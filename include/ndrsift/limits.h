@@ -140,4 +140,19 @@
  * counted. */
 #define NS_MAX_SUMMARY_LEGIT 10000
 
+/* ndrsift milter (src/milter.c). Connections judged at once: past it a
+ * connection is accepted unjudged (and logged); Postfix starts at most 100
+ * smtpd processes per service by default. Worker threads that judge: one
+ * per core, at least 2, at most NS_MILTER_MAX_WORKERS. Messages waiting
+ * for a worker: past it a message goes on unjudged (reason=busy). Bytes of
+ * messages held for judging, all connections together: a message that
+ * would go past it goes on unjudged (reason=memory); ten messages of
+ * NS_MAX_MESSAGE_BYTES fit. Distinct envelope recipients a message is
+ * judged for: with more it is never rejected or held. */
+#define NS_MILTER_MAX_CONNECTIONS 256
+#define NS_MILTER_MAX_WORKERS 8
+#define NS_MILTER_MAX_QUEUE 256
+#define NS_MILTER_MAX_HELD_BYTES (256u * 1024 * 1024)
+#define NS_MILTER_MAX_RECIPIENTS 16
+
 #endif
