@@ -269,10 +269,13 @@ typedef struct {
 	char *client;          /* "[192.0.2.7]" */
 	char *label;           /* "#12 [192.0.2.7]": who, until there is a queue ID */
 	gboolean counted;      /* one of m.connections */
+	const char *unjudged_conn; /* why no message of it is judged: "ours"
+	                              (submission), "busy" (past the limit) */
 	gboolean can_skip;     /* SMFIS_SKIP may end the body */
 	unsigned long no_reply; /* SMFIP_NR_* negotiated */
-	/* The message; engine NULL: it is not judged. */
+	/* The message; engine NULL: the milter lets it through untouched. */
 	Engine *engine;
+	gboolean judge;        /* else only the sender's verdict headers go */
 	char *queue_id;
 	gboolean null_sender;
 	GPtrArray *rcpts;
@@ -299,7 +302,7 @@ message_clear (Connection *c)
 	if (c->bytes)
 		g_byte_array_unref (g_steal_pointer (&c->bytes));
 	release (&c->chunks);
-	c->null_sender = c->rcpts_cut = c->truncated = FALSE;
+	c->judge = c->null_sender = c->rcpts_cut = c->truncated = FALSE;
 	c->unjudged = NULL;
 	c->preset = 0;
 }
@@ -453,19 +456,22 @@ on_connect (SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 	g_autoptr (Engine) engine = milter_engine ();
 	if (engine == NULL)
 		return SMFIS_ACCEPT; /* stopping */
-	/* Our users' submission service: their own outbound mail. */
+	/* Our users' submission service: their own outbound mail. Its
+	 * messages, like those past the limit, are not judged; they still
+	 * lose the sender's verdict headers (a header costs no memory). */
 	const Config *config = engine_config (engine);
 	if (listed (config->milter_submission_ports, smfi_getsymval (ctx, (char *) "{daemon_port}")) ||
-	    listed (config->milter_submission_daemons, smfi_getsymval (ctx, (char *) "{daemon_name}")))
-		return SMFIS_ACCEPT;
-	if (g_atomic_int_add (&m.connections, 1) >= NS_MILTER_MAX_CONNECTIONS) {
+	    listed (config->milter_submission_daemons, smfi_getsymval (ctx, (char *) "{daemon_name}"))) {
+		c->unjudged_conn = "ours";
+	} else if (g_atomic_int_add (&m.connections, 1) >= NS_MILTER_MAX_CONNECTIONS) {
 		g_atomic_int_add (&m.connections, -1);
+		c->unjudged_conn = "busy";
 		milter_log (MILTER_WARNING, c->label,
 		            "%d connections are being judged already: this one goes on unjudged",
 		            NS_MILTER_MAX_CONNECTIONS);
-		return SMFIS_ACCEPT;
+	} else {
+		c->counted = TRUE;
 	}
-	c->counted = TRUE;
 	return SMFIS_CONTINUE;
 }
 
@@ -484,13 +490,14 @@ on_envfrom (SMFICTX *ctx, char **argv)
 	if (c == NULL)
 		return SMFIS_ACCEPT;
 	message_clear (c);
-	/* An authenticated client: our own user's outbound mail. */
-	const char *auth = smfi_getsymval (ctx, (char *) "{auth_authen}");
-	if (auth && *auth)
-		return SMFIS_ACCEPT;
 	c->engine = milter_engine ();
 	if (c->engine == NULL)
-		return SMFIS_ACCEPT;
+		return SMFIS_ACCEPT; /* stopping */
+	/* An authenticated client: our own user's outbound mail. */
+	const char *auth = smfi_getsymval (ctx, (char *) "{auth_authen}");
+	if (c->unjudged_conn || (auth && *auth))
+		return SMFIS_CONTINUE;
+	c->judge = TRUE;
 	c->null_sender = null_address (argv ? argv[0] : NULL);
 	c->rcpts = g_ptr_array_new_with_free_func (g_free);
 	c->bytes = g_byte_array_new ();
@@ -502,7 +509,7 @@ static sfsistat
 on_envrcpt (SMFICTX *ctx, char **argv)
 {
 	Connection *c = smfi_getpriv (ctx);
-	if (c && c->engine) {
+	if (c && c->judge) {
 		const char *macro = smfi_getsymval (ctx, (char *) "{rcpt_addr}");
 		g_autofree char *addr = macro && *macro ? g_strdup (macro) : bare_address (argv ? argv[0] : NULL);
 		if (*addr && !g_ptr_array_find_with_equal_func (c->rcpts, addr, g_str_equal, NULL)) {
@@ -532,7 +539,8 @@ on_header (SMFICTX *ctx, char *name, char *value)
 		/* Judged as it came, the sender's verdict too (as filter does). */
 		if (g_ascii_strcasecmp (name, engine_config (c->engine)->verdict_header) == 0)
 			c->preset++;
-		keep_header (c, name, value);
+		if (c->judge)
+			keep_header (c, name, value);
 	}
 	return reply (c, SMFIP_NR_HDR);
 }
@@ -543,7 +551,8 @@ on_eoh (SMFICTX *ctx)
 	Connection *c = smfi_getpriv (ctx);
 	if (c && c->engine) {
 		note_queue_id (ctx, c);
-		keep (c, "\r\n", 2);
+		if (c->judge)
+			keep (c, "\r\n", 2);
 	}
 	return reply (c, SMFIP_NR_EOH);
 }
@@ -553,8 +562,9 @@ on_body (SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	Connection *c = smfi_getpriv (ctx);
 	if (c && c->engine) {
-		keep (c, chunk, len);
-		if ((c->truncated || c->bytes == NULL) && c->can_skip)
+		if (c->judge)
+			keep (c, chunk, len);
+		if ((!c->judge || c->truncated || c->bytes == NULL) && c->can_skip)
 			return SMFIS_SKIP;
 	}
 	return SMFIS_CONTINUE;
@@ -581,6 +591,17 @@ reply_tests (const char *tests)
 	return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
+/* The sender's verdict headers go. libmilter counts fields of one name
+ * from 1, in header order (any case): removed from the last, the numbers
+ * of the others stay. */
+static void
+remove_preset (SMFICTX *ctx, const Connection *c, const char *name)
+{
+	for (guint i = c->preset; i > 0; i--)
+		if (smfi_chgheader (ctx, (char *) name, (int) i, NULL) != MI_SUCCESS)
+			milter_log (MILTER_WARNING, who (c), "could not remove the sender's %s field %u", name, i);
+}
+
 /* The end of the message: judge, then do what [milter] action says. */
 static sfsistat
 finish (SMFICTX *ctx, Connection *c)
@@ -588,6 +609,10 @@ finish (SMFICTX *ctx, Connection *c)
 	note_queue_id (ctx, c);
 	const Config *config = engine_config (c->engine);
 	const char *name = config->verdict_header;
+	if (!c->judge) {
+		remove_preset (ctx, c, name);
+		return SMFIS_CONTINUE;
+	}
 	g_autoptr (Job) job = NULL;
 	const char *why = c->unjudged;
 	if (why == NULL && stopping ())
@@ -608,12 +633,8 @@ finish (SMFICTX *ctx, Connection *c)
 		why = judge_in_time (job, config->milter_deadline_ms);
 	}
 
-	/* Whatever happens next, the sender's verdict headers go. libmilter
-	 * counts fields of one name from 1, in header order (any case):
-	 * removed from the last, the numbers of the others stay. */
-	for (guint i = c->preset; i > 0; i--)
-		if (smfi_chgheader (ctx, (char *) name, (int) i, NULL) != MI_SUCCESS)
-			milter_log (MILTER_WARNING, who (c), "could not remove the sender's %s field %u", name, i);
+	/* Whatever happens next, the sender's verdict headers go. */
+	remove_preset (ctx, c, name);
 
 	const char *rcpt = job && job->rcpts->len ? g_ptr_array_index (job->rcpts, 0) : "";
 	if (why) {

@@ -5,10 +5,11 @@
  * Which messages: every message of a connection that is not our own
  * outbound mail (an authenticated client, {auth_authen}; a submission
  * service, {daemon_port} or {daemon_name} in [milter] submission_ports
- * and submission_daemons, accepted at connect). A message with a null
+ * and submission_daemons) is judged, while fewer than
+ * NS_MILTER_MAX_CONNECTIONS connections are. A judged message with a null
  * envelope sender always gets the verdict header; any other one only when
- * the engine reads it as a bounce kind. Every such message loses the
- * verdict headers the sender set.
+ * the engine reads it as a bounce kind. Every message, judged or not,
+ * loses the verdict headers the sender set.
  *
  * Several recipients: the verdict may depend on the envelope recipient
  * (RCPT_SENT, BATV), so the message is judged for each distinct one (up to

@@ -140,8 +140,9 @@
  * counted. */
 #define NS_MAX_SUMMARY_LEGIT 10000
 
-/* ndrsift milter (src/milter.c). Connections judged at once: past it a
- * connection is accepted unjudged (and logged); Postfix starts at most 100
+/* ndrsift milter (src/milter.c). Connections judged at once: past it the
+ * messages of a connection go on unjudged (logged; the sender's verdict
+ * headers are still removed); Postfix starts at most 100
  * smtpd processes per service by default. Worker threads that judge: one
  * per core, at least 2, at most NS_MILTER_MAX_WORKERS. Messages waiting
  * for a worker: past it a message goes on unjudged (reason=busy). Bytes of

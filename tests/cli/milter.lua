@@ -170,19 +170,35 @@ function cases.preset ()
 	print ("preset: removed")
 end
 
--- Our own outbound mail is let through at once.
+-- A message that is not judged: no verdict header, no hold, but the
+-- sender's verdict headers go all the same.
+local function expect_stripped_only (conn, o, what)
+	local r = transaction (conn, o)
+	if r ~= SMFIR_CONTINUE then fail ("%s: %s, not CONTINUE", what, reply_name (r)) end
+	if not mt.eom_check (conn, MT_HDRDELETE, "X-NDR-Verdict") then fail ("%s: the sender's header stayed", what) end
+	if mt.eom_check (conn, MT_HDRINSERT) or mt.eom_check (conn, MT_QUARANTINE) then fail ("%s: judged", what) end
+end
+
+-- Our own outbound mail is not judged; its verdict headers still go.
 function cases.skip ()
 	for _, m in ipairs ({ { "{daemon_port}", "587" }, { "{daemon_name}", "ORIGINATING" }, { "{daemon_name}", "MSA" } }) do
+		local what = m[1] .. "=" .. m[2]
 		local conn, r = open (m)
-		if r ~= SMFIR_ACCEPT then fail ("connect with %s=%s: %s, not ACCEPT", m[1], m[2], reply_name (r)) end
+		if r ~= SMFIR_CONTINUE then fail ("connect with %s: %s, not CONTINUE", what, reply_name (r)) end
+		-- Two messages on the connection: neither is judged.
+		expect_stripped_only (conn, { file = "preset.eml" }, what)
+		expect_stripped_only (conn, { file = "preset.eml" }, what .. ", second message")
 		mt.disconnect (conn)
 	end
 	local conn, r = open ({ "{daemon_port}", "25", "{daemon_name}", "mx.example.com" })
 	if r ~= SMFIR_CONTINUE then fail ("port 25: %s", reply_name (r)) end
-	r = transaction (conn, { file = "forged.eml", auth = "alice" })
-	if r ~= SMFIR_ACCEPT then fail ("{auth_authen}: %s at MAIL, not ACCEPT", reply_name (r)) end
+	expect_stripped_only (conn, { file = "preset.eml", auth = "alice" }, "{auth_authen}")
+	-- The next message of that connection, not authenticated, is judged.
+	r = transaction (conn, { file = "preset.eml" })
+	local h = inserted (conn)
+	if r ~= SMFIR_CONTINUE or h == nil or not h:find ("^forged;") then fail ("after {auth_authen}: %s", tostring (h)) end
 	mt.disconnect (conn)
-	print ("skip: accepted unjudged")
+	print ("skip: not judged, the sender's headers removed")
 end
 
 function cases.reject ()
@@ -294,7 +310,7 @@ function cases.replaced ()
 	end
 end
 
--- Past NS_MILTER_MAX_CONNECTIONS a connection is accepted unjudged.
+-- Past NS_MILTER_MAX_CONNECTIONS a connection goes on unjudged.
 function cases.limit ()
 	local conns = {}
 	for i = 1, limit do
@@ -303,7 +319,8 @@ function cases.limit ()
 		conns[i] = conn
 	end
 	local extra, r = open ()
-	if r ~= SMFIR_ACCEPT then fail ("connection %d: %s, not ACCEPT", limit + 1, reply_name (r)) end
+	if r ~= SMFIR_CONTINUE then fail ("connection %d: %s, not CONTINUE", limit + 1, reply_name (r)) end
+	expect_stripped_only (extra, { file = "preset.eml" }, "connection " .. (limit + 1))
 	mt.disconnect (extra)
 	for _, conn in ipairs (conns) do mt.disconnect (conn) end
 	-- Once they are gone (each close is its own thread's), judging goes on.
