@@ -147,42 +147,10 @@ if [ -e "$db" ]; then
 	echo "sent log: reusing $db"
 else
 	clock t0
-	python3 - "$nlog" "$work/sample.jsonl" >"$work/log.jsonl" <<'PY'
-import json, sys
-n, sample = int(sys.argv[1]), sys.argv[2]
-w = sys.stdout.write
-start = 1767225600          # 2026-01-01T00:00:00Z
-span = 365 * 86400
-import time as _t
-def stamp(t):
-    return _t.strftime("%Y-%m-%dT%H:%M:%SZ", _t.gmtime(t))
-last = None
-for i in range(n):
-    t = start + i * span // n
-    if t != last:
-        ts, last = stamp(t), t
-    srv = "mx1" if i & 1 else "mx2"
-    w('{"time":"%s","server":"%s","queue_id":"Q%08X","message_id":"<%08x.%d@mail.example.com>",'
-      '"sender":"user%d@example.com","recipients":["dest%d@remote%d.example"],"status":"sent","origin":"auth"}\n'
-      % (ts, srv, i, (i * 2654435761) & 0xffffffff, i, i % 5000, i % 10000, i % 97))
-ids = []
-for line in open(sample, encoding="utf-8"):
-    o = json.loads(line).get("original") or {}
-    if o.get("message_id"):
-        ids.append(o["message_id"])
-for k, mid in enumerate(sorted(set(ids))[::2]):
-    w(json.dumps({"time": "2026-06-01T00:00:00Z", "server": "mx1", "queue_id": "S%06d" % k, "message_id": mid,
-                  "sender": "user1@example.com", "recipients": [], "status": "sent", "origin": "auth"}) + "\n")
-PY
-	# Heartbeats: every 50 minutes (inside the default max_gap of an
-	# hour), both servers, 1990-01-01 to 2030-01-01.
-	python3 - >"$work/heartbeat.log" <<'PY'
-import time, sys
-w = sys.stdout.write
-for t in range(631152000, 1893456000 + 1, 3000):
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(t))
-    w("%s mx1 ndrsift-heartbeat: heartbeat\n%s mx2 ndrsift-heartbeat: heartbeat\n" % (stamp, stamp))
-PY
+	# The records, and heartbeats of both servers every 50 minutes from
+	# 1990 to 2030 (bench/sentlog-gen.py says why).
+	python3 "$here/sentlog-gen.py" records "$nlog" "$work/sample.jsonl" >"$work/log.jsonl"
+	python3 "$here/sentlog-gen.py" heartbeats >"$work/heartbeat.log"
 	clock t1
 	gen_s=$(awk "BEGIN { printf \"%.1f\", ($t1 - $t0) / 1e6 }")
 	records=$(wc -l <"$work/log.jsonl")
