@@ -130,7 +130,7 @@ start_daemon() {
 	"$ndrsift" --config "$work/milter.conf" milter --socket "unix:$work/$1.sock" 2>"$work/$1.log" &
 	daemon=$!
 	pids="$pids $daemon"
-	for _ in $(seq 100); do grep -q 'listening on' "$work/$1.log" && return 0; sleep 0.1; done
+	for _ in $(seq 100); do grep -qs 'listening on' "$work/$1.log" && return 0; sleep 0.1; done
 	die "the daemon did not start: $(cat "$work/$1.log")"
 }
 stop_daemon() { kill "$daemon"; wait "$daemon" || true; }
