@@ -108,6 +108,8 @@ typedef enum {
 	ST_SOURCE_TAKEN,
 	ST_SOURCE_INSERT,
 	ST_SOURCE_UPDATE,
+	ST_DONE_RECENT,
+	ST_RCPT_HAS,
 	/* readers run these and ST_SERVER_FIND only */
 	ST_LOOKUP_ID,
 	ST_LOOKUP_RCPT,
@@ -153,6 +155,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SOURCE_UPDATE] = "UPDATE sources SET head_len = ?1, head = ?2, tail_len = ?3, tail = ?4,"
 	                     " name = ?5, offset = ?6, lines = ?7, bad_lines = bad_lines + ?8, cuts = cuts + ?9,"
 	                     " updated = strftime ('%s', 'now') WHERE id = ?10",
+	[ST_DONE_RECENT] = "SELECT id, server, queue_id, time, message_id, sender FROM messages"
+	                   " WHERE open = 0 AND queue_id IS NOT NULL ORDER BY id DESC LIMIT ?1",
+	[ST_RCPT_HAS] = "SELECT 1 FROM recipients WHERE message = ?1 AND address = ?2",
 	[ST_LOOKUP_ID] = "SELECT m.time, s.name, m.queue_id, m.message_id, m.sender, m.origin"
 	                 " FROM messages m JOIN servers s ON s.id = m.server"
 	                 " WHERE m.message_id = ?1 ORDER BY m.time, m.id LIMIT 1",
@@ -220,6 +225,24 @@ open_row_new (gint64 id, gint64 time, gint64 server, const char *queue_id, LogOr
 	return row;
 }
 
+/* A message done lately: a line that repeats what it holds is one
+ * delivered twice (RELP delivers at least once), not a new message. */
+typedef struct {
+	gint64 id, time;
+	gint64 done;           /* its DONE line's time; G_MAXINT64 when not known */
+	char *message_id, *sender;
+	guint slot;            /* in SentLogImport.done_keys */
+} DoneRow;
+
+static void
+done_row_free (gpointer data)
+{
+	DoneRow *d = data;
+	g_free (d->message_id);
+	g_free (d->sender);
+	g_free (d);
+}
+
 /* Rate limiting seen to begin (logparse.h, LOG_LOSS_BEGIN): lines from
  * `from` to `until` do not count; `until` 0 when none. */
 typedef struct {
@@ -254,6 +277,12 @@ struct _SentLogImport {
 	char *name;
 	GHashTable *servers;   /* name -> Cover */
 	GHashTable *open;      /* "server-id\tqueue-id" -> OpenRow */
+	/* The last NS_SENTLOG_RECENT_DONE messages done, from the database
+	 * and this import: key -> DoneRow, and the keys in a ring (the
+	 * oldest is replaced). */
+	GHashTable *done;
+	char **done_keys;
+	guint done_next;
 	guint64 changes;
 	guint64 bad_lines;     /* since the last checkpoint */
 	/* Coverage: a loss of every server's lines (a bad line, a central
@@ -319,6 +348,13 @@ bind_text (sqlite3_stmt *s, int i, const char *text)
 		sqlite3_bind_text (s, i, text, -1, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null (s, i);
+}
+
+static char *
+column_text (sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text (s, i);
+	return t ? g_strdup ((const char *) t) : NULL;
 }
 
 void
@@ -996,19 +1032,115 @@ find_open (SentLogImport *im, gint64 server, const char *queue_id, gint64 time, 
 }
 
 /* The open row of (server, queue_id): this import's, else one left open
- * by an earlier import, else a new one (a log that starts mid-message). */
+ * by an earlier import, else NULL. */
 static OpenRow *
-open_row (SentLogImport *im, gint64 server, const char *queue_id, gint64 time)
+existing_row (SentLogImport *im, gint64 server, const char *queue_id, gint64 time)
 {
 	g_string_printf (im->key, "%" G_GINT64_FORMAT "\t%s", server, queue_id);
 	OpenRow *row = g_hash_table_lookup (im->open, im->key->str);
 	if (row)
 		return row;
 	row = find_open (im, server, queue_id, time, (gint64) NS_SENTLOG_OPEN_DAYS * 86400);
-	if (row == NULL)
-		row = open_row_new (-1, time, server, queue_id, LOG_ORIGIN_UNKNOWN);
-	g_hash_table_insert (im->open, g_strdup (im->key->str), row);
+	if (row)
+		g_hash_table_insert (im->open, g_strdup (im->key->str), row);
 	return row;
+}
+
+/* Remembers a message done (the key is im->key's "server\tqueue-id"),
+ * in place of the oldest one remembered. */
+static void
+remember_done (SentLogImport *im, const char *key, gint64 id, gint64 time, gint64 done,
+               const char *message_id, const char *sender)
+{
+	guint slot = im->done_next;
+	im->done_next = (slot + 1) % NS_SENTLOG_RECENT_DONE;
+	char *old = im->done_keys[slot];
+	if (old) {
+		DoneRow *d = g_hash_table_lookup (im->done, old);
+		if (d && d->slot == slot)
+			g_hash_table_remove (im->done, old);
+		g_free (old);
+	}
+	im->done_keys[slot] = g_strdup (key);
+	DoneRow *d = g_new0 (DoneRow, 1);
+	d->id = id;
+	d->time = time;
+	d->done = done;
+	d->message_id = g_strdup (message_id);
+	d->sender = g_strdup (sender);
+	d->slot = slot;
+	g_hash_table_replace (im->done, g_strdup (key), d);
+}
+
+/* The messages done lately in the database, oldest first: the lines an
+ * earlier import (or importer, before a restart) read are known again. */
+static void
+recall_done (SentLogImport *im)
+{
+	sqlite3_stmt *s = stmt (im->log, ST_DONE_RECENT, NULL);
+	sqlite3_bind_int (s, 1, NS_SENTLOG_RECENT_DONE);
+	g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (done_row_free);
+	g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+	while (sqlite3_step (s) == SQLITE_ROW) {
+		DoneRow *d = g_new0 (DoneRow, 1);
+		d->id = sqlite3_column_int64 (s, 0);
+		d->time = sqlite3_column_int64 (s, 3);
+		d->message_id = column_text (s, 4);
+		d->sender = column_text (s, 5);
+		gint64 server = sqlite3_column_int64 (s, 1);
+		g_ptr_array_add (rows, d);
+		g_ptr_array_add (keys, g_strdup_printf ("%" G_GINT64_FORMAT "\t%s", server,
+		                                        (const char *) sqlite3_column_text (s, 2)));
+	}
+	sqlite3_reset (s);
+	for (guint i = rows->len; i > 0; i--) {
+		const DoneRow *d = g_ptr_array_index (rows, i - 1);
+		remember_done (im, g_ptr_array_index (keys, i - 1), d->id, d->time, G_MAXINT64, d->message_id,
+		               d->sender);
+	}
+}
+
+/* Whether ev (of a queue ID with no open row; its key in im->key) only
+ * repeats what a message done lately holds: its first line, a line no
+ * later than its last, and nothing it does not have already. A queue ID
+ * used again is a new message: its lines come later and say other
+ * things. */
+static gboolean
+repeats_done (SentLogImport *im, const LogEvent *ev)
+{
+	const DoneRow *d = g_hash_table_lookup (im->done, im->key->str);
+	if (d == NULL)
+		return FALSE;
+	if (ev->type == LOG_EVENT_ENTER)
+		return ev->time == d->time;
+	if (ev->time < d->time || ev->time > d->done)
+		return FALSE;
+	const char *delimiters = im->config->recipient_delimiter;
+	switch (ev->type) {
+	case LOG_EVENT_MESSAGE_ID: {
+		g_autofree char *id = msgid_normalise (ev->message_id);
+		return id && g_strcmp0 (id, d->message_id) == 0;
+	}
+	case LOG_EVENT_SENDER: {
+		g_autofree char *sender = address_normalise (ev->sender, delimiters);
+		return g_strcmp0 (sender ? sender : "", d->sender) == 0;
+	}
+	case LOG_EVENT_RECIPIENT: {
+		g_autofree char *norm = address_normalise (ev->recipient, delimiters);
+		if (norm == NULL || norm[0] == '\0')
+			return FALSE;
+		sqlite3_stmt *s = stmt (im->log, ST_RCPT_HAS, NULL);
+		sqlite3_bind_int64 (s, 1, d->id);
+		bind_text (s, 2, norm);
+		gboolean has = sqlite3_step (s) == SQLITE_ROW;
+		sqlite3_reset (s);
+		return has;
+	}
+	case LOG_EVENT_DONE:
+		return TRUE;
+	default:
+		return FALSE;
+	}
 }
 
 static void
@@ -1125,7 +1257,17 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 	if (ev->type == LOG_EVENT_RECORD) {
 		g_autofree char *id = msgid_normalise (ev->message_id);
 		g_autofree char *sender = address_normalise (ev->sender, delimiters);
+		/* A record delivered twice: the same queue ID, time and
+		 * Message-ID as one lately. */
+		if (ev->queue_id) {
+			g_string_printf (im->key, "%" G_GINT64_FORMAT "\t%s", server, ev->queue_id);
+			const DoneRow *d = g_hash_table_lookup (im->done, im->key->str);
+			if (d && d->time == ev->time && g_strcmp0 (d->message_id, id) == 0)
+				return;
+		}
 		gint64 row = insert_message (im, ev->time, server, ev->queue_id, id, sender, ev->origin, FALSE);
+		if (row >= 0 && ev->queue_id)
+			remember_done (im, im->key->str, row, ev->time, ev->time, id, sender);
 		for (guint i = 0; row >= 0 && ev->recipients && ev->recipients[i]; i++) {
 			g_autofree char *norm = address_normalise (ev->recipients[i], delimiters);
 			if (norm && norm[0])
@@ -1146,6 +1288,8 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 		 * row with that ID was never closed: queue IDs are reused. */
 		if (row == NULL && (row = find_open (im, server, ev->queue_id, ev->time, 3600)))
 			g_hash_table_insert (im->open, g_strdup (im->key->str), row);
+		if (row == NULL && repeats_done (im, ev))
+			return;
 		if (row) {
 			/* An unknown origin is filled in; authentication outranks
 			 * what the client's address said. */
@@ -1161,7 +1305,15 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 		return;
 	}
 
-	OpenRow *row = open_row (im, server, ev->queue_id, ev->time);
+	/* A queue ID not open: a line delivered twice of a message done
+	 * lately, or a log that starts mid-message. */
+	OpenRow *row = existing_row (im, server, ev->queue_id, ev->time);
+	if (row == NULL) {
+		if (repeats_done (im, ev))
+			return;
+		row = open_row_new (-1, ev->time, server, ev->queue_id, LOG_ORIGIN_UNKNOWN);
+		g_hash_table_insert (im->open, g_strdup (im->key->str), row);
+	}
 	switch (ev->type) {
 	case LOG_EVENT_MESSAGE_ID:
 		set_text (&row->message_id, msgid_normalise (ev->message_id), &row->dirty);
@@ -1183,6 +1335,8 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 	case LOG_EVENT_DONE:
 		flush_row (im, row, FALSE);
 		g_string_printf (im->key, "%" G_GINT64_FORMAT "\t%s", server, ev->queue_id);
+		if (row->id >= 0)
+			remember_done (im, im->key->str, row->id, row->time, ev->time, row->message_id, row->sender);
 		g_hash_table_remove (im->open, im->key->str);
 		break;
 	default:
@@ -1319,8 +1473,11 @@ sentlog_import_begin (SentLog *log, const Config *config, const char *name, cons
 	im->cuts_before = source ? source->cuts : 0;
 	im->servers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 	im->open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, open_row_free);
+	im->done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, done_row_free);
+	im->done_keys = g_new0 (char *, NS_SENTLOG_RECENT_DONE);
 	im->max_gap = config->max_gap;
 	im->key = g_string_new (NULL);
+	recall_done (im);
 	return g_steal_pointer (&im);
 }
 
@@ -1443,6 +1600,10 @@ sentlog_import_free (SentLogImport *im)
 	g_free (im->name);
 	g_clear_pointer (&im->servers, g_hash_table_unref);
 	g_clear_pointer (&im->open, g_hash_table_unref);
+	g_clear_pointer (&im->done, g_hash_table_unref);
+	for (guint i = 0; im->done_keys && i < NS_SENTLOG_RECENT_DONE; i++)
+		g_free (im->done_keys[i]);
+	g_free (im->done_keys);
 	if (im->key)
 		g_string_free (im->key, TRUE);
 	g_clear_error (&im->error);
@@ -1459,13 +1620,6 @@ sentlog_match_clear (SentLogMatch *m)
 	g_clear_pointer (&m->message_id, g_free);
 	g_clear_pointer (&m->sender, g_free);
 	m->found = FALSE;
-}
-
-static char *
-column_text (sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text (s, i);
-	return t ? g_strdup ((const char *) t) : NULL;
 }
 
 static gboolean

@@ -92,6 +92,13 @@
 #define NS_MAX_LOG_LINE 16384
 #define NS_SENTLOG_OPEN_DAYS 30
 
+/* Log import: the messages done lately that a line delivered twice (RELP
+ * after a lost acknowledgement, a restart of the central rsyslogd) is
+ * recognised against, instead of starting a new message. A line comes
+ * again within the forwarders' unacknowledged window (omrelp's 128 lines
+ * each, some 25 messages): room for a few hundred MTA hosts. */
+#define NS_SENTLOG_RECENT_DONE 8192
+
 /* Coverage (doc/design.md "Coverage"): the default [sentlog] max_gap, in
  * seconds. Postfix writes no periodic line of its own, rsyslog's immark
  * writes one every 20 minutes, contrib's heartbeat every 10: an hour

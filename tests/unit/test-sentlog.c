@@ -1262,6 +1262,84 @@ test_join_queue_id_reused (void)
 	g_assert_cmpstr (origins, ==, want);
 }
 
+/* Lines delivered twice (RELP delivers at least once: after a restart of
+ * the central rsyslogd, the lines whose acknowledgement was lost come
+ * again, after the message is done), in the same import and in the next
+ * one (the importer restarted too): no new row, nothing changed. A queue
+ * ID used again by a new message still makes a new row. */
+static void
+test_join_repeated_lines (void)
+{
+	g_autofree char *db = new_db_path ("repeat.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	SentLogImport *im = begin (log, c, "central first line", NULL, NULL);
+	REQUIRE (im);
+	/* D1 deferred, then sent: the deferred line comes again after. */
+	ev_enter (im, T0, "mx1", "D1", LOG_ORIGIN_LOCAL, NULL);
+	ev_msgid (im, T0, "mx1", "D1", "<d1@example.com>");
+	ev_sender (im, T0 + 1, "mx1", "D1", "alice@example.com");
+	ev_rcpt (im, T0 + 2, "mx1", "D1", "bob@remote.example", "deferred");
+	ev_rcpt (im, T0 + 60, "mx1", "D1", "bob@remote.example", "sent");
+	ev_done (im, T0 + 60, "mx1", "D1");
+	postfix_message (im, T0 + 70, "mx2", "D2", LOG_ORIGIN_AUTH, NULL, "<d2@example.com>",
+	                 "alice@example.com", "carol@remote.example");
+	/* the same lines again, in this import */
+	ev_rcpt (im, T0 + 2, "mx1", "D1", "bob@remote.example", "deferred");
+	ev_done (im, T0 + 60, "mx1", "D1");
+	postfix_message (im, T0 + 70, "mx2", "D2", LOG_ORIGIN_AUTH, NULL, "<d2@example.com>",
+	                 "alice@example.com", "carol@remote.example");
+	const char *rcpts[] = { "dave@remote.example", NULL };
+	LogEvent rec = { .type = LOG_EVENT_RECORD, .time = T0 + 80, .server = "mx2", .queue_id = "J1",
+	                 .message_id = "<j1@example.com>", .sender = "alice@example.com",
+	                 .status = "sent", .origin = LOG_ORIGIN_AUTH, .recipients = rcpts };
+	sentlog_import_event (&rec, im);
+	sentlog_import_event (&rec, im);
+	checkpoint (im, 100, 20);
+	sentlog_import_free (im);
+
+	g_autofree char *want_rows = g_strdup_printf (
+		"mx1|D1|d1@example.com|alice@example.com|%d|0|bob@remote.example:sent\n"
+		"mx2|D2|d2@example.com|alice@example.com|%d|0|carol@remote.example:sent\n"
+		"mx2|J1|j1@example.com|alice@example.com|%d|0|dave@remote.example:sent",
+		LOG_ORIGIN_LOCAL, LOG_ORIGIN_AUTH, LOG_ORIGIN_AUTH);
+	static const char rows_sql[] =
+		"SELECT s.name, m.queue_id, m.message_id, m.sender, m.origin, m.open,"
+		" group_concat (r.address || ':' || r.status)"
+		" FROM messages m JOIN servers s ON s.id = m.server LEFT JOIN recipients r ON r.message = m.id"
+		" GROUP BY m.id ORDER BY m.time";
+	g_autofree char *rows = q_rows (db, rows_sql);
+	g_assert_cmpstr (rows, ==, want_rows);
+
+	/* The next import (another source, another importer process): the
+	 * whole of D1 and the record again, then D1 used again by a new
+	 * message, and a line of it after its done line (a message done
+	 * later than the lines say cannot be a repeat). */
+	im = begin (log, c, "central first line after the restart", NULL, NULL);
+	REQUIRE (im);
+	ev_enter (im, T0, "mx1", "D1", LOG_ORIGIN_LOCAL, NULL);
+	ev_msgid (im, T0, "mx1", "D1", "<d1@example.com>");
+	ev_sender (im, T0 + 1, "mx1", "D1", "alice@example.com");
+	ev_rcpt (im, T0 + 2, "mx1", "D1", "bob@remote.example", "deferred");
+	ev_rcpt (im, T0 + 60, "mx1", "D1", "bob@remote.example", "sent");
+	ev_done (im, T0 + 60, "mx1", "D1");
+	sentlog_import_event (&rec, im);
+	checkpoint (im, 100, 7);
+	g_free (rows);
+	rows = q_rows (db, rows_sql);
+	g_assert_cmpstr (rows, ==, want_rows);
+
+	postfix_message (im, T0 + 200, "mx1", "D1", LOG_ORIGIN_LOCAL, NULL, "<d1b@example.com>",
+	                 "alice@example.com", "bob@remote.example");
+	ev_sender (im, T0 + 300, "mx1", "D1", "alice@example.com");
+	ev_done (im, T0 + 300, "mx1", "D1");
+	checkpoint (im, 200, 14);
+	sentlog_import_free (im);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages WHERE queue_id = 'D1'"), ==, 3);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages WHERE message_id = 'd1b@example.com'"), ==, 1);
+}
+
 /* ---- checkpoints -------------------------------------------------------------- */
 
 static void
@@ -1833,6 +1911,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/sentlog/join/two-imports", test_join_two_imports);
 	g_test_add_func ("/sentlog/join/two-imports-old-logs", test_join_two_imports_old_logs);
 	g_test_add_func ("/sentlog/join/queue-id-reused", test_join_queue_id_reused);
+	g_test_add_func ("/sentlog/join/repeated-lines", test_join_repeated_lines);
 	g_test_add_func ("/sentlog/checkpoint/atomic", test_checkpoint_atomic);
 	g_test_add_func ("/sentlog/prune", test_prune);
 	g_test_add_func ("/sentlog/stats", test_stats);
