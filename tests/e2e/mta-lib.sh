@@ -159,6 +159,87 @@ need_site_tools () {
 	need_cmd useradd "useradd not installed (Debian package passwd)"
 }
 
+# ---- Postfix instances (postfix.test, shipping.test) ----------------------
+
+# postfix_instance NAME PORT: writes $t/NAME/etc/{main.cf,master.cf} for
+# an instance listening on 127.0.0.1:PORT, with its queue, data and log
+# beside etc (not in it: `postfix check` wants all of etc owned by root).
+# Settings of the instance follow on stdin. It logs to $t/NAME/log/maillog
+# through postlogd or, with pf_syslog=1, through syslog(3) as "postfix",
+# as a packaged Postfix does.
+pf_syslog=0
+postfix_instance () {
+	d=$t/$1
+	mkdir -p "$d/etc" "$d/queue" "$d/data" "$d/log"
+	chown postfix: "$d/data"
+	{
+		cat <<EOF
+compatibility_level = 3.6
+queue_directory = $d/queue
+data_directory = $d/data
+EOF
+		[ "$pf_syslog" = 1 ] || cat <<EOF
+# Logs without syslog; postlogd only writes under maillog_file_prefixes.
+maillog_file = $d/log/maillog
+maillog_file_prefixes = $d/log
+syslog_name = postfix-$1
+EOF
+		cat <<EOF
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+smtp_dns_support_level = disabled
+alias_database =
+biff = no
+# Retries come fast: the test waits for them.
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 2s
+EOF
+		cat
+	} >"$d/etc/main.cf"
+	# No chroot: the queue is in the test dir.
+	cat >"$d/etc/master.cf" <<EOF
+127.0.0.1:$2 inet n - n - - smtpd
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n -  0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n -  - trivial-rewrite
+bounce    unix  - - n -  0 bounce
+defer     unix  - - n -  0 bounce
+trace     unix  - - n -  0 bounce
+verify    unix  - - n -  1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n -  - proxymap
+smtp      unix  - - n -  - smtp
+showq     unix  n - n -  - showq
+error     unix  - - n -  - error
+retry     unix  - - n -  - error
+discard   unix  - - n -  - discard
+local     unix  - n n -  - local
+anvil     unix  - - n -  1 anvil
+scache    unix  - - n -  1 scache
+postlog   unix-dgram n - n - 1 postlogd
+EOF
+}
+
+# pf_start NAME PORT [WRAPPER...]: starts the instance (through WRAPPER, a
+# command that runs its arguments, if given) and waits until it listens;
+# on failure $setup_error says why, with `postfix check`'s complaints
+# (which it prints only to a terminal, hence script).
+pf_start () {
+	d=$t/$1 pf_port=$2
+	shift 2
+	if out=$("$@" postfix -c "$d/etc" start 2>&1) && wait_for 10 listening "$pf_port"; then
+		: >"$d/started"
+		read -r pid <"$d/queue/pid/master.pid" && on_exit_kill "$pid"
+		return 0
+	fi
+	setup_error="postfix -c $d/etc start failed: $out
+$(script -qec "postfix -c $d/etc check" /dev/null 2>&1)
+$(tail -5 "$d/log/maillog" 2>/dev/null)"
+	return 1
+}
+
 # ---- the assertions ------------------------------------------------------
 
 # stored_with MSGID: "inbox PATH" or "junk PATH" for each stored message
