@@ -350,6 +350,15 @@ logparse_syslog_notice (LogParser *p, const LogSyslogLine *sl, LogEmitFunc emit,
 			return FALSE;
 		local = (sl->message_len >= 8 && memcmp (sl->message, "imuxsock", 8) == 0) ||
 		        (sl->message_len >= 9 && memcmp (sl->message, "imjournal", 9) == 0);
+	} else if (rsyslogd && message_has (sl, "suspended (module 'builtin:omfwd')")) {
+		/* A forwarder over plain TCP lost its connection: what it sent
+		 * since the last of its lines that arrived may be lost, and
+		 * neither end knows which lines (README, "Scale"). They were
+		 * sent milliseconds before it noticed, mostly in the notice's
+		 * own second, which a hole's end would count as read. */
+		ev.loss = LOG_LOSS_END;
+		ev.time = sl->time + 1;
+		local = TRUE;
 	} else if ((program_is (sl, "systemd-journald") || program_is (sl, "systemd-journal")) &&
 	           sl->message_len > 11 && memcmp (sl->message, "Suppressed ", 11) == 0 &&
 	           message_has (sl, " messages from ")) {

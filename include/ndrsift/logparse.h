@@ -22,11 +22,15 @@
  *             "NAME: begin to drop messages due to rate-limiting"      -> BEGIN
  *             "imuxsock lost N messages from pid N due to rate-limiting"
  *             "NAME: N messages lost due to rate-limiting[ (...)]"     -> END
+ *             "action 'NAME' suspended (module 'builtin:omfwd'), ..."  -> END
  *   systemd-journald  "Suppressed N messages from UNIT"                -> END
  *
  * imuxsock's and imjournal's notices (and journald's) are about the
  * host's own lines: that server; any other input's (imtcp, imudp, ...
  * on a central host) may have lost any server's lines: every server.
+ * omfwd's is the forwarding host's (a TCP connection to a log host
+ * broke): its own lines, lost up to and with the notice's own second,
+ * so the event's time is the second after it.
  *
  * Formats, each in its own file: logparse_postfix.c, logparse_exim.c,
  * logparse_sendmail.c, logparse_exchange.c, logparse_jsonl.c; the syslog

@@ -934,7 +934,7 @@ notice_one (const LogEvent *event, gpointer user_data)
 
 /* Heartbeats and the syslog daemons' notices of lost lines, in the
  * wordings rsyslog (imuxsock before and after 8.x, its generic rate
- * limiter, imjournal) and systemd-journald write. */
+ * limiter, imjournal, omfwd over TCP) and systemd-journald write. */
 static void
 test_notices (void)
 {
@@ -968,6 +968,17 @@ test_notices (void)
 		  "end mx1 1795773601" },
 		{ "Nov 27 10:00:01 mx1 systemd-journal[1864]: Suppressed 917 messages from /system.slice/postfix.service",
 		  "end mx1 1795773601" },
+		/* a forwarder over plain TCP lost its connection (rsyslog 8.2302):
+		 * its own lines, up to and with the notice's second; over RELP
+		 * nothing is lost */
+		{ "2026-11-27T10:00:01.576935+00:00 mx2 rsyslogd-2007: action 'action-2-builtin:omfwd' suspended"
+		  " (module 'builtin:omfwd'), retry 0. There should be messages before this one giving the reason"
+		  " for suspension. [v8.2302.0 try https://www.rsyslog.com/e/2007 ]", "end mx2 1795773602" },
+		{ "2026-11-27T10:00:01.658527+00:00 mx1 rsyslogd-2007: action 'action-2-omrelp' suspended"
+		  " (module 'omrelp'), retry 0. There should be messages before this one giving the reason"
+		  " for suspension. [v8.2302.0 try https://www.rsyslog.com/e/2007 ]", NULL },
+		{ "2026-11-27T10:00:02.578889+00:00 mx2 rsyslogd-2359: action 'action-2-builtin:omfwd' resumed"
+		  " (module 'builtin:omfwd') [v8.2302.0 try https://www.rsyslog.com/e/2359 ]", NULL },
 		/* not notices */
 		{ "Nov 27 10:00:01 mx1 rsyslogd: [origin software=\"rsyslogd\" swVersion=\"8.2302.0\"] start", NULL },
 		{ "Nov 27 10:00:01 mx1 systemd-journald[312]: Journal started", NULL },
