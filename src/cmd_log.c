@@ -6,6 +6,7 @@
  *   log prune --before DATE
  *   log retire [--since DATE | --undo] SERVER
  *   log backup DEST                   a copy for readers elsewhere
+ *   log grep --message-id ID | --recipient ADDR   did we send it?
  *
  * import reads whole lines only (logreader: a final line without its
  * newline is left for the next run, the MTA is still writing it; an
@@ -16,6 +17,9 @@
  * counted, never fatal. .gz files are read through GZlibDecompressor;
  * offsets count decompressed bytes. --follow keeps reading one growing
  * file across rotation and copytruncate until SIGINT/SIGTERM.
+ *
+ * grep hashes its query as the log stores it (sentlog.h "Privacy") and
+ * prints the rows that match: what the log keeps of each in plain.
  *
  * Run as root, import, record, prune and retire first become the owner
  * of the log's directory (become_log_owner). */
@@ -873,6 +877,67 @@ log_backup (const Config *config, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static void
+print_row (const SentLogMatch *m, gpointer unused)
+{
+	g_autofree char *time = datetime_format_utc (m->time);
+	g_autofree char *server = output_escape (m->server);
+	g_autofree char *queue = output_escape (m->queue_id ? m->queue_id : "-");
+	g_autofree char *sender = output_escape (m->sender ? (m->sender[0] ? m->sender : "<>") : "-");
+	printf ("%s  %s  queue %s  from %s  origin %s\n", time, server, queue, sender, logparse_origin_name (m->origin));
+}
+
+static int
+log_grep (const Config *config, int argc, char **argv)
+{
+	g_autofree char *message_id = NULL, *recipient = NULL;
+	GOptionEntry entries[] = {
+		{ "message-id", 'm', 0, G_OPTION_ARG_STRING, &message_id, "The messages with this Message-ID", "ID" },
+		{ "recipient", 'r', 0, G_OPTION_ARG_STRING, &recipient, "The messages to this address", "ADDR" },
+		{ NULL }
+	};
+	g_autoptr (GOptionContext) oc = g_option_context_new (
+		"- did we send it?\n\n"
+		"The log keeps digests of Message-IDs and recipients, not the text: the\n"
+		"query is hashed the same way, and each row it matches is printed with\n"
+		"what the log keeps in plain (time, server, queue ID, sender, origin),\n"
+		"oldest first; none: nothing on stdout (and a note on stderr).");
+	g_option_context_add_main_entries (oc, entries, NULL);
+	g_autoptr (GError) error = NULL;
+	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1 || (message_id == NULL) == (recipient == NULL)) {
+		command_error ("log grep", "%s", error ? error->message : "give --message-id ID or --recipient ADDR");
+		return EXIT_USAGE;
+	}
+	g_autofree char *normal = NULL;
+	if (message_id && (normal = msgid_normalise (message_id)) == NULL) {
+		command_error ("log grep", "not a Message-ID: nothing could match it");
+		return EXIT_USAGE;
+	}
+	if (recipient && ((normal = address_normalise (recipient, config->recipient_delimiter)) == NULL || !normal[0])) {
+		command_error ("log grep", "not an address: nothing could match it");
+		return EXIT_USAGE;
+	}
+	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, FALSE, &error);
+	if (log == NULL && g_error_matches (error, SENTLOG_ERROR, SENTLOG_ERROR_MISSING)) {
+		command_error ("log grep", "%s", error->message); /* an empty log: no match */
+		return EXIT_OK;
+	}
+	if (log == NULL) {
+		command_error ("log grep", "%s", error->message);
+		return EXIT_ERROR;
+	}
+	if (sentlog_notice (log))
+		command_error ("log grep", "%s", sentlog_notice (log));
+	guint64 rows = 0;
+	if (!sentlog_grep (log, message_id ? normal : NULL, recipient ? normal : NULL, print_row, NULL, &rows, &error)) {
+		command_error ("log grep", "%s", error->message);
+		return EXIT_ERROR;
+	}
+	if (rows == 0)
+		command_error ("log grep", "no message in the log matches");
+	return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+}
+
 int
 cmd_log (const Config *config, int argc, char **argv)
 {
@@ -882,7 +947,7 @@ cmd_log (const Config *config, int argc, char **argv)
 	} subs[] = {
 		{ "import", log_import }, { "record", log_record }, { "stats", log_stats }, { "prune", log_prune },
 		{ "retire", log_retire },
-		{ "backup", log_backup },
+		{ "backup", log_backup }, { "grep", log_grep },
 	};
 	if (argc >= 2)
 		for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
@@ -899,10 +964,11 @@ cmd_log (const Config *config, int argc, char **argv)
 		        "  ndrsift log prune --before DATE\n"
 		        "  ndrsift log retire [--since DATE | --undo] SERVER\n"
 		        "  ndrsift log backup DEST\n"
+		        "  ndrsift log grep --message-id ID | --recipient ADDR\n"
 		        "\nFill and look after the sent log. Run 'ndrsift log SUBCOMMAND --help'\n"
 		        "for the options of one.\n");
 		return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
 	}
-	command_error ("log", "give import, record, stats, prune, retire or backup (see ndrsift log --help)");
+	command_error ("log", "give import, record, stats, prune, retire, backup or grep (see ndrsift log --help)");
 	return EXIT_USAGE;
 }

@@ -8,6 +8,16 @@
 #include "ndrsift/received.h"
 #include "ndrsift/summary.h"
 
+/* The digest the sent log matched by, in hex (sentlog.h "Privacy"). */
+static char *
+key_hex (const guint8 key[SENTLOG_KEY_LEN])
+{
+	GString *hex = g_string_sized_new (2 * SENTLOG_KEY_LEN);
+	for (guint i = 0; i < SENTLOG_KEY_LEN; i++)
+		g_string_append_printf (hex, "%02x", key[i]);
+	return g_string_free (hex, FALSE);
+}
+
 /* The record tree is kept per thread and refilled for every message: its
  * objects, their member tables and their name strings are made once, and
  * a message only sets the values. Built afresh per record, the objects
@@ -266,10 +276,16 @@ fill_record (RecordTree *t, const char *source, gint64 offset, const Verdict *v,
 		put_string (t->sentlog, "by", v->match.found ? v->match_by : NULL);
 		put_string (t->sentlog, "server", v->match.server);
 		put_string (t->sentlog, "queue_id", v->match.queue_id);
-		/* explain: the interval a miss was judged over, and which
-		 * span of each server holds it, or what it lacks */
-		if (extended)
+		/* explain: the row matched (its digest and time: the log holds
+		 * no Message-ID or recipient), the interval a miss was judged
+		 * over, and which span of each server holds it, or what it lacks */
+		if (extended) {
+			g_autofree char *key = v->match.found ? key_hex (v->match.key) : NULL;
+			g_autofree char *time = v->match.found ? datetime_format_utc (v->match.time) : NULL;
+			put_string (t->sentlog, "digest", key);
+			put_string (t->sentlog, "time", time);
 			json_object_set_member (t->sentlog, "coverage", coverage_node (&v->coverage));
+		}
 	}
 	put_object (o, "sentlog", v->sentlog_read ? t->sentlog : NULL);
 
@@ -499,9 +515,11 @@ output_explain_text (const char *source, const Verdict *v)
 	if (v->moment_where)
 		line (out, 0, "hand-off moment", v->moment_where);
 	if (v->sentlog_read) {
+		g_autofree char *key = key_hex (v->match.key);
+		g_autofree char *time = datetime_format_utc (v->match.time);
 		g_autofree char *m = v->match.found
-			? g_strdup_printf ("matched by %s: %s, queue %s", v->match_by, v->match.server,
-			                   v->match.queue_id ? v->match.queue_id : "-")
+			? g_strdup_printf ("matched by %s (digest %s): %s, queue %s, %s", v->match_by, key,
+			                   v->match.server, v->match.queue_id ? v->match.queue_id : "-", time)
 			: g_strdup ("no match");
 		line (out, 0, "sent log", m);
 		explain_coverage (out, &v->coverage);

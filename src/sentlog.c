@@ -19,10 +19,11 @@
 #include "ndrsift/msgid.h"
 #include "ndrsift/sentlog.h"
 
-#define SCHEMA_VERSION 3
-/* The oldest schema readers still read: what they ask has not changed
- * since (a filter keeps working before the importer migrates). */
-#define SCHEMA_READABLE 2
+#define SCHEMA_VERSION 4
+/* The oldest schema readers still read. Schema 4 stores digests where 3
+ * stored text: a filter that runs before the importer has migrated the
+ * file judges without the log (unknown), as it would without a log. */
+#define SCHEMA_READABLE 4
 
 static const char schema_v1[] =
 	"CREATE TABLE servers (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
@@ -85,6 +86,44 @@ static const char schema_v3[] =
 	"ALTER TABLE sources_v3 RENAME TO sources;"
 	"CREATE INDEX sources_by_head ON sources (head_len, head);";
 
+/* Version 4: private by design (sentlog.h "Privacy"). Message-IDs and
+ * recipients become digests of their normal forms (the functions
+ * ndrsift_message_id_key and ndrsift_pair_key, registered for the
+ * migration: the stored text is normalised again, as text of an older
+ * normalisation may differ); senders, our users, are kept once each; the
+ * recipient's status, which no lookup read, goes. recipients has no
+ * foreign key: its key starts with the digest, and a check of every
+ * deleted message would scan it (prune deletes recipients first). Spans
+ * record the normalisation they were read with (norm; the migrated rows
+ * are normalised now). */
+static const char schema_v4[] =
+	"CREATE TABLE senders (id INTEGER PRIMARY KEY, address TEXT NOT NULL UNIQUE);"
+	"INSERT INTO senders (address) SELECT DISTINCT sender FROM messages WHERE sender IS NOT NULL ORDER BY sender;"
+	"CREATE TABLE messages_v4 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  time INTEGER NOT NULL,"
+	"  server INTEGER NOT NULL REFERENCES servers (id),"
+	"  queue_id TEXT,"
+	"  message_id BLOB,"
+	"  sender INTEGER REFERENCES senders (id),"
+	"  origin INTEGER NOT NULL DEFAULT 0,"
+	"  open INTEGER NOT NULL DEFAULT 1);"
+	"INSERT INTO messages_v4 (id, time, server, queue_id, message_id, sender, origin, open)"
+	"  SELECT m.id, m.time, m.server, m.queue_id, ndrsift_message_id_key (m.message_id), p.id, m.origin, m.open"
+	"  FROM messages m LEFT JOIN senders p ON p.address = m.sender ORDER BY m.id;"
+	"CREATE TABLE recipients_v4 (pair BLOB NOT NULL, message INTEGER NOT NULL,"
+	"  PRIMARY KEY (pair, message)) WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO recipients_v4 (pair, message)"
+	"  SELECT ndrsift_pair_key (m.sender, r.address), r.message FROM recipients r JOIN messages m ON m.id = r.message;"
+	"DROP TABLE recipients;"
+	"DROP TABLE messages;"
+	"ALTER TABLE messages_v4 RENAME TO messages;"
+	"ALTER TABLE recipients_v4 RENAME TO recipients;"
+	"CREATE INDEX messages_by_message_id ON messages (message_id) WHERE message_id IS NOT NULL;"
+	"CREATE INDEX messages_open ON messages (server, queue_id) WHERE open = 1;"
+	"ALTER TABLE spans ADD COLUMN norm INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE spans SET norm = " G_STRINGIFY (SENTLOG_NORMALISATION) ";";
+
 /* The source of the spans migrate_spans() rebuilt. */
 #define SOURCE_SCHEMA_1 "(schema 1)"
 
@@ -92,10 +131,12 @@ typedef enum {
 	ST_SERVER_FIND,
 	ST_SERVER_ADD,
 	ST_SERVER_UNRETIRE,
+	ST_SENDER_FIND,
+	ST_SENDER_ADD,
 	ST_MSG_INSERT,
 	ST_MSG_FIND_OPEN,
 	ST_MSG_UPDATE,
-	ST_RCPT_UPSERT,
+	ST_RCPT_INSERT,
 	ST_SPAN_LATEST,
 	ST_SPAN_INSERT,
 	ST_SPAN_UPDATE,
@@ -116,8 +157,14 @@ typedef enum {
 	ST_SERVERS_ALL,
 	ST_SPANS_NEAR,
 	ST_HOLE_FIND,
+	ST_GREP_ID,
+	ST_GREP_RCPT,
+	ST_SENDERS_ALL,
 	ST_COUNT
 } Stmt;
+
+/* Lookups and grep: the columns fill_match() reads. */
+#define MATCH_COLUMNS "SELECT m.time, s.name, m.queue_id, p.address, m.origin FROM "
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SERVER_FIND] = "SELECT id, retired FROM servers WHERE name = ?1",
@@ -125,19 +172,22 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SERVER_UNRETIRE] = "UPDATE servers SET retired = NULL WHERE id = ?1",
 	[ST_MSG_INSERT] = "INSERT INTO messages (time, server, queue_id, message_id, sender, origin, open)"
 	                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_MSG_FIND_OPEN] = "SELECT id, origin, time FROM messages WHERE server = ?1 AND queue_id = ?2"
-	                     " AND open = 1 ORDER BY id DESC LIMIT 1",
+	[ST_SENDER_FIND] = "SELECT id FROM senders WHERE address = ?1",
+	[ST_SENDER_ADD] = "INSERT INTO senders (address) VALUES (?1)",
+	[ST_MSG_FIND_OPEN] = "SELECT m.id, m.origin, m.time, p.address FROM messages m"
+	                     " LEFT JOIN senders p ON p.id = m.sender"
+	                     " WHERE m.server = ?1 AND m.queue_id = ?2 AND m.open = 1 ORDER BY m.id DESC LIMIT 1",
 	/* NULL and 0 mean "not known here": a row begun by an earlier import
 	 * keeps what that import wrote. */
 	[ST_MSG_UPDATE] = "UPDATE messages SET message_id = coalesce (?2, message_id),"
 	                  " sender = coalesce (?3, sender),"
 	                  " origin = CASE WHEN ?4 != 0 THEN ?4 ELSE origin END, open = ?5 WHERE id = ?1",
-	[ST_RCPT_UPSERT] = "INSERT INTO recipients (message, address, status) VALUES (?1, ?2, ?3)"
-	                   " ON CONFLICT (message, address) DO UPDATE SET status = excluded.status",
+	[ST_RCPT_INSERT] = "INSERT OR IGNORE INTO recipients (pair, message) VALUES (?1, ?2)",
+	/* A span read with other normal forms is never extended. */
 	[ST_SPAN_LATEST] = "SELECT id, first, last, cut_after FROM spans WHERE source IS ?1 AND server = ?2"
-	                   " ORDER BY last DESC LIMIT 1",
-	[ST_SPAN_INSERT] = "INSERT INTO spans (server, source, first, last, cut_before, cut_after)"
-	                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	                   " AND norm = " G_STRINGIFY (SENTLOG_NORMALISATION) " ORDER BY last DESC LIMIT 1",
+	[ST_SPAN_INSERT] = "INSERT INTO spans (server, source, first, last, cut_before, cut_after, norm)"
+	                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, " G_STRINGIFY (SENTLOG_NORMALISATION) ")",
 	[ST_SPAN_UPDATE] = "UPDATE spans SET first = ?2, last = ?3, cut_after = ?4 WHERE id = ?1",
 	[ST_SPAN_CUT_SOURCE] = "UPDATE spans SET cut_after = 1 WHERE source IS ?1 AND cut_after = 0",
 	[ST_SPAN_LAST_LINE] = "SELECT max (last) FROM spans WHERE (?1 IS NULL OR server = ?1) AND last <= ?2",
@@ -155,20 +205,34 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SOURCE_UPDATE] = "UPDATE sources SET head_len = ?1, head = ?2, tail_len = ?3, tail = ?4,"
 	                     " name = ?5, offset = ?6, lines = ?7, bad_lines = bad_lines + ?8, cuts = cuts + ?9,"
 	                     " updated = strftime ('%s', 'now') WHERE id = ?10",
-	[ST_DONE_RECENT] = "SELECT id, server, queue_id, time, message_id, sender FROM messages"
-	                   " WHERE open = 0 AND queue_id IS NOT NULL ORDER BY id DESC LIMIT ?1",
-	[ST_RCPT_HAS] = "SELECT 1 FROM recipients WHERE message = ?1 AND address = ?2",
-	[ST_LOOKUP_ID] = "SELECT m.time, s.name, m.queue_id, m.message_id, m.sender, m.origin"
-	                 " FROM messages m JOIN servers s ON s.id = m.server"
+	/* The messages done lately, for lines delivered twice (RELP). */
+	[ST_DONE_RECENT] = "SELECT m.id, m.server, m.queue_id, m.time, m.message_id, p.address FROM messages m"
+	                   " LEFT JOIN senders p ON p.id = m.sender"
+	                   " WHERE m.open = 0 AND m.queue_id IS NOT NULL ORDER BY m.id DESC LIMIT ?1",
+	[ST_RCPT_HAS] = "SELECT 1 FROM recipients WHERE pair = ?2 AND message = ?1",
+	[ST_LOOKUP_ID] = MATCH_COLUMNS "messages m JOIN servers s ON s.id = m.server"
+	                 " LEFT JOIN senders p ON p.id = m.sender"
 	                 " WHERE m.message_id = ?1 ORDER BY m.time, m.id LIMIT 1",
-	[ST_LOOKUP_RCPT] = "SELECT m.time, s.name, m.queue_id, m.message_id, m.sender, m.origin"
-	                   " FROM messages m JOIN servers s ON s.id = m.server"
-	                   " JOIN recipients r ON r.message = m.id"
-	                   " WHERE m.sender = ?1 AND m.time BETWEEN ?3 AND ?4 AND r.address = ?2"
+	/* From the recipient's digest, which holds the sender: the messages
+	 * of that pair only (CROSS JOIN keeps that order). The sender is
+	 * compared too, in plain. */
+	[ST_LOOKUP_RCPT] = MATCH_COLUMNS "recipients r CROSS JOIN messages m ON m.id = r.message"
+	                   " JOIN servers s ON s.id = m.server JOIN senders p ON p.id = m.sender"
+	                   " WHERE r.pair = ?1 AND p.address = ?2 AND m.time BETWEEN ?3 AND ?4"
 	                   " AND m.origin IN (1, 2, 3) ORDER BY m.time DESC LIMIT 1",
+	[ST_GREP_ID] = MATCH_COLUMNS "messages m JOIN servers s ON s.id = m.server"
+	               " LEFT JOIN senders p ON p.id = m.sender"
+	               " WHERE m.message_id = ?1 ORDER BY m.time, m.id",
+	[ST_GREP_RCPT] = MATCH_COLUMNS "recipients r CROSS JOIN messages m ON m.id = r.message"
+	                 " JOIN servers s ON s.id = m.server LEFT JOIN senders p ON p.id = m.sender"
+	                 " WHERE r.pair = ?1 AND m.sender IS ?2 ORDER BY m.time, m.id",
+	[ST_SENDERS_ALL] = "SELECT id, address FROM senders UNION ALL SELECT NULL, NULL",
 	[ST_SERVERS_ALL] = "SELECT id, name, retired FROM servers ORDER BY name",
+	/* Only spans read with the reader's normal forms cover: a miss
+	 * elsewhere may be a digest of other forms (sentlog.h "Privacy"). */
 	[ST_SPANS_NEAR] = "SELECT first, last, cut_before, cut_after FROM spans"
-	                  " WHERE server = ?1 AND last >= ?2 AND first <= ?3 ORDER BY first",
+	                  " WHERE server = ?1 AND last >= ?2 AND first <= ?3"
+	                  " AND norm = " G_STRINGIFY (SENTLOG_NORMALISATION) " ORDER BY first",
 	/* The first hole of server ?1 (or of every server) that reaches into
 	 * [?2, ?3]: a hole is open, its ends were read. */
 	[ST_HOLE_FIND] = "SELECT first, last FROM holes WHERE (server = ?1 OR server IS NULL)"
@@ -194,10 +258,10 @@ typedef struct {
 	gint64 time, server;
 	char *queue_id;
 	char *message_id;      /* normalised; NULL when not (yet) known */
-	char *sender;
+	char *sender;          /* normalised; NULL when not (yet) known */
 	LogOrigin origin;
 	gboolean dirty;        /* changed since the last write */
-	GPtrArray *rcpts;      /* pairs: normalised address, status; not written yet */
+	GPtrArray *rcpts;      /* normalised addresses, not written yet */
 } OpenRow;
 
 static void
@@ -230,7 +294,9 @@ open_row_new (gint64 id, gint64 time, gint64 server, const char *queue_id, LogOr
 typedef struct {
 	gint64 id, time;
 	gint64 done;           /* its DONE line's time; G_MAXINT64 when not known */
-	char *message_id, *sender;
+	gboolean has_message_id;
+	guint8 message_id[SENTLOG_KEY_LEN];  /* as stored (sentlog.h "Privacy") */
+	char *sender;
 	guint slot;            /* in SentLogImport.done_keys */
 } DoneRow;
 
@@ -238,7 +304,6 @@ static void
 done_row_free (gpointer data)
 {
 	DoneRow *d = data;
-	g_free (d->message_id);
 	g_free (d->sender);
 	g_free (d);
 }
@@ -283,6 +348,7 @@ struct _SentLogImport {
 	GHashTable *done;
 	char **done_keys;
 	guint done_next;
+	GHashTable *senders;   /* normalised address -> its row id (gint64 *) */
 	guint64 changes;
 	guint64 bad_lines;     /* since the last checkpoint */
 	/* Coverage: a loss of every server's lines (a bad line, a central
@@ -457,6 +523,33 @@ migrate_spans (SentLog *log, GError **error)
 	return ok && exec (log, "DROP TABLE coverage", error);
 }
 
+/* SQL functions for the migration to schema 4: the stored forms of a
+ * Message-ID and of a recipient, from the text schema 3 kept. The text
+ * was normalised by the ndrsift of its time: it is normalised again (an
+ * older form, "<id@x> (comment)" kept whole, becomes today's; the normal
+ * form of a normal form is itself). */
+static void
+sql_message_id_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *text = (const char *) sqlite3_value_text (argv[0]);
+	if (text == NULL) {
+		sqlite3_result_null (ctx);
+		return;
+	}
+	g_autofree char *normal = msgid_normalise (text);
+	guint8 key[SENTLOG_KEY_LEN];
+	sentlog_message_id_key (normal ? normal : text, key);
+	sqlite3_result_blob (ctx, key, sizeof key, SQLITE_TRANSIENT);
+}
+
+static void
+sql_pair_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	guint8 key[SENTLOG_KEY_LEN];
+	sentlog_pair_key ((const char *) sqlite3_value_text (argv[0]), (const char *) sqlite3_value_text (argv[1]), key);
+	sqlite3_result_blob (ctx, key, sizeof key, SQLITE_TRANSIENT);
+}
+
 /* Brings the schema to SCHEMA_VERSION, each step with its version bump in
  * the one transaction of the whole: a migration killed midway leaves the
  * file as it was, and the next writer starts it again. Version 0 is an
@@ -488,6 +581,14 @@ migrate (SentLog *log, GError **error)
 		ok = exec (log, schema_v2, error) && migrate_spans (log, error);
 	if (ok && version < 3)
 		ok = exec (log, schema_v3, error);
+	if (ok && version < 4)
+		ok = (sqlite3_create_function (log->db, "ndrsift_message_id_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+		                               NULL, sql_message_id_key, NULL, NULL) == SQLITE_OK &&
+		      sqlite3_create_function (log->db, "ndrsift_pair_key", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+		                               sql_pair_key, NULL, NULL) == SQLITE_OK) ||
+		     db_error (log, error, "migrating");
+	if (ok && version < 4)
+		ok = exec (log, schema_v4, error);
 	g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", SCHEMA_VERSION);
 	if (!ok || !exec (log, bump, error) || !exec (log, "COMMIT", error)) {
 		exec (log, "ROLLBACK", NULL);
@@ -994,6 +1095,59 @@ lose (SentLogImport *im, Cover *cv, const LogEvent *ev)
 	}
 }
 
+/* The row of sender (normalised) in senders, added when new; 0 for NULL
+ * (unknown), -1 when that failed. */
+static gint64
+sender_id (SentLogImport *im, const char *sender)
+{
+	if (sender == NULL)
+		return 0;
+	gint64 *known = g_hash_table_lookup (im->senders, sender);
+	if (known)
+		return *known;
+	sqlite3_stmt *s = stmt (im->log, ST_SENDER_FIND, NULL);
+	bind_text (s, 1, sender);
+	gint64 id = -1;
+	if (sqlite3_step (s) == SQLITE_ROW)
+		id = sqlite3_column_int64 (s, 0);
+	sqlite3_reset (s);
+	if (id < 0) {
+		s = stmt (im->log, ST_SENDER_ADD, NULL);
+		bind_text (s, 1, sender);
+		if (sqlite3_step (s) != SQLITE_DONE) {
+			import_failed (im, "adding a sender");
+			return -1;
+		}
+		id = sqlite3_last_insert_rowid (im->log->db);
+	}
+	/* Rows added here are rolled back with a failed batch: the cache
+	 * goes with it (sentlog_import_checkpoint). */
+	g_hash_table_insert (im->senders, g_strdup (sender), g_memdup2 (&id, sizeof id));
+	return id;
+}
+
+static void
+bind_sender (SentLogImport *im, sqlite3_stmt *s, int i, const char *sender)
+{
+	gint64 id = sender_id (im, sender);
+	if (id > 0)
+		sqlite3_bind_int64 (s, i, id);
+	else
+		sqlite3_bind_null (s, i);
+}
+
+static void
+bind_message_id (sqlite3_stmt *s, int i, const char *normal)
+{
+	guint8 key[SENTLOG_KEY_LEN];
+	if (normal == NULL) {
+		sqlite3_bind_null (s, i);
+		return;
+	}
+	sentlog_message_id_key (normal, key);
+	sqlite3_bind_blob (s, i, key, sizeof key, SQLITE_TRANSIENT);
+}
+
 static gint64
 insert_message (SentLogImport *im, gint64 time, gint64 server, const char *queue_id,
                 const char *message_id, const char *sender, LogOrigin origin, gboolean open)
@@ -1002,8 +1156,8 @@ insert_message (SentLogImport *im, gint64 time, gint64 server, const char *queue
 	sqlite3_bind_int64 (s, 1, time);
 	sqlite3_bind_int64 (s, 2, server);
 	bind_text (s, 3, queue_id);
-	bind_text (s, 4, message_id);
-	bind_text (s, 5, sender);
+	bind_message_id (s, 4, message_id);
+	bind_sender (im, s, 5, sender);
 	sqlite3_bind_int (s, 6, origin);
 	sqlite3_bind_int (s, 7, open);
 	if (sqlite3_step (s) != SQLITE_DONE) {
@@ -1024,9 +1178,12 @@ find_open (SentLogImport *im, gint64 server, const char *queue_id, gint64 time, 
 	sqlite3_bind_int64 (s, 1, server);
 	bind_text (s, 2, queue_id);
 	OpenRow *row = NULL;
-	if (sqlite3_step (s) == SQLITE_ROW && time - sqlite3_column_int64 (s, 2) <= within)
+	if (sqlite3_step (s) == SQLITE_ROW && time - sqlite3_column_int64 (s, 2) <= within) {
 		row = open_row_new (sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 2), server,
 		                    queue_id, sqlite3_column_int (s, 1));
+		/* Its recipients' digests hold the sender. */
+		row->sender = column_text (s, 3);
+	}
 	sqlite3_reset (s);
 	return row;
 }
@@ -1050,7 +1207,7 @@ existing_row (SentLogImport *im, gint64 server, const char *queue_id, gint64 tim
  * in place of the oldest one remembered. */
 static void
 remember_done (SentLogImport *im, const char *key, gint64 id, gint64 time, gint64 done,
-               const char *message_id, const char *sender)
+               const guint8 *message_id, const char *sender)
 {
 	guint slot = im->done_next;
 	im->done_next = (slot + 1) % NS_SENTLOG_RECENT_DONE;
@@ -1066,7 +1223,9 @@ remember_done (SentLogImport *im, const char *key, gint64 id, gint64 time, gint6
 	d->id = id;
 	d->time = time;
 	d->done = done;
-	d->message_id = g_strdup (message_id);
+	d->has_message_id = message_id != NULL;
+	if (message_id)
+		memcpy (d->message_id, message_id, SENTLOG_KEY_LEN);
 	d->sender = g_strdup (sender);
 	d->slot = slot;
 	g_hash_table_replace (im->done, g_strdup (key), d);
@@ -1085,7 +1244,9 @@ recall_done (SentLogImport *im)
 		DoneRow *d = g_new0 (DoneRow, 1);
 		d->id = sqlite3_column_int64 (s, 0);
 		d->time = sqlite3_column_int64 (s, 3);
-		d->message_id = column_text (s, 4);
+		d->has_message_id = sqlite3_column_bytes (s, 4) == SENTLOG_KEY_LEN;
+		if (d->has_message_id)
+			memcpy (d->message_id, sqlite3_column_blob (s, 4), SENTLOG_KEY_LEN);
 		d->sender = column_text (s, 5);
 		gint64 server = sqlite3_column_int64 (s, 1);
 		g_ptr_array_add (rows, d);
@@ -1095,8 +1256,8 @@ recall_done (SentLogImport *im)
 	sqlite3_reset (s);
 	for (guint i = rows->len; i > 0; i--) {
 		const DoneRow *d = g_ptr_array_index (rows, i - 1);
-		remember_done (im, g_ptr_array_index (keys, i - 1), d->id, d->time, G_MAXINT64, d->message_id,
-		               d->sender);
+		remember_done (im, g_ptr_array_index (keys, i - 1), d->id, d->time, G_MAXINT64,
+		               d->has_message_id ? d->message_id : NULL, d->sender);
 	}
 }
 
@@ -1119,7 +1280,11 @@ repeats_done (SentLogImport *im, const LogEvent *ev)
 	switch (ev->type) {
 	case LOG_EVENT_MESSAGE_ID: {
 		g_autofree char *id = msgid_normalise (ev->message_id);
-		return id && g_strcmp0 (id, d->message_id) == 0;
+		guint8 key[SENTLOG_KEY_LEN];
+		if (id == NULL || !d->has_message_id)
+			return FALSE;
+		sentlog_message_id_key (id, key);
+		return memcmp (key, d->message_id, sizeof key) == 0;
 	}
 	case LOG_EVENT_SENDER: {
 		g_autofree char *sender = address_normalise (ev->sender, delimiters);
@@ -1129,9 +1294,11 @@ repeats_done (SentLogImport *im, const LogEvent *ev)
 		g_autofree char *norm = address_normalise (ev->recipient, delimiters);
 		if (norm == NULL || norm[0] == '\0')
 			return FALSE;
+		guint8 key[SENTLOG_KEY_LEN];
+		sentlog_pair_key (d->sender, norm, key);
 		sqlite3_stmt *s = stmt (im->log, ST_RCPT_HAS, NULL);
 		sqlite3_bind_int64 (s, 1, d->id);
-		bind_text (s, 2, norm);
+		sqlite3_bind_blob (s, 2, key, sizeof key, SQLITE_TRANSIENT);
 		gboolean has = sqlite3_step (s) == SQLITE_ROW;
 		sqlite3_reset (s);
 		return has;
@@ -1143,13 +1310,15 @@ repeats_done (SentLogImport *im, const LogEvent *ev)
 	}
 }
 
+/* A recipient of the message from sender (normalised, NULL: unknown). */
 static void
-add_recipient (SentLogImport *im, gint64 message, const char *norm, const char *status)
+add_recipient (SentLogImport *im, gint64 message, const char *sender, const char *norm)
 {
-	sqlite3_stmt *s = stmt (im->log, ST_RCPT_UPSERT, NULL);
-	sqlite3_bind_int64 (s, 1, message);
-	bind_text (s, 2, norm);
-	bind_text (s, 3, status);
+	guint8 key[SENTLOG_KEY_LEN];
+	sentlog_pair_key (sender, norm, key);
+	sqlite3_stmt *s = stmt (im->log, ST_RCPT_INSERT, NULL);
+	sqlite3_bind_blob (s, 1, key, sizeof key, SQLITE_TRANSIENT);
+	sqlite3_bind_int64 (s, 2, message);
 	if (sqlite3_step (s) != SQLITE_DONE)
 		import_failed (im, "adding a recipient");
 	im->changes++;
@@ -1168,8 +1337,8 @@ flush_row (SentLogImport *im, OpenRow *row, gboolean open)
 	} else if (row->dirty || !open) {
 		sqlite3_stmt *s = stmt (im->log, ST_MSG_UPDATE, NULL);
 		sqlite3_bind_int64 (s, 1, row->id);
-		bind_text (s, 2, row->message_id);
-		bind_text (s, 3, row->sender);
+		bind_message_id (s, 2, row->message_id);
+		bind_sender (im, s, 3, row->sender);
 		sqlite3_bind_int (s, 4, row->origin);
 		sqlite3_bind_int (s, 5, open);
 		if (sqlite3_step (s) != SQLITE_DONE)
@@ -1177,8 +1346,10 @@ flush_row (SentLogImport *im, OpenRow *row, gboolean open)
 		im->changes++;
 	}
 	row->dirty = FALSE;
-	for (guint i = 0; i + 1 < row->rcpts->len; i += 2)
-		add_recipient (im, row->id, g_ptr_array_index (row->rcpts, i), g_ptr_array_index (row->rcpts, i + 1));
+	/* A recipient is written with the sender known by then: logs name
+	 * the sender first (from= before to=, <= before =>). */
+	for (guint i = 0; i < row->rcpts->len; i++)
+		add_recipient (im, row->id, row->sender, g_ptr_array_index (row->rcpts, i));
 	g_ptr_array_set_size (row->rcpts, 0);
 }
 
@@ -1259,19 +1430,23 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 		g_autofree char *sender = address_normalise (ev->sender, delimiters);
 		/* A record delivered twice: the same queue ID, time and
 		 * Message-ID as one lately. */
+		guint8 key[SENTLOG_KEY_LEN];
+		if (id)
+			sentlog_message_id_key (id, key);
 		if (ev->queue_id) {
 			g_string_printf (im->key, "%" G_GINT64_FORMAT "\t%s", server, ev->queue_id);
 			const DoneRow *d = g_hash_table_lookup (im->done, im->key->str);
-			if (d && d->time == ev->time && g_strcmp0 (d->message_id, id) == 0)
+			if (d && d->time == ev->time && d->has_message_id == (id != NULL) &&
+			    (id == NULL || memcmp (d->message_id, key, sizeof key) == 0))
 				return;
 		}
 		gint64 row = insert_message (im, ev->time, server, ev->queue_id, id, sender, ev->origin, FALSE);
 		if (row >= 0 && ev->queue_id)
-			remember_done (im, im->key->str, row, ev->time, ev->time, id, sender);
+			remember_done (im, im->key->str, row, ev->time, ev->time, id ? key : NULL, sender);
 		for (guint i = 0; row >= 0 && ev->recipients && ev->recipients[i]; i++) {
 			g_autofree char *norm = address_normalise (ev->recipients[i], delimiters);
 			if (norm && norm[0])
-				add_recipient (im, row, norm, ev->status);
+				add_recipient (im, row, sender, norm);
 		}
 		return;
 	}
@@ -1325,18 +1500,22 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 	}
 	case LOG_EVENT_RECIPIENT: {
 		char *norm = address_normalise (ev->recipient, delimiters);
-		if (norm && norm[0]) {
+		if (norm && norm[0])
 			g_ptr_array_add (row->rcpts, norm);
-			g_ptr_array_add (row->rcpts, g_strdup (ev->status));
-		} else
+		else
 			g_free (norm);
 		break;
 	}
 	case LOG_EVENT_DONE:
 		flush_row (im, row, FALSE);
 		g_string_printf (im->key, "%" G_GINT64_FORMAT "\t%s", server, ev->queue_id);
-		if (row->id >= 0)
-			remember_done (im, im->key->str, row->id, row->time, ev->time, row->message_id, row->sender);
+		if (row->id >= 0) {
+			guint8 key[SENTLOG_KEY_LEN];
+			if (row->message_id)
+				sentlog_message_id_key (row->message_id, key);
+			remember_done (im, im->key->str, row->id, row->time, ev->time, row->message_id ? key : NULL,
+			               row->sender);
+		}
 		g_hash_table_remove (im->open, im->key->str);
 		break;
 	default:
@@ -1475,6 +1654,7 @@ sentlog_import_begin (SentLog *log, const Config *config, const char *name, cons
 	im->open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, open_row_free);
 	im->done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, done_row_free);
 	im->done_keys = g_new0 (char *, NS_SENTLOG_RECENT_DONE);
+	im->senders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 	im->max_gap = config->max_gap;
 	im->key = g_string_new (NULL);
 	recall_done (im);
@@ -1511,6 +1691,14 @@ write_source (SentLogImport *im, const SentLogPosition *at)
 	return TRUE;
 }
 
+/* Drops the batch, and what was cached of rows it added. */
+static void
+roll_back (SentLogImport *im)
+{
+	exec (im->log, "ROLLBACK", NULL);
+	g_hash_table_remove_all (im->senders);
+}
+
 gboolean
 sentlog_import_checkpoint (SentLogImport *im, const SentLogPosition *at, GError **error)
 {
@@ -1520,7 +1708,7 @@ sentlog_import_checkpoint (SentLogImport *im, const SentLogPosition *at, GError 
 		return FALSE;
 	}
 	if (im->failed) {
-		exec (log, "ROLLBACK", NULL);
+		roll_back (im);
 		g_propagate_error (error, g_steal_pointer (&im->error));
 		return FALSE;
 	}
@@ -1532,7 +1720,7 @@ sentlog_import_checkpoint (SentLogImport *im, const SentLogPosition *at, GError 
 	while (g_hash_table_iter_next (&it, &key, &value))
 		flush_row (im, value, TRUE);
 	if (im->failed) {
-		exec (log, "ROLLBACK", NULL);
+		roll_back (im);
 		g_propagate_error (error, g_steal_pointer (&im->error));
 		return FALSE;
 	}
@@ -1556,7 +1744,7 @@ sentlog_import_checkpoint (SentLogImport *im, const SentLogPosition *at, GError 
 			write_span (im, cv, FALSE);
 	}
 	if (im->failed) {
-		exec (log, "ROLLBACK", NULL);
+		roll_back (im);
 		g_propagate_error (error, g_steal_pointer (&im->error));
 		return FALSE;
 	}
@@ -1564,7 +1752,7 @@ sentlog_import_checkpoint (SentLogImport *im, const SentLogPosition *at, GError 
 	gint64 source = im->source;
 	if (im->fingerprint && !write_source (im, at)) {
 		db_error (log, error, "recording the checkpoint");
-		exec (log, "ROLLBACK", NULL);
+		roll_back (im);
 		im->source = source;
 		return FALSE;
 	}
@@ -1573,6 +1761,7 @@ sentlog_import_checkpoint (SentLogImport *im, const SentLogPosition *at, GError 
 	 * transaction starts with the next write, so a follower waiting for
 	 * lines holds no lock. */
 	if (!exec (log, "COMMIT", error)) {
+		g_hash_table_remove_all (im->senders);
 		im->source = source;
 		return FALSE;
 	}
@@ -1604,6 +1793,7 @@ sentlog_import_free (SentLogImport *im)
 	for (guint i = 0; im->done_keys && i < NS_SENTLOG_RECENT_DONE; i++)
 		g_free (im->done_keys[i]);
 	g_free (im->done_keys);
+	g_clear_pointer (&im->senders, g_hash_table_unref);
 	if (im->key)
 		g_string_free (im->key, TRUE);
 	g_clear_error (&im->error);
@@ -1617,9 +1807,37 @@ sentlog_match_clear (SentLogMatch *m)
 {
 	g_clear_pointer (&m->server, g_free);
 	g_clear_pointer (&m->queue_id, g_free);
-	g_clear_pointer (&m->message_id, g_free);
 	g_clear_pointer (&m->sender, g_free);
 	m->found = FALSE;
+}
+
+/* The first SENTLOG_KEY_LEN bytes of the SHA-256 digest of a, a NUL
+ * byte and b (b NULL: of a alone). */
+static void
+key_of (const char *a, const char *b, guint8 out[SENTLOG_KEY_LEN])
+{
+	g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+	g_checksum_update (sum, (const guchar *) a, (gssize) strlen (a));
+	if (b) {
+		g_checksum_update (sum, (const guchar *) "", 1);
+		g_checksum_update (sum, (const guchar *) b, (gssize) strlen (b));
+	}
+	guint8 digest[SENTLOG_DIGEST_LEN];
+	gsize n = sizeof digest;
+	g_checksum_get_digest (sum, digest, &n);
+	memcpy (out, digest, SENTLOG_KEY_LEN);
+}
+
+void
+sentlog_message_id_key (const char *normal, guint8 out[SENTLOG_KEY_LEN])
+{
+	key_of (normal, NULL, out);
+}
+
+void
+sentlog_pair_key (const char *sender, const char *recipient, guint8 out[SENTLOG_KEY_LEN])
+{
+	key_of (sender ? sender : "", recipient, out);
 }
 
 static gboolean
@@ -1632,9 +1850,8 @@ fill_match (SentLog *log, sqlite3_stmt *s, SentLogMatch *out, GError **error)
 		out->time = sqlite3_column_int64 (s, 0);
 		out->server = column_text (s, 1);
 		out->queue_id = column_text (s, 2);
-		out->message_id = column_text (s, 3);
-		out->sender = column_text (s, 4);
-		out->origin = sqlite3_column_int (s, 5);
+		out->sender = column_text (s, 3);
+		out->origin = sqlite3_column_int (s, 4);
 	}
 	sqlite3_reset (s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -1656,22 +1873,111 @@ sentlog_lookup_message_id (SentLog *log, const char *message_id, SentLogMatch *o
 	sqlite3_stmt *s = stmt (log, ST_LOOKUP_ID, error);
 	if (s == NULL)
 		return FALSE;
-	bind_text (s, 1, id);
-	return fill_match (log, s, out, error);
+	guint8 key[SENTLOG_KEY_LEN];
+	sentlog_message_id_key (id, key);
+	sqlite3_bind_blob (s, 1, key, sizeof key, SQLITE_TRANSIENT);
+	if (!fill_match (log, s, out, error))
+		return FALSE;
+	memcpy (out->key, key, sizeof key);
+	return TRUE;
 }
 
 gboolean
 sentlog_lookup_recipient (SentLog *log, const char *sender, const char *recipient, gint64 from,
                           gint64 to, SentLogMatch *out, GError **error)
 {
+	sentlog_match_clear (out);
 	sqlite3_stmt *s = stmt (log, ST_LOOKUP_RCPT, error);
 	if (s == NULL)
 		return FALSE;
-	bind_text (s, 1, sender);
-	bind_text (s, 2, recipient);
+	guint8 key[SENTLOG_KEY_LEN];
+	sentlog_pair_key (sender, recipient, key);
+	sqlite3_bind_blob (s, 1, key, sizeof key, SQLITE_TRANSIENT);
+	bind_text (s, 2, sender);
 	sqlite3_bind_int64 (s, 3, from);
 	sqlite3_bind_int64 (s, 4, to);
-	return fill_match (log, s, out, error);
+	if (!fill_match (log, s, out, error))
+		return FALSE;
+	memcpy (out->key, key, sizeof key);
+	return TRUE;
+}
+
+static gint
+match_by_time (gconstpointer a, gconstpointer b)
+{
+	const SentLogMatch *x = a, *y = b;
+	return (x->time > y->time) - (x->time < y->time);
+}
+
+/* Appends every row of the stepped statement s to rows. */
+static gboolean
+grep_rows (SentLog *log, sqlite3_stmt *s, const guint8 *key, GArray *rows, GError **error)
+{
+	int rc;
+	while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+		SentLogMatch m = { .found = TRUE, .time = sqlite3_column_int64 (s, 0), .server = column_text (s, 1),
+			           .queue_id = column_text (s, 2), .sender = column_text (s, 3),
+			           .origin = sqlite3_column_int (s, 4) };
+		memcpy (m.key, key, SENTLOG_KEY_LEN);
+		g_array_append_val (rows, m);
+	}
+	sqlite3_reset (s);
+	return rc == SQLITE_DONE || db_error (log, error, "searching");
+}
+
+gboolean
+sentlog_grep (SentLog *log, const char *message_id, const char *recipient, SentLogGrepFunc each,
+              gpointer user_data, guint64 *count, GError **error)
+{
+	g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (SentLogMatch));
+	g_array_set_clear_func (rows, (GDestroyNotify) sentlog_match_clear);
+	guint8 key[SENTLOG_KEY_LEN];
+	sqlite3_stmt *s;
+	*count = 0;
+	if (message_id) {
+		g_autofree char *id = msgid_normalise (message_id);
+		if (id == NULL)
+			return TRUE;
+		if ((s = stmt (log, ST_GREP_ID, error)) == NULL)
+			return FALSE;
+		sentlog_message_id_key (id, key);
+		sqlite3_bind_blob (s, 1, key, sizeof key, SQLITE_TRANSIENT);
+		if (!grep_rows (log, s, key, rows, error))
+			return FALSE;
+	} else {
+		/* The digest holds the sender: each sender's, and that of an
+		 * unknown one (senders are our users: few). */
+		g_autoptr (GArray) senders = g_array_new (FALSE, FALSE, sizeof (gint64));
+		g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+		if ((s = stmt (log, ST_SENDERS_ALL, error)) == NULL)
+			return FALSE;
+		int rc;
+		while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+			gint64 id = sqlite3_column_int64 (s, 0);
+			g_array_append_val (senders, id);
+			g_ptr_array_add (names, column_text (s, 1));
+		}
+		sqlite3_reset (s);
+		if (rc != SQLITE_DONE)
+			return db_error (log, error, "searching");
+		for (guint i = 0; i < senders->len; i++) {
+			if ((s = stmt (log, ST_GREP_RCPT, error)) == NULL)
+				return FALSE;
+			sentlog_pair_key (g_ptr_array_index (names, i), recipient, key);
+			sqlite3_bind_blob (s, 1, key, sizeof key, SQLITE_TRANSIENT);
+			if (g_ptr_array_index (names, i))
+				sqlite3_bind_int64 (s, 2, g_array_index (senders, gint64, i));
+			if (!grep_rows (log, s, key, rows, error))
+				return FALSE;
+		}
+		g_array_sort (rows, match_by_time);
+	}
+	if (!still_alone (log, error))
+		return FALSE;
+	for (guint i = 0; i < rows->len; i++)
+		each (&g_array_index (rows, SentLogMatch, i), user_data);
+	*count = rows->len;
+	return TRUE;
 }
 
 /* Joins spans given in order of their first line into the spans a reader
@@ -2009,6 +2315,8 @@ sentlog_stats (SentLog *log, gint64 max_gap, GError **error)
 	st->sources = count (log, "SELECT count(*) FROM sources", &failure);
 	st->bad_lines = count (log, "SELECT coalesce (sum (bad_lines), 0) FROM sources", &failure);
 	st->cuts = count (log, "SELECT coalesce (sum (cuts), 0) FROM sources", &failure);
+	st->other_norm = count (log, "SELECT count(*) FROM spans WHERE norm != " G_STRINGIFY (SENTLOG_NORMALISATION),
+	                        &failure);
 	st->bytes = count (log, "SELECT page_count * page_size FROM pragma_page_count (), pragma_page_size ()", &failure);
 	if (failure) {
 		g_set_error (error, SENTLOG_ERROR, SENTLOG_ERROR_FAILED, "%s: reading statistics: %s", log->path, failure);
@@ -2022,7 +2330,8 @@ sentlog_stats (SentLog *log, gint64 max_gap, GError **error)
 	                        -1, &s, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2 (log->db,
 	                        "SELECT first, last, cut_before, cut_after FROM spans WHERE server = ?1"
-	                        " ORDER BY first", -1, &sp, NULL) != SQLITE_OK ||
+	                        " AND norm = " G_STRINGIFY (SENTLOG_NORMALISATION) " ORDER BY first",
+	                        -1, &sp, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2 (log->db,
 	                        "SELECT first, last FROM holes WHERE server = ?1 OR server IS NULL ORDER BY first",
 	                        -1, &ho, NULL) != SQLITE_OK) {

@@ -6,9 +6,10 @@
  * statements only. Schema (doc/design.md "The sent log"):
  *
  *   servers    (id, name, retired)
+ *   senders    (id, address)       our users, normalised, in plain
  *   messages   (id, time, server, queue_id, message_id, sender, origin, open)
- *   recipients (message, address, status)
- *   spans      (server, source, first, last, cut_before, cut_after)
+ *   recipients (pair, message)
+ *   spans      (server, source, first, last, cut_before, cut_after, norm)
  *   holes      (server, first, last)
  *   sources    (id, fingerprint, head_len, head, tail_len, tail, name, offset,
  *               lines, bad_lines, updated, cuts)  import checkpoints
@@ -64,6 +65,19 @@
  *
  * Normalisation: Message-IDs go through msgid_normalise(), the same at
  * import, `log record` and lookup; addresses through address_normalise().
+ *
+ * Privacy (schema 4): the file is readable by every local user, so it
+ * holds no Message-ID and no recipient address, only digests of their
+ * normal forms, SENTLOG_KEY_LEN bytes of SHA-256: message_id of the
+ * Message-ID, recipients.pair of the sender and the recipient together
+ * (sentlog_pair_key). A digest answers "was this one sent?" for a value
+ * one already has, and nothing else. Time, server, queue ID, sender and
+ * origin stay plain (explain and `log grep` point at the MTA's log line
+ * by them); what a reader can learn from them is in ndrsift.conf(5),
+ * "SENT LOG PRIVACY". The digests freeze the normal forms: a span
+ * records the normalisation it was read with (norm, SENTLOG_NORMALISATION)
+ * and coverage counts only spans of the reader's own, so a change of the
+ * normal forms makes older stretches uncovered (unknown), never misses.
  *
  * Ownership: SentLog, SentLogImport and SentLogMatch strings belong to the
  * caller as documented per function. A SentLog is used by one thread. */
@@ -183,14 +197,31 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SentLogImport, sentlog_import_free)
 
 /* ---- lookups (readers) ---- */
 
+/* The version of the normal forms the digests are made of (msgid_normalise,
+ * address_normalise): bump it with any change of their output. */
+#define SENTLOG_NORMALISATION 1
+
+/* Bytes of SHA-256 kept per digest: 64 bits, so that a false match in a
+ * log of 10^7 messages has odds of 10^-12 per lookup (a match only ever
+ * makes a bounce legit), at 8 bytes a row instead of 16. */
+#define SENTLOG_KEY_LEN 8
+
+/* The stored form of a normalised Message-ID. */
+void sentlog_message_id_key (const char *normal, guint8 out[SENTLOG_KEY_LEN]);
+
+/* The stored form of a recipient of a message from sender (both
+ * normalised; NULL sender: unknown, hashed as ""): the digest of
+ * sender, a NUL byte and recipient. */
+void sentlog_pair_key (const char *sender, const char *recipient, guint8 out[SENTLOG_KEY_LEN]);
+
 typedef struct {
 	gboolean found;
 	gint64 time;
 	char *server;
 	char *queue_id;
-	char *message_id;
 	char *sender;
 	LogOrigin origin;
+	guint8 key[SENTLOG_KEY_LEN];   /* the digest matched */
 } SentLogMatch;
 
 void sentlog_match_clear (SentLogMatch *match);
@@ -205,6 +236,16 @@ gboolean sentlog_lookup_message_id (SentLog *log, const char *message_id, SentLo
  * caller) with time in [from, to]; the latest one. */
 gboolean sentlog_lookup_recipient (SentLog *log, const char *sender, const char *recipient,
                                    gint64 from, gint64 to, SentLogMatch *out, GError **error);
+
+/* Called with each row `log grep` finds (match: found, borrowed). */
+typedef void (*SentLogGrepFunc) (const SentLogMatch *match, gpointer user_data);
+
+/* Every row whose Message-ID is message_id (a header value or logged id,
+ * normalised here), or, when message_id is NULL, every message to
+ * recipient (normalised by the caller) from any sender, oldest first.
+ * Returns: FALSE with error on a database error; *rows: how many. */
+gboolean sentlog_grep (SentLog *log, const char *message_id, const char *recipient, SentLogGrepFunc each,
+                       gpointer user_data, guint64 *rows, GError **error);
 
 /* ---- coverage (readers) ---- */
 
@@ -252,6 +293,7 @@ void sentlog_checkpoint (SentLog *log);
 typedef struct {
 	gint64 messages, recipients, sources, bad_lines;
 	gint64 cuts;           /* losses that cut coverage (bad lines, rate-limit notices) */
+	gint64 other_norm;     /* spans read with other normal forms (not counted) */
 	gint64 bytes;          /* database size (pages * page size) */
 	GPtrArray *servers;    /* SentLogServer*, by name */
 } SentLogStats;
