@@ -1,16 +1,23 @@
 /* sentlog-bench — size and lookup cost of the sent log at scale.
  *
- *   sentlog-bench DB MESSAGES [LOOKUPS]
+ *   sentlog-bench DB MESSAGES [LOOKUPS] [RECIPIENTS]
  *
  * Fills DB (created afresh) with MESSAGES messages as Postfix would log
- * them: a long queue ID, a 40-character Message-ID, one sender, one
- * recipient, spread over 30 days on two servers, through the importer's
- * own code path (sentlog_import_event, in checkpointed batches). Then
- * looks up LOOKUPS Message-IDs (half present, half absent) through a
- * read-only connection, as a filter would, and prints bytes per message
- * and the lookup latency percentiles. */
+ * them: a long queue ID, a 40-character Message-ID, one of 2,000
+ * senders, RECIPIENTS recipients each ("1", the default; "1-5": 1 to 5,
+ * evenly, 3 on average) out of 1,000,000 addresses, spread over 30 days
+ * on two servers, through the importer's own code path
+ * (sentlog_import_event, in checkpointed batches), and checkpoints the
+ * WAL into the database as the importer does when it ends. Then, through
+ * a read-only connection as a filter would, looks up LOOKUPS Message-IDs
+ * (half present, half absent) and LOOKUPS recipients (half sent by the
+ * sender asked about, half not) within a 14-day window, and prints bytes
+ * per message (the database and its -wal file) and the latency
+ * percentiles of each. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 
 #include "ndrsift/limits.h"
@@ -31,16 +38,58 @@ message_id (char *out, gsize size, guint64 i, gboolean present)
 	            (guint64) (i * 0x9E3779B97F4A7C15ull), present ? 'p' : 'a', i % 1000000000);
 }
 
+#define SENDERS 2000
+#define ADDRESSES 1000000
+
+/* Message i's sender and its k-th recipient. */
+static void
+sender_of (char *out, gsize size, guint64 i)
+{
+	g_snprintf (out, size, "user%u@example.com", (guint) ((i * 7919) % SENDERS));
+}
+
+static void
+recipient_of (char *out, gsize size, guint64 i, guint k)
+{
+	guint64 a = ((i * 5 + k) * 0x9E3779B97F4A7C15ull >> 20) % ADDRESSES;
+	g_snprintf (out, size, "person%" G_GINT64_MODIFIER "u@remote%u.example", a, (guint) (a % 97));
+}
+
+/* How many recipients message i has: 1, or 1 to 5 evenly. */
+static guint
+recipients_of (guint64 i, gboolean mix)
+{
+	return mix ? 1 + (guint) ((i * 0x2545F4914F6CDD1Dull >> 32) % 5) : 1;
+}
+
+static gint64
+file_size (const char *path, const char *suffix)
+{
+	g_autofree char *p = g_strconcat (path, suffix, NULL);
+	struct stat st;
+	return stat (p, &st) == 0 ? (gint64) st.st_size : 0;
+}
+
+static void
+percentiles (const char *name, gint64 *lat, guint64 n)
+{
+	qsort (lat, n, sizeof *lat, compare_gint64);
+	printf (" %s_p50_us=%" G_GINT64_FORMAT " %s_p99_us=%" G_GINT64_FORMAT " %s_max_us=%" G_GINT64_FORMAT, name,
+	        lat[n / 2], name, lat[n * 99 / 100], name, lat[n - 1]);
+}
+
 int
 main (int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf (stderr, "usage: sentlog-bench DB MESSAGES [LOOKUPS]\n");
+		fprintf (stderr, "usage: sentlog-bench DB MESSAGES [LOOKUPS] [1|1-5]\n");
 		return 2;
 	}
 	const char *path = argv[1];
 	guint64 n = g_ascii_strtoull (argv[2], NULL, 10);
 	guint64 lookups = argc > 3 ? g_ascii_strtoull (argv[3], NULL, 10) : 100000;
+	gboolean mix = argc > 4 && strcmp (argv[4], "1-5") == 0;
+	const gint64 span = 30 * 86400;
 
 	static const char *const suffixes[] = { "", "-wal", "-shm" };
 	for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
@@ -63,19 +112,26 @@ main (int argc, char **argv)
 	g_autoptr (SentLogImport) im = sentlog_import_begin (log, config, "bench", &source, &error);
 	const gint64 start = 1793491200; /* 2026-11-01 */
 	gint64 t0 = g_get_monotonic_time ();
-	char id[64], queue[32], rcpt[64];
+	char id[64], queue[32], sender[64], rcpt[5][64];
+	guint64 rcpts_total = 0;
 	for (guint64 i = 0; i < n; i++) {
 		message_id (id, sizeof id, i, TRUE);
 		g_snprintf (queue, sizeof queue, "4X%012" G_GINT64_MODIFIER "X", i); /* 14 chars, like Postfix's long IDs */
-		g_snprintf (rcpt, sizeof rcpt, "user%" G_GINT64_MODIFIER "u@remote%u.example", i % 100000, (guint) (i % 97));
-		const char *rcpts[] = { rcpt, NULL };
+		sender_of (sender, sizeof sender, i);
+		guint k = recipients_of (i, mix);
+		const char *rcpts[6] = { NULL };
+		for (guint j = 0; j < k; j++) {
+			recipient_of (rcpt[j], sizeof rcpt[j], i, j);
+			rcpts[j] = rcpt[j];
+		}
+		rcpts_total += k;
 		LogEvent ev = {
 			.type = LOG_EVENT_RECORD,
-			.time = start + (gint64) (i * (30 * 86400.0 / MAX (n, 1))),
+			.time = start + (gint64) (i * ((double) span / MAX (n, 1))),
 			.server = i % 2 ? "mx1.example.com" : "mx2.example.com",
 			.queue_id = queue,
 			.message_id = id,
-			.sender = i % 3 ? "alice@example.com" : "bob@example.com",
+			.sender = sender,
 			.status = "sent",
 			.origin = LOG_ORIGIN_AUTH,
 			.recipients = rcpts,
@@ -93,17 +149,19 @@ main (int argc, char **argv)
 		return 1;
 	}
 	g_clear_pointer (&im, sentlog_import_free);
+	sentlog_checkpoint (log);
 	double fill_s = (g_get_monotonic_time () - t0) / 1e6;
 	g_clear_pointer (&log, sentlog_close);
+	gint64 bytes = file_size (path, "") + file_size (path, "-wal");
 
 	g_autoptr (SentLog) reader = sentlog_open (path, FALSE, &error);
 	if (reader == NULL) {
 		fprintf (stderr, "%s\n", error->message);
 		return 1;
 	}
-	g_autoptr (SentLogStats) st = sentlog_stats (reader, NS_SENTLOG_MAX_GAP, &error);
 	g_autofree gint64 *lat = g_new (gint64, lookups);
-	guint64 found = 0;
+	g_autofree gint64 *rlat = g_new (gint64, lookups);
+	guint64 found = 0, rfound = 0;
 	GRand *rand = g_rand_new_with_seed (42);
 	for (guint64 k = 0; k < lookups; k++) {
 		guint64 i = g_rand_int_range (rand, 0, (gint32) MIN (n, G_MAXINT32));
@@ -118,12 +176,32 @@ main (int argc, char **argv)
 		found += m.found;
 		sentlog_match_clear (&m);
 	}
+	/* Recipients, as a bounce without a Message-ID is judged: its
+	 * recipient (our sender) and Final-Recipient, 14 days before the
+	 * bounce to a day after. Half ask the message's own sender, half
+	 * another one. */
+	for (guint64 k = 0; k < lookups; k++) {
+		guint64 i = g_rand_int_range (rand, 0, (gint32) MIN (n, G_MAXINT32));
+		gint64 t = start + (gint64) (i * ((double) span / MAX (n, 1)));
+		sender_of (sender, sizeof sender, k % 2 == 0 ? i : i + 1);
+		recipient_of (rcpt[0], sizeof rcpt[0], i, 0);
+		SentLogMatch m = { 0 };
+		gint64 a = g_get_monotonic_time ();
+		if (!sentlog_lookup_recipient (reader, sender, rcpt[0], t - 14 * 86400, t + 86400, &m, &error)) {
+			fprintf (stderr, "%s\n", error->message);
+			return 1;
+		}
+		rlat[k] = g_get_monotonic_time () - a;
+		rfound += m.found;
+		sentlog_match_clear (&m);
+	}
 	g_rand_free (rand);
-	qsort (lat, lookups, sizeof *lat, compare_gint64);
-	printf ("messages=%" G_GUINT64_FORMAT " fill_s=%.1f fill_per_s=%.0f bytes=%" G_GINT64_FORMAT
-	        " bytes_per_message=%.0f lookups=%" G_GUINT64_FORMAT " found=%" G_GUINT64_FORMAT
-	        " p50_us=%" G_GINT64_FORMAT " p99_us=%" G_GINT64_FORMAT " max_us=%" G_GINT64_FORMAT "\n",
-	        n, fill_s, n / fill_s, st->bytes, (double) st->bytes / MAX (n, 1), lookups, found,
-	        lat[lookups / 2], lat[lookups * 99 / 100], lat[lookups - 1]);
+	printf ("messages=%" G_GUINT64_FORMAT " recipients=%" G_GUINT64_FORMAT " fill_s=%.1f fill_per_s=%.0f"
+	        " bytes=%" G_GINT64_FORMAT " bytes_per_message=%.0f lookups=%" G_GUINT64_FORMAT " found=%" G_GUINT64_FORMAT
+	        " rcpt_found=%" G_GUINT64_FORMAT,
+	        n, rcpts_total, fill_s, n / fill_s, bytes, (double) bytes / MAX (n, 1), lookups, found, rfound);
+	percentiles ("id", lat, lookups);
+	percentiles ("rcpt", rlat, lookups);
+	printf ("\n");
 	return 0;
 }

@@ -562,7 +562,9 @@ migrate (SentLog *log, GError **error)
 		return db_error (log, error, "reading the schema version");
 	if (version == SCHEMA_VERSION)
 		return TRUE;
-	if (!exec (log, "BEGIN IMMEDIATE", error))
+	/* The text that schema 4 replaces by digests must not stay behind in
+	 * the pages it frees: they are zeroed as they are freed. */
+	if (!exec (log, "PRAGMA secure_delete = ON", error) || !exec (log, "BEGIN IMMEDIATE", error))
 		return FALSE;
 	/* Read again under the write lock: another writer may have just
 	 * migrated it. */
@@ -594,7 +596,13 @@ migrate (SentLog *log, GError **error)
 		exec (log, "ROLLBACK", NULL);
 		return FALSE;
 	}
-	return TRUE;
+	/* The freed pages back to the file system, and the WAL that held
+	 * the old pages emptied (best effort: the migration is done). */
+	if (version > 0 && version < 4) {
+		(void) exec (log, "VACUUM", NULL);
+		(void) sqlite3_wal_checkpoint_v2 (log->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
+	return exec (log, "PRAGMA secure_delete = OFF", error);
 }
 
 /* A writer's database file, created or opened here before SQLite opens

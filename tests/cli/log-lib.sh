@@ -16,12 +16,15 @@ trap 'exit 1' INT TERM HUP
 nd () { "$NDRSIFT" --config /dev/null --db "$DB" "$@"; }
 
 # q SQL [DB]: the rows of a query, columns joined by '|'.
+# Digests show as the text the test wrote (sentlog_plain.py).
 q () {
 	python3 -c '
 import sqlite3, sys
-c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True, timeout=30)
+sys.path.insert (0, sys.argv[3])
+import sentlog_plain
+c = sentlog_plain.connect(sys.argv[1], sys.argv[4])
 for r in c.execute(sys.argv[2]):
-    print("|".join("" if v is None else str(v) for v in r))' "${2:-$DB}" "$1"
+    print("|".join("" if v is None else str(v) for v in r))' "${2:-$DB}" "$1" "$top_srcdir/tests/cli" "$tmpdir"
 }
 
 # gen PREFIX FIRST COUNT [DAY]: COUNT jsonl records, message IDs
