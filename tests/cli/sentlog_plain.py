@@ -3,8 +3,9 @@
 # "Privacy"): connect(DB, DIR) opens DB read-only with temporary views
 # `messages` and `recipients` (temp comes first) that show each digest as
 # the text it was made of, when that text is found in a file of DIR (the
-# logs the test wrote) -- else "?" and the digest in hex. The tests' queries
+# logs the test wrote, .gz ones too) -- else "?" and the digest in hex. The tests' queries
 # read as they did when the file held text. Files over 8 MB are not read.
+import gzip
 import hashlib
 import os
 import re
@@ -38,7 +39,9 @@ def candidates(directory):
                     continue
                 with open(path, "rb") as f:
                     data = f.read()
-            except OSError:
+                if name.endswith(".gz"):
+                    data = gzip.decompress(data)
+            except (OSError, EOFError):
                 continue
             if b"\0" in data:
                 continue  # a database, a binary
