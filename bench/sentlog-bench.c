@@ -13,7 +13,9 @@
  * (half present, half absent) and LOOKUPS recipients (half sent by the
  * sender asked about, half not) within a 14-day window, and prints bytes
  * per message (the database and its -wal file) and the latency
- * percentiles of each. */
+ * percentiles of each. With SENTLOG_BENCH_REUSE=1 in the environment an
+ * existing DB filled by the same arguments is only looked up in (the
+ * latencies again, on a quieter machine). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,42 +80,27 @@ percentiles (const char *name, gint64 *lat, guint64 n)
 	        lat[n / 2], name, lat[n * 99 / 100], name, lat[n - 1]);
 }
 
-int
-main (int argc, char **argv)
+/* Fills path with n messages (see above). */
+static gboolean
+fill (const char *path, const Config *config, guint64 n, gboolean mix, guint64 *rcpts_total, double *fill_s)
 {
-	if (argc < 3) {
-		fprintf (stderr, "usage: sentlog-bench DB MESSAGES [LOOKUPS] [1|1-5]\n");
-		return 2;
-	}
-	const char *path = argv[1];
-	guint64 n = g_ascii_strtoull (argv[2], NULL, 10);
-	guint64 lookups = argc > 3 ? g_ascii_strtoull (argv[3], NULL, 10) : 100000;
-	gboolean mix = argc > 4 && strcmp (argv[4], "1-5") == 0;
 	const gint64 span = 30 * 86400;
-
-	static const char *const suffixes[] = { "", "-wal", "-shm" };
-	for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
-		g_autofree char *p = g_strconcat (path, suffixes[i], NULL);
-		g_unlink (p);
-	}
 	g_autoptr (GError) error = NULL;
-	g_autoptr (Config) config = config_load ("/dev/null", path, NULL, &error);
 	g_autoptr (SentLog) log = sentlog_open (path, TRUE, &error);
 	if (log == NULL) {
 		fprintf (stderr, "%s\n", error->message);
-		return 1;
+		return FALSE;
 	}
 	static const char head[] = "bench first line\n";
 	SentLogSource source;
 	if (!sentlog_new_source (log, (const guint8 *) head, sizeof head - 1, &source, &error)) {
 		fprintf (stderr, "%s\n", error->message);
-		return 1;
+		return FALSE;
 	}
 	g_autoptr (SentLogImport) im = sentlog_import_begin (log, config, "bench", &source, &error);
 	const gint64 start = 1793491200; /* 2026-11-01 */
 	gint64 t0 = g_get_monotonic_time ();
 	char id[64], queue[32], sender[64], rcpt[5][64];
-	guint64 rcpts_total = 0;
 	for (guint64 i = 0; i < n; i++) {
 		message_id (id, sizeof id, i, TRUE);
 		g_snprintf (queue, sizeof queue, "4X%012" G_GINT64_MODIFIER "X", i); /* 14 chars, like Postfix's long IDs */
@@ -124,7 +111,7 @@ main (int argc, char **argv)
 			recipient_of (rcpt[j], sizeof rcpt[j], i, j);
 			rcpts[j] = rcpt[j];
 		}
-		rcpts_total += k;
+		*rcpts_total += k;
 		LogEvent ev = {
 			.type = LOG_EVENT_RECORD,
 			.time = start + (gint64) (i * ((double) span / MAX (n, 1))),
@@ -140,18 +127,48 @@ main (int argc, char **argv)
 		SentLogPosition at = { (gint64) i, (gint64) i, (const guint8 *) head, sizeof head - 1, NULL, 0 };
 		if ((i + 1) % 200000 == 0 && !sentlog_import_checkpoint (im, &at, &error)) {
 			fprintf (stderr, "%s\n", error->message);
-			return 1;
+			return FALSE;
 		}
 	}
 	SentLogPosition end = { (gint64) n, (gint64) n, (const guint8 *) head, sizeof head - 1, NULL, 0 };
 	if (!sentlog_import_checkpoint (im, &end, &error)) {
 		fprintf (stderr, "%s\n", error->message);
-		return 1;
+		return FALSE;
 	}
 	g_clear_pointer (&im, sentlog_import_free);
 	sentlog_checkpoint (log);
-	double fill_s = (g_get_monotonic_time () - t0) / 1e6;
+	*fill_s = (g_get_monotonic_time () - t0) / 1e6;
 	g_clear_pointer (&log, sentlog_close);
+	return TRUE;
+}
+
+int
+main (int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf (stderr, "usage: sentlog-bench DB MESSAGES [LOOKUPS] [1|1-5]\n");
+		return 2;
+	}
+	const char *path = argv[1];
+	guint64 n = g_ascii_strtoull (argv[2], NULL, 10);
+	guint64 lookups = argc > 3 ? g_ascii_strtoull (argv[3], NULL, 10) : 100000;
+	gboolean mix = argc > 4 && strcmp (argv[4], "1-5") == 0;
+	const gint64 span = 30 * 86400;
+
+	gboolean reuse = g_strcmp0 (g_getenv ("SENTLOG_BENCH_REUSE"), "1") == 0;
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	for (guint i = 0; !reuse && i < G_N_ELEMENTS (suffixes); i++) {
+		g_autofree char *p = g_strconcat (path, suffixes[i], NULL);
+		g_unlink (p);
+	}
+	g_autoptr (GError) error = NULL;
+	g_autoptr (Config) config = config_load ("/dev/null", path, NULL, &error);
+	guint64 rcpts_total = 0;
+	double fill_s = 0;
+	if (!reuse && !fill (path, config, n, mix, &rcpts_total, &fill_s))
+		return 1;
+	const gint64 start = 1793491200; /* 2026-11-01 */
+	char id[64], sender[64], rcpt[5][64];
 	gint64 bytes = file_size (path, "") + file_size (path, "-wal");
 
 	g_autoptr (SentLog) reader = sentlog_open (path, FALSE, &error);

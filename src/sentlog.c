@@ -210,16 +210,22 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                   " LEFT JOIN senders p ON p.id = m.sender"
 	                   " WHERE m.open = 0 AND m.queue_id IS NOT NULL ORDER BY m.id DESC LIMIT ?1",
 	[ST_RCPT_HAS] = "SELECT 1 FROM recipients WHERE pair = ?2 AND message = ?1",
-	[ST_LOOKUP_ID] = MATCH_COLUMNS "messages m JOIN servers s ON s.id = m.server"
-	                 " LEFT JOIN senders p ON p.id = m.sender"
-	                 " WHERE m.message_id = ?1 ORDER BY m.time, m.id LIMIT 1",
+	/* The earliest by min() (its row gives the other columns; of rows
+	 * of one time the first in the index, the lowest id), not ORDER BY:
+	 * a sorter costs a filter process more than the lookup. */
+	[ST_LOOKUP_ID] = "SELECT min (m.time), s.name, m.queue_id, p.address, m.origin FROM"
+	                 " messages m JOIN servers s ON s.id = m.server LEFT JOIN senders p ON p.id = m.sender"
+	                 " WHERE m.message_id = ?1",
 	/* From the recipient's digest, which holds the sender: the messages
 	 * of that pair only (CROSS JOIN keeps that order). The sender is
-	 * compared too, in plain. */
-	[ST_LOOKUP_RCPT] = MATCH_COLUMNS "recipients r CROSS JOIN messages m ON m.id = r.message"
+	 * compared too, in plain. The latest by max(), whose row gives the
+	 * other columns: no sorter to set up for a handful of rows (a time
+	 * of NULL: none). */
+	[ST_LOOKUP_RCPT] = "SELECT max (m.time), s.name, m.queue_id, p.address, m.origin FROM"
+	                   " recipients r CROSS JOIN messages m ON m.id = r.message"
 	                   " JOIN servers s ON s.id = m.server JOIN senders p ON p.id = m.sender"
 	                   " WHERE r.pair = ?1 AND p.address = ?2 AND m.time BETWEEN ?3 AND ?4"
-	                   " AND m.origin IN (1, 2, 3) ORDER BY m.time DESC LIMIT 1",
+	                   " AND m.origin IN (1, 2, 3)",
 	[ST_GREP_ID] = MATCH_COLUMNS "messages m JOIN servers s ON s.id = m.server"
 	               " LEFT JOIN senders p ON p.id = m.sender"
 	               " WHERE m.message_id = ?1 ORDER BY m.time, m.id",
@@ -1853,7 +1859,7 @@ fill_match (SentLog *log, sqlite3_stmt *s, SentLogMatch *out, GError **error)
 {
 	sentlog_match_clear (out);
 	int rc = sqlite3_step (s);
-	if (rc == SQLITE_ROW) {
+	if (rc == SQLITE_ROW && sqlite3_column_type (s, 0) != SQLITE_NULL) {
 		out->found = TRUE;
 		out->time = sqlite3_column_int64 (s, 0);
 		out->server = column_text (s, 1);
