@@ -70,8 +70,10 @@
  * holds no Message-ID and no recipient address, only digests of their
  * normal forms, SENTLOG_KEY_LEN bytes of SHA-256: message_id of the
  * Message-ID, recipients.pair of the sender and the recipient together
- * (sentlog_pair_key). A digest answers "was this one sent?" for a value
- * one already has, and nothing else. Time, server, queue ID, sender and
+ * (sentlog_pair_key; the sender known when the recipient is written:
+ * logs name it first, and one written before is kept under the unknown
+ * sender, which `log grep` also tries). A digest answers "was this one
+ * sent?" for a value one already has, and nothing else. Time, server, queue ID, sender and
  * origin stay plain (explain and `log grep` point at the MTA's log line
  * by them); what a reader can learn from them is in ndrsift.conf(5),
  * "SENT LOG PRIVACY". The digests freeze the normal forms: a span
