@@ -10,10 +10,10 @@
 
 /* The digest the sent log matched by, in hex (sentlog.h "Privacy"). */
 static char *
-key_hex (const guint8 key[SENTLOG_KEY_LEN])
+key_hex (const guint8 *key, guint len)
 {
 	GString *hex = g_string_sized_new (2 * SENTLOG_KEY_LEN);
-	for (guint i = 0; i < SENTLOG_KEY_LEN; i++)
+	for (guint i = 0; i < len && i < SENTLOG_KEY_LEN; i++)
 		g_string_append_printf (hex, "%02x", key[i]);
 	return g_string_free (hex, FALSE);
 }
@@ -280,7 +280,7 @@ fill_record (RecordTree *t, const char *source, gint64 offset, const Verdict *v,
 		 * no Message-ID or recipient), the interval a miss was judged
 		 * over, and which span of each server holds it, or what it lacks */
 		if (extended) {
-			g_autofree char *key = v->match.found ? key_hex (v->match.key) : NULL;
+			g_autofree char *key = v->match.found ? key_hex (v->match.key, v->match.key_len) : NULL;
 			g_autofree char *time = v->match.found ? datetime_format_utc (v->match.time) : NULL;
 			put_string (t->sentlog, "digest", key);
 			put_string (t->sentlog, "time", time);
@@ -515,7 +515,7 @@ output_explain_text (const char *source, const Verdict *v)
 	if (v->moment_where)
 		line (out, 0, "hand-off moment", v->moment_where);
 	if (v->sentlog_read) {
-		g_autofree char *key = key_hex (v->match.key);
+		g_autofree char *key = key_hex (v->match.key, v->match.key_len);
 		g_autofree char *time = datetime_format_utc (v->match.time);
 		g_autofree char *m = v->match.found
 			? g_strdup_printf ("matched by %s (digest %s): %s, queue %s, %s", v->match_by, key,

@@ -553,7 +553,7 @@ sql_pair_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	guint8 key[SENTLOG_KEY_LEN];
 	sentlog_pair_key ((const char *) sqlite3_value_text (argv[0]), (const char *) sqlite3_value_text (argv[1]), key);
-	sqlite3_result_blob (ctx, key, sizeof key, SQLITE_TRANSIENT);
+	sqlite3_result_blob (ctx, key, SENTLOG_PAIR_KEY_LEN, SQLITE_TRANSIENT);
 }
 
 /* Brings the schema to SCHEMA_VERSION, each step with its version bump in
@@ -1331,7 +1331,7 @@ add_recipient (SentLogImport *im, gint64 message, const char *sender, const char
 	guint8 key[SENTLOG_KEY_LEN];
 	sentlog_pair_key (sender, norm, key);
 	sqlite3_stmt *s = stmt (im->log, ST_RCPT_INSERT, NULL);
-	sqlite3_bind_blob (s, 1, key, sizeof key, SQLITE_TRANSIENT);
+	sqlite3_bind_blob (s, 1, key, SENTLOG_PAIR_KEY_LEN, SQLITE_TRANSIENT);
 	sqlite3_bind_int64 (s, 2, message);
 	if (sqlite3_step (s) != SQLITE_DONE)
 		import_failed (im, "adding a recipient");
@@ -1826,7 +1826,7 @@ sentlog_match_clear (SentLogMatch *m)
 }
 
 /* The first SENTLOG_KEY_LEN bytes of the SHA-256 digest of a, a NUL
- * byte and b (b NULL: of a alone). */
+ * byte and b (b NULL: of a alone); callers keep as many as they store. */
 static void
 key_of (const char *a, const char *b, guint8 out[SENTLOG_KEY_LEN])
 {
@@ -1893,6 +1893,7 @@ sentlog_lookup_message_id (SentLog *log, const char *message_id, SentLogMatch *o
 	if (!fill_match (log, s, out, error))
 		return FALSE;
 	memcpy (out->key, key, sizeof key);
+	out->key_len = SENTLOG_KEY_LEN;
 	return TRUE;
 }
 
@@ -1906,13 +1907,14 @@ sentlog_lookup_recipient (SentLog *log, const char *sender, const char *recipien
 		return FALSE;
 	guint8 key[SENTLOG_KEY_LEN];
 	sentlog_pair_key (sender, recipient, key);
-	sqlite3_bind_blob (s, 1, key, sizeof key, SQLITE_TRANSIENT);
+	sqlite3_bind_blob (s, 1, key, SENTLOG_PAIR_KEY_LEN, SQLITE_TRANSIENT);
 	bind_text (s, 2, sender);
 	sqlite3_bind_int64 (s, 3, from);
 	sqlite3_bind_int64 (s, 4, to);
 	if (!fill_match (log, s, out, error))
 		return FALSE;
 	memcpy (out->key, key, sizeof key);
+	out->key_len = SENTLOG_PAIR_KEY_LEN;
 	return TRUE;
 }
 
@@ -1925,14 +1927,15 @@ match_by_time (gconstpointer a, gconstpointer b)
 
 /* Appends every row of the stepped statement s to rows. */
 static gboolean
-grep_rows (SentLog *log, sqlite3_stmt *s, const guint8 *key, GArray *rows, GError **error)
+grep_rows (SentLog *log, sqlite3_stmt *s, const guint8 *key, guint key_len, GArray *rows, GError **error)
 {
 	int rc;
 	while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
 		SentLogMatch m = { .found = TRUE, .time = sqlite3_column_int64 (s, 0), .server = column_text (s, 1),
 			           .queue_id = column_text (s, 2), .sender = column_text (s, 3),
 			           .origin = sqlite3_column_int (s, 4) };
-		memcpy (m.key, key, SENTLOG_KEY_LEN);
+		memcpy (m.key, key, key_len);
+		m.key_len = key_len;
 		g_array_append_val (rows, m);
 	}
 	sqlite3_reset (s);
@@ -1956,7 +1959,7 @@ sentlog_grep (SentLog *log, const char *message_id, const char *recipient, SentL
 			return FALSE;
 		sentlog_message_id_key (id, key);
 		sqlite3_bind_blob (s, 1, key, sizeof key, SQLITE_TRANSIENT);
-		if (!grep_rows (log, s, key, rows, error))
+		if (!grep_rows (log, s, key, SENTLOG_KEY_LEN, rows, error))
 			return FALSE;
 	} else {
 		/* The digest holds the sender: each sender's, and that of an
@@ -1978,10 +1981,10 @@ sentlog_grep (SentLog *log, const char *message_id, const char *recipient, SentL
 			if ((s = stmt (log, ST_GREP_RCPT, error)) == NULL)
 				return FALSE;
 			sentlog_pair_key (g_ptr_array_index (names, i), recipient, key);
-			sqlite3_bind_blob (s, 1, key, sizeof key, SQLITE_TRANSIENT);
+			sqlite3_bind_blob (s, 1, key, SENTLOG_PAIR_KEY_LEN, SQLITE_TRANSIENT);
 			if (g_ptr_array_index (names, i))
 				sqlite3_bind_int64 (s, 2, g_array_index (senders, gint64, i));
-			if (!grep_rows (log, s, key, rows, error))
+			if (!grep_rows (log, s, key, SENTLOG_PAIR_KEY_LEN, rows, error))
 				return FALSE;
 		}
 		g_array_sort (rows, match_by_time);

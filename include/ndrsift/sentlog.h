@@ -68,8 +68,9 @@
  *
  * Privacy (schema 4): the file is readable by every local user, so it
  * holds no Message-ID and no recipient address, only digests of their
- * normal forms, SENTLOG_KEY_LEN bytes of SHA-256: message_id of the
- * Message-ID, recipients.pair of the sender and the recipient together
+ * normal forms, the first bytes of their SHA-256: message_id of the
+ * Message-ID (SENTLOG_KEY_LEN), recipients.pair of the sender and the
+ * recipient together (SENTLOG_PAIR_KEY_LEN)
  * (sentlog_pair_key; the sender known when the recipient is written:
  * logs name it first, and one written before is kept under the unknown
  * sender, which `log grep` also tries). A digest answers "was this one
@@ -203,16 +204,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SentLogImport, sentlog_import_free)
  * address_normalise): bump it with any change of their output. */
 #define SENTLOG_NORMALISATION 1
 
-/* Bytes of SHA-256 kept per digest: 64 bits, so that a false match in a
- * log of 10^7 messages has odds of 10^-12 per lookup (a match only ever
- * makes a bounce legit), at 8 bytes a row instead of 16. */
+/* Bytes of SHA-256 kept of a Message-ID: 64 bits, so that a false match
+ * in a log of 10^7 messages has odds of 10^-12 per lookup (a match only
+ * ever makes a bounce legit), at 8 bytes a row and an index entry
+ * instead of 16. A recipient's 48 bits are only ever compared among the
+ * rows of one sender, whose plain address is compared too, in a time
+ * window: a sender with 10^6 recipient rows has odds of 10^-8 of a false
+ * match; 2 bytes less for each recipient of each message (the size
+ * target of issue 17 with 1-5 recipients). */
 #define SENTLOG_KEY_LEN 8
+#define SENTLOG_PAIR_KEY_LEN 6
 
-/* The stored form of a normalised Message-ID. */
+/* The stored form of a normalised Message-ID: SENTLOG_KEY_LEN bytes. */
 void sentlog_message_id_key (const char *normal, guint8 out[SENTLOG_KEY_LEN]);
 
 /* The stored form of a recipient of a message from sender (both
- * normalised; NULL sender: unknown, hashed as ""): the digest of
+ * normalised; NULL sender: unknown, hashed as ""): the first
+ * SENTLOG_PAIR_KEY_LEN bytes (of out's SENTLOG_KEY_LEN) of the digest of
  * sender, a NUL byte and recipient. */
 void sentlog_pair_key (const char *sender, const char *recipient, guint8 out[SENTLOG_KEY_LEN]);
 
@@ -223,7 +231,8 @@ typedef struct {
 	char *queue_id;
 	char *sender;
 	LogOrigin origin;
-	guint8 key[SENTLOG_KEY_LEN];   /* the digest matched */
+	guint8 key[SENTLOG_KEY_LEN];   /* the digest matched: key_len bytes */
+	guint key_len;
 } SentLogMatch;
 
 void sentlog_match_clear (SentLogMatch *match);

@@ -11,14 +11,15 @@ import os
 import re
 import sqlite3
 
-KEY_LEN = 8
+KEY_LEN, PAIR_KEY_LEN = 8, 6
 
 
 def key(text, recipient=None):
     data = text.encode()
-    if recipient is not None:
-        data += b"\0" + recipient.encode()
-    return hashlib.sha256(data).digest()[:KEY_LEN]
+    if recipient is None:
+        return hashlib.sha256(data).digest()[:KEY_LEN]
+    data += b"\0" + recipient.encode()
+    return hashlib.sha256(data).digest()[:PAIR_KEY_LEN]
 
 
 def normal(value):
