@@ -1312,7 +1312,7 @@ repeats_done (SentLogImport *im, const LogEvent *ev)
 		sentlog_pair_key (d->sender, norm, key);
 		sqlite3_stmt *s = stmt (im->log, ST_RCPT_HAS, NULL);
 		sqlite3_bind_int64 (s, 1, d->id);
-		sqlite3_bind_blob (s, 2, key, sizeof key, SQLITE_TRANSIENT);
+		sqlite3_bind_blob (s, 2, key, SENTLOG_PAIR_KEY_LEN, SQLITE_TRANSIENT);
 		gboolean has = sqlite3_step (s) == SQLITE_ROW;
 		sqlite3_reset (s);
 		return has;
