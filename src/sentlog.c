@@ -258,8 +258,14 @@ struct _SentLog {
 
 /* A message whose queue ID is still open, kept in memory and written in
  * one statement when it is done or at a checkpoint: a Postfix message
- * has five lines that say something, and one write is cheaper than five. */
+ * has five lines that say something, and one write is cheaper than five.
+ * At most max_open of them are kept (NS_SENTLOG_MAX_OPEN): past that, the
+ * one whose last line is the oldest is written as it is and set aside
+ * (set_aside_oldest); its row stays open in the database, where a later
+ * line of it finds it again (find_open), as a line of the next import
+ * would. */
 typedef struct {
+	GList link;            /* in SentLogImport.lru (data: the row) */
 	gint64 id;             /* its row, or -1 before the first write */
 	gint64 time, server;
 	char *queue_id;
@@ -285,6 +291,7 @@ static OpenRow *
 open_row_new (gint64 id, gint64 time, gint64 server, const char *queue_id, LogOrigin origin)
 {
 	OpenRow *row = g_new0 (OpenRow, 1);
+	row->link.data = row;
 	row->id = id;
 	row->time = time;
 	row->server = server;
@@ -355,6 +362,9 @@ struct _SentLogImport {
 	char **done_keys;
 	guint done_next;
 	GHashTable *senders;   /* normalised address -> its row id (gint64 *) */
+	GQueue lru;            /* the rows of `open`, the least recently used first */
+	guint max_open;        /* rows kept in `open` (NS_SENTLOG_MAX_OPEN) */
+	guint64 set_aside;     /* rows written out early to keep within max_open */
 	guint64 changes;
 	guint64 bad_lines;     /* since the last checkpoint */
 	/* Coverage: a loss of every server's lines (a bad line, a central
@@ -1202,19 +1212,73 @@ find_open (SentLogImport *im, gint64 server, const char *queue_id, gint64 time, 
 	return row;
 }
 
-/* The open row of (server, queue_id): this import's, else one left open
- * by an earlier import, else NULL. */
+/* ---- the open rows kept in memory ---- */
+
+/* The key of (server, queue_id) in `open`. Returns: (transfer none) im->key's. */
+static const char *
+open_key (SentLogImport *im, gint64 server, const char *queue_id)
+{
+	g_string_printf (im->key, "%" G_GINT64_FORMAT "\t%s", server, queue_id);
+	return im->key->str;
+}
+
+/* The row of (server, queue_id) kept in memory, now the most recently
+ * used, or NULL. */
+static OpenRow *
+open_lookup (SentLogImport *im, gint64 server, const char *queue_id)
+{
+	OpenRow *row = g_hash_table_lookup (im->open, open_key (im, server, queue_id));
+	if (row) {
+		g_queue_unlink (&im->lru, &row->link);
+		g_queue_push_tail_link (&im->lru, &row->link);
+	}
+	return row;
+}
+
+/* Frees a row kept in memory. */
+static void
+open_remove (SentLogImport *im, OpenRow *row)
+{
+	g_queue_unlink (&im->lru, &row->link);
+	g_hash_table_remove (im->open, open_key (im, row->server, row->queue_id));
+}
+
+static void flush_row (SentLogImport *im, OpenRow *row, gboolean open);
+
+/* Writes the least recently used row as it is, still open (a later line
+ * of it finds it in the database), and forgets it. */
+static void
+set_aside_oldest (SentLogImport *im)
+{
+	OpenRow *row = g_queue_peek_head (&im->lru);
+	flush_row (im, row, TRUE);
+	open_remove (im, row);
+	im->set_aside++;
+}
+
+/* Keeps row in memory as the most recently used, within max_open.
+ * Returns: (transfer none) row, now owned by the import. */
+static OpenRow *
+open_add (SentLogImport *im, OpenRow *row)
+{
+	while (g_hash_table_size (im->open) >= im->max_open)
+		set_aside_oldest (im);
+	g_hash_table_insert (im->open, g_strdup (open_key (im, row->server, row->queue_id)), row);
+	g_queue_push_tail_link (&im->lru, &row->link);
+	return row;
+}
+
+/* The open row of (server, queue_id): the one in memory, else one left
+ * open in the database (by an earlier import, or set aside), else NULL
+ * (im->key is then its key, as open_lookup left it). */
 static OpenRow *
 existing_row (SentLogImport *im, gint64 server, const char *queue_id, gint64 time)
 {
-	g_string_printf (im->key, "%" G_GINT64_FORMAT "\t%s", server, queue_id);
-	OpenRow *row = g_hash_table_lookup (im->open, im->key->str);
+	OpenRow *row = open_lookup (im, server, queue_id);
 	if (row)
 		return row;
 	row = find_open (im, server, queue_id, time, (gint64) NS_SENTLOG_OPEN_DAYS * 86400);
-	if (row)
-		g_hash_table_insert (im->open, g_strdup (im->key->str), row);
-	return row;
+	return row ? open_add (im, row) : NULL;
 }
 
 /* Remembers a message done (the key is im->key's "server\tqueue-id"),
@@ -1469,14 +1533,14 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 
 	if (ev->type == LOG_EVENT_ENTER) {
 		LogOrigin origin = judge_origin (im, ev);
-		g_string_printf (im->key, "%" G_GINT64_FORMAT "\t%s", server, ev->queue_id);
-		OpenRow *row = g_hash_table_lookup (im->open, im->key->str);
+		OpenRow *row = open_lookup (im, server, ev->queue_id);
 		/* A second ENTER line of one message (Sendmail's AUTH line, a
-		 * message split across two imports) names its origin again;
-		 * otherwise a queue ID entering is a new message, even if an old
-		 * row with that ID was never closed: queue IDs are reused. */
+		 * message split across two imports or set aside) names its
+		 * origin again; otherwise a queue ID entering is a new message,
+		 * even if an old row with that ID was never closed: queue IDs
+		 * are reused. */
 		if (row == NULL && (row = find_open (im, server, ev->queue_id, ev->time, 3600)))
-			g_hash_table_insert (im->open, g_strdup (im->key->str), row);
+			open_add (im, row);
 		if (row == NULL && repeats_done (im, ev))
 			return;
 		if (row) {
@@ -1489,8 +1553,7 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 			}
 			return;
 		}
-		g_hash_table_insert (im->open, g_strdup (im->key->str),
-		                     open_row_new (-1, ev->time, server, ev->queue_id, origin));
+		open_add (im, open_row_new (-1, ev->time, server, ev->queue_id, origin));
 		return;
 	}
 
@@ -1500,8 +1563,7 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 	if (row == NULL) {
 		if (repeats_done (im, ev))
 			return;
-		row = open_row_new (-1, ev->time, server, ev->queue_id, LOG_ORIGIN_UNKNOWN);
-		g_hash_table_insert (im->open, g_strdup (im->key->str), row);
+		row = open_add (im, open_row_new (-1, ev->time, server, ev->queue_id, LOG_ORIGIN_UNKNOWN));
 	}
 	switch (ev->type) {
 	case LOG_EVENT_MESSAGE_ID:
@@ -1522,15 +1584,14 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 	}
 	case LOG_EVENT_DONE:
 		flush_row (im, row, FALSE);
-		g_string_printf (im->key, "%" G_GINT64_FORMAT "\t%s", server, ev->queue_id);
 		if (row->id >= 0) {
 			guint8 key[SENTLOG_KEY_LEN];
 			if (row->message_id)
 				sentlog_message_id_key (row->message_id, key);
-			remember_done (im, im->key->str, row->id, row->time, ev->time, row->message_id ? key : NULL,
-			               row->sender);
+			remember_done (im, open_key (im, server, ev->queue_id), row->id, row->time, ev->time,
+			               row->message_id ? key : NULL, row->sender);
 		}
-		g_hash_table_remove (im->open, im->key->str);
+		open_remove (im, row);
 		break;
 	default:
 		break;
@@ -1669,6 +1730,8 @@ sentlog_import_begin (SentLog *log, const Config *config, const char *name, cons
 	im->done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, done_row_free);
 	im->done_keys = g_new0 (char *, NS_SENTLOG_RECENT_DONE);
 	im->senders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+	g_queue_init (&im->lru);
+	im->max_open = NS_SENTLOG_MAX_OPEN;
 	im->max_gap = config->max_gap;
 	im->key = g_string_new (NULL);
 	recall_done (im);
@@ -1790,6 +1853,19 @@ guint64
 sentlog_import_messages (SentLogImport *im)
 {
 	return im->changes;
+}
+
+guint64
+sentlog_import_set_aside (SentLogImport *im)
+{
+	return im->set_aside;
+}
+
+void
+sentlog_import_set_max_open (SentLogImport *im, guint max_open)
+{
+	g_return_if_fail (g_hash_table_size (im->open) == 0);
+	im->max_open = MAX (max_open, 1u);
 }
 
 void

@@ -99,6 +99,15 @@
  * each, some 25 messages): room for a few hundred MTA hosts. */
 #define NS_SENTLOG_RECENT_DONE 8192
 
+/* Log import: open messages (queue IDs not yet seen leaving the queue)
+ * kept in memory, some 400 bytes each. Sendmail and Exchange never log
+ * that a message is done: past this many, the one whose last line is
+ * the oldest is written as it is and set aside, and a later line of it
+ * finds its row in the database (sentlog.h "Joining"), which costs an
+ * indexed look-up: a queue far bigger than this is still imported
+ * right, a little slower. */
+#define NS_SENTLOG_MAX_OPEN 10000
+
 /* Coverage (doc/design.md "Coverage"): the default [sentlog] max_gap, in
  * seconds. Postfix writes no periodic line of its own, rsyslog's immark
  * writes one every 20 minutes, contrib's heartbeat every 10: an hour

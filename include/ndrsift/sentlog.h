@@ -35,7 +35,11 @@
  * is visible before it leaves the queue. An open row more than
  * NS_SENTLOG_OPEN_DAYS older (in log time) than a line naming its queue ID
  * is not joined: queue IDs are reused, and old archives imported late
- * still join.
+ * still join. Sendmail and Exchange never say that a message is done, so
+ * an import keeps at most NS_SENTLOG_MAX_OPEN open messages in memory:
+ * past that, the one whose last line is the oldest is written as it is
+ * and set aside, its row still open, and a later line of it joins that
+ * row in the database as a line of the next import would.
  *
  * Checkpoints: a source is known by what it holds, not by its name or
  * inode, so a file renamed by rotation, or compressed, resumes where it
@@ -192,6 +196,14 @@ gboolean sentlog_import_checkpoint (SentLogImport *import, const SentLogPosition
 
 /* Messages and recipients added or changed since begin. */
 guint64 sentlog_import_messages (SentLogImport *import);
+
+/* Open messages written out early since begin, to keep at most max_open
+ * in memory (see "Joining"). */
+guint64 sentlog_import_set_aside (SentLogImport *import);
+
+/* How many open messages the import keeps in memory: NS_SENTLOG_MAX_OPEN
+ * unless a test sets fewer (at least 1) before the first event. */
+void sentlog_import_set_max_open (SentLogImport *import, guint max_open);
 
 /* Ends the import; what was not checkpointed is rolled back. */
 void sentlog_import_free (SentLogImport *import);

@@ -13,6 +13,9 @@
  *     retired, malformed lines and rate-limit notices cutting spans (also
  *     across imports), the migration of a schema-1 database (and one that
  *     fails midway and changes nothing);
+ *   - at most max_open open messages in memory: the least recently used
+ *     set aside and counted, a later line of it (a recipient, a second
+ *     ENTER, a DONE) joining its row, found by both lookups;
  *   - joining across imports, queue IDs reused, checkpoint atomicity and
  *     resume offsets by the source's first bytes (the tail is checked by
  *     the importer, tests/cli/log-sources.test);
@@ -1558,6 +1561,131 @@ test_join_repeated_lines (void)
 	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages WHERE message_id = 'd1b@example.com'"), ==, 1);
 }
 
+/* ---- the open messages kept in memory, bounded ------------------------------------ */
+
+/* A message as Sendmail logs it, never said to be done: ENTER, SENDER,
+ * MESSAGE_ID, one RECIPIENT. */
+static void
+sendmail_message (SentLogImport *im, gint64 t, const char *qid, const char *msgid, const char *rcpt)
+{
+	ev_enter (im, t, "mx1", qid, LOG_ORIGIN_AUTH, NULL);
+	ev_sender (im, t, "mx1", qid, "alice@example.com");
+	ev_msgid (im, t, "mx1", qid, msgid);
+	ev_rcpt (im, t + 1, "mx1", qid, rcpt, "sent");
+}
+
+/* What a bounce of alice's message to rcpt is judged by: the row of its
+ * Message-ID and the row of alice's mail to rcpt are the one of qid. */
+static void
+check_found (SentLog *r, const char *msgid, const char *rcpt, const char *qid)
+{
+	g_autoptr (GError) error = NULL;
+	g_auto (SentLogMatch) m = { 0 };
+	g_assert_true (sentlog_lookup_message_id (r, msgid, &m, &error));
+	g_assert_no_error (error);
+	if (!m.found || g_strcmp0 (m.queue_id, qid) != 0 || g_strcmp0 (m.sender, "alice@example.com") != 0)
+		g_test_fail_printf ("%s: want the row of %s from alice, got %s (%s)", msgid, qid,
+		                    m.found ? m.queue_id : "none", m.sender ? m.sender : "no sender");
+	g_assert_true (sentlog_lookup_recipient (r, "alice@example.com", rcpt, T0 - 3600, T0 + 86400, &m, &error));
+	g_assert_no_error (error);
+	if (!m.found || g_strcmp0 (m.queue_id, qid) != 0)
+		g_test_fail_printf ("alice to %s: want the row of %s, got %s", rcpt, qid, m.found ? m.queue_id : "none");
+}
+
+/* At most max_open open messages are kept in memory; past that the least
+ * recently used one is written as it is and set aside (counted), and a
+ * later line of it (a deferred recipient delivered, its DONE) goes to its
+ * row in the database: no second row, no recipient lost. */
+static void
+test_import_bounded_open (void)
+{
+	g_autofree char *db = new_db_path ("bounded.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	SentLogImport *im = begin (log, c, "maillog first line", NULL, NULL);
+	REQUIRE (im);
+	sentlog_import_set_max_open (im, 2);
+	sendmail_message (im, T0, "S1", "<s1@example.com>", "bob@remote.example");
+	sendmail_message (im, T0 + 10, "S2", "<s2@example.com>", "carol@remote.example");
+	/* S1 is used again: S2 is now the least recently used */
+	ev_rcpt (im, T0 + 15, "mx1", "S1", "dave@remote.example", "deferred");
+	g_assert_cmpuint (sentlog_import_set_aside (im), ==, 0);
+	/* a third: S2 is set aside, not S1 (the first to come) */
+	sendmail_message (im, T0 + 20, "S3", "<s3@example.com>", "erin@remote.example");
+	g_assert_cmpuint (sentlog_import_set_aside (im), ==, 1);
+	ev_rcpt (im, T0 + 25, "mx1", "S1", "frank@remote.example", "sent");
+	g_assert_cmpuint (sentlog_import_set_aside (im), ==, 1);
+	/* a late line of S2 joins its row in the database (S3 goes) */
+	ev_rcpt (im, T0 + 1800, "mx1", "S2", "gina@remote.example", "sent");
+	g_assert_cmpuint (sentlog_import_set_aside (im), ==, 2);
+	/* S1's deferred recipient delivered, in memory */
+	ev_rcpt (im, T0 + 1801, "mx1", "S1", "dave@remote.example", "sent");
+	/* S3 set aside and then done (a Postfix DONE): its row is closed */
+	ev_rcpt (im, T0 + 1802, "mx1", "S3", "hank@remote.example", "sent");
+	ev_done (im, T0 + 1802, "mx1", "S3");
+	g_assert_cmpuint (sentlog_import_set_aside (im), ==, 3);
+	checkpoint (im, 100, 10);
+	/* after the checkpoint, a line of S2 (set aside again above) */
+	ev_rcpt (im, T0 + 3600, "mx1", "S2", "ivan@remote.example", "bounced");
+	checkpoint (im, 200, 11);
+	sentlog_import_free (im);
+
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages"), ==, 3);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM recipients"), ==, 8);
+	/* S3 is done; Sendmail's S1 and S2 never are */
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages WHERE open = 1"), ==, 2);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM recipients WHERE status = 'deferred'"), ==, 0);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (SentLog) r = sentlog_open (db, FALSE, &error);
+	g_assert_no_error (error);
+	REQUIRE (r);
+	check_found (r, "<s1@example.com>", "bob@remote.example", "S1");
+	check_found (r, "<s1@example.com>", "dave@remote.example", "S1");
+	check_found (r, "<s1@example.com>", "frank@remote.example", "S1");
+	check_found (r, "<s2@example.com>", "carol@remote.example", "S2");
+	check_found (r, "<s2@example.com>", "gina@remote.example", "S2");
+	check_found (r, "<s2@example.com>", "ivan@remote.example", "S2");
+	check_found (r, "<s3@example.com>", "erin@remote.example", "S3");
+	check_found (r, "<s3@example.com>", "hank@remote.example", "S3");
+}
+
+/* Sendmail's AUTH line and its from= line are two ENTERs of one message:
+ * the first set aside in between, the second still joins it, and the
+ * authenticated origin stays. */
+static void
+test_import_bounded_second_enter (void)
+{
+	g_autofree char *db = new_db_path ("bounded-enter.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	SentLogImport *im = begin (log, c, "maillog first line", NULL, NULL);
+	REQUIRE (im);
+	sentlog_import_set_max_open (im, 1);
+	ev_enter (im, T0, "mx1", "A1", LOG_ORIGIN_AUTH, NULL);
+	sendmail_message (im, T0, "B1", "<b1@example.com>", "bob@remote.example");
+	g_assert_cmpuint (sentlog_import_set_aside (im), ==, 1);
+	ev_enter (im, T0 + 1, "mx1", "A1", LOG_ORIGIN_UNKNOWN, "203.0.113.7");
+	ev_sender (im, T0 + 1, "mx1", "A1", "alice@example.com");
+	ev_msgid (im, T0 + 1, "mx1", "A1", "<a1@example.com>");
+	ev_rcpt (im, T0 + 2, "mx1", "A1", "carol@remote.example", "sent");
+	g_assert_cmpuint (sentlog_import_set_aside (im), ==, 2);
+	checkpoint (im, 100, 5);
+	sentlog_import_free (im);
+
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages"), ==, 2);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (SentLog) r = sentlog_open (db, FALSE, &error);
+	g_assert_no_error (error);
+	REQUIRE (r);
+	check_found (r, "<a1@example.com>", "carol@remote.example", "A1");
+	check_found (r, "<b1@example.com>", "bob@remote.example", "B1");
+	g_auto (SentLogMatch) m = { 0 };
+	g_assert_true (sentlog_lookup_message_id (r, "<a1@example.com>", &m, &error));
+	g_assert_cmpint (m.origin, ==, LOG_ORIGIN_AUTH);
+}
+
 /* ---- checkpoints -------------------------------------------------------------- */
 
 static void
@@ -2133,6 +2261,8 @@ main (int argc, char **argv)
 	g_test_add_func ("/sentlog/join/two-imports-old-logs", test_join_two_imports_old_logs);
 	g_test_add_func ("/sentlog/join/queue-id-reused", test_join_queue_id_reused);
 	g_test_add_func ("/sentlog/join/repeated-lines", test_join_repeated_lines);
+	g_test_add_func ("/sentlog/import/bounded-open", test_import_bounded_open);
+	g_test_add_func ("/sentlog/import/bounded-second-enter", test_import_bounded_second_enter);
 	g_test_add_func ("/sentlog/checkpoint/atomic", test_checkpoint_atomic);
 	g_test_add_func ("/sentlog/prune", test_prune);
 	g_test_add_func ("/sentlog/stats", test_stats);
