@@ -65,6 +65,7 @@ typedef struct {
 	LogFormat format;
 	const char *server;
 	guint64 lines, bad, changes;
+	guint64 set_aside;     /* open messages written out early (sentlog_import_set_aside) */
 } Import;
 
 static void
@@ -335,6 +336,7 @@ import_source (Import *im, const char *path, gboolean follow, gboolean *again, G
 		}
 	}
 	im->changes += sentlog_import_messages (si);
+	im->set_aside += sentlog_import_set_aside (si);
 	return TRUE;
 }
 
@@ -483,7 +485,7 @@ log_import (const Config *config, int argc, char **argv)
 		g_unix_signal_add (SIGTERM, on_stop_signal, NULL);
 	}
 
-	Import im = { config, log, format, server, 0, 0, 0 };
+	Import im = { config, log, format, server, 0, 0, 0, 0 };
 	const char *stdin_only[] = { "-", NULL };
 	const char *const *files = argc > 1 ? (const char *const *) argv + 1 : stdin_only;
 	int status = EXIT_OK;
@@ -503,7 +505,13 @@ log_import (const Config *config, int argc, char **argv)
 	 * WAL file itself stays, empty (persistent WAL). */
 	sentlog_checkpoint (log);
 	fprintf (stderr, "ndrsift: log import: %" G_GUINT64_FORMAT " lines read, %" G_GUINT64_FORMAT
-	         " malformed, %" G_GUINT64_FORMAT " rows changed\n", im.lines, im.bad, im.changes);
+	         " malformed, %" G_GUINT64_FORMAT " rows changed", im.lines, im.bad, im.changes);
+	/* Only when it happened: a log whose messages are never said to
+	 * leave the queue (Sendmail, Exchange), or a big queue. */
+	if (im.set_aside)
+		fprintf (stderr, ", %" G_GUINT64_FORMAT " open messages set aside (over %d open at once;"
+		         " their later lines still join them)", im.set_aside, NS_SENTLOG_MAX_OPEN);
+	fputc ('\n', stderr);
 	return status;
 }
 
