@@ -817,9 +817,12 @@ sentlog_open_mode (const char *path, gboolean writable, guint mode, GError **err
 	sqlite3_file_control (log->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	if (writable) {
 		/* The importer's indexes outgrow the default 2 MB page cache
-		 * within an hour of a busy log. */
-		if (!exec (log, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-		                "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;", error))
+		 * within an hour of a busy log; a bigger one is faster, and
+		 * costs resident memory, which an import keeps bounded. */
+		g_autofree char *pragmas = g_strdup_printf ("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+		                                            "PRAGMA foreign_keys = ON; PRAGMA cache_size = -%d;",
+		                                            NS_SENTLOG_CACHE_KIB);
+		if (!exec (log, pragmas, error))
 			return NULL;
 		/* The file SQLite opened is the one checked above (no name
 		 * swapped in between). */
