@@ -7,13 +7,45 @@
  * `time` (RFC 3339) is required; `server` defaults to --server, else this
  * host; `recipients` may be empty; `origin` is local (the default), auth,
  * network or foreign; unknown keys are ignored. Anything else wrong is a
- * malformed line, said with the reason. Parsed with json-glib; one parser
- * is kept per LogParser. */
+ * malformed line, said with the reason.
+ *
+ * Parsed with json-glib's JsonParser, one kept per LogParser and reused
+ * for every line, with the array the recipients are gathered in: what a
+ * line allocates is the parser's tree, freed by the next line. The
+ * parser is a mutable one: an immutable tree is walked once more to be
+ * sealed, and nothing here keeps the tree past its line. */
 #include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "logparse-private.h"
 #include "ndrsift/datetime.h"
+
+typedef struct {
+	JsonParser *parser;
+	GPtrArray *rcpts;       /* the line's recipients, NULL-terminated (not owned) */
+} JsonlState;
+
+static void
+state_free (gpointer data)
+{
+	JsonlState *st = data;
+	g_object_unref (st->parser);
+	g_ptr_array_unref (st->rcpts);
+	g_free (st);
+}
+
+static JsonlState *
+state (LogParser *p)
+{
+	if (p->state == NULL) {
+		JsonlState *st = g_new (JsonlState, 1);
+		st->parser = json_parser_new ();
+		st->rcpts = g_ptr_array_new ();
+		p->state = st;
+		p->state_free = state_free;
+	}
+	return p->state;
+}
 
 /* A string member, or NULL; FALSE when present but not a string. */
 static gboolean
@@ -41,17 +73,13 @@ logparse_jsonl_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit
 	if (blank == len)
 		return TRUE; /* an empty line is no record */
 
-	if (p->state == NULL) {
-		p->state = json_parser_new_immutable ();
-		p->state_free = g_object_unref;
-	}
-	JsonParser *parser = p->state;
+	JsonlState *st = state (p);
 	g_autoptr (GError) local = NULL;
-	if (!json_parser_load_from_data (parser, line, len, &local)) {
+	if (!json_parser_load_from_data (st->parser, line, len, &local)) {
 		g_set_error (error, LOGPARSE_ERROR, 1, "not JSON: %s", local->message);
 		return FALSE;
 	}
-	JsonNode *root = json_parser_get_root (parser);
+	JsonNode *root = json_parser_get_root (st->parser);
 	if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
 		g_set_error (error, LOGPARSE_ERROR, 1, "not a JSON object");
 		return FALSE;
@@ -84,7 +112,8 @@ logparse_jsonl_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit
 		return FALSE;
 	}
 
-	g_autoptr (GPtrArray) rcpts = g_ptr_array_new ();
+	GPtrArray *rcpts = st->rcpts;
+	g_ptr_array_set_size (rcpts, 0);
 	JsonNode *rn = json_object_get_member (o, "recipients");
 	if (rn && !JSON_NODE_HOLDS_NULL (rn)) {
 		if (!JSON_NODE_HOLDS_ARRAY (rn)) {
