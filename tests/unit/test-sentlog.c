@@ -1635,7 +1635,6 @@ test_import_bounded_open (void)
 	g_assert_cmpint (q_int (db, "SELECT count(*) FROM recipients"), ==, 8);
 	/* S3 is done; Sendmail's S1 and S2 never are */
 	g_assert_cmpint (q_int (db, "SELECT count(*) FROM messages WHERE open = 1"), ==, 2);
-	g_assert_cmpint (q_int (db, "SELECT count(*) FROM recipients WHERE status = 'deferred'"), ==, 0);
 	g_autoptr (GError) error = NULL;
 	g_autoptr (SentLog) r = sentlog_open (db, FALSE, &error);
 	g_assert_no_error (error);
