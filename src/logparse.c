@@ -355,9 +355,8 @@ logparse_syslog_notice (LogParser *p, const LogSyslogLine *sl, LogEmitFunc emit,
 		 * since the last of its lines that arrived may be lost, and
 		 * neither end knows which lines (README, "Scale"). They were
 		 * sent milliseconds before it noticed, mostly in the notice's
-		 * own second, which a hole's end would count as read. */
+		 * own second, which the hole takes in as every hole does. */
 		ev.loss = LOG_LOSS_END;
-		ev.time = sl->time + 1;
 		local = TRUE;
 	} else if ((program_is (sl, "systemd-journald") || program_is (sl, "systemd-journal")) &&
 	           sl->message_len > 11 && memcmp (sl->message, "Suppressed ", 11) == 0 &&

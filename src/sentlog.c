@@ -1087,6 +1087,10 @@ last_line (SentLogImport *im, Cover *only, gint64 t)
 static void
 lose (SentLogImport *im, Cover *cv, const LogEvent *ev)
 {
+	/* A hole is open at both ends (ST_HOLE_FIND) and a log's clock
+	 * counts whole seconds: lines dropped in the notice's own second
+	 * carry its time, so every hole reaches one second past the notice
+	 * that ends it, and one before the notice that begins it. */
 	gint64 t = ev->time;
 	Dropping *dropping = cv ? &cv->dropping : &im->dropping;
 	if (cv) {
@@ -1106,19 +1110,19 @@ lose (SentLogImport *im, Cover *cv, const LogEvent *ev)
 	if (ev->loss == LOG_LOSS_BEGIN) {
 		/* Its lines count again after max_gap, or at the notice of
 		 * the end: rate-limit windows are seconds to minutes. */
-		dropping->from = t;
+		dropping->from = t - 1;
 		dropping->until = t + im->max_gap;
 	} else if (dropping->until) {
 		/* The end of a dropping seen to begin: no source holds what
 		 * was written then (the loss was where the lines came in). */
-		punch (im, cv, dropping->from, t);
+		punch (im, cv, dropping->from, t + 1);
 		dropping->until = 0;
 	} else {
 		/* Only the end was logged (journald says nothing before): the
 		 * loss lies in the rate-limit window before the server's last
 		 * line before the notice, assumed shorter than max_gap. */
 		gint64 from = MIN (t, last_line (im, cv, t)) - im->max_gap;
-		punch (im, cv, from, t);
+		punch (im, cv, from, t + 1);
 	}
 }
 
