@@ -271,7 +271,6 @@ typedef struct {
 	gboolean counted;      /* one of m.connections */
 	const char *unjudged_conn; /* why no message of it is judged: "ours"
 	                              (submission), "busy" (past the limit) */
-	gboolean can_skip;     /* SMFIS_SKIP may end the body */
 	unsigned long no_reply; /* SMFIP_NR_* negotiated */
 	/* The message; engine NULL: the milter lets it through untouched. */
 	Engine *engine;
@@ -420,23 +419,22 @@ on_negotiate (SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2
 	/* Only what it does: add and remove the verdict header, hold a message;
 	 * and ask for the macros it reads. */
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST);
-	/* No HELO, no unknown commands. No reply to RCPT, DATA, a header or the
-	 * end of the header: it is never anything but "continue", and each
-	 * reply is a round trip the MTA waits for (libmilter answers for us
-	 * to an MTA that needs one). A body chunk is answered: "skip" ends the
-	 * body once NS_MAX_MESSAGE_BYTES are kept. */
-	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_SKIP | SMFIP_NR_RCPT | SMFIP_NR_DATA | SMFIP_NR_HDR |
-	             SMFIP_NR_EOH);
+	/* No HELO, no DATA, no unknown commands. No reply but to the end of
+	 * the message: before it, the answer is never anything but "continue",
+	 * and each reply is a round trip the MTA waits for (libmilter answers
+	 * for us to an MTA that needs one). So no "skip" to a body chunk
+	 * either: the bytes past NS_MAX_MESSAGE_BYTES still come, and go. */
+	const unsigned long no_reply = SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR |
+	                               SMFIP_NR_EOH | SMFIP_NR_BODY;
+	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOUNKNOWN | no_reply);
 	*pf2 = *pf3 = 0;
-	c->can_skip = (*pf1 & SMFIP_SKIP) != 0;
-	c->no_reply = *pf1 & (SMFIP_NR_RCPT | SMFIP_NR_DATA | SMFIP_NR_HDR | SMFIP_NR_EOH);
+	c->no_reply = *pf1 & no_reply;
 	if (*pf0 & SMFIF_SETSYMLIST) {
-		/* Postfix sends {daemon_port} only when asked. */
+		/* Postfix sends {daemon_port} only when asked; the queue ID is
+		 * read at the end of the message, the only step that logs it. */
 		smfi_setsymlist (ctx, SMFIM_CONNECT, (char *) "{daemon_name} {daemon_port}");
-		smfi_setsymlist (ctx, SMFIM_ENVFROM, (char *) "i {auth_authen}");
+		smfi_setsymlist (ctx, SMFIM_ENVFROM, (char *) "{auth_authen}");
 		smfi_setsymlist (ctx, SMFIM_ENVRCPT, (char *) "{rcpt_addr}");
-		smfi_setsymlist (ctx, SMFIM_DATA, (char *) "i");
-		smfi_setsymlist (ctx, SMFIM_EOH, (char *) "i");
 		smfi_setsymlist (ctx, SMFIM_EOM, (char *) "i");
 	}
 	return SMFIS_CONTINUE;
@@ -455,7 +453,7 @@ on_connect (SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 	c->label = g_strdup_printf ("#%u %s", c->number, c->client);
 	g_autoptr (Engine) engine = milter_engine ();
 	if (engine == NULL)
-		return SMFIS_ACCEPT; /* stopping */
+		return reply (c, SMFIP_NR_CONN); /* stopping: nothing is judged */
 	/* Our users' submission service: their own outbound mail. Its
 	 * messages, like those past the limit, are not judged; they still
 	 * lose the sender's verdict headers (a header costs no memory). */
@@ -472,7 +470,7 @@ on_connect (SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 	} else {
 		c->counted = TRUE;
 	}
-	return SMFIS_CONTINUE;
+	return reply (c, SMFIP_NR_CONN);
 }
 
 static sfsistat
@@ -488,21 +486,21 @@ on_envfrom (SMFICTX *ctx, char **argv)
 {
 	Connection *c = smfi_getpriv (ctx);
 	if (c == NULL)
-		return SMFIS_ACCEPT;
+		return SMFIS_CONTINUE;
 	message_clear (c);
 	c->engine = milter_engine ();
 	if (c->engine == NULL)
-		return SMFIS_ACCEPT; /* stopping */
+		return reply (c, SMFIP_NR_MAIL); /* stopping: let it through untouched */
 	/* An authenticated client: our own user's outbound mail. */
 	const char *auth = smfi_getsymval (ctx, (char *) "{auth_authen}");
 	if (c->unjudged_conn || (auth && *auth))
-		return SMFIS_CONTINUE;
+		return reply (c, SMFIP_NR_MAIL);
 	c->judge = TRUE;
 	c->null_sender = null_address (argv ? argv[0] : NULL);
 	c->rcpts = g_ptr_array_new_with_free_func (g_free);
 	c->bytes = g_byte_array_new ();
 	note_queue_id (ctx, c);
-	return SMFIS_CONTINUE;
+	return reply (c, SMFIP_NR_MAIL);
 }
 
 static sfsistat
@@ -561,13 +559,9 @@ static sfsistat
 on_body (SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	Connection *c = smfi_getpriv (ctx);
-	if (c && c->engine) {
-		if (c->judge)
-			keep (c, chunk, len);
-		if ((!c->judge || c->truncated || c->bytes == NULL) && c->can_skip)
-			return SMFIS_SKIP;
-	}
-	return SMFIS_CONTINUE;
+	if (c && c->engine && c->judge)
+		keep (c, chunk, len);
+	return reply (c, SMFIP_NR_BODY);
 }
 
 /* The header value on one line, for the log. */
