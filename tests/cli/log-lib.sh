@@ -45,15 +45,24 @@ for i in range(first, first + count):
 EOF
 gen () { python3 "$tmpdir/gen.py" "$@"; }
 
-# wait_rows SQL WANT SECONDS: polls until the query gives WANT.
+# wait_rows SQL WANT SECONDS: polls until the query gives WANT (as q
+# prints it), within SECONDS; one process polling every 50 ms.
 wait_rows () {
-	i=0
-	while [ "$i" -lt $(($3 * 5)) ]; do
-		[ "$(q "$1" 2>/dev/null)" = "$2" ] && return 0
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
+	python3 -c '
+import sqlite3, sys, time
+end = time.monotonic() + float(sys.argv[4])
+while True:
+    try:
+        c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True, timeout=30)
+        got = "\n".join("|".join("" if v is None else str(v) for v in r) for r in c.execute(sys.argv[2]))
+        c.close()
+    except sqlite3.Error:
+        got = None
+    if got == sys.argv[3]:
+        sys.exit(0)
+    if time.monotonic() > end:
+        sys.exit(1)
+    time.sleep(0.05)' "$DB" "$1" "$2" "$3"
 }
 
 # count_rows: messages; dup_rows: Message-IDs found more than once.
