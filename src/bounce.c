@@ -169,7 +169,7 @@ drop_leading_blank_lines (Bounce *b, GByteArray *a)
 		return;
 	const guint8 *eol = memchr (a->data + p, '\n', a->len - p);
 	gsize n = (eol ? (gsize) (eol - a->data) : a->len) - p;
-	if (headers_field_name_len ((const char *) a->data + p, n) == 0)
+	if (headers_field_name_len ((const char *) a->data + p, n, TRUE) == 0)
 		return;
 	note (b, "%" G_GSIZE_FORMAT " blank line%s before the header skipped", blank_lines, blank_lines > 1 ? "s" : "");
 	g_byte_array_remove_range (a, 0, p);
@@ -227,7 +227,7 @@ prepare (Bounce *b, GBytes *message)
 		else if (*p == '-' && p + 1 < end && p[1] == '-' && (n = ++boundaries) > NS_MAX_BOUNDARY_LINES)
 			what = "\"--\"", bound = "NS_MAX_BOUNDARY_LINES";
 		else if (in_header && *p != '-' &&
-		         (field = headers_field_name_len ((const char *) p, (eol ? eol : end) - p) > 0) &&
+		         (field = headers_field_name_len ((const char *) p, (eol ? eol : end) - p, TRUE) > 0) &&
 		         (n = ++fields) > NS_MAX_FIELD_LINES)
 			what = "header field", bound = "NS_MAX_FIELD_LINES";
 		if (what) {

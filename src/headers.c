@@ -209,18 +209,17 @@ headers_from_gmime (GMimeHeaderList *list)
 }
 
 gsize
-headers_field_name_len (const char *line, gsize n)
+headers_field_name_len (const char *line, gsize n, gboolean blanks)
 {
-	const char *colon = memchr (line, ':', n);
-	gsize k = colon ? (gsize) (colon - line) : 0;
-	while (k > 0 && (line[k - 1] == ' ' || line[k - 1] == '\t'))
-		k--;
-	/* A field name is printable ASCII without blanks: this rules out
-	 * "From " lines and prose with a colon. */
-	for (gsize i = 0; i < k; i++)
-		if (line[i] <= ' ' || line[i] >= 127)
-			return 0;
-	return k;
+	/* Printable ASCII without blanks: this rules out "From " lines and
+	 * prose with a colon. */
+	gsize k = 0;
+	while (k < n && (guchar) line[k] > ' ' && (guchar) line[k] < 127 && line[k] != ':')
+		k++;
+	gsize colon = k;
+	while (blanks && colon < n && (line[colon] == ' ' || line[colon] == '\t'))
+		colon++;
+	return k > 0 && colon < n && line[colon] == ':' ? k : 0;
 }
 
 /* Parses fields up to the first blank line or the end; *body is where
@@ -251,7 +250,7 @@ parse_block (const char *text, gsize len, gsize *body)
 			break;
 		}
 		if (!continuation) {
-			gsize k = headers_field_name_len (p, n);
+			gsize k = headers_field_name_len (p, n, TRUE);
 			if (k > 0) {
 				name = p;
 				name_len = k;
@@ -288,7 +287,7 @@ headers_parse_message (const char *text, gsize len, gsize *body)
 			return parse_block (text, len, body); /* an empty header, then the body */
 		if (n == 0)
 			break;
-		if (headers_field_name_len (p, n) > 0)
+		if (headers_field_name_len (p, n, TRUE) > 0)
 			return parse_block (text, len, body);
 		p = eol ? eol + 1 : NULL;
 	}

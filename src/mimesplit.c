@@ -14,6 +14,7 @@
  * Anything these rules leave open is refused (see the header). */
 #include <string.h>
 
+#include "ndrsift/headers.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/mimesplit.h"
 
@@ -71,17 +72,6 @@ keep_field (Fields *f, const char *name, gsize name_len, const char *value, gsiz
 	return TRUE;
 }
 
-/* Length of the field name that starts a line, 0 when the line is not
- * "Name:" with a name of printable ASCII and the colon right after it. */
-static gsize
-field_name_len (const char *p, gsize n)
-{
-	gsize k = 0;
-	while (k < n && p[k] > ' ' && p[k] < 127 && p[k] != ':')
-		k++;
-	return k > 0 && k < n && p[k] == ':' ? k : 0;
-}
-
 /* Reads a header from p (a line start) to its empty line. top: the
  * bounce's own header, of which GMime is given only the Content-* fields
  * (bounce.c, mime_header_only): other fields are skipped unread. A part's
@@ -127,7 +117,7 @@ read_header (const char *p, const char *end, gboolean top, Fields *f, const char
 			goto next_line;
 		if (p[0] == '-')
 			return FALSE; /* a boundary line where a field was expected */
-		name_len = field_name_len (p, n);
+		name_len = headers_field_name_len (p, n, FALSE);
 		if (name_len == 0)
 			return FALSE;
 		if ((name_len == 8 && g_ascii_strncasecmp (p, "Received", 8) == 0) ||

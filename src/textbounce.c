@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ndrsift/config.h"
+#include "ndrsift/headers.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/msgid.h"
 #include "ndrsift/pattern.h"
@@ -659,15 +660,12 @@ textbounce_find_recipient (const TextbounceFormats *f, int family, const HeaderB
 
 /* ---- the header block after a marker ---- */
 
-/* Length of a header field name at p (up to its ':'), or 0. RFC 5322
- * field names are printable ASCII without ':' or space. */
+/* Length of a header field name at p (up to its ':'), or 0; a "name"
+ * past 80 characters is prose. */
 static gsize
 field_name_len (const char *p, gsize n)
 {
-	gsize i = 0;
-	while (i < n && i < 80 && p[i] > ' ' && p[i] < 127 && p[i] != ':')
-		i++;
-	return (i > 0 && i < n && p[i] == ':') ? i : 0;
+	return headers_field_name_len (p, MIN (n, 81), FALSE);
 }
 
 /* The quote prefix of a line: leading '>' and '|' marks with the blanks

@@ -66,9 +66,11 @@ HeaderBlock *headers_parse_block (const char *text, gsize len);
 HeaderBlock *headers_parse_message (const char *text, gsize len, gsize *body);
 
 /* The length of the field name that starts a line of n bytes (without its
- * line end): a name of printable ASCII without blanks, then optional
- * blanks and a colon; 0 when the line is no field. */
-gsize headers_field_name_len (const char *line, gsize n);
+ * line end): a name of printable ASCII without blanks or ':', then the
+ * colon; with `blanks`, optional blanks before the colon (GMime reads
+ * "Name :" too). 0 when the line is no field. The one field-name test of
+ * every header reader (headers, mimesplit, textbounce, bounce). */
+gsize headers_field_name_len (const char *line, gsize n, gboolean blanks);
 
 /* Returns: (transfer none) the first value of `name`, or NULL. */
 const char *headers_get (const HeaderBlock *block, const char *name);

@@ -896,6 +896,39 @@ test_message_header_end (void)
 	}
 }
 
+/* headers_field_name_len: the one field-name test, strict (the quote
+ * finders) and with blanks before the colon (the header reader). */
+static void
+test_field_name_len (void)
+{
+	static const struct {
+		const char *line;
+		gsize strict, blanks;
+	} cases[] = {
+		{ "Subject: x", 7, 7 },
+		{ "Subject:", 7, 7 },
+		{ "Subject :x", 0, 7 },
+		{ "Subject \t: x", 0, 7 },
+		{ "From me@example.com Mon", 0, 0 },   /* an mbox From line */
+		{ "prose with: a colon", 0, 0 },
+		{ ": no name", 0, 0 },
+		{ " Folded: no", 0, 0 },
+		{ "X-\x01: control", 0, 0 },
+		{ "X-\xc3\xa9: eight bit", 0, 0 },
+		{ "Subject", 0, 0 },
+		{ "Subject  ", 0, 0 },
+		{ "", 0, 0 },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		gsize n = strlen (cases[i].line);
+		g_assert_cmpuint (headers_field_name_len (cases[i].line, n, FALSE), ==, cases[i].strict);
+		g_assert_cmpuint (headers_field_name_len (cases[i].line, n, TRUE), ==, cases[i].blanks);
+	}
+	/* n bounds the look: a colon past it does not count. */
+	g_assert_cmpuint (headers_field_name_len ("Subject: x", 7, FALSE), ==, 0);
+	g_assert_cmpuint (headers_field_name_len ("Subject : x", 8, TRUE), ==, 0);
+}
+
 /* Whether the process has glibc's ISO-2022-JP converter mapped. */
 static gboolean
 iso2022jp_loaded (void)
@@ -1124,6 +1157,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/bounce/hostile/depth-bound", test_depth_bound);
 	g_test_add_func ("/bounce/hostile/part-and-field-bounds", test_part_and_field_bounds);
 	g_test_add_func ("/bounce/headers/message-header-end", test_message_header_end);
+	g_test_add_func ("/bounce/headers/field-name-len", test_field_name_len);
 	g_test_add_func ("/bounce/headers/charset-module-stays-loaded", test_charset_stays_loaded);
 	g_test_add_func ("/bounce/hostile/charset-at-end-of-value", test_charset_at_end);
 	g_test_add_func ("/bounce/headers/mime-fields-of-top-header", test_mime_fields_of_top_header);
