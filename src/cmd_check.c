@@ -48,15 +48,13 @@ cmd_check (const Config *config, int argc, char **argv)
 			printf ("%s%s", first ? "" : "\n", verdict_name (v->verdict));
 		} else {
 			g_autofree char *source = output_escape (m->source);
-			g_autoptr (GString) tests = g_string_new (v->tests->len ? NULL : "none");
-			for (guint i = 0; i < v->tests->len; i++)
-				g_string_append_printf (tests, "%s%s", i ? "," : "", (char *) g_ptr_array_index (v->tests, i));
+			g_autofree char *tests = verdict_tests_join (v, "none");
 			if (m->offset >= 0)
 				printf ("%s@%" G_GINT64_FORMAT ": ", source, m->offset);
 			else
 				printf ("%s: ", source);
 			printf ("%s score=%s kind=%s tests=%s\n", verdict_name (v->verdict), NUMBER (v->score, 1),
-			        bounce_kind_name (v->bounce->kind), tests->str);
+			        bounce_kind_name (v->bounce->kind), tests);
 		}
 		first = FALSE;
 	}

@@ -82,14 +82,12 @@ render (const Scan *scan, GString *out, const MailboxMessage *msg, const Verdict
 		return;
 	}
 	g_autofree char *source = output_escape (msg->source);
-	g_autoptr (GString) tests = g_string_new (v->tests->len ? NULL : "none");
-	for (guint i = 0; i < v->tests->len; i++)
-		g_string_append_printf (tests, "%s%s", i ? "," : "", (char *) g_ptr_array_index (v->tests, i));
+	g_autofree char *tests = verdict_tests_join (v, "none");
 	g_autofree char *where = msg->offset >= 0
 		? g_strdup_printf ("%s@%" G_GINT64_FORMAT, source, msg->offset) : g_strdup (source);
 	g_string_append_printf (out, "%-40s %-8s score=%-5s kind=%-9s tests=%s", where,
 	                        verdict_name (v->verdict), NUMBER (v->score, 1),
-	                        bounce_kind_name (v->bounce->kind), tests->str);
+	                        bounce_kind_name (v->bounce->kind), tests);
 }
 
 /* Judges one message and renders its line; touches nothing shared. */

@@ -213,9 +213,7 @@ judge (Job *job)
 	job->verdict = best->verdict;
 	job->kind = best->bounce ? best->bounce->kind : BOUNCE_KIND_NONE;
 	job->header = engine_header_value (job->engine, best);
-	g_ptr_array_add (best->tests, NULL);
-	job->tests = g_strjoinv (",", (char **) best->tests->pdata);
-	g_ptr_array_remove_index (best->tests, best->tests->len - 1);
+	job->tests = verdict_tests_join (best, "");
 	job->act = every_forged && i == n && !job->rcpts_cut;
 }
 

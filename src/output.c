@@ -553,11 +553,9 @@ output_explain_text (const char *source, const Verdict *v)
 		line (out, 0, "not judged", names->str);
 	}
 
-	g_autoptr (GString) tests = g_string_new (v->tests->len ? NULL : "none");
-	for (guint i = 0; i < v->tests->len; i++)
-		g_string_append_printf (tests, "%s%s", i ? "," : "", (char *) g_ptr_array_index (v->tests, i));
+	g_autofree char *tests = verdict_tests_join (v, "none");
 	g_string_append_printf (out, "verdict               %s score=%s tests=%s\n",
-	                        verdict_name (v->verdict), NUMBER (v->score, 1), tests->str);
+	                        verdict_name (v->verdict), NUMBER (v->score, 1), tests);
 	return g_string_free (out, FALSE);
 }
 
@@ -620,10 +618,8 @@ output_csv_row (const char *source, gint64 offset, const Verdict *v)
 		g_string_append_printf (out, "%" G_GINT64_FORMAT, offset);
 	g_string_append_printf (out, ",%s,%s,%s,", bounce_kind_name (b->kind), verdict_name (v->verdict),
 	                        NUMBER (v->score, 1));
-	g_autoptr (GString) tests = g_string_new (NULL);
-	for (guint i = 0; i < v->tests->len; i++)
-		g_string_append_printf (tests, "%s%s", i ? "," : "", (char *) g_ptr_array_index (v->tests, i));
-	output_csv_field (out, tests->str);
+	g_autofree char *tests = verdict_tests_join (v, "");
+	output_csv_field (out, tests);
 	g_string_append_c (out, ',');
 	output_csv_field (out, b->original ? b->original->message_id : NULL);
 	g_string_append_c (out, ',');

@@ -771,6 +771,20 @@ verdict_header_value (const Verdict *v, const char *header_name)
 	return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
+char *
+verdict_tests_join (const Verdict *v, const char *none)
+{
+	if (v->tests->len == 0)
+		return g_strdup (none);
+	GString *s = g_string_sized_new (64);
+	for (guint i = 0; i < v->tests->len; i++) {
+		if (i)
+			g_string_append_c (s, ',');
+		g_string_append (s, g_ptr_array_index (v->tests, i));
+	}
+	return g_string_free (s, FALSE);
+}
+
 void
 verdict_free (Verdict *v)
 {

@@ -122,6 +122,11 @@ const char *verdict_name (VerdictClass verdict);
  * 78 characters with the name. */
 char *verdict_header_value (const Verdict *v, const char *header_name);
 
+/* The names of the listed rules that fired, in order, comma-separated
+ * ("A,B"); `none` when none fired. The one joiner of every printer and the
+ * milter (the header folds its own, above). Returns: (transfer full). */
+char *verdict_tests_join (const Verdict *v, const char *none);
+
 void verdict_free (Verdict *v);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VerdictContext, verdict_context_free)

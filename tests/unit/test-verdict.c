@@ -274,9 +274,8 @@ static char *
 describe (const Verdict *v)
 {
 	GString *s = g_string_new (verdict_name (v->verdict));
-	g_string_append_printf (s, " score=%.1f tests=", v->score);
-	for (guint i = 0; i < v->tests->len; i++)
-		g_string_append_printf (s, "%s%s", i ? "," : "", (char *) g_ptr_array_index (v->tests, i));
+	g_autofree char *tests = verdict_tests_join (v, "");
+	g_string_append_printf (s, " score=%.1f tests=%s", v->score, tests);
 	for (int i = 0; i < EVAL_COUNT; i++)
 		if (v->evals.fact[i])
 			g_string_append_printf (s, "\n  %s%s: %s", rules_builtin_name (i), v->evals.fired[i] ? "*" : "",
@@ -996,6 +995,24 @@ fake_verdict (VerdictClass cls, double score, const char *const *tests)
 	return v;
 }
 
+/* verdict_tests_join: in order, comma-separated, `none` when empty. */
+static void
+test_tests_join (void)
+{
+	const char *three[] = { "A", "B_2", "C", NULL }, *one[] = { "ONLY", NULL };
+	g_autoptr (Verdict) a = fake_verdict (VERDICT_FORGED, 9.0, three);
+	g_autoptr (Verdict) b = fake_verdict (VERDICT_FORGED, 9.0, one);
+	g_autoptr (Verdict) c = fake_verdict (VERDICT_UNKNOWN, 0.0, NULL);
+	g_autofree char *ja = verdict_tests_join (a, "none");
+	g_autofree char *jb = verdict_tests_join (b, "none");
+	g_autofree char *jc = verdict_tests_join (c, "none");
+	g_autofree char *jc_empty = verdict_tests_join (c, "");
+	g_assert_cmpstr (ja, ==, "A,B_2,C");
+	g_assert_cmpstr (jb, ==, "ONLY");
+	g_assert_cmpstr (jc, ==, "none");
+	g_assert_cmpstr (jc_empty, ==, "");
+}
+
 static void
 test_header_format (void)
 {
@@ -1381,6 +1398,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/verdict/header/hostile-input", test_header_hostile);
 	g_test_add_func ("/verdict/header/custom-name", test_header_custom_name);
 	g_test_add_func ("/verdict/header/error", test_error_value);
+	g_test_add_func ("/verdict/tests-join", test_tests_join);
 
 	int rc = g_test_run ();
 
