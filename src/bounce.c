@@ -95,6 +95,7 @@ bounce_free (Bounce *b)
 	g_free (b->arrival_date);
 	g_free (b->arrival_where);
 	received_hop_free (b->top_hop);
+	g_free (b->reporting_mta);
 	g_string_free (b->text, TRUE);
 	g_ptr_array_unref (b->notes);
 	g_free (b);
@@ -1425,6 +1426,20 @@ bounce_parse (const TextbounceFormats *formats, const char *data, gsize len)
 	return bounce_parse_bytes (formats, g_bytes_new (data ? data : "", data ? len : 0), FALSE);
 }
 
+/* The reporting MTA of a bounce (bounce.h), or NULL. Returns: (transfer
+ * full). */
+static char *
+reporting_mta (const Bounce *b)
+{
+	const ReceivedHop *top = b->top_hop;
+	const char *name = NULL;
+	if (b->report && b->report->reporting_mta && *b->report->reporting_mta)
+		name = b->report->reporting_mta;
+	else if (top)
+		name = top->from_rdns ? top->from_rdns : top->from_helo ? top->from_helo : top->from_ip;
+	return name ? g_ascii_strdown (name, -1) : NULL;
+}
+
 /* own_readers: FALSE to leave every MIME structure to GMime's parser (the
  * reference the faster readers are checked against). */
 static Bounce *
@@ -1513,6 +1528,8 @@ parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncat
 	if (b->original && b->original->headers->dropped)
 		note (b, "%u header fields of the original past %d (NS_MAX_HEADERS) not kept",
 		      b->original->headers->dropped, NS_MAX_HEADERS);
+	if (b->kind != BOUNCE_KIND_NONE)
+		b->reporting_mta = reporting_mta (b);
 
 	g_free (w.original_path);
 	g_free (w.original_type);

@@ -6,7 +6,6 @@
 #include "ndrsift/number.h"
 #include "ndrsift/output.h"
 #include "ndrsift/received.h"
-#include "ndrsift/summary.h"
 
 /* The digest the sent log matched by, in hex (sentlog.h "Privacy"). */
 static char *
@@ -623,8 +622,7 @@ output_csv_row (const char *source, gint64 offset, const Verdict *v)
 	g_string_append_c (out, ',');
 	output_csv_field (out, b->original ? b->original->message_id : NULL);
 	g_string_append_c (out, ',');
-	g_autofree char *mta = b->kind != BOUNCE_KIND_NONE ? summary_reporting_mta (b, NULL) : NULL;
-	output_csv_field (out, mta);
+	output_csv_field (out, b->reporting_mta);
 	g_string_append_c (out, ',');
 	g_autofree char *rcpts = csv_recipients (b->report, FALSE);
 	output_csv_field (out, rcpts);

@@ -52,20 +52,6 @@ envelope_address (const char *value)
 	return address_normalise (inner, NULL);
 }
 
-char *
-summary_reporting_mta (const Bounce *b, char **addr)
-{
-	const ReceivedHop *top = b->top_hop;
-	if (addr)
-		*addr = top && top->from_ip ? g_strdup (top->from_ip) : NULL;
-	const char *name = NULL;
-	if (b->report && b->report->reporting_mta && *b->report->reporting_mta)
-		name = b->report->reporting_mta;
-	else if (top)
-		name = top->from_rdns ? top->from_rdns : top->from_helo ? top->from_helo : top->from_ip;
-	return name ? g_ascii_strdown (name, -1) : NULL;
-}
-
 static char *
 join_recipients (const Report *r, gboolean status)
 {
@@ -99,8 +85,11 @@ summary_item_new (const Verdict *v, const char *source, gint64 offset)
 	item->kind = b->kind;
 	item->arrival_time = b->arrival_time;
 	item->offset = offset;
-	if (b->kind != BOUNCE_KIND_NONE)
-		item->reporting_mta = summary_reporting_mta (b, &item->reporting_addr);
+	if (b->kind != BOUNCE_KIND_NONE) {
+		item->reporting_mta = g_strdup (b->reporting_mta);
+		if (b->top_hop && b->top_hop->from_ip)
+			item->reporting_addr = g_strdup (b->top_hop->from_ip);
+	}
 
 	if (v->verdict == VERDICT_FORGED) {
 		static const char *const names[] = { "X-Original-To", "Delivered-To", "To" };

@@ -76,6 +76,9 @@ typedef struct {
 	gint64 arrival_time;     /* as Unix seconds, 0 when unknown */
 	char *arrival_where;
 	ReceivedHop *top_hop;    /* the bounce's own topmost Received line, parsed, or NULL */
+	char *reporting_mta;     /* who sent the bounce, lower-cased: the report's
+	                            Reporting-MTA, else the sending host of top_hop
+	                            (rDNS, HELO, IP); NULL for kind none or unknown */
 	GString *text;           /* decoded text/plain parts of the bounce (not of the
 	                            original), LF line ends, at most NS_MAX_TEXT_BYTES */
 	GPtrArray *notes;        /* char*: bounds that were hit, parse problems */

@@ -47,7 +47,7 @@ void output_csv_field (GString *out, const char *value);
 
 /* One row for a message, with its CRLF: source, offset (empty for a
  * single file), kind, verdict, score (one decimal), tests (comma-separated),
- * message_id, reporting_mta (summary_reporting_mta), final_recipient and
+ * message_id, reporting_mta (Bounce.reporting_mta), final_recipient and
  * status (of every recipient, comma-separated), origin_ip (the hand-off
  * hop's client address). */
 char *output_csv_row (const char *source, gint64 offset, const Verdict *v);

@@ -20,9 +20,10 @@
  *     forged bounces (X-Original-To, else Delivered-To, else To; the
  *     address normalised as doc/design.md "Verdict policy" says, without removing
  *     an extension: there is no recipient delimiter here);
- *   - top reporting MTAs of every bounce (kind other than none): the
- *     report's Reporting-MTA, else the sending host of the bounce's
- *     topmost Received line; with the client addresses of that line;
+ *   - top reporting MTAs of every bounce (kind other than none):
+ *     Bounce.reporting_mta, which the parser sets (the report's
+ *     Reporting-MTA, else the sending host of the bounce's topmost
+ *     Received line); with the client addresses of that line;
  *   - top origins of forged originals: the hand-off hop's client address
  *     (Verdict.handoff), else its reverse-DNS name;
  *   - bounces per UTC day of Bounce.arrival_time, by verdict ("unknown"
@@ -86,11 +87,6 @@ typedef struct _Summary Summary;
  * Returns: (transfer full). */
 SummaryItem *summary_item_new (const Verdict *v, const char *source, gint64 offset);
 void summary_item_free (SummaryItem *item);
-
-/* The reporting MTA of a bounce (see above). Returns: (transfer full) the
- * lower-cased host name or address, or NULL; *addr (nullable) gets the
- * topmost Received line's client address (transfer full) or NULL. */
-char *summary_reporting_mta (const Bounce *b, char **addr);
 
 Summary *summary_new (void);
 void summary_free (Summary *s);

@@ -116,6 +116,31 @@ test_dsn_structured (void)
 	g_assert_cmpuint (b->notes->len, ==, 0);
 }
 
+/* The reporting MTA, set by the parser: the report's Reporting-MTA
+ * (lower-cased), else the sending host of the topmost Received line;
+ * none for a message that is no bounce. */
+static void
+test_reporting_mta (void)
+{
+	/* (g_string_replace needs GLib 2.68) */
+	g_auto (GStrv) parts = g_strsplit (dsn, "Reporting-MTA: dns; mx.remote.example\n", 2);
+	g_assert_nonnull (parts[1]);
+	g_autofree char *upper = g_strjoin ("Reporting-MTA: dns; MX.Report.EXAMPLE\n", parts[0], parts[1], NULL);
+	g_autoptr (Bounce) a = parse (upper);
+	g_assert_cmpstr (a->reporting_mta, ==, "mx.report.example");
+
+	g_autofree char *none = g_strconcat (parts[0], parts[1], NULL);
+	g_autoptr (Bounce) b = parse (none);
+	g_assert_cmpint (b->kind, ==, BOUNCE_KIND_DSN);
+	g_assert_cmpstr (b->reporting_mta, ==, "mx.remote.example"); /* the Received line's rDNS */
+
+	g_autoptr (Bounce) c = parse ("Received: from mx.remote.example (mx.remote.example [198.51.100.7])\n"
+	                              "\tby mx1.example.com; Fri, 27 Nov 2026 10:00:09 +0000\n"
+	                              "From: bob@remote.example\nSubject: lunch?\n\nTomorrow?\n");
+	g_assert_cmpint (c->kind, ==, BOUNCE_KIND_NONE);
+	g_assert_null (c->reporting_mta);
+}
+
 static void
 test_line_endings (void)
 {
@@ -1129,6 +1154,7 @@ main (int argc, char **argv)
 
 	g_test_add_func ("/bounce/dsn/structured-original-and-report", test_dsn_structured);
 	g_test_add_func ("/bounce/dsn/crlf-and-cr-only-same-facts", test_line_endings);
+	g_test_add_func ("/bounce/dsn/reporting-mta", test_reporting_mta);
 	g_test_add_func ("/bounce/dsn/mbox-from-line-skipped", test_mbox_from_line);
 	g_test_add_func ("/bounce/original/base64-message-rfc822", test_base64_message_part);
 	g_test_add_func ("/bounce/original/headers-only-parts", test_headers_parts);
