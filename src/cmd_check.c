@@ -53,7 +53,7 @@ cmd_check (const Config *config, int argc, char **argv)
 				printf ("%s@%" G_GINT64_FORMAT ": ", source, m->offset);
 			else
 				printf ("%s: ", source);
-			printf ("%s score=%s kind=%s tests=%s\n", verdict_name (v->verdict), NUMBER (v->score, 1),
+			printf ("%s score=%s kind=%s tests=%s\n", verdict_name (v->verdict), SCORE (v->score),
 			        bounce_kind_name (v->bounce->kind), tests);
 		}
 		first = FALSE;

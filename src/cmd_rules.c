@@ -187,7 +187,7 @@ rules_list_cmd (const Config *config, int argc, char **argv)
 		g_autofree char *origin = r.score_where ? g_strdup_printf ("%s, score %s", r.where, r.score_where)
 		                                        : g_strdup (r.where);
 		g_autofree char *safe = output_escape (origin);
-		printf ("%-24s %6s  %s  [%s]\n", r.name, NUMBER (r.score, 1), r.describe ? r.describe : r.definition, safe);
+		printf ("%-24s %6s  %s  [%s]\n", r.name, SCORE (r.score), r.describe ? r.describe : r.definition, safe);
 	}
 	return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
 }

@@ -86,7 +86,7 @@ render (const Scan *scan, GString *out, const MailboxMessage *msg, const Verdict
 	g_autofree char *where = msg->offset >= 0
 		? g_strdup_printf ("%s@%" G_GINT64_FORMAT, source, msg->offset) : g_strdup (source);
 	g_string_append_printf (out, "%-40s %-8s score=%-5s kind=%-9s tests=%s", where,
-	                        verdict_name (v->verdict), NUMBER (v->score, 1),
+	                        verdict_name (v->verdict), SCORE (v->score),
 	                        bounce_kind_name (v->bounce->kind), tests);
 }
 

@@ -9,3 +9,16 @@ number_format (char buf[NUMBER_BUF], double value, int decimals)
 	                                       "%.5f", "%.6f", "%.7f", "%.8f", "%.9f" };
 	return g_ascii_formatd (buf, NUMBER_BUF, formats[CLAMP (decimals, 0, 9)], value);
 }
+
+const char *
+number_score (char buf[NUMBER_BUF], double score)
+{
+	return number_format (buf, score, 1);
+}
+
+double
+number_score_value (double score)
+{
+	char buf[NUMBER_BUF];
+	return g_ascii_strtod (number_score (buf, score), NULL);
+}

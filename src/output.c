@@ -530,7 +530,7 @@ output_explain_text (const char *source, const Verdict *v)
 			const RuleResult *r = &g_array_index (v->results, RuleResult, i);
 			g_autofree char *fact = output_escape (r->fact);
 			g_string_append_printf (out, "  %-5s %6s  %-22s %s\n", r->fired ? "FIRED" : "-",
-			                        NUMBER (r->fired ? r->score : 0.0, 1), r->name, fact);
+			                        SCORE (r->fired ? r->score : 0.0), r->name, fact);
 		}
 	}
 
@@ -554,7 +554,7 @@ output_explain_text (const char *source, const Verdict *v)
 
 	g_autofree char *tests = verdict_tests_join (v, "none");
 	g_string_append_printf (out, "verdict               %s score=%s tests=%s\n",
-	                        verdict_name (v->verdict), NUMBER (v->score, 1), tests);
+	                        verdict_name (v->verdict), SCORE (v->score), tests);
 	return g_string_free (out, FALSE);
 }
 
@@ -616,7 +616,7 @@ output_csv_row (const char *source, gint64 offset, const Verdict *v)
 	if (offset >= 0)
 		g_string_append_printf (out, "%" G_GINT64_FORMAT, offset);
 	g_string_append_printf (out, ",%s,%s,%s,", bounce_kind_name (b->kind), verdict_name (v->verdict),
-	                        NUMBER (v->score, 1));
+	                        SCORE (v->score));
 	g_autofree char *tests = verdict_tests_join (v, "");
 	output_csv_field (out, tests);
 	g_string_append_c (out, ',');

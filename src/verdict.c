@@ -753,7 +753,7 @@ verdict_header_value (const Verdict *v, const char *header_name)
 	}
 	g_autofree char *kind = g_strdup_printf ("kind=%s;", bounce_kind_name (v->bounce->kind));
 	place (s, &line, " ", kind);
-	g_autofree char *score = g_strdup_printf ("score=%s;", NUMBER (v->score, 1));
+	g_autofree char *score = g_strdup_printf ("score=%s;", SCORE (v->score));
 	place (s, &line, " ", score);
 
 	/* Folds go before "tests=" or after a comma; each name keeps its

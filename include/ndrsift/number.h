@@ -8,7 +8,8 @@
  * friends, which no locale changes without the ' flag.)
  *
  * Ownership: the caller's buffer; nothing is allocated. JSON numbers are
- * json-glib's, which writes them in the C locale too. */
+ * json-glib's, which writes them in the C locale too; a score in JSON is
+ * number_score_value(), the value its text shows. */
 #ifndef NDRSIFT_NUMBER_H
 #define NDRSIFT_NUMBER_H
 
@@ -25,5 +26,15 @@ const char *number_format (char buf[NUMBER_BUF], double value, int decimals);
 /* For a printf argument list: a number in a buffer that lives until the
  * end of the full expression that holds it (a compound literal). */
 #define NUMBER(value, decimals) number_format ((char[NUMBER_BUF]) { 0 }, (value), (decimals))
+
+/* A score, printed one way everywhere (the header, check, scan, explain,
+ * CSV, JSON, the rules list): one decimal. Returns: buf. */
+const char *number_score (char buf[NUMBER_BUF], double score);
+
+#define SCORE(value) number_score ((char[NUMBER_BUF]) { 0 }, (value))
+
+/* The number number_score() writes, for a JSON number: the record says
+ * what the text says. */
+double number_score_value (double score);
 
 #endif
