@@ -1,5 +1,4 @@
 /* output — jsonl records and explain. See include/ndrsift/output.h. */
-#include <math.h>
 #include <string.h>
 
 #include "ndrsift/datetime.h"
@@ -265,8 +264,9 @@ fill_record (RecordTree *t, const char *source, gint64 offset, const Verdict *v,
 		json_object_set_int_member (o, "offset", offset);
 	put_string (o, "kind", bounce_kind_name (b->kind));
 	put_string (o, "verdict", verdict_name (v->verdict));
-	/* One decimal, as in the header, so that both agree. */
-	json_object_set_double_member (o, "score", round (v->score * 10.0) / 10.0);
+	/* The number the header and the text print (round() rounded 0.25
+	 * to 0.3 where they say 0.2). */
+	json_object_set_double_member (o, "score", number_score_value (v->score));
 	put_string_list (o, "tests", v->tests);
 	fill_original (t, b->original, extended);
 	fill_report (t, b, extended);

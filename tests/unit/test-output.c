@@ -101,6 +101,31 @@ test_shrinking (void)
 	g_assert_null (strstr (shorter_json, "192.0.2.2"));
 }
 
+/* A score is the same number in the record as in the header: one
+ * decimal, rounded as printf rounds (0.25 is "0.2" there, not round()'s
+ * 0.3). (json-glib writes a double with 17 digits: 2.3 reads
+ * 2.2999999999999998, the same double.) */
+static void
+test_score_one_way (void)
+{
+	static const struct {
+		double score;
+		const char *text;
+	} cases[] = { { 0.25, "0.2" }, { 0.75, "0.8" }, { 1.25, "1.2" }, { -0.25, "-0.2" },
+	              { 6.5, "6.5" }, { 11.0, "11.0" }, { 2.3, "2.3" } };
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		g_autoptr (Verdict) v = verdict_judge (ctx, g_bytes_new (dsn, strlen (dsn)), FALSE);
+		v->score = cases[i].score;
+		g_autofree char *json = output_record_json ("m", -1, v, FALSE);
+		g_autoptr (JsonParser) p = NULL;
+		double in_json = json_object_get_double_member (parse_object (json, &p), "score");
+		g_assert_true (in_json == g_ascii_strtod (cases[i].text, NULL));
+		g_autofree char *header = verdict_header_value (v, "X-NDR-Verdict");
+		g_autofree char *field = g_strdup_printf ("score=%s;", cases[i].text);
+		g_assert_nonnull (strstr (header, field));
+	}
+}
+
 int
 main (int argc, char **argv)
 {
@@ -118,6 +143,7 @@ main (int argc, char **argv)
 
 	g_test_add_func ("/output/json/refilled-record-keeps-nothing", test_refill);
 	g_test_add_func ("/output/json/shorter-after-longer", test_shrinking);
+	g_test_add_func ("/output/json/score-as-in-the-header", test_score_one_way);
 	int rc = g_test_run ();
 	verdict_context_free (ctx);
 	config_free (config);
