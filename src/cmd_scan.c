@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "ndrsift/commands.h"
+#include "ndrsift/htmlreport.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/number.h"
 #include "ndrsift/mailbox.h"
@@ -394,7 +395,7 @@ cmd_scan (const Config *config, int argc, char **argv)
 		fputs ("\r\033[K", stderr);
 
 	if (scan.format == FORMAT_HTML) {
-		g_autofree char *html = summary_html (summary);
+		g_autofree char *html = htmlreport_render (summary);
 		fputs (html, stdout);
 	} else if (scan.format == FORMAT_TEXT) {
 		g_autofree char *text = summary_text (summary);

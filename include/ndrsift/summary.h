@@ -1,5 +1,5 @@
 /* summary — what `scan` tells an admin about a whole batch of bounces,
- * and its two renderings: the text summary and the HTML report.
+ * and its text summary (the HTML report is htmlreport's).
  *
  * Work is split in two so that the workers do the little per-message work
  * and the main thread only counts:
@@ -38,9 +38,9 @@
  * SUMMARY_TOP entries, by count, ties broken by name (strcmp order).
  *
  * Ownership: summary_new() and summary_item_new() return (transfer full)
- * objects; summary_add() takes the item (transfer full); the renderers
- * return (transfer full) strings; summary_top() returns (transfer
- * container) entries owned by the summary. A Summary is used by one
+ * objects; summary_add() takes the item (transfer full); summary_text()
+ * returns a (transfer full) string; summary_top() and summary_days()
+ * return (transfer container) arrays of what the summary owns. A Summary is used by one
  * thread; items may be made by any thread. */
 #ifndef NDRSIFT_SUMMARY_H
 #define NDRSIFT_SUMMARY_H
@@ -97,10 +97,15 @@ void summary_add (Summary *s, SummaryItem *item);
 void summary_add_error (Summary *s);
 
 guint64 summary_messages (const Summary *s);
+/* Inputs that could not be read (summary_add_error). */
+guint64 summary_errors (const Summary *s);
 guint64 summary_count_verdict (const Summary *s, VerdictClass v);
 guint64 summary_count_kind (const Summary *s, BounceKind k);
 /* day: "YYYY-MM-DD" (UTC) or "unknown". */
 guint64 summary_count_day (const Summary *s, const char *day, VerdictClass v);
+/* Returns: (transfer container) the days counted, "YYYY-MM-DD" in order,
+ * then "unknown" and "(other)". */
+GPtrArray *summary_days (const Summary *s);
 /* Returns: (transfer none) the listed legit items; *more: how many legit
  * bounces were past NS_MAX_SUMMARY_LEGIT. */
 const GPtrArray *summary_legit (const Summary *s, guint64 *more);
@@ -111,12 +116,6 @@ GPtrArray *summary_top (const Summary *s, SummaryTable table, guint max);
 /* The text summary: the counts line, the legit bounces, the top lists,
  * bounces per day; every value escaped for a terminal. */
 char *summary_text (const Summary *s);
-
-/* One self-contained HTML document (inline CSS and SVG, nothing fetched):
- * cards with the counts, bounces per day as stacked bars by verdict, the
- * legit bounces, the top lists as bar charts and tables. Every string from
- * a message is made valid UTF-8 and escaped with g_markup_escape_text. */
-char *summary_html (const Summary *s);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Summary, summary_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SummaryItem, summary_item_free)

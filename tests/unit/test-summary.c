@@ -19,6 +19,7 @@
 
 #include "ndrsift/bounce.h"
 #include "ndrsift/limits.h"
+#include "ndrsift/htmlreport.h"
 #include "ndrsift/output.h"
 #include "ndrsift/summary.h"
 #include "ndrsift/verdict.h"
@@ -345,7 +346,7 @@ test_html_escaping (void)
 	summary_add (s, l);
 	summary_add (s, bare (VERDICT_FORGED, BOUNCE_KIND_DSN, T0, "mx", NULL, "<script>x</script>@example.com",
 	                      "<img src=x>"));
-	g_autofree char *html = summary_html (s);
+	g_autofree char *html = htmlreport_render (s);
 	g_assert_true (g_utf8_validate (html, -1, NULL));
 	g_assert_true (g_str_has_prefix (html, "<!DOCTYPE html>"));
 	g_assert_null (strstr (html, "<script"));
@@ -364,7 +365,7 @@ static void
 test_html_empty (void)
 {
 	g_autoptr (Summary) s = summary_new ();
-	g_autofree char *html = summary_html (s);
+	g_autofree char *html = htmlreport_render (s);
 	g_assert_nonnull (strstr (html, "No messages."));
 	g_autofree char *text = summary_text (s);
 	g_assert_true (g_str_has_prefix (text, "0 messages; kinds:\n"));
