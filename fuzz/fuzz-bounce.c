@@ -4,8 +4,9 @@
  * verdict_judge() (bounce_parse: the GMime walk, the delivery-status
  * report, originals in MIME parts or quoted inline via the shipped
  * *.formats, Received hops; then the evidence, the shipped *.rules and the
- * class), then every printer of a verdict: the JSON record (with its UTF-8
- * repair), the explain text, the CSV row and the verdict header value.
+ * class), then every printer of a verdict (printer.h: check, scan's text,
+ * CSV and jsonl, explain's text and JSON, with the UTF-8 repair) and the
+ * verdict header value.
  *
  * The parse is also held to GMime's: bounce_parse_reference (every MIME
  * structure through GMime's tree) must give the same facts as the faster
@@ -31,7 +32,7 @@
 #include "ndrsift/bounce.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/logparse.h"
-#include "ndrsift/output.h"
+#include "ndrsift/printer.h"
 #include "ndrsift/sentlog.h"
 #include "ndrsift/verdict.h"
 
@@ -121,13 +122,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	 * the end; verdict_judge takes the only reference, as scan's does. */
 	g_autoptr (Verdict) v = verdict_judge (context, g_bytes_new (data, size), truncated);
 
-	g_autofree char *json = output_record_json ("fuzz", -1, v, TRUE);
-	g_autofree char *jsonl = output_record_json ("fuzz", -1, v, FALSE);
-	(void) jsonl;
-	g_autofree char *text = output_explain_text ("fuzz", v);
-	g_autofree char *csv = output_csv_row ("fuzz", -1, v);
-	(void) text;
-	(void) csv;
+	/* Every printer prints it; explain --json's record is checked below. */
+	static const char *const printers[] = { "check", "text", "csv", "jsonl", "explain" };
+	for (guint i = 0; i < G_N_ELEMENTS (printers); i++) {
+		g_autofree char *out = printer_message (printer_find (printers[i]), "fuzz", -1, v);
+		(void) out;
+	}
+	g_autofree char *json = printer_message (printer_find ("explain-json"), "fuzz", -1, v);
 	g_autofree char *header = verdict_header_value (v, config->verdict_header);
 	/* The header value goes into mail: no CR or control character may
 	 * come from the message (doc/design.md), only the "\n\t" of folding. */

@@ -7,8 +7,7 @@
 
 #include "ndrsift/commands.h"
 #include "ndrsift/mailbox.h"
-#include "ndrsift/number.h"
-#include "ndrsift/output.h"
+#include "ndrsift/printer.h"
 #include "ndrsift/verdict.h"
 
 int
@@ -32,6 +31,7 @@ cmd_check (const Config *config, int argc, char **argv)
 		command_error ("check", "%s", error->message);
 		return EXIT_ERROR;
 	}
+	const Printer *line = printer_find ("check");
 	g_autoptr (MailboxIter) it = mailbox_iter_new ((const char *const *) argv + 1, FALSE);
 	MailboxMessage *msg;
 	gboolean forged = FALSE, failed = FALSE, first = TRUE;
@@ -47,14 +47,8 @@ cmd_check (const Config *config, int argc, char **argv)
 		if (verdict_only) {
 			printf ("%s%s", first ? "" : "\n", verdict_name (v->verdict));
 		} else {
-			g_autofree char *source = output_escape (m->source);
-			g_autofree char *tests = verdict_tests_join (v, "none");
-			if (m->offset >= 0)
-				printf ("%s@%" G_GINT64_FORMAT ": ", source, m->offset);
-			else
-				printf ("%s: ", source);
-			printf ("%s score=%s kind=%s tests=%s\n", verdict_name (v->verdict), SCORE (v->score),
-			        bounce_kind_name (v->bounce->kind), tests);
+			g_autofree char *text = printer_message (line, m->source, m->offset, v);
+			fputs (text, stdout);
 		}
 		first = FALSE;
 	}

@@ -4,7 +4,7 @@
 #include "ndrsift/commands.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/mailbox.h"
-#include "ndrsift/output.h"
+#include "ndrsift/printer.h"
 
 int
 cmd_explain (const Config *config, int argc, char **argv)
@@ -39,12 +39,8 @@ cmd_explain (const Config *config, int argc, char **argv)
 	}
 	g_autoptr (Verdict) v = verdict_judge (ctx, g_steal_pointer (&msg->data), msg->truncated);
 
-	if (json) {
-		g_autofree char *text = output_record_json (msg->source, msg->offset, v, TRUE);
-		printf ("%s\n", text);
-	} else {
-		g_autofree char *text = output_explain_text (msg->source, v);
-		fputs (text, stdout);
-	}
+	g_autofree char *text = printer_message (printer_find (json ? "explain-json" : "explain"), msg->source,
+	                                         msg->offset, v);
+	fputs (text, stdout);
 	return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
 }

@@ -1,11 +1,9 @@
 /* scan — batch audit of mailboxes, directories and files.
  *
- * Formats: text (one aligned line per message, then the summary), csv
- * (RFC 4180: header row, one row per message, CRLF), jsonl (one record per
- * message; the summary on stderr) and html (nothing per message; the
- * whole report on stdout at the end). Each worker renders its message's
- * line (none for html) and extracts its SummaryItem while it still has the
- * Verdict; this thread adds the items to the Summary in input order.
+ * Formats: the printers text, csv, jsonl and html (printer.h). Each
+ * worker prints its message's record (none for html) and extracts its
+ * SummaryItem while it still has the Verdict; this thread adds the items
+ * to the Summary in input order, and the printer says what follows.
  *
  * Memory crosses threads one way only: each thread frees what it
  * allocated. glibc frees a block into the arena it came from, under that
@@ -27,14 +25,12 @@
 #include <unistd.h>
 
 #include "ndrsift/commands.h"
-#include "ndrsift/htmlreport.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/number.h"
 #include "ndrsift/mailbox.h"
 #include "ndrsift/output.h"
+#include "ndrsift/printer.h"
 #include "ndrsift/summary.h"
-
-typedef enum { FORMAT_TEXT, FORMAT_CSV, FORMAT_JSONL, FORMAT_HTML } Format;
 
 typedef struct {
 	MailboxMessage *msg;
@@ -48,7 +44,7 @@ typedef struct {
 
 typedef struct {
 	const VerdictContext *ctx;
-	Format format;
+	const Printer *printer;
 	const char *move_forged;  /* Maildir to move forged bounces to, or NULL */
 	const char *move_legit;
 	gboolean dry_run;
@@ -67,31 +63,7 @@ typedef struct {
 	gint want_done;
 } Scan;
 
-/* Writes the message's line into out. */
-static void
-render (const Scan *scan, GString *out, const MailboxMessage *msg, const Verdict *v)
-{
-	if (scan->format == FORMAT_JSONL) {
-		output_record_json_append (out, msg->source, msg->offset, v);
-		return;
-	}
-	if (scan->format == FORMAT_HTML)
-		return;
-	if (scan->format == FORMAT_CSV) {
-		g_autofree char *row = output_csv_row (msg->source, msg->offset, v);
-		g_string_append (out, row);
-		return;
-	}
-	g_autofree char *source = output_escape (msg->source);
-	g_autofree char *tests = verdict_tests_join (v, "none");
-	g_autofree char *where = msg->offset >= 0
-		? g_strdup_printf ("%s@%" G_GINT64_FORMAT, source, msg->offset) : g_strdup (source);
-	g_string_append_printf (out, "%-40s %-8s score=%-5s kind=%-9s tests=%s", where,
-	                        verdict_name (v->verdict), SCORE (v->score),
-	                        bounce_kind_name (v->bounce->kind), tests);
-}
-
-/* Judges one message and renders its line; touches nothing shared. */
+/* Judges one message and prints its record; touches nothing shared. */
 static void
 judge (Scan *scan, Slot *slot)
 {
@@ -99,8 +71,10 @@ judge (Scan *scan, Slot *slot)
 	 * worker's reference makes bounce_parse_bytes copy them. */
 	GBytes *data = scan->copy ? g_bytes_ref (slot->msg->data) : g_steal_pointer (&slot->msg->data);
 	g_autoptr (Verdict) v = verdict_judge (scan->ctx, data, slot->msg->truncated);
-	if (slot->line)
-		render (scan, slot->line, slot->msg, v);
+	if (slot->line) {
+		PrinterMessage m = { slot->msg->source, slot->msg->offset, v };
+		scan->printer->record (slot->line, &m);
+	}
 	slot->item = summary_item_new (v, slot->msg->source, slot->msg->offset);
 	slot->verdict = v->verdict;
 }
@@ -222,8 +196,6 @@ drain (Scan *scan, GQueue *pending, gsize *pending_bytes, Summary *sum, gboolean
 		*pending_bytes -= head->size;
 		if (head->line)
 			fputs (head->line->str, stdout);
-		if (head->line && scan->format != FORMAT_CSV)
-			putchar ('\n');
 		summary_add (sum, g_steal_pointer (&head->item));
 		act (scan, head);
 		if (head->line)
@@ -295,15 +267,8 @@ cmd_scan (const Config *config, int argc, char **argv)
 	scan.move_forged = move_forged;
 	scan.move_legit = move_legit;
 	scan.dry_run = dry_run;
-	if (g_strcmp0 (format_name, "jsonl") == 0)
-		scan.format = FORMAT_JSONL;
-	else if (g_strcmp0 (format_name, "csv") == 0)
-		scan.format = FORMAT_CSV;
-	else if (g_strcmp0 (format_name, "html") == 0)
-		scan.format = FORMAT_HTML;
-	else if (format_name == NULL || strcmp (format_name, "text") == 0)
-		scan.format = FORMAT_TEXT;
-	else {
+	scan.printer = printer_find (format_name ? format_name : "text");
+	if (scan.printer == NULL || !scan.printer->scan) {
 		command_error ("scan", "unknown --format '%s' (text, csv, jsonl, html)", format_name);
 		return EXIT_USAGE;
 	}
@@ -333,8 +298,6 @@ cmd_scan (const Config *config, int argc, char **argv)
 	 * uncontended paths. */
 	GThreadPool *pool = jobs > 1 ? g_thread_pool_new (work, &scan, jobs, TRUE, NULL) : NULL;
 	scan.copy = pool != NULL;
-	/* Room for a typical line, so that a worker seldom grows it. */
-	gsize line_room = scan.format == FORMAT_JSONL ? 4096 : scan.format == FORMAT_CSV ? 1024 : 256;
 	GQueue pending = G_QUEUE_INIT;
 	gsize pending_bytes = 0;
 	Batch *batch = NULL;   /* being filled, not yet handed to the pool */
@@ -345,8 +308,8 @@ cmd_scan (const Config *config, int argc, char **argv)
 	gint64 start = g_get_monotonic_time (), last_draw = 0;
 	MailboxMessage *msg;
 
-	if (scan.format == FORMAT_CSV)
-		fputs (output_csv_header (), stdout);
+	if (scan.printer->head)
+		fputs (scan.printer->head, stdout);
 	while ((msg = mailbox_iter_next (it))) {
 		if (msg->error) {
 			/* In order: what came before it is printed first. */
@@ -361,8 +324,8 @@ cmd_scan (const Config *config, int argc, char **argv)
 		}
 		Slot *slot = g_new0 (Slot, 1);
 		slot->msg = msg;
-		if (scan.format != FORMAT_HTML)
-			slot->line = g_string_sized_new (line_room);
+		if (scan.printer->record)
+			slot->line = g_string_sized_new (scan.printer->room);
 		slot->size = msg->data ? g_bytes_get_size (msg->data) : 0;
 		pending_bytes += slot->size;
 		g_queue_push_tail (&pending, slot);
@@ -394,19 +357,11 @@ cmd_scan (const Config *config, int argc, char **argv)
 	if (show_progress)
 		fputs ("\r\033[K", stderr);
 
-	if (scan.format == FORMAT_HTML) {
-		g_autofree char *html = htmlreport_render (summary);
-		fputs (html, stdout);
-	} else if (scan.format == FORMAT_TEXT) {
-		g_autofree char *text = summary_text (summary);
-		putchar ('\n');
-		fputs (text, stdout);
-	} else {
-		/* csv and jsonl: stdout holds only rows or records. */
-		g_autofree char *text = summary_text (summary);
+	gboolean to_stderr = FALSE;
+	g_autofree char *after = scan.printer->summary (summary, &to_stderr);
+	if (to_stderr)
 		fflush (stdout);
-		fputs (text, stderr);
-	}
+	fputs (after, to_stderr ? stderr : stdout);
 	g_mutex_clear (&scan.lock);
 	g_cond_clear (&scan.cond);
 	if (fflush (stdout) != 0)

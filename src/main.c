@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "ndrsift/bounce.h"
 #include "ndrsift/commands.h"
 #include "ndrsift/output.h"
 

@@ -1,5 +1,5 @@
 /* test-summary — scan's summary and its renderings
- * (include/ndrsift/summary.h, output.h CSV):
+ * (include/ndrsift/summary.h, htmlreport.h, output.h and printer.h CSV):
  *
  *   - items from hand-built Verdicts over hand-written bounces (parsed by
  *     bounce_parse without formats: structured DSNs): what a forged, a
@@ -21,6 +21,7 @@
 #include "ndrsift/limits.h"
 #include "ndrsift/htmlreport.h"
 #include "ndrsift/output.h"
+#include "ndrsift/printer.h"
 #include "ndrsift/summary.h"
 #include "ndrsift/verdict.h"
 
@@ -316,8 +317,9 @@ test_csv_quoting (void)
 	}
 	g_autofree char *null = csv (NULL);
 	g_assert_cmpstr (null, ==, "");
-	g_assert_true (g_str_has_suffix (output_csv_header (), "origin_ip\r\n"));
-	g_assert_true (g_str_has_prefix (output_csv_header (), "source,offset,kind,verdict,score,tests,"));
+	const char *head = printer_find ("csv")->head;
+	g_assert_true (g_str_has_suffix (head, "origin_ip\r\n"));
+	g_assert_true (g_str_has_prefix (head, "source,offset,kind,verdict,score,tests,"));
 }
 
 static void
@@ -326,7 +328,7 @@ test_csv_row (void)
 	g_autofree char *text = dsn ("X-Original-To: alice@example.com", "mx.remote.example", "198.51.100.7",
 	                             "203.0.113.9", "d,\"q\"@remote.example", "5.1.1", "550 no");
 	Verdict *v = verdict_of (text, VERDICT_FORGED, 0);
-	g_autofree char *row = output_csv_row ("dir/a,b.eml", 1234, v);
+	g_autofree char *row = printer_message (printer_find ("csv"), "dir/a,b.eml", 1234, v);
 	verdict_of_free (v);
 	g_assert_true (g_str_has_suffix (row, "\r\n"));
 	g_assert_cmpstr (row, ==,

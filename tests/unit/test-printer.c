@@ -1,15 +1,21 @@
-/* Unit tests of the output module's JSON: each thread refills one record
- * tree, so a record must not keep anything of the one before it (a
- * member that was an object and is now null, a longer list of hops
- * followed by a shorter one), and the same message gives the same text
- * whatever came before it. Records are compared with JSON written
- * straight from the facts here. */
+/* Unit tests of the printers (printer.h):
+ *   - the JSON record: each thread refills one record tree, so a record
+ *     must not keep anything of the one before it (a member that was an
+ *     object and is now null, a longer list of hops followed by a shorter
+ *     one), and the same message gives the same text whatever came before
+ *     it; records are compared with JSON written straight from the facts;
+ *   - the score is one number everywhere (the header's);
+ *   - which printers there are, which are scan's formats, what follows a
+ *     batch and where; check's and scan's lines; every record ends with
+ *     its line end. */
 #include <gmime/gmime.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
 #include "ndrsift/config.h"
-#include "ndrsift/output.h"
+#include "ndrsift/number.h"
+#include "ndrsift/printer.h"
 #include "ndrsift/verdict.h"
 
 static VerdictContext *ctx;
@@ -33,7 +39,7 @@ static char *
 record (const char *message, gboolean extended)
 {
 	g_autoptr (Verdict) v = verdict_judge (ctx, g_bytes_new (message, strlen (message)), FALSE);
-	return output_record_json ("m", -1, v, extended);
+	return printer_message (printer_find (extended ? "explain-json" : "jsonl"), "m", -1, v);
 }
 
 static JsonObject *
@@ -116,7 +122,7 @@ test_score_one_way (void)
 	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
 		g_autoptr (Verdict) v = verdict_judge (ctx, g_bytes_new (dsn, strlen (dsn)), FALSE);
 		v->score = cases[i].score;
-		g_autofree char *json = output_record_json ("m", -1, v, FALSE);
+		g_autofree char *json = printer_message (printer_find ("jsonl"), "m", -1, v);
 		g_autoptr (JsonParser) p = NULL;
 		double in_json = json_object_get_double_member (parse_object (json, &p), "score");
 		g_assert_true (in_json == g_ascii_strtod (cases[i].text, NULL));
@@ -126,12 +132,81 @@ test_score_one_way (void)
 	}
 }
 
+/* The printers by name: scan takes text, csv, jsonl and html only; the
+ * summary goes to stdout after text and html, to stderr after csv and
+ * jsonl (stdout holds records only). */
+static void
+test_printers (void)
+{
+	static const struct {
+		const char *name;
+		gboolean scan, record, to_stderr;
+	} cases[] = {
+		{ "text", TRUE, TRUE, FALSE },     { "csv", TRUE, TRUE, TRUE },
+		{ "jsonl", TRUE, TRUE, TRUE },     { "html", TRUE, FALSE, FALSE },
+		{ "check", FALSE, TRUE, FALSE },   { "explain", FALSE, TRUE, FALSE },
+		{ "explain-json", FALSE, TRUE, FALSE },
+	};
+	g_autoptr (Summary) s = summary_new ();
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		const Printer *p = printer_find (cases[i].name);
+		g_assert_nonnull (p);
+		g_assert_cmpstr (p->name, ==, cases[i].name);
+		g_assert_cmpint (p->scan, ==, cases[i].scan);
+		g_assert_cmpint (p->record != NULL, ==, cases[i].record);
+		g_assert_cmpint (p->summary != NULL, ==, cases[i].scan);
+		if (p->summary) {
+			gboolean to_stderr = !cases[i].to_stderr;
+			g_autofree char *after = p->summary (s, &to_stderr);
+			g_assert_cmpint (to_stderr, ==, cases[i].to_stderr);
+			g_assert_nonnull (after);
+		}
+	}
+	g_assert_null (printer_find ("xml"));
+	g_assert_null (printer_find (""));
+	g_assert_null (printer_find (NULL));
+	g_assert_nonnull (printer_find ("csv")->head);
+	g_assert_null (printer_find ("text")->head);
+}
+
+/* check's and scan's lines: the place (FILE@OFFSET in an mbox, escaped),
+ * the verdict, the score, the kind and the tests; every record of every
+ * printer ends with its line end. */
+static void
+test_lines (void)
+{
+	g_autoptr (Verdict) v = verdict_judge (ctx, g_bytes_new (dsn, strlen (dsn)), FALSE);
+	g_autofree char *tests = verdict_tests_join (v, "none");
+	g_autofree char *want = g_strdup_printf ("box\\x1b.mbox@42: %s score=%s kind=dsn tests=%s\n",
+	                                         verdict_name (v->verdict), SCORE (v->score), tests);
+	g_autofree char *check = printer_message (printer_find ("check"), "box\x1b.mbox", 42, v);
+	g_assert_cmpstr (check, ==, want);
+	g_autofree char *file = printer_message (printer_find ("check"), "a.eml", -1, v);
+	g_assert_true (g_str_has_prefix (file, "a.eml: "));
+
+	g_autofree char *text = printer_message (printer_find ("text"), "a.eml", -1, v);
+	g_autofree char *text_want = g_strdup_printf ("%-40s %-8s score=%-5s kind=%-9s tests=%s\n", "a.eml",
+	                                              verdict_name (v->verdict), SCORE (v->score), "dsn", tests);
+	g_assert_cmpstr (text, ==, text_want);
+
+	static const char *const names[] = { "check", "text", "jsonl", "explain", "explain-json" };
+	for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+		g_autofree char *out = printer_message (printer_find (names[i]), "a.eml", -1, v);
+		g_assert_true (g_str_has_suffix (out, "\n"));
+		g_assert_false (g_str_has_suffix (out, "\n\n"));
+	}
+	g_autofree char *row = printer_message (printer_find ("csv"), "a.eml", -1, v);
+	g_assert_true (g_str_has_suffix (row, "\r\n"));
+	g_autofree char *html = printer_message (printer_find ("html"), "a.eml", -1, v);
+	g_assert_cmpstr (html, ==, "");
+}
+
 int
 main (int argc, char **argv)
 {
 	g_test_init (&argc, &argv, NULL);
 	bounce_init (); /* g_mime_init, and the leaf types scan uses */
-	g_autofree char *dir = g_dir_make_tmp ("test-output-XXXXXX", NULL);
+	g_autofree char *dir = g_dir_make_tmp ("test-printer-XXXXXX", NULL);
 	g_autofree char *conf = g_build_filename (dir, "ndrsift.conf", NULL);
 	g_autofree char *db = g_build_filename (dir, "none.db", NULL);
 	g_assert_true (g_file_set_contents (conf, "# defaults\n", -1, NULL));
@@ -141,9 +216,11 @@ main (int argc, char **argv)
 	ctx = verdict_context_new (config, &error);
 	g_assert_no_error (error);
 
-	g_test_add_func ("/output/json/refilled-record-keeps-nothing", test_refill);
-	g_test_add_func ("/output/json/shorter-after-longer", test_shrinking);
-	g_test_add_func ("/output/json/score-as-in-the-header", test_score_one_way);
+	g_test_add_func ("/printer/json/refilled-record-keeps-nothing", test_refill);
+	g_test_add_func ("/printer/json/shorter-after-longer", test_shrinking);
+	g_test_add_func ("/printer/json/score-as-in-the-header", test_score_one_way);
+	g_test_add_func ("/printer/by-name", test_printers);
+	g_test_add_func ("/printer/lines", test_lines);
 	int rc = g_test_run ();
 	verdict_context_free (ctx);
 	config_free (config);
