@@ -23,12 +23,12 @@ cmd_check (const Config *config, int argc, char **argv)
 	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;
 	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc < 2) {
-		command_error ("check", "%s", error ? error->message : "give FILE... or - for standard input");
+		msg_error ("check", "%s", error ? error->message : "give FILE... or - for standard input");
 		return EXIT_USAGE;
 	}
 	g_autoptr (VerdictContext) ctx = verdict_context_new (config, &error);
 	if (ctx == NULL) {
-		command_error ("check", "%s", error->message);
+		msg_error ("check", "%s", error->message);
 		return EXIT_ERROR;
 	}
 	const Printer *line = printer_find ("check");
@@ -38,7 +38,7 @@ cmd_check (const Config *config, int argc, char **argv)
 	while ((msg = mailbox_iter_next (it))) {
 		g_autoptr (MailboxMessage) m = msg;
 		if (m->error) {
-			command_error ("check", "%s", m->error->message);
+			msg_error ("check", "%s", m->error->message);
 			failed = TRUE;
 			continue;
 		}

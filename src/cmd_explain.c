@@ -18,13 +18,13 @@ cmd_explain (const Config *config, int argc, char **argv)
 	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;
 	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 2) {
-		command_error ("explain", "%s", error ? error->message : "give one FILE (or - for standard input)");
+		msg_error ("explain", "%s", error ? error->message : "give one FILE (or - for standard input)");
 		return EXIT_USAGE;
 	}
 
 	g_autoptr (VerdictContext) ctx = verdict_context_new (config, &error);
 	if (ctx == NULL) {
-		command_error ("explain", "%s", error->message);
+		msg_error ("explain", "%s", error->message);
 		return EXIT_ERROR;
 	}
 
@@ -34,7 +34,7 @@ cmd_explain (const Config *config, int argc, char **argv)
 	g_autoptr (MailboxIter) it = mailbox_iter_new (paths, FALSE);
 	g_autoptr (MailboxMessage) msg = mailbox_iter_next (it);
 	if (msg == NULL || msg->error) {
-		command_error ("explain", "%s", msg ? msg->error->message : "no message");
+		msg_error ("explain", "%s", msg ? msg->error->message : "no message");
 		return EXIT_ERROR;
 	}
 	g_autoptr (Verdict) v = verdict_judge (ctx, g_steal_pointer (&msg->data), msg->truncated);

@@ -99,9 +99,12 @@ use_alt_stack (guint8 *mem, gsize size)
 #endif
 }
 
+static int failsafe (const char *reason);
+
 void
 cmd_filter_arm (void)
 {
+	msg_set_failsafe (failsafe);
 	static guint8 stack[64 * 1024];
 	use_alt_stack (stack, sizeof stack);
 	struct sigaction sa = { 0 };
@@ -214,6 +217,18 @@ finish_and_stop (const char *name, const char *value)
 	g_mutex_unlock (&wd.lock);
 }
 
+/* msg_failsafe(): filter cannot run (no config); the input is written
+ * back with "error; reason=REASON" under the default header name. */
+static int
+failsafe (const char *reason)
+{
+	char value[128];
+	g_snprintf (value, sizeof value, "error; reason=%s", reason);
+	read_input ();
+	finish_and_stop (g_atomic_pointer_get (&fs_name), value);
+	return EXIT_OK;
+}
+
 int
 cmd_filter_begin (int argc, char **argv)
 {
@@ -221,9 +236,11 @@ cmd_filter_begin (int argc, char **argv)
 		"- read one message on stdin, write it with the verdict header to stdout");
 	g_autoptr (GError) error = NULL;
 	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1) {
-		command_error ("filter", "%s", error ? error->message : "reads standard input only");
+		msg_error ("filter", "%s", error ? error->message : "reads standard input only");
 		return EXIT_USAGE;
 	}
+	/* From here on, a config that does not load still writes the mail back. */
+	msg_set_failsafe (failsafe);
 	/* All of it before the clock starts: a slow writer is not ours to time. */
 	read_input ();
 	wd.start = g_get_monotonic_time ();
@@ -238,16 +255,6 @@ cmd_filter_begin (int argc, char **argv)
 	return -1;
 }
 
-int
-cmd_filter_failsafe (const char *header, const char *reason)
-{
-	cmd_filter_arm ();
-	char value[128];
-	g_snprintf (value, sizeof value, "error; reason=%s", reason);
-	read_input ();
-	finish_and_stop (header ? header : g_atomic_pointer_get (&fs_name), value);
-	return EXIT_OK;
-}
 
 int
 cmd_filter (const Config *config, int argc, char **argv)
@@ -269,7 +276,7 @@ cmd_filter (const Config *config, int argc, char **argv)
 	g_autoptr (VerdictContext) ctx = verdict_context_new (config, &error);
 	if (ctx == NULL) {
 		g_autofree char *m = g_strdup (error->message);
-		command_error ("filter", "%s", m);
+		msg_error ("filter", "%s", m);
 		finish_and_stop (config->verdict_header, "error; reason=rules");
 		return EXIT_OK;
 	}

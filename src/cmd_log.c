@@ -71,9 +71,7 @@ typedef struct {
 static void
 report_bad (const char *name, gint64 line, const char *why)
 {
-	g_autofree char *safe_name = output_escape (name);
-	g_autofree char *safe_why = output_escape (why);
-	fprintf (stderr, "ndrsift: log import: %s:%" G_GINT64_FORMAT ": %s\n", safe_name, line, safe_why);
+	msg_warning ("log import", "%s:%" G_GINT64_FORMAT ": %s", name, line, why);
 }
 
 /* One source being imported. */
@@ -431,16 +429,16 @@ open_writer (const Config *config, const char *command)
 {
 	g_autoptr (GError) error = NULL;
 	if (!become_log_owner (config->sentlog_path, &error)) {
-		command_error (command, "%s", error->message);
+		msg_error (command, "%s", error->message);
 		return NULL;
 	}
 	if (!make_log_dir (config->sentlog_path, config->sentlog_mode)) {
-		command_error (command, "%s: %s", config->sentlog_path, g_strerror (errno));
+		msg_error (command, "%s: %s", config->sentlog_path, g_strerror (errno));
 		return NULL;
 	}
 	SentLog *log = sentlog_open_mode (config->sentlog_path, TRUE, config->sentlog_mode, &error);
 	if (log == NULL)
-		command_error (command, "%s", error->message);
+		msg_error (command, "%s", error->message);
 	return log;
 }
 
@@ -462,16 +460,16 @@ log_import (const Config *config, int argc, char **argv)
 	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;
 	if (!g_option_context_parse (oc, &argc, &argv, &error)) {
-		command_error ("log import", "%s", error->message);
+		msg_error ("log import", "%s", error->message);
 		return EXIT_USAGE;
 	}
 	int format = logparse_format_from_name (format_name ? format_name : "auto");
 	if (format < 0) {
-		command_error ("log import", "unknown --format '%s'", format_name);
+		msg_error ("log import", "unknown --format '%s'", format_name);
 		return EXIT_USAGE;
 	}
 	if (follow && (argc != 2 || strcmp (argv[1], "-") == 0)) {
-		command_error ("log import", "--follow reads exactly one FILE");
+		msg_error ("log import", "--follow reads exactly one FILE");
 		return EXIT_USAGE;
 	}
 
@@ -495,7 +493,7 @@ log_import (const Config *config, int argc, char **argv)
 		do {
 			g_clear_error (&e);
 			if (!import_source (&im, files[i], follow, &again, &e)) {
-				command_error ("log import", "%s", e->message);
+				msg_error ("log import", "%s", e->message);
 				status = EXIT_ERROR;
 			}
 		} while (again && !g_atomic_int_get (&stop_requested));
@@ -544,7 +542,7 @@ log_record (const Config *config, int argc, char **argv)
 	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;
 	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1) {
-		command_error ("log record", "%s", error ? error->message : "reads standard input only");
+		msg_error ("log record", "%s", error ? error->message : "reads standard input only");
 		return EXIT_USAGE;
 	}
 	/* Read whole first: stdin may be a pipe, which GMime's file stream
@@ -556,7 +554,7 @@ log_record (const Config *config, int argc, char **argv)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			command_error ("log record", "reading standard input: %s", g_strerror (errno));
+			msg_error ("log record", "reading standard input: %s", g_strerror (errno));
 			return EXIT_ERROR;
 		}
 		g_byte_array_append (bytes, buf, n);
@@ -566,7 +564,7 @@ log_record (const Config *config, int argc, char **argv)
 	g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (in);
 	g_autoptr (GMimeMessage) msg = g_mime_parser_construct_message (parser, NULL);
 	if (msg == NULL) {
-		command_error ("log record", "standard input is not a message");
+		msg_error ("log record", "standard input is not a message");
 		return EXIT_ERROR;
 	}
 	/* The header as written, not decoded: the sent log reads it with
@@ -592,7 +590,7 @@ log_record (const Config *config, int argc, char **argv)
 	}
 	g_ptr_array_add (rcpts, NULL);
 	if (normal == NULL) {
-		command_error ("log record", "the message has no Message-ID: nothing a bounce could quote");
+		msg_error ("log record", "the message has no Message-ID: nothing a bounce could quote");
 		return EXIT_ERROR;
 	}
 
@@ -601,7 +599,7 @@ log_record (const Config *config, int argc, char **argv)
 		return EXIT_ERROR;
 	g_autoptr (SentLogImport) si = sentlog_import_begin (log, config, "log record", NULL, &error);
 	if (si == NULL) {
-		command_error ("log record", "%s", error->message);
+		msg_error ("log record", "%s", error->message);
 		return EXIT_ERROR;
 	}
 	LogEvent ev = {
@@ -616,7 +614,7 @@ log_record (const Config *config, int argc, char **argv)
 	};
 	sentlog_import_event (&ev, si);
 	if (!sentlog_import_checkpoint (si, &(SentLogPosition) { 0 }, &error)) {
-		command_error ("log record", "%s", error->message);
+		msg_error ("log record", "%s", error->message);
 		return EXIT_ERROR;
 	}
 	g_clear_pointer (&si, sentlog_import_free);
@@ -691,7 +689,7 @@ log_stats (const Config *config, int argc, char **argv)
 	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;
 	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1) {
-		command_error ("log stats", "%s", error ? error->message : "takes no arguments");
+		msg_error ("log stats", "%s", error ? error->message : "takes no arguments");
 		return EXIT_USAGE;
 	}
 	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, FALSE, &error);
@@ -702,14 +700,14 @@ log_stats (const Config *config, int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (log == NULL) {
-		command_error ("log stats", "%s", error->message);
+		msg_error ("log stats", "%s", error->message);
 		return EXIT_ERROR;
 	}
 	if (sentlog_notice (log))
-		command_error ("log stats", "%s", sentlog_notice (log));
+		msg_error ("log stats", "%s", sentlog_notice (log));
 	g_autoptr (SentLogStats) st = sentlog_stats (log, config->max_gap, &error);
 	if (st == NULL) {
-		command_error ("log stats", "%s", error->message);
+		msg_error ("log stats", "%s", error->message);
 		return EXIT_ERROR;
 	}
 	g_autofree char *path = output_escape (config->sentlog_path);
@@ -802,7 +800,7 @@ log_prune (const Config *config, int argc, char **argv)
 	gint64 when;
 	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1 || before == NULL ||
 	    !parse_when (before, &when)) {
-		command_error ("log prune", "%s", error ? error->message : "give --before DATE (YYYY-MM-DD)");
+		msg_error ("log prune", "%s", error ? error->message : "give --before DATE (YYYY-MM-DD)");
 		return EXIT_USAGE;
 	}
 	g_autoptr (SentLog) log = open_writer (config, "log prune");
@@ -810,7 +808,7 @@ log_prune (const Config *config, int argc, char **argv)
 		return EXIT_ERROR;
 	gint64 deleted = 0;
 	if (!sentlog_prune (log, when, &deleted, &error)) {
-		command_error ("log prune", "%s", error->message);
+		msg_error ("log prune", "%s", error->message);
 		return EXIT_ERROR;
 	}
 	printf ("%" G_GINT64_FORMAT " messages deleted\n", deleted);
@@ -838,7 +836,7 @@ log_retire (const Config *config, int argc, char **argv)
 	gint64 when = 0;
 	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 2 || argv[1][0] == '\0' ||
 	    (since && (undo || !parse_when (since, &when)))) {
-		command_error ("log retire", "%s", error ? error->message
+		msg_error ("log retire", "%s", error ? error->message
 		               : since && undo ? "--since and --undo do not go together"
 		               : since ? "--since: give a date (YYYY-MM-DD or RFC 3339)" : "give one SERVER");
 		return EXIT_USAGE;
@@ -849,7 +847,7 @@ log_retire (const Config *config, int argc, char **argv)
 	/* A name the log does not know is a typo, unless it is listed (a
 	 * server that never logged). */
 	if (!sentlog_retire (log, argv[1], when, undo, listed (config, argv[1]), &when, &error)) {
-		command_error ("log retire", "%s", error->message);
+		msg_error ("log retire", "%s", error->message);
 		return EXIT_ERROR;
 	}
 	sentlog_checkpoint (log);
@@ -873,18 +871,18 @@ log_backup (const Config *config, int argc, char **argv)
 		"and renamed over it when whole.");
 	g_autoptr (GError) error = NULL;
 	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 2) {
-		command_error ("log backup", "%s", error ? error->message : "give the copy's file name");
+		msg_error ("log backup", "%s", error ? error->message : "give the copy's file name");
 		return EXIT_USAGE;
 	}
 	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, FALSE, &error);
 	if (log == NULL) {
-		command_error ("log backup", "%s", error->message);
+		msg_error ("log backup", "%s", error->message);
 		return EXIT_ERROR;
 	}
 	if (sentlog_notice (log))
-		command_error ("log backup", "%s", sentlog_notice (log));
+		msg_error ("log backup", "%s", sentlog_notice (log));
 	if (!sentlog_backup (log, argv[1], &error)) {
-		command_error ("log backup", "%s", error->message);
+		msg_error ("log backup", "%s", error->message);
 		return EXIT_ERROR;
 	}
 	return EXIT_OK;
@@ -919,36 +917,36 @@ log_grep (const Config *config, int argc, char **argv)
 	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;
 	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1 || (message_id == NULL) == (recipient == NULL)) {
-		command_error ("log grep", "%s", error ? error->message : "give --message-id ID or --recipient ADDR");
+		msg_error ("log grep", "%s", error ? error->message : "give --message-id ID or --recipient ADDR");
 		return EXIT_USAGE;
 	}
 	g_autofree char *normal = NULL;
 	if (message_id && (normal = msgid_normalise (message_id)) == NULL) {
-		command_error ("log grep", "not a Message-ID: nothing could match it");
+		msg_error ("log grep", "not a Message-ID: nothing could match it");
 		return EXIT_USAGE;
 	}
 	if (recipient && ((normal = address_normalise (recipient, config->recipient_delimiter)) == NULL || !normal[0])) {
-		command_error ("log grep", "not an address: nothing could match it");
+		msg_error ("log grep", "not an address: nothing could match it");
 		return EXIT_USAGE;
 	}
 	g_autoptr (SentLog) log = sentlog_open (config->sentlog_path, FALSE, &error);
 	if (log == NULL && g_error_matches (error, SENTLOG_ERROR, SENTLOG_ERROR_MISSING)) {
-		command_error ("log grep", "%s", error->message); /* an empty log: no match */
+		msg_error ("log grep", "%s", error->message); /* an empty log: no match */
 		return EXIT_OK;
 	}
 	if (log == NULL) {
-		command_error ("log grep", "%s", error->message);
+		msg_error ("log grep", "%s", error->message);
 		return EXIT_ERROR;
 	}
 	if (sentlog_notice (log))
-		command_error ("log grep", "%s", sentlog_notice (log));
+		msg_error ("log grep", "%s", sentlog_notice (log));
 	guint64 rows = 0;
 	if (!sentlog_grep (log, message_id ? normal : NULL, recipient ? normal : NULL, print_row, NULL, &rows, &error)) {
-		command_error ("log grep", "%s", error->message);
+		msg_error ("log grep", "%s", error->message);
 		return EXIT_ERROR;
 	}
 	if (rows == 0)
-		command_error ("log grep", "no message in the log matches");
+		msg_error ("log grep", "no message in the log matches");
 	return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
 }
 
@@ -983,6 +981,6 @@ cmd_log (const Config *config, int argc, char **argv)
 		        "for the options of one.\n");
 		return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
 	}
-	command_error ("log", "give import, record, stats, prune, retire, backup or grep (see ndrsift log --help)");
+	msg_error ("log", "give import, record, stats, prune, retire, backup or grep (see ndrsift log --help)");
 	return EXIT_USAGE;
 }

@@ -143,7 +143,7 @@ cmd_milter (const Config *config, int argc, char **argv)
 	                                      "SIGUSR1 reloads the config and rules; SIGTERM stops it.");
 	g_autoptr (GError) error = NULL;
 	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1) {
-		command_error ("milter", "%s", error ? error->message : "takes no arguments");
+		msg_error ("milter", "%s", error ? error->message : "takes no arguments");
 		return EXIT_USAGE;
 	}
 	milter_log_init ();

@@ -22,7 +22,7 @@ parse_options (const char *parameter, int *argc, char ***argv, int *status)
 	g_autoptr (GOptionContext) oc = g_option_context_new (parameter);
 	g_autoptr (GError) error = NULL;
 	if (!g_option_context_parse (oc, argc, argv, &error)) {
-		command_error (g_get_prgname () + strlen ("ndrsift "), "%s", error->message);
+		msg_error (g_get_prgname () + strlen ("ndrsift "), "%s", error->message);
 		*status = EXIT_USAGE;
 		return FALSE;
 	}
@@ -112,13 +112,13 @@ rules_check_cmd (const Config *config, int argc, char **argv)
 	const char *one[] = { argc > 1 ? argv[1] : NULL, NULL };
 	const char *const *dirs = argc > 1 ? one : configured;
 	for (guint i = 0; i < notices->len; i++)
-		command_error (NULL, "%s", (const char *) g_ptr_array_index (notices, i));
+		msg_error (NULL, "%s", (const char *) g_ptr_array_index (notices, i));
 	if (argc > 2) {
-		command_error ("rules check", "give at most one DIR");
+		msg_error ("rules check", "give at most one DIR");
 		return EXIT_USAGE;
 	}
 	if (argc > 1 && !g_file_test (argv[1], G_FILE_TEST_IS_DIR)) {
-		command_error ("rules check", "%s is not a directory", argv[1]);
+		msg_error ("rules check", "%s is not a directory", argv[1]);
 		return EXIT_ERROR;
 	}
 	/* Every error of every file, not only the first. */
@@ -162,7 +162,7 @@ rules_list_cmd (const Config *config, int argc, char **argv)
 	if (!parse_options ("- every rule with its score and description", &argc, &argv, &status))
 		return status;
 	if (argc != 1) {
-		command_error ("rules list", "takes no arguments");
+		msg_error ("rules list", "takes no arguments");
 		return EXIT_USAGE;
 	}
 	g_autoptr (GError) error = NULL;
@@ -173,12 +173,12 @@ rules_list_cmd (const Config *config, int argc, char **argv)
 	if (dirs[0] != config_builtin_rules)
 		config_builtin_differences (dirs[0], differences);
 	for (guint i = 0; i < notices->len; i++)
-		command_error (NULL, "%s", (const char *) g_ptr_array_index (notices, i));
+		msg_error (NULL, "%s", (const char *) g_ptr_array_index (notices, i));
 	for (guint i = 0; i < differences->len; i++)
-		command_error ("rules list", "%s", (const char *) g_ptr_array_index (differences, i));
+		msg_error ("rules list", "%s", (const char *) g_ptr_array_index (differences, i));
 	g_autoptr (Rules) rules = rules_load (dirs, &error);
 	if (rules == NULL) {
-		command_error ("rules list", "%s", error->message);
+		msg_error ("rules list", "%s", error->message);
 		return EXIT_ERROR;
 	}
 	for (guint i = 0; i < rules_count (rules); i++) {
@@ -210,6 +210,6 @@ cmd_rules (const Config *config, int argc, char **argv)
 		        "its score and description.\n");
 		return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
 	}
-	command_error ("rules", "give check [DIR] or list (see ndrsift rules --help)");
+	msg_error ("rules", "give check [DIR] or list (see ndrsift rules --help)");
 	return EXIT_USAGE;
 }

@@ -169,15 +169,12 @@ act (Scan *scan, const Slot *slot)
 		return;
 	g_autofree char *target = NULL;
 	g_autoptr (GError) error = NULL;
-	g_autofree char *src = output_escape (slot->msg->source);
 	if (!mailbox_maildir_move (slot->msg->source, dest, scan->dry_run, &target, &error)) {
-		g_autofree char *m = output_escape (error->message);
-		fprintf (stderr, "ndrsift: scan: %s\n", m);
+		msg_error ("scan", "%s", error->message);
 		scan->move_errors++;
 		return;
 	}
-	g_autofree char *dst = output_escape (target);
-	fprintf (stderr, "ndrsift: scan: %s %s -> %s\n", scan->dry_run ? "would move" : "moved", src, dst);
+	msg_notice ("scan", "%s %s -> %s", scan->dry_run ? "would move" : "moved", slot->msg->source, target);
 	scan->moved++;
 }
 
@@ -260,7 +257,7 @@ cmd_scan (const Config *config, int argc, char **argv)
 	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;
 	if (!g_option_context_parse (oc, &argc, &argv, &error)) {
-		command_error ("scan", "%s", error->message);
+		msg_error ("scan", "%s", error->message);
 		return EXIT_USAGE;
 	}
 	Scan scan = { 0 };
@@ -269,15 +266,15 @@ cmd_scan (const Config *config, int argc, char **argv)
 	scan.dry_run = dry_run;
 	scan.printer = printer_find (format_name ? format_name : "text");
 	if (scan.printer == NULL || !scan.printer->scan) {
-		command_error ("scan", "unknown --format '%s' (text, csv, jsonl, html)", format_name);
+		msg_error ("scan", "unknown --format '%s' (text, csv, jsonl, html)", format_name);
 		return EXIT_USAGE;
 	}
 	if (argc < 2) {
-		command_error ("scan", "give at least one PATH (or - for an mbox on standard input)");
+		msg_error ("scan", "give at least one PATH (or - for an mbox on standard input)");
 		return EXIT_USAGE;
 	}
 	if (jobs < 1 || jobs > 256) {
-		command_error ("scan", "--jobs takes 1 to 256");
+		msg_error ("scan", "--jobs takes 1 to 256");
 		return EXIT_USAGE;
 	}
 	gboolean show_progress = !no_progress && (want_progress || isatty (STDERR_FILENO));
@@ -285,7 +282,7 @@ cmd_scan (const Config *config, int argc, char **argv)
 
 	g_autoptr (VerdictContext) ctx = verdict_context_new (config, &error);
 	if (ctx == NULL) {
-		command_error ("scan", "%s", error->message);
+		msg_error ("scan", "%s", error->message);
 		return EXIT_ERROR;
 	}
 	verdict_context_set_facts (ctx, FALSE);
@@ -315,8 +312,9 @@ cmd_scan (const Config *config, int argc, char **argv)
 			/* In order: what came before it is printed first. */
 			push (pool, &batch);
 			drain (&scan, &pending, &pending_bytes, summary, TRUE);
-			g_autofree char *m = output_escape (msg->error->message);
-			fprintf (stderr, "%sndrsift: scan: %s\n", show_progress ? "\r\033[K" : "", m);
+			if (show_progress)
+				fputs ("\r\033[K", stderr); /* the progress line goes */
+			msg_error ("scan", "%s", msg->error->message);
 			summary_add_error (summary);
 			errors++;
 			mailbox_message_free (msg);

@@ -7,7 +7,7 @@
 #include "config.h"
 #include "ndrsift/bounce.h"
 #include "ndrsift/commands.h"
-#include "ndrsift/output.h"
+#include "ndrsift/msg.h"
 
 /* The lines --version prints after "ndrsift VERSION". No licence has been
  * chosen yet: when one is, say it here (and in the README). */
@@ -32,17 +32,6 @@ static const struct {
 	{ "milter", cmd_milter, "milter [--socket SPEC]   the milter daemon: judge bounces during SMTP (Postfix, Sendmail)" },
 #endif
 };
-
-void
-command_error (const char *command, const char *fmt, ...)
-{
-	va_list ap;
-	va_start (ap, fmt);
-	g_autofree char *msg = g_strdup_vprintf (fmt, ap);
-	va_end (ap);
-	g_autofree char *safe = output_escape (msg);
-	fprintf (stderr, "ndrsift: %s%s%s\n", command ? command : "", command ? ": " : "", safe);
-}
 
 static char *
 commands_help (void)
@@ -106,7 +95,7 @@ main (int argc, char **argv)
 
 	g_autoptr (GError) error = NULL;
 	if (!g_option_context_parse (oc, &argc, &argv, &error)) {
-		command_error (NULL, "%s", error->message);
+		msg_error (NULL, "%s", error->message);
 		return EXIT_USAGE;
 	}
 	if (version) {
@@ -114,7 +103,7 @@ main (int argc, char **argv)
 		return fflush (stdout) == 0 ? EXIT_OK : EXIT_ERROR;
 	}
 	if (argc < 2) {
-		command_error (NULL, "no command given");
+		msg_error (NULL, "no command given");
 		fputs ("Try 'ndrsift --help' for more information.\n", stderr);
 		return EXIT_USAGE;
 	}
@@ -134,19 +123,17 @@ main (int argc, char **argv)
 		}
 		g_autoptr (Config) config = config_load (config_path, db, rules, &error);
 		if (config == NULL) {
-			command_error (NULL, "%s", error->message);
-			/* filter never fails: the mail goes on with an error header. */
-			if (commands[i].run == cmd_filter)
-				return cmd_filter_failsafe (NULL, "config");
-			return EXIT_ERROR;
+			msg_error (NULL, "%s", error->message);
+			/* filter never fails: its fail-safe writes the mail back. */
+			return msg_failsafe ("config", EXIT_ERROR);
 		}
 		for (guint w = 0; config->unknown && w < config->unknown->len; w++)
-			command_error (NULL, "%s", (const char *) g_ptr_array_index (config->unknown, w));
+			msg_warning (NULL, "%s", (const char *) g_ptr_array_index (config->unknown, w));
 		bounce_init ();
 		int status = commands[i].run (config, argc - 1, argv + 1);
 		g_mime_shutdown ();
 		return status;
 	}
-	command_error (NULL, "unknown command '%s' (see ndrsift --help)", argv[1]);
+	msg_error (NULL, "unknown command '%s' (see ndrsift --help)", argv[1]);
 	return EXIT_USAGE;
 }

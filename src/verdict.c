@@ -1,10 +1,10 @@
 /* verdict — evidence, rules, class. See include/ndrsift/verdict.h. */
 #include <arpa/inet.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "ndrsift/address.h"
+#include "ndrsift/msg.h"
 #include "ndrsift/msgid.h"
 #include "ndrsift/number.h"
 #include "ndrsift/pattern.h"
@@ -81,10 +81,10 @@ sentlog_for_thread (const VerdictContext *ctx)
 		/* A missing or broken log makes what needs it unknown; said once
 		 * per process, never fatal. */
 		if (t->log == NULL && g_atomic_int_compare_and_exchange (&notice_given, 0, 1))
-			fprintf (stderr, "ndrsift: %s; sent-log evidence is unknown\n", error->message);
+			msg_warning (NULL, "%s; sent-log evidence is unknown", error->message);
 		/* Read without its WAL: said once too. */
 		else if (t->log && sentlog_notice (t->log) && g_atomic_int_compare_and_exchange (&notice_given, 0, 1))
-			fprintf (stderr, "ndrsift: %s\n", sentlog_notice (t->log));
+			msg_notice (NULL, "%s", sentlog_notice (t->log));
 	}
 	return t->log;
 }
@@ -96,7 +96,7 @@ say_once (gint *said, GPtrArray *messages)
 	if (messages->len == 0 || !g_atomic_int_compare_and_exchange (said, 0, 1))
 		return;
 	for (guint i = 0; i < messages->len; i++)
-		fprintf (stderr, "ndrsift: %s\n", (const char *) g_ptr_array_index (messages, i));
+		msg_notice (NULL, "%s", (const char *) g_ptr_array_index (messages, i));
 }
 
 static gboolean
@@ -594,7 +594,7 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 			/* A log that opens but cannot be read (corrupt pages): said
 			 * once, like a missing one. */
 			if (g_atomic_int_compare_and_exchange (&notice_given, 0, 1))
-				fprintf (stderr, "ndrsift: %s; sent-log evidence is unknown\n", error->message);
+				msg_warning (NULL, "%s; sent-log evidence is unknown", error->message);
 			fire (e, EVAL_SENTLOG_ABSENT, TRUE, g_strdup (error->message));
 			v->sentlog_read = FALSE;
 			return;

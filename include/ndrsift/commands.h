@@ -8,6 +8,7 @@
 #define NDRSIFT_COMMANDS_H
 
 #include "ndrsift/config.h"
+#include "ndrsift/msg.h"
 
 enum {
 	EXIT_OK = 0,
@@ -32,16 +33,10 @@ int cmd_milter (const Config *config, int argc, char **argv);
  * or the options were wrong). cmd_filter needs it first. */
 int cmd_filter_begin (int argc, char **argv);
 
-/* filter when there is no config: the input written back with
- * "HEADER: error; reason=REASON" (header NULL: the default name). */
-int cmd_filter_failsafe (const char *header, const char *reason);
-
 /* Arms filter's fail-safe as early as possible (main, before anything
  * allocates much): on a fatal signal (a failed g_malloc, a crash) the
- * input is written back with an error verdict and the exit status is 0. */
+ * input is written back with an error verdict and the exit status is 0;
+ * msg_failsafe() (msg.h) writes it back with "error; reason=REASON". */
 void cmd_filter_arm (void);
-
-/* Prints "ndrsift: COMMAND: message" on stderr, escaped. */
-void command_error (const char *command, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
 #endif
