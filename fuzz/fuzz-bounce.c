@@ -30,14 +30,14 @@
 
 #include "fuzz-common.h"
 #include "ndrsift/bounce.h"
+#include "ndrsift/engine.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/logparse.h"
 #include "ndrsift/printer.h"
 #include "ndrsift/sentlog.h"
-#include "ndrsift/verdict.h"
 
 static Config *config;          /* owned for the whole run */
-static VerdictContext *context; /* shared, read-only, like scan's workers' */
+static Engine *engine;          /* shared, read-only, like scan's workers' */
 static char *tmpdir;            /* holds the sent log; removed at exit */
 static TextbounceFormats *formats; /* the shipped formats, for the two parses */
 
@@ -97,8 +97,9 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
 	g_autofree char *db = g_build_filename (tmpdir, "sent.db", NULL);
 	config = fuzz_sample_config (db);
 	fill_sent_log (db);
-	context = verdict_context_new (config, &error);
-	if (context == NULL) {
+	/* The facts too: explain's output is fuzzed. */
+	engine = engine_new (fuzz_sample_config (db), TRUE, &error);
+	if (engine == NULL) {
 		fprintf (stderr, "fuzz-bounce: %s\n", error->message);
 		abort ();
 	}
@@ -119,8 +120,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	if (truncated)
 		size = NS_MAX_MESSAGE_BYTES;
 	/* Exactly size bytes (no NUL after them), so ASan sees any read past
-	 * the end; verdict_judge takes the only reference, as scan's does. */
-	g_autoptr (Verdict) v = verdict_judge (context, g_bytes_new (data, size), truncated);
+	 * the end; engine_judge takes the only reference, as scan's does. */
+	g_autoptr (Verdict) v = engine_judge (engine, g_bytes_new (data, size), truncated, NULL);
 
 	/* Every printer prints it; explain --json's record is checked below. */
 	static const char *const printers[] = { "check", "text", "csv", "jsonl", "explain" };
@@ -129,7 +130,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 		(void) out;
 	}
 	g_autofree char *json = printer_message (printer_find ("explain-json"), "fuzz", -1, v);
-	g_autofree char *header = verdict_header_value (v, config->verdict_header);
+	g_autofree char *header = engine_header_value (engine, v);
 	/* The header value goes into mail: no CR or control character may
 	 * come from the message (doc/design.md), only the "\n\t" of folding. */
 	for (const char *p = header; *p; p++)

@@ -6,13 +6,14 @@
 #include <string.h>
 
 #include "ndrsift/commands.h"
+#include "ndrsift/engine.h"
 #include "ndrsift/mailbox.h"
 #include "ndrsift/printer.h"
-#include "ndrsift/verdict.h"
 
 int
-cmd_check (const Config *config, int argc, char **argv)
+cmd_check (Config *config, int argc, char **argv)
 {
+	g_autoptr (Config) owned = config;
 	gboolean exit_status = FALSE, verdict_only = FALSE;
 	GOptionEntry entries[] = {
 		{ "exit-status", 0, 0, G_OPTION_ARG_NONE, &exit_status, "Exit 1 when a message is forged", NULL },
@@ -26,8 +27,8 @@ cmd_check (const Config *config, int argc, char **argv)
 		msg_error ("check", "%s", error ? error->message : "give FILE... or - for standard input");
 		return EXIT_USAGE;
 	}
-	g_autoptr (VerdictContext) ctx = verdict_context_new (config, &error);
-	if (ctx == NULL) {
+	g_autoptr (Engine) engine = engine_new (g_steal_pointer (&owned), FALSE, &error);
+	if (engine == NULL) {
 		msg_error ("check", "%s", error->message);
 		return EXIT_ERROR;
 	}
@@ -42,7 +43,7 @@ cmd_check (const Config *config, int argc, char **argv)
 			failed = TRUE;
 			continue;
 		}
-		g_autoptr (Verdict) v = verdict_judge (ctx, g_steal_pointer (&m->data), m->truncated);
+		g_autoptr (Verdict) v = engine_judge (engine, g_steal_pointer (&m->data), m->truncated, NULL);
 		forged |= v->verdict == VERDICT_FORGED;
 		if (verdict_only) {
 			printf ("%s%s", first ? "" : "\n", verdict_name (v->verdict));

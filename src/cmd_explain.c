@@ -2,13 +2,15 @@
 #include <stdio.h>
 
 #include "ndrsift/commands.h"
+#include "ndrsift/engine.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/mailbox.h"
 #include "ndrsift/printer.h"
 
 int
-cmd_explain (const Config *config, int argc, char **argv)
+cmd_explain (Config *config, int argc, char **argv)
 {
+	g_autoptr (Config) owned = config;
 	gboolean json = FALSE;
 	GOptionEntry entries[] = {
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the facts as JSON", NULL },
@@ -22,8 +24,9 @@ cmd_explain (const Config *config, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	g_autoptr (VerdictContext) ctx = verdict_context_new (config, &error);
-	if (ctx == NULL) {
+	/* The facts: what each rule looked at. */
+	g_autoptr (Engine) engine = engine_new (g_steal_pointer (&owned), TRUE, &error);
+	if (engine == NULL) {
 		msg_error ("explain", "%s", error->message);
 		return EXIT_ERROR;
 	}
@@ -37,7 +40,7 @@ cmd_explain (const Config *config, int argc, char **argv)
 		msg_error ("explain", "%s", msg ? msg->error->message : "no message");
 		return EXIT_ERROR;
 	}
-	g_autoptr (Verdict) v = verdict_judge (ctx, g_steal_pointer (&msg->data), msg->truncated);
+	g_autoptr (Verdict) v = engine_judge (engine, g_steal_pointer (&msg->data), msg->truncated, NULL);
 
 	g_autofree char *text = printer_message (printer_find (json ? "explain-json" : "explain"), msg->source,
 	                                         msg->offset, v);

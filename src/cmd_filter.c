@@ -29,9 +29,9 @@
 #include <unistd.h>
 
 #include "ndrsift/commands.h"
+#include "ndrsift/engine.h"
 #include "ndrsift/filterout.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/verdict.h"
 
 /* ---- the fail-safe ------------------------------------------------------
  *
@@ -257,10 +257,12 @@ cmd_filter_begin (int argc, char **argv)
 
 
 int
-cmd_filter (const Config *config, int argc, char **argv)
+cmd_filter (Config *owned, int argc, char **argv)
 {
 	(void) argc;
 	(void) argv; /* parsed by cmd_filter_begin */
+	/* The Engine takes the config; until it exists this is it. */
+	g_autoptr (Config) config = owned;
 	if (strlen (config->verdict_header) < sizeof fs_name_buf) {
 		g_strlcpy (fs_name_buf, config->verdict_header, sizeof fs_name_buf);
 		g_atomic_pointer_set (&fs_name, fs_name_buf);
@@ -273,22 +275,22 @@ cmd_filter (const Config *config, int argc, char **argv)
 	}
 
 	g_autoptr (GError) error = NULL;
-	g_autoptr (VerdictContext) ctx = verdict_context_new (config, &error);
-	if (ctx == NULL) {
-		g_autofree char *m = g_strdup (error->message);
-		msg_error ("filter", "%s", m);
-		finish_and_stop (config->verdict_header, "error; reason=rules");
+	g_autofree char *header = g_strdup (config->verdict_header);
+	/* The header names rules, not facts. */
+	g_autoptr (Engine) engine = engine_new (g_steal_pointer (&config), FALSE, &error);
+	if (engine == NULL) {
+		msg_error ("filter", "%s", error->message);
+		finish_and_stop (header, "error; reason=rules");
 		return EXIT_OK;
 	}
-	verdict_context_set_facts (ctx, FALSE); /* the header names rules, not facts */
 
 	/* The parser reads at most NS_MAX_MESSAGE_BYTES and copies what it is
 	 * given (the input stays ours to write back, and fs_buf is never
 	 * freed: the fail-safe may need it until the exit). */
 	gboolean cut = fs_len > NS_MAX_MESSAGE_BYTES;
 	GBytes *head = g_bytes_new_static (fs_buf, cut ? NS_MAX_MESSAGE_BYTES : fs_len);
-	g_autoptr (Verdict) v = verdict_judge (ctx, head, cut); /* takes head */
-	g_autofree char *value = verdict_header_value (v, config->verdict_header);
-	finish_and_stop (config->verdict_header, value);
+	g_autoptr (Verdict) v = engine_judge (engine, head, cut, NULL); /* takes head */
+	g_autofree char *value = engine_header_value (engine, v);
+	finish_and_stop (header, value);
 	return EXIT_OK;
 }

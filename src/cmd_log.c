@@ -951,8 +951,9 @@ log_grep (const Config *config, int argc, char **argv)
 }
 
 int
-cmd_log (const Config *config, int argc, char **argv)
+cmd_log (Config *owned, int argc, char **argv)
 {
+	g_autoptr (Config) config = owned;
 	static const struct {
 		const char *name;
 		int (*run) (const Config *, int, char **);

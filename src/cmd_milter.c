@@ -128,8 +128,9 @@ reload_thread (gpointer data)
 }
 
 int
-cmd_milter (const Config *config, int argc, char **argv)
+cmd_milter (Config *config, int argc, char **argv)
 {
+	g_autoptr (Config) owned = config;
 	g_autofree char *socket_opt = NULL;
 	GOptionEntry entries[] = {
 		{ "socket", 0, 0, G_OPTION_ARG_STRING, &socket_opt,
@@ -157,9 +158,7 @@ cmd_milter (const Config *config, int argc, char **argv)
 	pthread_sigmask (SIG_BLOCK, &set, NULL);
 	signal (SIGPIPE, SIG_IGN);
 
-	/* An Engine owns its Config: this one is read again for it. */
-	Config *own = config_reload (config, &error);
-	Engine *engine = own ? engine_new (own, FALSE, &error) : NULL;
+	Engine *engine = engine_new (g_steal_pointer (&owned), FALSE, &error);
 	if (engine == NULL) {
 		milter_log (MILTER_ERR, NULL, "%s", error->message);
 		return EXIT_ERROR;

@@ -193,8 +193,9 @@ rules_list_cmd (const Config *config, int argc, char **argv)
 }
 
 int
-cmd_rules (const Config *config, int argc, char **argv)
+cmd_rules (Config *owned, int argc, char **argv)
 {
+	g_autoptr (Config) config = owned;
 	if (argc >= 2 && (strcmp (argv[1], "check") == 0 || strcmp (argv[1], "list") == 0)) {
 		g_autofree char *prgname = g_strconcat ("ndrsift rules ", argv[1], NULL);
 		g_set_prgname (prgname);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "ndrsift/commands.h"
+#include "ndrsift/engine.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/number.h"
 #include "ndrsift/mailbox.h"
@@ -43,7 +44,7 @@ typedef struct {
 } Slot;
 
 typedef struct {
-	const VerdictContext *ctx;
+	const Engine *engine;
 	const Printer *printer;
 	const char *move_forged;  /* Maildir to move forged bounces to, or NULL */
 	const char *move_legit;
@@ -70,7 +71,7 @@ judge (Scan *scan, Slot *slot)
 	/* In this thread the bytes are handed over and parsed in place; a
 	 * worker's reference makes bounce_parse_bytes copy them. */
 	GBytes *data = scan->copy ? g_bytes_ref (slot->msg->data) : g_steal_pointer (&slot->msg->data);
-	g_autoptr (Verdict) v = verdict_judge (scan->ctx, data, slot->msg->truncated);
+	g_autoptr (Verdict) v = engine_judge (scan->engine, data, slot->msg->truncated, NULL);
 	if (slot->line) {
 		PrinterMessage m = { slot->msg->source, slot->msg->offset, v };
 		scan->printer->record (slot->line, &m);
@@ -236,8 +237,9 @@ progress (guint64 done, guint64 bytes, guint64 total, gint64 start)
 }
 
 int
-cmd_scan (const Config *config, int argc, char **argv)
+cmd_scan (Config *config, int argc, char **argv)
 {
+	g_autoptr (Config) owned = config;
 	g_autofree char *format_name = NULL; /* GOption allocates it */
 	int jobs = (int) g_get_num_processors ();
 	gboolean want_progress = FALSE, no_progress = FALSE, recursive = FALSE, dry_run = FALSE;
@@ -280,13 +282,12 @@ cmd_scan (const Config *config, int argc, char **argv)
 	gboolean show_progress = !no_progress && (want_progress || isatty (STDERR_FILENO));
 	guint64 total = show_progress ? total_bytes (argv + 1) : 0;
 
-	g_autoptr (VerdictContext) ctx = verdict_context_new (config, &error);
-	if (ctx == NULL) {
+	g_autoptr (Engine) engine = engine_new (g_steal_pointer (&owned), FALSE, &error);
+	if (engine == NULL) {
 		msg_error ("scan", "%s", error->message);
 		return EXIT_ERROR;
 	}
-	verdict_context_set_facts (ctx, FALSE);
-	scan.ctx = ctx;
+	scan.engine = engine;
 	g_mutex_init (&scan.lock);
 	g_cond_init (&scan.cond);
 

@@ -17,7 +17,7 @@
 
 static const struct {
 	const char *name;
-	int (*run) (const Config *config, int argc, char **argv);
+	int (*run) (Config *config, int argc, char **argv); /* takes the config */
 	const char *summary;
 } commands[] = {
 	{ "filter", cmd_filter, "filter                    one message on stdin -> the same message + verdict header" },
@@ -121,7 +121,7 @@ main (int argc, char **argv)
 			if (status >= 0)
 				return status;
 		}
-		g_autoptr (Config) config = config_load (config_path, db, rules, &error);
+		Config *config = config_load (config_path, db, rules, &error);
 		if (config == NULL) {
 			msg_error (NULL, "%s", error->message);
 			/* filter never fails: its fail-safe writes the mail back. */

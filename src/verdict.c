@@ -1,10 +1,8 @@
 /* verdict — evidence, rules, class. See include/ndrsift/verdict.h. */
 #include <arpa/inet.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "ndrsift/address.h"
-#include "ndrsift/msg.h"
 #include "ndrsift/msgid.h"
 #include "ndrsift/number.h"
 #include "ndrsift/pattern.h"
@@ -12,101 +10,21 @@
 #include "ndrsift/verdict.h"
 
 struct _VerdictContext {
-	guint serial;           /* tells contexts apart, even at a reused address */
 	const Config *config;
 	TextbounceFormats *formats;
 	Rules *rules;
 	gboolean facts;         /* rule facts wanted (explain) */
-	const char *no_domains; /* why the evals of our domains cannot be judged, or NULL */
-	const char *no_hosts;   /* why the hand-off evals cannot be judged, or NULL */
+	VerdictUnset unset;
+	VerdictSentLogFunc sentlog;
+	gpointer sentlog_data;
 };
 
 /* What each built-in needs of [local]; without it, it is not judged. */
-static const char unset_domains[] = "[local] domains is not set";
-static const char unset_hosts[] = "[local] networks and relays are not set";
 static const EvalBuiltin domain_builtins[] = {
 	EVAL_MSGID_DOMAIN_LOCAL, EVAL_MSGID_DOMAIN_FOREIGN, EVAL_AUTH_FAIL_LOCAL,
 	EVAL_DKIM_LOCAL_PRESENT, EVAL_DKIM_LOCAL_ABSENT,
 };
 static const EvalBuiltin host_builtins[] = { EVAL_HANDOFF_LOCAL, EVAL_HANDOFF_FOREIGN };
-
-/* Each thread's read-only connection to the sent log, and the file it was
- * opened on: a long-running judge (the milter) must see a log that was
- * replaced by a rename (a restored backup, a rebuilt database) or that
- * appeared after it started. One stat() a message tells. */
-typedef struct {
-	guint serial;
-	SentLog *log;
-	gboolean tried;
-	dev_t dev;              /* of the path when it was tried; 0 and 0: missing */
-	ino_t ino;
-} ThreadLog;
-
-static void
-thread_log_free (gpointer data)
-{
-	ThreadLog *t = data;
-	sentlog_close (t->log);
-	g_free (t);
-}
-
-static GPrivate thread_log = G_PRIVATE_INIT (thread_log_free);
-static gint notice_given;
-
-static SentLog *
-sentlog_for_thread (const VerdictContext *ctx)
-{
-	ThreadLog *t = g_private_get (&thread_log);
-	if (t == NULL || t->serial != ctx->serial) {
-		t = g_new0 (ThreadLog, 1);
-		t->serial = ctx->serial;
-		g_private_replace (&thread_log, t);
-	}
-	struct stat st;
-	gboolean exists = stat (ctx->config->sentlog_path, &st) == 0;
-	dev_t dev = exists ? st.st_dev : 0;
-	ino_t ino = exists ? st.st_ino : 0;
-	if (t->tried && (dev != t->dev || ino != t->ino)) {
-		/* Another file (or none) at the path now: open that one. */
-		sentlog_close (t->log);
-		t->log = NULL;
-		t->tried = FALSE;
-	}
-	if (!t->tried) {
-		t->tried = TRUE;
-		t->dev = dev;
-		t->ino = ino;
-		g_autoptr (GError) error = NULL;
-		t->log = sentlog_open (ctx->config->sentlog_path, FALSE, &error);
-		/* A missing or broken log makes what needs it unknown; said once
-		 * per process, never fatal. */
-		if (t->log == NULL && g_atomic_int_compare_and_exchange (&notice_given, 0, 1))
-			msg_warning (NULL, "%s; sent-log evidence is unknown", error->message);
-		/* Read without its WAL: said once too. */
-		else if (t->log && sentlog_notice (t->log) && g_atomic_int_compare_and_exchange (&notice_given, 0, 1))
-			msg_notice (NULL, "%s", sentlog_notice (t->log));
-	}
-	return t->log;
-}
-
-/* Says each message once per process. */
-static void
-say_once (gint *said, GPtrArray *messages)
-{
-	if (messages->len == 0 || !g_atomic_int_compare_and_exchange (said, 0, 1))
-		return;
-	for (guint i = 0; i < messages->len; i++)
-		msg_notice (NULL, "%s", (const char *) g_ptr_array_index (messages, i));
-}
-
-static gboolean
-any_set (char **list)
-{
-	for (guint i = 0; list && list[i]; i++)
-		if (list[i][0])
-			return TRUE;
-	return FALSE;
-}
 
 /* "SETTING; not judged: RULES" for the loaded rules that need what is not
  * set; nothing when no rule does. */
@@ -121,54 +39,27 @@ say_not_judged (const Rules *rules, const char *why, const EvalBuiltin *builtins
 		g_ptr_array_add (out, g_strdup_printf ("%s (ndrsift.conf(5)); not judged: %s", why, names));
 }
 
-VerdictContext *
-verdict_context_new (const Config *config, GError **error)
-{
-	static gint dirs_said, settings_said;
-	g_autoptr (GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
-	g_autofree const char **dirs = config_rule_dirs (config, notices);
-	say_once (&dirs_said, notices);
-	g_autoptr (TextbounceFormats) formats = textbounce_formats_load (dirs, error);
-	if (formats == NULL)
-		return NULL;
-	g_autoptr (Rules) rules = rules_load (dirs, error);
-	if (rules == NULL)
-		return NULL;
-	static gint serials;
-	VerdictContext *ctx = g_new0 (VerdictContext, 1);
-	ctx->serial = (guint) g_atomic_int_add (&serials, 1) + 1;
-	ctx->config = config;
-	ctx->formats = g_steal_pointer (&formats);
-	ctx->rules = g_steal_pointer (&rules);
-	ctx->facts = TRUE;
-
-	/* What cannot be judged is said, once, as a missing sent log is. */
-	if (!any_set (config->local_domains))
-		ctx->no_domains = unset_domains;
-	if ((config->networks == NULL || config->networks->len == 0) && !any_set (config->local_relays))
-		ctx->no_hosts = unset_hosts;
-	g_autoptr (GPtrArray) unset = g_ptr_array_new_with_free_func (g_free);
-	if (rules_count (ctx->rules) == 0)
-		g_ptr_array_add (unset, g_strdup ("no rules (no *.rules file in the rule directories): "
-		                                  "every verdict is error; reason=no-rules"));
-	if (ctx->no_domains)
-		say_not_judged (ctx->rules, ctx->no_domains, domain_builtins, G_N_ELEMENTS (domain_builtins), unset);
-	if (ctx->no_hosts)
-		say_not_judged (ctx->rules, ctx->no_hosts, host_builtins, G_N_ELEMENTS (host_builtins), unset);
-	say_once (&settings_said, unset);
-	return ctx;
-}
-
 void
-verdict_context_set_facts (VerdictContext *ctx, gboolean facts)
+verdict_unset_notices (const Rules *rules, const VerdictUnset *unset, GPtrArray *out)
 {
-	ctx->facts = facts;
+	if (unset->domains)
+		say_not_judged (rules, unset->domains, domain_builtins, G_N_ELEMENTS (domain_builtins), out);
+	if (unset->hosts)
+		say_not_judged (rules, unset->hosts, host_builtins, G_N_ELEMENTS (host_builtins), out);
 }
 
-gboolean
-verdict_context_facts (const VerdictContext *ctx)
+VerdictContext *
+verdict_context_new (VerdictSetup *setup)
 {
-	return ctx->facts;
+	VerdictContext *ctx = g_new0 (VerdictContext, 1);
+	ctx->config = setup->config;
+	ctx->formats = g_steal_pointer (&setup->formats);
+	ctx->rules = g_steal_pointer (&setup->rules);
+	ctx->facts = setup->facts;
+	ctx->unset = setup->unset;
+	ctx->sentlog = setup->sentlog;
+	ctx->sentlog_data = setup->sentlog_data;
+	return ctx;
 }
 
 void
@@ -179,18 +70,6 @@ verdict_context_free (VerdictContext *ctx)
 	textbounce_formats_free (ctx->formats);
 	rules_free (ctx->rules);
 	g_free (ctx);
-}
-
-const Config *
-verdict_context_config (const VerdictContext *ctx)
-{
-	return ctx->config;
-}
-
-const Rules *
-verdict_context_rules (const VerdictContext *ctx)
-{
-	return ctx->rules;
 }
 
 const char *
@@ -506,15 +385,15 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 	 * [local] networks or relays nothing is ours: the hop is still
 	 * found (its date is the moment), but not judged. */
 	v->handoff = find_handoff (c, o);
-	if (ctx->no_hosts)
-		not_judged (e, host_builtins, G_N_ELEMENTS (host_builtins), ctx->no_hosts);
+	if (ctx->unset.hosts)
+		not_judged (e, host_builtins, G_N_ELEMENTS (host_builtins), ctx->unset.hosts);
 	if (v->handoff >= 0) {
 		const ReceivedHop *hop = g_ptr_array_index (o->received, v->handoff);
 		gboolean ours = hop_is_ours (c, hop);
 		g_autofree char *desc = g_strdup_printf ("Received hop %d: from %s [%s] by %s", v->handoff + 1,
 		                                         hop->from_rdns ? hop->from_rdns : hop->from_helo ? hop->from_helo : "?",
 		                                         hop->from_ip ? hop->from_ip : "?", hop->by ? hop->by : "?");
-		if (!ctx->no_hosts) {
+		if (!ctx->unset.hosts) {
 			fire (e, EVAL_HANDOFF_LOCAL, ours, g_strdup (desc));
 			fire (e, EVAL_HANDOFF_FOREIGN, !ours, g_strdup (desc));
 		}
@@ -522,7 +401,7 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 			v->moment = hop->time;
 			v->moment_where = g_strdup_printf ("the date of Received hop %d", v->handoff + 1);
 		}
-	} else if (!ctx->no_hosts) {
+	} else if (!ctx->unset.hosts) {
 		fire (e, EVAL_HANDOFF_LOCAL, FALSE, g_strdup ("no hand-off hop found"));
 		fire (e, EVAL_HANDOFF_FOREIGN, FALSE, g_strdup ("no hand-off hop found"));
 	}
@@ -550,15 +429,15 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 	if (msgid_norm == NULL)
 		msgid = NULL;
 	const char *msgid_dom = msgid_normal_domain (msgid_norm);
-	if (ctx->no_domains)
-		not_judged (e, domain_builtins, G_N_ELEMENTS (domain_builtins), ctx->no_domains);
-	if (msgid_dom && !ctx->no_domains) {
+	if (ctx->unset.domains)
+		not_judged (e, domain_builtins, G_N_ELEMENTS (domain_builtins), ctx->unset.domains);
+	if (msgid_dom && !ctx->unset.domains) {
 		gboolean ours = local_domain (c, msgid_dom);
 		fire (e, EVAL_MSGID_DOMAIN_LOCAL, ours, g_strdup_printf ("Message-ID domain %s", msgid_dom));
 		fire (e, EVAL_MSGID_DOMAIN_FOREIGN, !ours, g_strdup_printf ("Message-ID domain %s", msgid_dom));
 	}
 
-	if (o && !ctx->no_domains) {
+	if (o && !ctx->unset.domains) {
 		char *failure = auth_failure (c, o);
 		fire (e, EVAL_AUTH_FAIL_LOCAL, failure != NULL,
 		      failure ? failure : g_strdup ("no SPF/DKIM/DMARC failure recorded for our domains"));
@@ -583,7 +462,7 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 	}
 
 	/* The sent log. */
-	SentLog *log = sentlog_for_thread (ctx);
+	SentLog *log = ctx->sentlog ? ctx->sentlog (ctx->sentlog_data) : NULL;
 	fire (e, EVAL_SENTLOG_ABSENT, log == NULL, g_strdup (c->sentlog_path));
 	if (log == NULL)
 		return;
@@ -591,10 +470,9 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 	g_autoptr (GError) error = NULL;
 	if (msgid) {
 		if (!sentlog_lookup_message_id (log, msgid_norm, &v->match, &error)) {
-			/* A log that opens but cannot be read (corrupt pages): said
-			 * once, like a missing one. */
-			if (g_atomic_int_compare_and_exchange (&notice_given, 0, 1))
-				msg_warning (NULL, "%s; sent-log evidence is unknown", error->message);
+			/* A log that opens but cannot be read (corrupt pages): the
+			 * caller says it once, like a missing one. */
+			v->sentlog_error = g_strdup (error->message);
 			fire (e, EVAL_SENTLOG_ABSENT, TRUE, g_strdup (error->message));
 			v->sentlog_read = FALSE;
 			return;
@@ -664,14 +542,7 @@ apply_envelope (Verdict *v, const VerdictEnvelope *env)
 }
 
 Verdict *
-verdict_judge (const VerdictContext *ctx, GBytes *message, gboolean truncated)
-{
-	return verdict_judge_envelope (ctx, message, truncated, NULL);
-}
-
-Verdict *
-verdict_judge_envelope (const VerdictContext *ctx, GBytes *message, gboolean truncated,
-                        const VerdictEnvelope *env)
+verdict_judge (const VerdictContext *ctx, GBytes *message, gboolean truncated, const VerdictEnvelope *env)
 {
 	Verdict *v = g_new0 (Verdict, 1);
 	v->tests = g_ptr_array_new_with_free_func (g_free);
@@ -799,5 +670,6 @@ verdict_free (Verdict *v)
 	g_free (v->moment_where);
 	g_free (v->recipient);
 	g_free (v->error);
+	g_free (v->sentlog_error);
 	g_free (v);
 }

@@ -1,7 +1,8 @@
 /* commands — one function per command, one file each (src/cmd_*.c).
  *
  * main.c parses the global options, loads the config and calls one of
- * these with the command's own arguments (argv[0] is the command name).
+ * these with it (transfer full: a judging command hands it to its Engine)
+ * and the command's own arguments (argv[0] is the command name).
  * Each returns the process exit status of doc/design.md: 0 success, 1 only
  * from `check --exit-status`, 2 usage error, 3 any other error. */
 #ifndef NDRSIFT_COMMANDS_H
@@ -17,14 +18,14 @@ enum {
 	EXIT_ERROR = 3,
 };
 
-int cmd_explain (const Config *config, int argc, char **argv);
-int cmd_scan (const Config *config, int argc, char **argv);
-int cmd_log (const Config *config, int argc, char **argv);
-int cmd_filter (const Config *config, int argc, char **argv);
-int cmd_check (const Config *config, int argc, char **argv);
-int cmd_rules (const Config *config, int argc, char **argv);
+int cmd_explain (Config *config, int argc, char **argv);
+int cmd_scan (Config *config, int argc, char **argv);
+int cmd_log (Config *config, int argc, char **argv);
+int cmd_filter (Config *config, int argc, char **argv);
+int cmd_check (Config *config, int argc, char **argv);
+int cmd_rules (Config *config, int argc, char **argv);
 /* Only in a build with libmilter (NS_MILTER, configure --enable-milter). */
-int cmd_milter (const Config *config, int argc, char **argv);
+int cmd_milter (Config *config, int argc, char **argv);
 
 /* filter's start, before the config is loaded: its options, all of
  * stdin, and the deadline's watchdog (NS_MAX_DEADLINE_MS until

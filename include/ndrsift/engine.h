@@ -1,9 +1,16 @@
-/* engine — the one way from bytes to a verdict, for every front end.
+/* engine — the one way from bytes to a verdict, for every front end
+ * (filter, check, explain, scan, milter): they read input and print;
+ * nothing else reaches the parser, the rules or the sent log for a
+ * verdict.
  *
  * An Engine is what start-up prepares once: the config, the *.formats and
- * *.rules it names; each thread that judges opens the sent log read-only
- * for itself on first use, and again when another file is at its path
- * (verdict.c). After engine_new() an Engine never
+ * *.rules it names, and the policy a verdict depends on beyond the message
+ * (doc/design.md "Verdict policy"): with no rules every verdict is
+ * `error; reason=no-rules`; a built-in whose [local] setting is unset is
+ * not judged; without a sent log what needs it is unknown. Each is said
+ * once per process on stderr (msg.h). Each thread that judges opens the
+ * sent log read-only for itself when a message first needs it, and again
+ * when another file is at its path. After engine_new() an Engine never
  * changes, so any number of threads may judge with it at once. A reload
  * (the milter's SIGUSR1) makes a new Engine from the same arguments with
  * engine_reload() and swaps it in: messages being judged keep the Engine

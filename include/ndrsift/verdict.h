@@ -1,10 +1,11 @@
 /* verdict — the one per-message function: bytes in, Verdict out.
  *
- * `filter`, `check`, `scan` and `explain` are thin front ends over
- * verdict_judge(). A VerdictContext holds what start-up prepares once (the
- * *.formats, the *.rules, the config) and is shared read-only by every
- * thread; each thread opens the sent log read-only for itself, once, and
- * again when another file is at its path (a log renamed into place).
+ * The engine (engine.h) is its one caller: it loads the *.formats, the
+ * *.rules and the config, decides what the config leaves unjudged, gives
+ * each thread its read-only sent log, and hands all of that over in a
+ * VerdictContext, shared read-only by every thread. This module opens no
+ * file and writes nothing to stderr: what the caller should say comes
+ * back in the Verdict.
  *
  * The built-in evidence (rules.h, EvalBuiltin) is computed here from the
  * Bounce and the sent log, then the rules add up a score. The class
@@ -77,6 +78,8 @@ typedef struct {
 	gboolean arrival_ours;  /* bounce->arrival_time is our clock (the envelope's, or
 	                           our MTA's topmost Received line) */
 	char *error;            /* VERDICT_ERROR: why */
+	char *sentlog_error;    /* the sent log opened but could not be read, or NULL:
+	                           for the caller to say (once) */
 } Verdict;
 
 /* What the caller knows of a message beyond its bytes: a milter has the
@@ -88,30 +91,47 @@ typedef struct {
 	gint64 arrival;         /* Unix seconds by our clock */
 } VerdictEnvelope;
 
-/* Prepares everything per-message work needs: the *.formats and *.rules
- * of the config's rule directories. Returns: (transfer full) or NULL with
- * an error naming file:line. */
-VerdictContext *verdict_context_new (const Config *config, GError **error);
+/* What the config leaves unjudged: why, or NULL where the setting is
+ * made. The engine decides it (engine.c); a built-in whose input is
+ * unset does not fire, and its fact says why. */
+typedef struct {
+	const char *domains;    /* the built-ins of our domains (msgid, auth, DKIM) */
+	const char *hosts;      /* the hand-off built-ins */
+} VerdictUnset;
+
+/* The calling thread's read-only sent log, or NULL when there is none;
+ * asked for only when a message needs it. Returns: (transfer none). */
+typedef SentLog *(*VerdictSentLogFunc) (gpointer data);
+
+/* What the engine prepared, for verdict_context_new(). */
+typedef struct {
+	const Config *config;         /* (transfer none): outlives the context */
+	TextbounceFormats *formats;   /* (transfer full) */
+	Rules *rules;                 /* (transfer full); none loaded: every
+	                                 verdict is error; reason=no-rules */
+	VerdictUnset unset;           /* the strings outlive the context */
+	gboolean facts;               /* verdicts say what each rule looked at
+	                                 (RuleResult.fact), for explain */
+	VerdictSentLogFunc sentlog;
+	gpointer sentlog_data;
+} VerdictSetup;
+
+/* Takes setup's formats and rules (they are NULL after it).
+ * Returns: (transfer full). */
+VerdictContext *verdict_context_new (VerdictSetup *setup);
 void verdict_context_free (VerdictContext *ctx);
 
-/* Whether verdicts say what each rule looked at (RuleResult.fact): on by
- * default, for explain; scan and filter print no facts and turn them
- * off, a dozen strings a message they never show. */
-void verdict_context_set_facts (VerdictContext *ctx, gboolean facts);
-gboolean verdict_context_facts (const VerdictContext *ctx);
-
-/* (transfer none) */
-const Config *verdict_context_config (const VerdictContext *ctx);
-const Rules *verdict_context_rules (const VerdictContext *ctx);
+/* The "WHY (ndrsift.conf(5)); not judged: RULES" lines for the loaded
+ * rules that need what unset lacks, appended to out (char*, transfer
+ * full); nothing when no rule does. */
+void verdict_unset_notices (const Rules *rules, const VerdictUnset *unset, GPtrArray *out);
 
 /* message: (transfer full) the message's bytes; pass g_bytes_ref() to
  * keep them. truncated: the reader cut it at NS_MAX_MESSAGE_BYTES.
+ * env: (nullable) what the envelope says.
  * Returns: (transfer full) the verdict; never NULL. */
-Verdict *verdict_judge (const VerdictContext *ctx, GBytes *message, gboolean truncated);
-
-/* verdict_judge() with what the envelope says. env: (nullable). */
-Verdict *verdict_judge_envelope (const VerdictContext *ctx, GBytes *message, gboolean truncated,
-                                 const VerdictEnvelope *env);
+Verdict *verdict_judge (const VerdictContext *ctx, GBytes *message, gboolean truncated,
+                        const VerdictEnvelope *env);
 
 /* Returns: (transfer none) "forged", "legit", "unknown", "none", "error". */
 const char *verdict_name (VerdictClass verdict);

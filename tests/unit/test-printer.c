@@ -14,11 +14,12 @@
 #include <glib/gstdio.h>
 
 #include "ndrsift/config.h"
+#include "ndrsift/engine.h"
 #include "ndrsift/number.h"
 #include "ndrsift/printer.h"
 #include "ndrsift/verdict.h"
 
-static VerdictContext *ctx;
+static Engine *engine;
 
 static const char dsn[] =
 	"From: MAILER-DAEMON@mx.remote.example\n"
@@ -38,7 +39,7 @@ static const char plain[] = "From: alice@example.com\nSubject: not a bounce\n\nh
 static char *
 record (const char *message, gboolean extended)
 {
-	g_autoptr (Verdict) v = verdict_judge (ctx, g_bytes_new (message, strlen (message)), FALSE);
+	g_autoptr (Verdict) v = engine_judge (engine, g_bytes_new (message, strlen (message)), FALSE, NULL);
 	return printer_message (printer_find (extended ? "explain-json" : "jsonl"), "m", -1, v);
 }
 
@@ -120,7 +121,7 @@ test_score_one_way (void)
 	} cases[] = { { 0.25, "0.2" }, { 0.75, "0.8" }, { 1.25, "1.2" }, { -0.25, "-0.2" },
 	              { 6.5, "6.5" }, { 11.0, "11.0" }, { 2.3, "2.3" } };
 	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-		g_autoptr (Verdict) v = verdict_judge (ctx, g_bytes_new (dsn, strlen (dsn)), FALSE);
+		g_autoptr (Verdict) v = engine_judge (engine, g_bytes_new (dsn, strlen (dsn)), FALSE, NULL);
 		v->score = cases[i].score;
 		g_autofree char *json = printer_message (printer_find ("jsonl"), "m", -1, v);
 		g_autoptr (JsonParser) p = NULL;
@@ -175,7 +176,7 @@ test_printers (void)
 static void
 test_lines (void)
 {
-	g_autoptr (Verdict) v = verdict_judge (ctx, g_bytes_new (dsn, strlen (dsn)), FALSE);
+	g_autoptr (Verdict) v = engine_judge (engine, g_bytes_new (dsn, strlen (dsn)), FALSE, NULL);
 	g_autofree char *tests = verdict_tests_join (v, "none");
 	g_autofree char *want = g_strdup_printf ("box\\x1b.mbox@42: %s score=%s kind=dsn tests=%s\n",
 	                                         verdict_name (v->verdict), SCORE (v->score), tests);
@@ -213,7 +214,7 @@ main (int argc, char **argv)
 	g_autoptr (GError) error = NULL;
 	Config *config = config_load (conf, db, g_getenv ("NDRSIFT_RULES"), &error);
 	g_assert_no_error (error);
-	ctx = verdict_context_new (config, &error);
+	engine = engine_new (config, TRUE, &error);
 	g_assert_no_error (error);
 
 	g_test_add_func ("/printer/json/refilled-record-keeps-nothing", test_refill);
@@ -222,8 +223,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/printer/by-name", test_printers);
 	g_test_add_func ("/printer/lines", test_lines);
 	int rc = g_test_run ();
-	verdict_context_free (ctx);
-	config_free (config);
+	engine_unref (engine);
 	g_unlink (conf);
 	g_rmdir (dir);
 	g_mime_shutdown ();

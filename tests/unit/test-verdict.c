@@ -2,11 +2,11 @@
  * (include/ndrsift/verdict.h, doc/design.md "Verdict policy",
  * "Hand-off hop", "The verdict header"):
  *
- *   - VerdictContexts built from config files written here ([local]
+ *   - Engines built from config files written here ([local]
  *     domains, relays, networks; [sentlog] path, servers; [rules] dirs =
  *     $NDRSIFT_RULES, the shipped rules; [batv] keys), and a sent log
  *     filled through the import API with hand-built LogEvents;
- *   - verdict_judge() on hand-written bounces: legit by Message-ID (also
+ *   - engine_judge() on hand-written bounces: legit by Message-ID (also
  *     when the heuristics add up past forged_at), foreign origin, missing
  *     from a covering log (forged) or from one that does not cover the
  *     moment (unknown), [sentlog] servers naming a server without a log,
@@ -32,6 +32,7 @@
 
 #include "ndrsift/bounce.h"
 #include "ndrsift/config.h"
+#include "ndrsift/engine.h"
 #include "ndrsift/logparse.h"
 #include "ndrsift/rules.h"
 #include "ndrsift/sentlog.h"
@@ -66,7 +67,7 @@ static char *rules_dir;
  * is kept per context). */
 static Config *cfg_main, *cfg_override, *cfg_servers_missing, *cfg_servers_ok, *cfg_batv, *cfg_nolog,
 	*cfg_badlog, *cfg_header;
-static VerdictContext *ctx_main, *ctx_override, *ctx_servers_missing, *ctx_servers_ok, *ctx_batv,
+static Engine *ctx_main, *ctx_override, *ctx_servers_missing, *ctx_servers_ok, *ctx_batv,
 	*ctx_nolog, *ctx_badlog, *ctx_header;
 
 /* ---- set-up ------------------------------------------------------------- */
@@ -102,11 +103,14 @@ make_config (const char *name, const char *db, const char *extra_dir, const char
 	return c;
 }
 
-static VerdictContext *
+static Engine *
 make_context (const Config *c)
 {
 	g_autoptr (GError) error = NULL;
-	VerdictContext *ctx = verdict_context_new (c, &error);
+	/* An Engine owns its config: a copy read from the same file. */
+	Config *own = config_reload (c, &error);
+	g_assert_no_error (error);
+	Engine *ctx = engine_new (own, TRUE, &error);
 	g_assert_no_error (error);
 	g_assert_nonnull (ctx);
 	return ctx;
@@ -256,9 +260,9 @@ original (const char *received, const char *msgid, const char *extra)
 	"\tfor <dave@remote.example>; " date "\n"
 
 static Verdict *
-judge (const VerdictContext *ctx, const char *text)
+judge (const Engine *ctx, const char *text)
 {
-	return verdict_judge (ctx, g_bytes_new (text, strlen (text)), FALSE);
+	return engine_judge (ctx, g_bytes_new (text, strlen (text)), FALSE, NULL);
 }
 
 static gboolean
@@ -603,7 +607,7 @@ typedef struct {
 } HopCase;
 
 static void
-check_hop_cases (const VerdictContext *ctx, const HopCase *cases, guint n);
+check_hop_cases (const Engine *ctx, const HopCase *cases, guint n);
 
 static void
 test_handoff (void)
@@ -711,12 +715,12 @@ test_handoff_loopback_networks (void)
 	g_autoptr (GError) error = NULL;
 	g_autoptr (Config) c = config_load (path, NULL, NULL, &error);
 	g_assert_no_error (error);
-	g_autoptr (VerdictContext) ctx = make_context (c);
+	g_autoptr (Engine) ctx = make_context (c);
 	check_hop_cases (ctx, cases, G_N_ELEMENTS (cases));
 }
 
 static void
-check_hop_cases (const VerdictContext *ctx, const HopCase *cases, guint n)
+check_hop_cases (const Engine *ctx, const HopCase *cases, guint n)
 {
 	for (guint i = 0; i < n; i++) {
 		const HopCase *c = &cases[i];
@@ -890,7 +894,7 @@ test_no_sentlog (void)
 	g_autofree char *o2 = original (HOP_SPAM ("Fri, 27 Nov 2026 10:00:01 +0000"), "<forged1@example.com>", NULL);
 	g_autofree char *m2 = dsn ("alice@example.com", "dave@remote.example", NULL, o2);
 	g_autofree char *m3 = dsn ("bob@example.com", "carol@remote.example", "Fri, 27 Nov 2026 10:00:00 +0000", NULL);
-	VerdictContext *ctxs[] = { ctx_nolog, ctx_badlog };
+	Engine *ctxs[] = { ctx_nolog, ctx_badlog };
 	for (guint i = 0; i < G_N_ELEMENTS (ctxs); i++) {
 		g_autoptr (Verdict) v = judge (ctxs[i], m);
 		EXPECT (v, VERDICT_UNKNOWN);
@@ -913,7 +917,7 @@ test_no_sentlog (void)
 
 /* Many threads judging at once, each with its own connection. */
 typedef struct {
-	const VerdictContext *ctx;
+	const Engine *ctx;
 	const char *msg;
 	VerdictClass want;
 	gint bad;
@@ -955,18 +959,18 @@ test_context_after_free (void)
 	g_autofree char *o = original (HOP_OURS, "<sent1@example.com>", NULL);
 	g_autofree char *m = dsn ("alice@example.com", "dave@remote.example", NULL, o);
 	for (int round = 0; round < 3; round++) {
-		VerdictContext *a = make_context (cfg_main);
+		Engine *a = make_context (cfg_main);
 		g_autoptr (Verdict) va = judge (a, m);
 		EXPECT (va, VERDICT_LEGIT);
-		verdict_context_free (a);
-		VerdictContext *b = make_context (cfg_nolog);
+		engine_unref (a);
+		Engine *b = make_context (cfg_nolog);
 		g_autoptr (Verdict) vb = judge (b, m);
 		if (vb->verdict != VERDICT_UNKNOWN || !vb->evals.fired[EVAL_SENTLOG_ABSENT]) {
 			g_autofree char *d = describe (vb);
 			FAIL ("round %d: a context without a sent log (%s) used the freed context's log%s: %s",
 			                    round, cfg_nolog->sentlog_path, a == b ? " (same address)" : "", d);
 		}
-		verdict_context_free (b);
+		engine_unref (b);
 	}
 }
 
@@ -1197,8 +1201,8 @@ test_header_custom_name (void)
 	g_autofree char *m = dsn ("alice@example.com", "dave@remote.example", NULL, o);
 	g_autoptr (Verdict) v = judge (ctx_header, m);
 	EXPECT (v, VERDICT_FORGED);
-	g_assert_cmpstr (verdict_context_config (ctx_header)->verdict_header, ==, "X-Bounce-Class");
-	g_autofree char *value = verdict_header_value (v, verdict_context_config (ctx_header)->verdict_header);
+	g_assert_cmpstr (engine_config (ctx_header)->verdict_header, ==, "X-Bounce-Class");
+	g_autofree char *value = verdict_header_value (v, engine_config (ctx_header)->verdict_header);
 	g_autofree char *unfolded = check_folding ("X-Bounce-Class", value, v);
 	g_assert_true (g_str_has_prefix (unfolded, "forged; kind=dsn; score="));
 }
@@ -1237,7 +1241,7 @@ rm_rf (const char *path)
 
 /* A context for a config file of text (and the shipped rules, unless
  * rules is given). */
-static VerdictContext *
+static Engine *
 context_for (const char *name, const char *text, const char *rules, Config **config)
 {
 	g_autofree char *full = g_strdup_printf ("%s[sentlog]\npath=%s/sent.db\n[rules]\ndirs=%s\n", text, tmpdir,
@@ -1262,9 +1266,9 @@ test_local_unset (void)
 	                                       EVAL_DKIM_LOCAL_PRESENT, EVAL_DKIM_LOCAL_ABSENT };
 
 	Config *c_none, *c_nets, *c_doms;
-	g_autoptr (VerdictContext) none = context_for ("local-none.conf", "[local]\ndomains=\nrelays=\n", NULL, &c_none);
-	g_autoptr (VerdictContext) nets = context_for ("local-nets.conf", "[local]\nnetworks=192.0.2.0/24\n", NULL, &c_nets);
-	g_autoptr (VerdictContext) doms = context_for ("local-doms.conf", "[local]\ndomains=example.com\n", NULL, &c_doms);
+	g_autoptr (Engine) none = context_for ("local-none.conf", "[local]\ndomains=\nrelays=\n", NULL, &c_none);
+	g_autoptr (Engine) nets = context_for ("local-nets.conf", "[local]\nnetworks=192.0.2.0/24\n", NULL, &c_nets);
+	g_autoptr (Engine) doms = context_for ("local-doms.conf", "[local]\ndomains=example.com\n", NULL, &c_doms);
 
 	g_autoptr (Verdict) v = judge (none, m);
 	EXPECT_TEST (v, "HANDOFF_NOT_LOCAL", FALSE);
@@ -1317,7 +1321,7 @@ test_no_rules (void)
 	g_autofree char *empty = g_build_filename (tmpdir, "empty-rules", NULL);
 	g_mkdir (empty, 0700);
 	Config *c;
-	g_autoptr (VerdictContext) ctx = context_for ("norules.conf", local_section, empty, &c);
+	g_autoptr (Engine) ctx = context_for ("norules.conf", local_section, empty, &c);
 	g_autofree char *o = original (HOP_SPAM ("Fri, 27 Nov 2026 10:00:01 +0000"), "<forged1@example.com>", NULL);
 	g_autofree char *m = dsn ("alice@example.com", "dave@remote.example", NULL, o);
 	g_autoptr (Verdict) v = judge (ctx, m);
@@ -1402,14 +1406,14 @@ main (int argc, char **argv)
 
 	int rc = g_test_run ();
 
-	verdict_context_free (ctx_main);
-	verdict_context_free (ctx_override);
-	verdict_context_free (ctx_servers_missing);
-	verdict_context_free (ctx_servers_ok);
-	verdict_context_free (ctx_batv);
-	verdict_context_free (ctx_nolog);
-	verdict_context_free (ctx_badlog);
-	verdict_context_free (ctx_header);
+	engine_unref (ctx_main);
+	engine_unref (ctx_override);
+	engine_unref (ctx_servers_missing);
+	engine_unref (ctx_servers_ok);
+	engine_unref (ctx_batv);
+	engine_unref (ctx_nolog);
+	engine_unref (ctx_badlog);
+	engine_unref (ctx_header);
 	config_free (cfg_main);
 	config_free (cfg_override);
 	config_free (cfg_servers_missing);
