@@ -56,6 +56,18 @@ bounce_kind_name (BounceKind kind)
 	return kind < G_N_ELEMENTS (kind_names) ? kind_names[kind] : "none";
 }
 
+const char *
+bounce_envelope_recipient (const Bounce *b)
+{
+	static const char *const fields[] = { "X-Original-To", "Delivered-To", "Envelope-To", "To" };
+	for (guint i = 0; i < G_N_ELEMENTS (fields) && b->headers; i++) {
+		const char *v = headers_get (b->headers, fields[i]);
+		if (v && *v)
+			return v;
+	}
+	return NULL;
+}
+
 static BounceKind
 kind_from_name (const char *name)
 {

@@ -89,9 +89,8 @@ summary_item_new (const Verdict *v, const char *source, gint64 offset)
 	}
 
 	if (v->verdict == VERDICT_FORGED) {
-		static const char *const names[] = { "X-Original-To", "Delivered-To", "To" };
-		for (guint i = 0; i < G_N_ELEMENTS (names) && !item->impersonated && b->headers; i++)
-			item->impersonated = envelope_address (headers_get (b->headers, names[i]));
+		/* The envelope recipient the verdict judged (bounce.h). */
+		item->impersonated = envelope_address (v->recipient);
 		const BounceOriginal *o = b->original;
 		if (o && v->handoff >= 0 && (guint) v->handoff < o->received->len) {
 			const ReceivedHop *hop = g_ptr_array_index (o->received, v->handoff);

@@ -230,19 +230,6 @@ find_handoff (const Config *c, const BounceOriginal *o)
 	return -1;
 }
 
-/* The bounce's own envelope recipient: our user it was delivered to. */
-static const char *
-bounce_recipient (const Bounce *b)
-{
-	static const char *const fields[] = { "X-Original-To", "Delivered-To", "Envelope-To", "To", NULL };
-	for (guint i = 0; fields[i]; i++) {
-		const char *v = headers_get (b->headers, fields[i]);
-		if (v && *v)
-			return v;
-	}
-	return NULL;
-}
-
 /* SPF, DKIM or DMARC failure the bouncer recorded for one of our domains. */
 static char *
 auth_failure (const Config *c, const BounceOriginal *o)
@@ -538,7 +525,7 @@ apply_envelope (Verdict *v, const VerdictEnvelope *env)
 	} else {
 		v->arrival_ours = b->top_hop && b->arrival_time && b->top_hop->time == b->arrival_time;
 	}
-	v->recipient = g_strdup (env && env->recipient ? env->recipient : bounce_recipient (b));
+	v->recipient = g_strdup (env && env->recipient ? env->recipient : bounce_envelope_recipient (b));
 }
 
 Verdict *

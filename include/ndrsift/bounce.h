@@ -87,6 +87,14 @@ typedef struct {
 /* Returns: (transfer none) "dsn", "ndr", ..., "none". */
 const char *bounce_kind_name (BounceKind kind);
 
+/* The bounce's own envelope recipient as its header records it (our
+ * user it was delivered to): the first non-empty X-Original-To,
+ * Delivered-To, Envelope-To or To, as written. The one definition: the
+ * verdict judges it (Verdict.recipient, unless the envelope says better)
+ * and scan's summary names it.
+ * Returns: (transfer none) a value of b's header, or NULL. */
+const char *bounce_envelope_recipient (const Bounce *b);
+
 /* Starts GMime for the parser (g_mime_init) and makes message/rfc822,
  * rfc2822, global and news leaf parts. Once per process, any thread;
  * parsing calls it too, but a program calls it first instead of

@@ -74,7 +74,7 @@ typedef struct {
 	                             interval around the moment (servers NULL: not judged) */
 	int handoff;            /* index of the hand-off hop in original->received, or -1 */
 	char *recipient;        /* the bounce's envelope recipient (our user): the envelope's,
-	                           else X-Original-To, Delivered-To, Envelope-To, To; or NULL */
+	                           else bounce_envelope_recipient(); or NULL */
 	gboolean arrival_ours;  /* bounce->arrival_time is our clock (the envelope's, or
 	                           our MTA's topmost Received line) */
 	char *error;            /* VERDICT_ERROR: why */

@@ -3,8 +3,9 @@
  *
  *   - items from hand-built Verdicts over hand-written bounces (parsed by
  *     bounce_parse without formats: structured DSNs): what a forged, a
- *     legit and a non-bounce give (impersonated address from X-Original-To,
- *     else Delivered-To, else To; the hand-off hop's address; the
+ *     legit and a non-bounce give (impersonated address: the verdict's
+ *     recipient, bounce_envelope_recipient(): X-Original-To, else
+ *     Delivered-To, else Envelope-To, else To; the hand-off hop's address; the
  *     reporting MTA from the report, else the topmost Received line);
  *   - counts by verdict and kind, per UTC day (midnight boundaries, unknown
  *     arrival), top lists by count with ties broken by name, the 10-entry
@@ -96,6 +97,7 @@ verdict_of (const char *text, VerdictClass cls, int handoff)
 		g_ptr_array_add (v->tests, g_strdup ("HANDOFF_NOT_LOCAL"));
 	}
 	v->handoff = handoff;
+	v->recipient = g_strdup (bounce_envelope_recipient (v->bounce)); /* as verdict.c sets it */
 	return v;
 }
 
@@ -104,6 +106,7 @@ verdict_of_free (Verdict *v)
 {
 	bounce_free (v->bounce);
 	g_ptr_array_unref (v->tests);
+	g_free (v->recipient);
 	g_free (v);
 }
 
@@ -141,6 +144,10 @@ test_item (void)
 	g_autoptr (SummaryItem) t = item_of ("To: \"Carol C.\" <carol@example.com>", "mx.b.example", "198.51.100.9",
 	                                     "203.0.113.11", VERDICT_FORGED, "box/3");
 	g_assert_cmpstr (t->impersonated, ==, "carol@example.com");
+	/* Envelope-To (Exim's), as the verdict reads it: one definition. */
+	g_autoptr (SummaryItem) e = item_of ("Envelope-To: erin@example.com", "mx.b.example", "198.51.100.9",
+	                                     "203.0.113.12", VERDICT_FORGED, "box/6");
+	g_assert_cmpstr (e->impersonated, ==, "erin@example.com");
 
 	g_autoptr (SummaryItem) l = item_of ("X-Original-To: alice@example.com", "mx.remote.example", "198.51.100.7",
 	                                     "192.0.2.11", VERDICT_LEGIT, "box/4");
