@@ -9,6 +9,7 @@
 
 #include "milter.h"
 #include "ndrsift/limits.h"
+#include "ndrsift/msg.h"
 #include "ndrsift/output.h"
 
 /* ---- the log --------------------------------------------------------------
@@ -20,9 +21,19 @@
  * and for a terminal. */
 static gboolean log_journal;
 
+/* msg.h's handler: the engine's notices (a missing sent log, unset
+ * [local] keys) are lines of this log too, with their severity. */
+static void
+from_msg (MsgLevel level, const char *command, const char *text)
+{
+	milter_log (level == MSG_ERROR ? MILTER_ERR : level == MSG_WARNING ? MILTER_WARNING : MILTER_NOTICE, command,
+	            "%s", text);
+}
+
 void
 milter_log_init (void)
 {
+	msg_set_handler (from_msg);
 	const char *stream = g_getenv ("JOURNAL_STREAM");
 	unsigned long long dev, ino;
 	struct stat st;

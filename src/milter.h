@@ -46,7 +46,8 @@ typedef enum {
 	MILTER_INFO = 6,
 } MilterLevel;
 
-/* Decides how lines look: "<N>" prefixes when stderr is the journal. */
+/* Decides how lines look: "<N>" prefixes when stderr is the journal;
+ * from then on msg.h's diagnostics are lines of this log. */
 void milter_log_init (void);
 
 /* One line: who (nullable) is the message or connection it is about.
