@@ -1,7 +1,7 @@
 /* fuzz-bounce — one whole message in, every fact and the verdict out.
  *
  * The per-message path that filter, check, scan and explain share:
- * verdict_judge() (bounce_parse: the GMime walk, the delivery-status
+ * engine_judge() (bounce_parse: the GMime walk, the delivery-status
  * report, originals in MIME parts or quoted inline via the shipped
  * *.formats, Received hops; then the evidence, the shipped *.rules and the
  * class), then every printer of a verdict (printer.h: check, scan's text,

@@ -1314,7 +1314,7 @@ test_local_unset (void)
 }
 
 /* No rules at all: every message, bounce or not, is error; reason=no-rules
- * (verdict_judge decides it, so every front end says the same). */
+ * (the engine decides it, so every front end says the same). */
 static void
 test_no_rules (void)
 {
