@@ -213,10 +213,3 @@ msgid_normal_domain (const char *normal)
 	const char *at = normal ? strrchr (normal, '@') : NULL;
 	return at && !strchr (at, '"') ? at + 1 : NULL;
 }
-
-char *
-msgid_domain (const char *value)
-{
-	g_autofree char *id = msgid_normalise (value);
-	return g_strdup (msgid_normal_domain (id));
-}

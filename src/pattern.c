@@ -249,12 +249,6 @@ pattern_matches (const Pattern *p, const char *subject, gsize len)
 	return pattern_search (p, subject, len, 0, NULL, NULL);
 }
 
-const char *
-pattern_spec (const Pattern *p)
-{
-	return p->spec;
-}
-
 guint
 pattern_limit_hits_this_thread (void)
 {

@@ -19,7 +19,7 @@
  * counter); values come bounded by their source (NS_MAX_HEADER_VALUE,
  * NS_MAX_LOG_LINE).
  *
- * Ownership: msgid_normalise and msgid_domain return a new string
+ * Ownership: msgid_normalise returns a new string
  * (transfer full). */
 #ifndef NDRSIFT_MSGID_H
 #define NDRSIFT_MSGID_H
@@ -30,12 +30,9 @@
  * or logged id, or NULL when value is NULL, empty or garbage. */
 char *msgid_normalise (const char *value);
 
-/* Returns: (transfer full) the normalised domain part of a Message-ID
- * ("x.example" for "<a@X.Example>"), or NULL when it has none. */
-char *msgid_domain (const char *value);
-
-/* The same for a value already normalised. Returns: (transfer none) a
- * pointer into normal, or NULL. */
+/* The domain part of a normalised Message-ID ("x.example" for the
+ * normal form of "<a@X.Example>"). Returns: (transfer none) a pointer
+ * into normal, or NULL when it has none. */
 const char *msgid_normal_domain (const char *normal);
 
 #endif

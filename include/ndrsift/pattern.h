@@ -52,9 +52,6 @@ gboolean pattern_search (const Pattern *p, const char *subject, gsize len, gsize
 /* TRUE when the pattern matches anywhere in subject (NULL never matches). */
 gboolean pattern_matches (const Pattern *p, const char *subject, gsize len);
 
-/* The spec as written, for messages (transfer none). */
-const char *pattern_spec (const Pattern *p);
-
 /* Matches that stopped at a limit since start-up, in the calling thread. */
 guint pattern_limit_hits_this_thread (void);
 

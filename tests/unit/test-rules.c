@@ -908,7 +908,6 @@ test_pattern_lazy (void)
 	for (guint i = 0; i < G_N_ELEMENTS (t); i++)
 		g_thread_join (t[i]);
 	g_assert_cmpuint (run.wrong, ==, 0);
-	g_assert_cmpstr (pattern_spec (run.lazy), ==, "/^returned mail: /i");
 	pattern_free (run.lazy);
 	pattern_free (run.eager);
 
