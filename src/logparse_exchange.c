@@ -92,7 +92,7 @@
  * event strings point into it), and the table of recent entries. */
 #include <string.h>
 
-#include "logparse-private.h"
+#include "logparse-private.h" /* the parser's layout; calls go to logline.h */
 #include "ndrsift/datetime.h"
 #include "ndrsift/limits.h"
 
@@ -323,8 +323,8 @@ event_kind (const char *id)
 static const char *
 line_server (LogParser *p, const ExState *st, ExEvent ev, char *const *val)
 {
-	if (p->server)
-		return p->server;
+	if (p->line.server)
+		return p->line.server;
 	const char *h;
 	switch (ev) {
 	case EV_SEND:
@@ -339,7 +339,7 @@ line_server (LogParser *p, const ExState *st, ExEvent ev, char *const *val)
 		h = val[F_SERVER_HOSTNAME];
 		break;
 	}
-	return *h ? h : p->local_host;
+	return *h ? h : p->line.local_host;
 }
 
 /* The envelope sender, or NULL when the line does not give it. */
@@ -445,8 +445,8 @@ emit_recipients (LogEvent *ev, char *list, const char *status, LogEmitFunc emit,
 
 /* ---- the line ------------------------------------------------------------ */
 
-gboolean
-logparse_exchange_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit,
+static gboolean
+exchange_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit,
                         gpointer user_data, GError **error)
 {
 	const char *end = line + len;
@@ -552,8 +552,8 @@ logparse_exchange_line (LogParser *p, const char *line, gsize len, LogEmitFunc e
 
 /* ---- detection --------------------------------------------------------- */
 
-gboolean
-logparse_exchange_detect (const char *head)
+static gboolean
+exchange_detect (const char *head)
 {
 	/* Other Exchange logs (SMTP protocol, connectivity, agent logs) share
 	 * the header and a "#Fields: date-time," line, so a #Log-type naming
@@ -583,3 +583,28 @@ logparse_exchange_detect (const char *head)
 	}
 	return FALSE;
 }
+
+static void
+ignore_event (const LogEvent *event, gpointer unused)
+{
+}
+
+/* A line before the checkpoint: its header lines only (the column order
+ * of the data lines after it); the data lines' events were imported
+ * before. */
+static void
+exchange_skipped (LogParser *p, const char *line, gsize len)
+{
+	gsize bom = len >= 3 && memcmp (line, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+	if (len > bom && line[bom] == '#') {
+		p->line.seen = FALSE;
+		(void) exchange_line (p, line, len, ignore_event, NULL, NULL);
+	}
+}
+
+const LogFormatOps logparse_exchange_ops = {
+	.name = "exchange",
+	.line = exchange_line,
+	.detect = exchange_detect,
+	.skipped = exchange_skipped,
+};

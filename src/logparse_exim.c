@@ -19,7 +19,7 @@
  * NUL-terminated, into a scratch buffer kept with the parser. */
 #include <string.h>
 
-#include "logparse-private.h"
+#include "logparse-private.h" /* the parser's layout; calls go to logline.h */
 #include "ndrsift/datetime.h"
 #include "ndrsift/limits.h"
 
@@ -296,8 +296,8 @@ emit_simple (LogEmitFunc emit, gpointer user_data, LogEventType type, gint64 tim
 	emit (&ev, user_data);
 }
 
-gboolean
-logparse_exim_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit, gpointer user_data,
+static gboolean
+exim_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit, gpointer user_data,
                     GError **error)
 {
 	const char *end = line + len;
@@ -318,7 +318,7 @@ logparse_exim_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit,
 	if (q >= end || *q != ' ' || q + 1 >= end)
 		return malformed (error, "nothing after the time stamp");
 	q++;
-	logparse_seen (p, time, NULL, p->local_host);
+	logline_seen (&p->line, time, NULL, p->line.local_host);
 
 	gsize idlen = exim_id (q, end);
 	if (idlen == 0)
@@ -344,7 +344,7 @@ logparse_exim_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit,
 	if (!arrival && status == NULL) {
 		if (has_prefix (q, end, "Completed") && (end - q == 9 || q[9] == ' ')) {
 			EximState *st = state (p);
-			const char *server = p->server ? p->server : p->local_host;
+			const char *server = p->line.server ? p->line.server : p->line.local_host;
 			emit_simple (emit, user_data, LOG_EVENT_DONE, time, server, scratch (st, id, idlen));
 		}
 		return TRUE; /* SMTP errors, frozen, spam notes, ... */
@@ -358,7 +358,7 @@ logparse_exim_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit,
 	gsize alen;
 	const char *addr = address_token (q, end, &tend, &alen);
 	EximState *st = state (p);
-	const char *server = p->server ? p->server : p->local_host;
+	const char *server = p->line.server ? p->line.server : p->line.local_host;
 	const char *queue_id = scratch (st, id, idlen);
 
 	if (status) {
@@ -404,8 +404,8 @@ static const char *const mainlog_texts[] = {
 	"daemon ", "cwd=", "rejected ", "U=",
 };
 
-gboolean
-logparse_exim_detect (const char *head)
+static gboolean
+exim_detect (const char *head)
 {
 	const char *s = head;
 	for (int lines = 0; s && *s && lines < 20; lines++) {
@@ -424,3 +424,10 @@ logparse_exim_detect (const char *head)
 	}
 	return FALSE;
 }
+
+const LogFormatOps logparse_exim_ops = {
+	.name = "exim",
+	.line = exim_line,
+	.detect = exim_detect,
+	.skipped = NULL,
+};

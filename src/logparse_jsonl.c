@@ -17,7 +17,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "logparse-private.h"
+#include "logparse-private.h" /* the parser's layout; calls go to logline.h */
 #include "ndrsift/datetime.h"
 
 typedef struct {
@@ -63,8 +63,8 @@ string_member (JsonObject *o, const char *name, const char **out, GError **error
 	return TRUE;
 }
 
-gboolean
-logparse_jsonl_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit, gpointer user_data,
+static gboolean
+jsonl_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit, gpointer user_data,
                      GError **error)
 {
 	gsize blank = 0;
@@ -132,7 +132,7 @@ logparse_jsonl_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit
 	}
 	g_ptr_array_add (rcpts, NULL);
 
-	ev.server = server ? server : p->server ? p->server : p->local_host;
+	ev.server = server ? server : p->line.server ? p->line.server : p->line.local_host;
 	ev.queue_id = queue_id;
 	ev.message_id = message_id;
 	ev.sender = sender;
@@ -142,10 +142,17 @@ logparse_jsonl_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit
 	return TRUE;
 }
 
-gboolean
-logparse_jsonl_detect (const char *head)
+static gboolean
+jsonl_detect (const char *head)
 {
 	while (*head == ' ' || *head == '\t' || *head == '\n' || *head == '\r')
 		head++;
 	return *head == '{' && strstr (head, "\"time\"") != NULL;
 }
+
+const LogFormatOps logparse_jsonl_ops = {
+	.name = "jsonl",
+	.line = jsonl_line,
+	.detect = jsonl_detect,
+	.skipped = NULL,
+};

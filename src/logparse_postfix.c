@@ -1,9 +1,9 @@
 /* logparse_postfix — Postfix syslog lines into LogEvents.
  *
  * What it does. One line at a time: the syslog prefix is read by
- * logparse_syslog() (classic, RFC 3339 and journalctl short-iso stamps);
+ * logline_syslog() (classic, RFC 3339 and journalctl short-iso stamps);
  * lines of programs that are not Postfix are skipped (but heartbeats and
- * the syslog daemons' notices of lost lines: logparse_syslog_notice()),
+ * the syslog daemons' notices of lost lines: logline_syslog_notice()),
  * so a central syslog holding everything (and many servers: the host field
  * names the server unless --server is given) can be imported as it is. A
  * Postfix program is
@@ -56,14 +56,14 @@
  * 2026 dev box, syslog prefix included). The strings an event points to
  * are copied, NUL-terminated, into one scratch buffer per parser (the
  * line is const and not NUL-terminated), and the server name into the
- * GString that logparse_server() fills.
+ * GString that logline_server() fills.
  *
  * Ownership: the state (scratch, server buffer) belongs to the LogParser
  * and is freed with it; events and their strings are (transfer none),
  * valid during the emit call only. */
 #include <string.h>
 
-#include "logparse-private.h"
+#include "logparse-private.h" /* the parser's layout; calls go to logline.h */
 #include "ndrsift/limits.h"
 
 typedef enum {
@@ -78,7 +78,7 @@ typedef enum {
 } PfDaemon;
 
 typedef struct {
-	GString *server;  /* logparse_server()'s buffer */
+	GString *server;  /* logline_server()'s buffer */
 	char *scratch;    /* the event strings of the current line */
 	gsize used;
 	gsize size;
@@ -230,7 +230,7 @@ static void
 emit (const PfLine *l, LogEvent *e)
 {
 	e->time = l->sl->time;
-	e->server = logparse_server (l->p, l->sl, l->s->server);
+	e->server = logline_server (&l->p->line, l->sl, l->s->server);
 	if (e->queue_id == NULL)
 		e->queue_id = l->qid;
 	if (l->emit)
@@ -392,8 +392,8 @@ is_removed (const char *body, const char *end)
 	return TRUE;
 }
 
-gboolean
-logparse_postfix_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit_func,
+static gboolean
+postfix_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit_func,
                        gpointer user_data, GError **error)
 {
 	if (len > NS_MAX_LOG_LINE) {
@@ -407,7 +407,7 @@ logparse_postfix_line (LogParser *p, const char *line, gsize len, LogEmitFunc em
 		return TRUE;
 
 	LogSyslogLine sl;
-	if (!logparse_syslog (line, len, p->now, &p->last_classic, &sl)) {
+	if (!logline_syslog (line, len, p->line.now, &p->line.last_classic, &sl)) {
 		g_set_error (error, LOGPARSE_ERROR, 1,
 		             "not a syslog line (expected a time stamp, host and \"program[pid]:\")");
 		return FALSE;
@@ -415,10 +415,10 @@ logparse_postfix_line (LogParser *p, const char *line, gsize len, LogEmitFunc em
 	if (!is_postfix_program (sl.program, sl.program_len)) {
 		/* another program's line in a shared log: a heartbeat or a
 		 * syslog daemon's notice of lost lines, else nothing */
-		logparse_syslog_notice (p, &sl, emit_func, user_data);
+		logline_syslog_notice (&p->line, &sl, emit_func, user_data);
 		return TRUE;
 	}
-	logparse_seen (p, sl.time, &sl, NULL);
+	logline_seen (&p->line, sl.time, &sl, NULL);
 	PfDaemon d = daemon_of (sl.program, sl.program_len);
 	if (d == PF_OTHER)
 		return TRUE;
@@ -502,8 +502,8 @@ logparse_postfix_line (LogParser *p, const char *line, gsize len, LogEmitFunc em
 	}
 }
 
-gboolean
-logparse_postfix_detect (const char *head)
+static gboolean
+postfix_detect (const char *head)
 {
 	/* Any of the first lines from a Postfix program will do: in a central
 	 * syslog the first lines may well be the kernel's or cron's. */
@@ -513,7 +513,7 @@ logparse_postfix_detect (const char *head)
 		const char *nl = strchr (l, '\n');
 		gsize n = nl ? (gsize) (nl - l) : strlen (l);
 		LogSyslogLine sl;
-		if (n <= NS_MAX_LOG_LINE && logparse_syslog (l, n, now, NULL, &sl) &&
+		if (n <= NS_MAX_LOG_LINE && logline_syslog (l, n, now, NULL, &sl) &&
 		    is_postfix_program (sl.program, sl.program_len))
 			return TRUE;
 		if (nl == NULL)
@@ -522,3 +522,10 @@ logparse_postfix_detect (const char *head)
 	}
 	return FALSE;
 }
+
+const LogFormatOps logparse_postfix_ops = {
+	.name = "postfix",
+	.line = postfix_line,
+	.detect = postfix_detect,
+	.skipped = NULL,
+};

@@ -22,7 +22,7 @@
  * copied, NUL-terminated, into a scratch buffer kept with the parser. */
 #include <string.h>
 
-#include "logparse-private.h"
+#include "logparse-private.h" /* the parser's layout; calls go to logline.h */
 #include "ndrsift/limits.h"
 
 typedef struct {
@@ -238,7 +238,7 @@ ctx_init (Ctx *c, LogParser *p, const LogSyslogLine *sl, const char *id, gsize i
 	c->user_data = user_data;
 	c->sl = sl;
 	c->queue_id = scratch (c->st, id, idlen);
-	c->server = logparse_server (p, sl, c->st->server);
+	c->server = logline_server (&p->line, sl, c->st->server);
 }
 
 static void
@@ -413,8 +413,8 @@ to_line (const char *q, const char *end, const char *id, gsize idlen, LogParser 
 	return TRUE;
 }
 
-gboolean
-logparse_sendmail_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit,
+static gboolean
+sendmail_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit,
                         gpointer user_data, GError **error)
 {
 	if (len > NS_MAX_LOG_LINE) {
@@ -422,16 +422,16 @@ logparse_sendmail_line (LogParser *p, const char *line, gsize len, LogEmitFunc e
 		return FALSE;
 	}
 	LogSyslogLine sl;
-	if (!logparse_syslog (line, len, p->now, &p->last_classic, &sl)) {
+	if (!logline_syslog (line, len, p->line.now, &p->line.last_classic, &sl)) {
 		g_set_error_literal (error, LOGPARSE_ERROR, 1, "not a syslog line");
 		return FALSE;
 	}
 	if (!is_sendmail_program (sl.program, sl.program_len)) {
 		/* a heartbeat or a syslog daemon's notice of lost lines */
-		logparse_syslog_notice (p, &sl, emit, user_data);
+		logline_syslog_notice (&p->line, &sl, emit, user_data);
 		return TRUE;
 	}
-	logparse_seen (p, sl.time, &sl, NULL);
+	logline_seen (&p->line, sl.time, &sl, NULL);
 
 	const char *q = sl.message, *end = sl.message + sl.message_len;
 	gsize idlen = queue_id (q, end);
@@ -477,8 +477,8 @@ logparse_sendmail_line (LogParser *p, const char *line, gsize len, LogEmitFunc e
 	return TRUE; /* Milter:, ruleset=, clone:, lost input channel, ... */
 }
 
-gboolean
-logparse_sendmail_detect (const char *head)
+static gboolean
+sendmail_detect (const char *head)
 {
 	gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 	const char *s = head;
@@ -488,9 +488,16 @@ logparse_sendmail_detect (const char *head)
 		LogSyslogLine sl;
 		if (len > 0 && s[len - 1] == '\r')
 			len--;
-		if (logparse_syslog (s, len, now, NULL, &sl) && is_sendmail_program (sl.program, sl.program_len))
+		if (logline_syslog (s, len, now, NULL, &sl) && is_sendmail_program (sl.program, sl.program_len))
 			return TRUE;
 		s = nl ? nl + 1 : NULL;
 	}
 	return FALSE;
 }
+
+const LogFormatOps logparse_sendmail_ops = {
+	.name = "sendmail",
+	.line = sendmail_line,
+	.detect = sendmail_detect,
+	.skipped = NULL,
+};

@@ -16,7 +16,7 @@
  * of the program ndrsift-heartbeat (`logger -p mail.info -t
  * ndrsift-heartbeat`, contrib/systemd/ndrsift-heartbeat.timer), each
  * for its host. The syslog daemons' own notices that lines were lost
- * yield LOG_EVENT_LOSS (logparse_syslog_notice):
+ * yield LOG_EVENT_LOSS (logline_syslog_notice):
  *
  *   rsyslogd  "imuxsock begins to drop messages from pid N due to rate-limiting"
  *             "NAME: begin to drop messages due to rate-limiting"      -> BEGIN
@@ -33,11 +33,13 @@
  * so the event's time is the second after it.
  *
  * Formats, each in its own file: logparse_postfix.c, logparse_exim.c,
- * logparse_sendmail.c, logparse_exchange.c, logparse_jsonl.c; the syslog
- * prefix shared by the first three (classic "Nov 27 10:00:01 host prog[pid]:",
- * RFC 3339 and `journalctl -o short-iso` time stamps) is read here, in
- * logparse.c, with the year of a classic stamp inferred and a new year
- * handled.
+ * logparse_sendmail.c, logparse_exchange.c, logparse_jsonl.c, each behind
+ * an operations table (src/logparse-private.h) that logparse.c dispatches
+ * through. The syslog prefix shared by the first three (classic "Nov 27
+ * 10:00:01 host prog[pid]:", RFC 3339 and `journalctl -o short-iso` time
+ * stamps) is read below them, in src/logline.c, with the year of a
+ * classic stamp inferred and a new year handled; the formats never call
+ * back into logparse.c.
  *
  * A line that belongs to the format but cannot be read is malformed:
  * logparse_line() returns FALSE with an error saying why (the caller
@@ -53,6 +55,8 @@
 
 #include <glib.h>
 
+#include "ndrsift/logevent.h"
+
 typedef enum {
 	LOG_FORMAT_AUTO,
 	LOG_FORMAT_POSTFIX,
@@ -62,62 +66,14 @@ typedef enum {
 	LOG_FORMAT_JSONL,
 } LogFormat;
 
-/* How a message entered our server; doc/design.md "The sent log". */
-typedef enum {
-	LOG_ORIGIN_UNKNOWN,  /* not said by this event */
-	LOG_ORIGIN_LOCAL,    /* submitted on the server (pickup uid=, Exim P=local, ...) */
-	LOG_ORIGIN_AUTH,     /* authenticated submission (sasl_username=, A=, authid=) */
-	LOG_ORIGIN_NETWORK,  /* from a client in [local] networks */
-	LOG_ORIGIN_FOREIGN,  /* from anyone else */
-} LogOrigin;
-
-typedef enum {
-	LOG_EVENT_ENTER,      /* queue_id entered: origin (or client_ip to judge), time */
-	LOG_EVENT_MESSAGE_ID, /* message_id of queue_id */
-	LOG_EVENT_SENDER,     /* envelope sender of queue_id ("" for <>) */
-	LOG_EVENT_RECIPIENT,  /* recipient of queue_id and its status */
-	LOG_EVENT_DONE,       /* queue_id left the queue; a later use is another message */
-	LOG_EVENT_RECORD,     /* everything at once: jsonl, log record */
-	LOG_EVENT_SEEN,       /* a line of server at time that says nothing else: the
-	                         server's log covers that moment (doc/design.md "Verdict policy") */
-	LOG_EVENT_LOSS,       /* lines of server (NULL: of any server of the source) were
-	                         or are being lost around time: see `loss` */
-} LogEventType;
-
-typedef enum {
-	LOG_LOSS_BEGIN,       /* dropping starts at time (rsyslog's "begin to drop") */
-	LOG_LOSS_END,         /* lines were dropped before time ("N messages lost",
-	                         journald's "Suppressed N messages") */
-} LogLoss;
-
-typedef struct {
-	LogEventType type;
-	gint64 time;              /* Unix seconds */
-	const char *server;       /* the host name of the log line, or the --server name */
-	const char *queue_id;     /* may be NULL for LOG_EVENT_RECORD */
-	const char *message_id;   /* as written; sentlog normalises */
-	const char *sender;
-	const char *recipient;    /* LOG_EVENT_RECIPIENT */
-	const char *status;       /* sent, deferred, bounced, expired, delivered, failed, ... */
-	LogOrigin origin;         /* ENTER, RECORD: what the line says, or UNKNOWN */
-	const char *client_ip;    /* ENTER: the client's address, to match [local] networks */
-	const char *const *recipients; /* RECORD: NULL-terminated, may be empty */
-	LogLoss loss;             /* LOSS */
-} LogEvent;
-
-typedef void (*LogEmitFunc) (const LogEvent *event, gpointer user_data);
-
 typedef struct _LogParser LogParser;
-
-#define LOGPARSE_ERROR (logparse_error_quark ())
-GQuark logparse_error_quark (void);
 
 /* format: not LOG_FORMAT_AUTO (see logparse_detect). server: the --server
  * name, or NULL to take it from each line's host field (syslog formats; a
  * central log with many servers works) — formats without a host field
  * (Exim mainlog, Exchange) need it, else the local host name is used.
  * now: Unix seconds, for the year of classic syslog stamps (see
- * logparse_syslog); logparse_set_now() moves it on.
+ * logline_syslog in src/logline.h); logparse_set_now() moves it on.
  * Returns: (transfer full). */
 LogParser *logparse_new (LogFormat format, const char *server, gint64 now);
 
@@ -151,38 +107,5 @@ const char *logparse_origin_name (LogOrigin origin);
 void logparse_free (LogParser *parser);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LogParser, logparse_free)
-
-/* ---- shared by the syslog formats (logparse.c) ---- */
-
-typedef struct {
-	gint64 time;
-	const char *host;     /* start of the host field, host_len bytes */
-	gsize host_len;
-	const char *program;  /* "postfix/smtpd", "postfix-out/smtp", "sendmail", ... */
-	gsize program_len;
-	const char *message;  /* the text after "prog[pid]: " */
-	gsize message_len;
-} LogSyslogLine;
-
-/* Reads the syslog prefix of line: classic "Mmm dd hh:mm:ss host prog[pid]: ",
- * RFC 3339 "2026-11-27T10:00:01.123456+00:00 host prog[pid]: " and
- * journalctl's short-iso "2026-11-27T10:00:01+0000 host prog[pid]: ".
- * Classic stamps are local time and have no year: a line is not from
- * after `now` (the moment it was read), give or take a day for zones and
- * clock skew, so it is in the latest year that keeps it so (a log read in
- * January holds December's lines; one read on 31 December may hold a
- * line of 1 January from a clock a minute ahead). Then the file's own
- * order: `last` (in/out, G_MININT64 before a file's first line; NULL for
- * none) is the time of the line above, and a stamp more than half a year
- * before it is from the next year: an old file read with a `now` from
- * before its New Year. 29 February falls in the latest leap year.
- * Returns FALSE when it is not a syslog line. */
-gboolean logparse_syslog (const char *line, gsize len, gint64 now, gint64 *last, LogSyslogLine *out);
-
-/* A line of another program than the MTA's in a syslog log: a heartbeat
- * (logparse_seen) or a notice of lost lines (LOG_EVENT_LOSS, emitted), as
- * listed above. Returns whether it was one. */
-gboolean logparse_syslog_notice (LogParser *parser, const LogSyslogLine *sl, LogEmitFunc emit,
-                                 gpointer user_data);
 
 #endif

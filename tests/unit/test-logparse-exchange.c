@@ -3,7 +3,7 @@
  * malformed lines, detection and the sample log. */
 #include <string.h>
 
-#include "logparse-private.h" /* logparse_exchange_detect() */
+#include "logparse-private.h" /* logparse_exchange_ops */
 #include "ndrsift/logparse.h"
 
 /* 2026-11-27T00:00:00Z: event times print as the time of that day. */
@@ -745,34 +745,34 @@ static void
 test_detect (void)
 {
 	g_autofree char *full = file_2013 (NULL);
-	g_assert_true (logparse_exchange_detect (full));
+	g_assert_true (logparse_exchange_ops.detect (full));
 	g_assert_cmpint (logparse_detect (full), ==, LOG_FORMAT_EXCHANGE);
 	/* The #Log-type line alone, in any case, after a byte order mark. */
-	g_assert_true (logparse_exchange_detect ("#Log-type: Message Tracking Log\n"));
-	g_assert_true (logparse_exchange_detect ("\xEF\xBB\xBF#Software: Microsoft Exchange Server\n"
+	g_assert_true (logparse_exchange_ops.detect ("#Log-type: Message Tracking Log\n"));
+	g_assert_true (logparse_exchange_ops.detect ("\xEF\xBB\xBF#Software: Microsoft Exchange Server\n"
 	                                         "#LOG-TYPE: message tracking log\r\n"));
 	/* The #Fields line alone, 2013 and 2010, and a head cut inside it. */
-	g_assert_true (logparse_exchange_detect (FIELDS_2013));
+	g_assert_true (logparse_exchange_ops.detect (FIELDS_2013));
 	g_autofree char *fields = g_strconcat ("junk\n", FIELDS_2010, "\n2026-11-27T...", NULL);
-	g_assert_true (logparse_exchange_detect (fields));
+	g_assert_true (logparse_exchange_ops.detect (fields));
 
 	/* Other Exchange logs share the header shape: not these. */
-	g_assert_false (logparse_exchange_detect (
+	g_assert_false (logparse_exchange_ops.detect (
 		"#Software: Microsoft Exchange Server\n#Version: 15.0.0.0\n"
 		"#Log-type: SMTP Receive Protocol Log\n#Date: 2026-11-27T00:00:00.000Z\n"
 		"#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,"
 		"remote-endpoint,event,data,context\n"));
-	g_assert_false (logparse_exchange_detect (
+	g_assert_false (logparse_exchange_ops.detect (
 		"#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint\n"));
 	/* IIS W3C, syslog, jsonl, empty. */
-	g_assert_false (logparse_exchange_detect ("#Software: Microsoft Internet Information Services 10.0\n"
+	g_assert_false (logparse_exchange_ops.detect ("#Software: Microsoft Internet Information Services 10.0\n"
 	                                          "#Fields: date time s-ip cs-method cs-uri-stem\n"));
-	g_assert_false (logparse_exchange_detect (
+	g_assert_false (logparse_exchange_ops.detect (
 		"Nov 27 10:00:01 mx1 postfix/smtp[123]: 4Xb2: to=<bob@remote.example>, status=sent\n"));
-	g_assert_false (logparse_exchange_detect ("{\"time\":\"2026-11-27T10:00:01Z\"}\n"));
-	g_assert_false (logparse_exchange_detect (""));
+	g_assert_false (logparse_exchange_ops.detect ("{\"time\":\"2026-11-27T10:00:01Z\"}\n"));
+	g_assert_false (logparse_exchange_ops.detect (""));
 	/* The words elsewhere than at the start of a line do not count. */
-	g_assert_false (logparse_exchange_detect ("Nov 27 x: #Log-type: Message Tracking Log\n"));
+	g_assert_false (logparse_exchange_ops.detect ("Nov 27 x: #Log-type: Message Tracking Log\n"));
 }
 
 /* ---- the sample -------------------------------------------------------------------- */
@@ -788,7 +788,7 @@ test_sample (void)
 		g_test_skip ("samples/logs/exchange.log not found (run from the source tree)");
 		return;
 	}
-	g_assert_true (logparse_exchange_detect (text));
+	g_assert_true (logparse_exchange_ops.detect (text));
 	g_assert_cmpint (logparse_detect (text), ==, LOG_FORMAT_EXCHANGE);
 	g_autofree char *events = run (text);
 #define S " EXCH1.corp.example.com "

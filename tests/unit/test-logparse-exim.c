@@ -371,21 +371,21 @@ test_long_line (void)
 static void
 test_detect (void)
 {
-	g_assert_true (logparse_exim_detect (
+	g_assert_true (logparse_exim_ops.detect (
 	        "2026-11-27 10:00:00 SMTP connection from [192.0.2.55]:50000 I=[192.0.2.10]:25\n"
 	        "2026-11-27 10:00:01 1tGxyz-000123-AB <= alice@example.com H=[192.0.2.55] P=esmtp\n"));
-	g_assert_true (logparse_exim_detect ("2026-11-27 10:00:01 +0100 [123] 1tGxyz-000123-AB Completed"));
-	g_assert_true (logparse_exim_detect ("2026-11-27 10:00:01 Start queue run: pid=1\n"));
-	g_assert_true (logparse_exim_detect ("2026-11-27 10:00:01 no host name found for IP address 203.0.113.5\n"));
+	g_assert_true (logparse_exim_ops.detect ("2026-11-27 10:00:01 +0100 [123] 1tGxyz-000123-AB Completed"));
+	g_assert_true (logparse_exim_ops.detect ("2026-11-27 10:00:01 Start queue run: pid=1\n"));
+	g_assert_true (logparse_exim_ops.detect ("2026-11-27 10:00:01 no host name found for IP address 203.0.113.5\n"));
 	/* syslog lines, even with a blank in the stamp, are not Exim's */
-	g_assert_false (logparse_exim_detect (
+	g_assert_false (logparse_exim_ops.detect (
 	        "Nov 27 10:00:01 mx1 postfix/smtpd[123]: connect from unknown[203.0.113.5]\n"));
-	g_assert_false (logparse_exim_detect (
+	g_assert_false (logparse_exim_ops.detect (
 	        "2026-11-27 10:00:01 mx1 postfix/smtpd[123]: connect from unknown[203.0.113.5]\n"));
-	g_assert_false (logparse_exim_detect (
+	g_assert_false (logparse_exim_ops.detect (
 	        "2026-11-27T10:00:01+00:00 mx1 sm-mta[1]: x4RA01abc012345: from=<a@b>, relay=[1.2.3.4]\n"));
-	g_assert_false (logparse_exim_detect ("{\"time\":\"2026-11-27T10:00:01Z\"}\n"));
-	g_assert_false (logparse_exim_detect (""));
+	g_assert_false (logparse_exim_ops.detect ("{\"time\":\"2026-11-27T10:00:01Z\"}\n"));
+	g_assert_false (logparse_exim_ops.detect (""));
 	g_assert_cmpint (logparse_detect ("2026-11-27 10:00:01 1tGxyz-000123-AB Completed\n"), ==,
 	                 LOG_FORMAT_EXIM);
 }

@@ -801,25 +801,25 @@ test_transactions (void)
 static void
 test_detect (void)
 {
-	g_assert_true (logparse_postfix_detect (
+	g_assert_true (logparse_postfix_ops.detect (
 		"Nov 27 10:00:01 mx1 postfix/smtpd[123]: connect from unknown[203.0.113.7]\n"));
-	g_assert_true (logparse_postfix_detect (
+	g_assert_true (logparse_postfix_ops.detect (
 		"2026-11-27T10:00:01.123456+00:00 mx1 postfix-out/qmgr[1]: 4F2A91C0D3: removed"));
 	/* A central log: the Postfix line comes after others'. */
-	g_assert_true (logparse_postfix_detect (
+	g_assert_true (logparse_postfix_ops.detect (
 		"Nov 27 10:00:00 mx1 kernel: [1.0] eth0: link up\n"
 		"Nov 27 10:00:00 mx1 CRON[99]: (root) CMD (true)\n"
 		"Nov 27 10:00:00 mx1 dovecot: imap-login: Login: user=<alice>\n"
 		"Nov 27 10:00:01 mx1 postfix/submission/smtpd[123]: connect from unknown[203.0.113.7]\n"
 		"Nov 27 10:00:01 mx1 CRON[99]: (root) CMD (true)\n"));
-	g_assert_false (logparse_postfix_detect (""));
-	g_assert_false (logparse_postfix_detect ("garbage\nmore garbage\n"));
-	g_assert_false (logparse_postfix_detect (
+	g_assert_false (logparse_postfix_ops.detect (""));
+	g_assert_false (logparse_postfix_ops.detect ("garbage\nmore garbage\n"));
+	g_assert_false (logparse_postfix_ops.detect (
 		"Nov 27 10:00:01 mx1 sm-mta[123]: 4ARA01xY012345: from=<alice@example.com>, size=1\n"
 		"Nov 27 10:00:01 mx1 postfixadmin: login alice\n"));
-	g_assert_false (logparse_postfix_detect (
+	g_assert_false (logparse_postfix_ops.detect (
 		"2026-11-27 10:00:01 1vOjeS-0001Ab-2c <= alice@example.com H=(laptop) [192.0.2.55] P=esmtpsa\n"));
-	g_assert_false (logparse_postfix_detect ("{\"time\":\"2026-11-27T10:00:01Z\",\"server\":\"mx1\"}\n"));
+	g_assert_false (logparse_postfix_ops.detect ("{\"time\":\"2026-11-27T10:00:01Z\",\"server\":\"mx1\"}\n"));
 }
 
 /* ---- the sample log ------------------------------------------------- */
@@ -845,7 +845,7 @@ test_sample (void)
 		g_test_skip ("samples/logs/postfix.log not found (set top_srcdir)");
 		return;
 	}
-	g_assert_true (logparse_postfix_detect (text));
+	g_assert_true (logparse_postfix_ops.detect (text));
 	g_assert_cmpint (logparse_detect (text), ==, LOG_FORMAT_POSTFIX);
 
 	g_autoptr (LogParser) p = logparse_new (LOG_FORMAT_POSTFIX, NULL, NOW);

@@ -433,15 +433,15 @@ test_long_line (void)
 static void
 test_detect (void)
 {
-	g_assert_true (logparse_sendmail_detect (
+	g_assert_true (logparse_sendmail_ops.detect (
 	        "Nov 27 10:00:00 out kernel: [1.0] eth0 up\n"
 	        "Nov 27 10:00:01 out sm-mta[2101]: x4RA01abc012345: from=<a@example.com>, relay=[192.0.2.5]\n"));
-	g_assert_true (logparse_sendmail_detect ("2026-11-27T10:00:01+00:00 out sm-msp-queue[1]: starting\r\n"));
-	g_assert_true (logparse_sendmail_detect ("Nov 27 10:00:01 out sendmail[1]: KAA12345: to=<a@b>, stat=Sent"));
-	g_assert_false (logparse_sendmail_detect (
+	g_assert_true (logparse_sendmail_ops.detect ("2026-11-27T10:00:01+00:00 out sm-msp-queue[1]: starting\r\n"));
+	g_assert_true (logparse_sendmail_ops.detect ("Nov 27 10:00:01 out sendmail[1]: KAA12345: to=<a@b>, stat=Sent"));
+	g_assert_false (logparse_sendmail_ops.detect (
 	        "Nov 27 10:00:01 mx1 postfix/smtpd[123]: connect from unknown[203.0.113.5]\n"));
-	g_assert_false (logparse_sendmail_detect ("2026-11-27 10:00:01 1tGxyz-000123-AB Completed\n"));
-	g_assert_false (logparse_sendmail_detect (""));
+	g_assert_false (logparse_sendmail_ops.detect ("2026-11-27 10:00:01 1tGxyz-000123-AB Completed\n"));
+	g_assert_false (logparse_sendmail_ops.detect (""));
 	g_assert_cmpint (logparse_detect ("Nov 27 10:00:01 out sm-mta[1]: x4RA01abc012345: to=<a@b>, stat=Sent\n"),
 	                 ==, LOG_FORMAT_SENDMAIL);
 }
