@@ -896,7 +896,7 @@ print_row (const SentLogMatch *m, gpointer unused)
 	g_autofree char *server = output_escape (m->server);
 	g_autofree char *queue = output_escape (m->queue_id ? m->queue_id : "-");
 	g_autofree char *sender = output_escape (m->sender ? (m->sender[0] ? m->sender : "<>") : "-");
-	printf ("%s  %s  queue %s  from %s  origin %s\n", time, server, queue, sender, logparse_origin_name (m->origin));
+	printf ("%s  %s  queue %s  from %s  origin %s\n", time, server, queue, sender, sentlog_origin_name (m->origin));
 }
 
 static int

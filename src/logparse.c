@@ -29,16 +29,6 @@ logparse_format_from_name (const char *name)
 	return -1;
 }
 
-const char *
-logparse_origin_name (LogOrigin origin)
-{
-	static const char *const names[] = {
-		[LOG_ORIGIN_UNKNOWN] = "unknown", [LOG_ORIGIN_LOCAL] = "local", [LOG_ORIGIN_AUTH] = "auth",
-		[LOG_ORIGIN_NETWORK] = "network", [LOG_ORIGIN_FOREIGN] = "foreign",
-	};
-	return origin < G_N_ELEMENTS (names) ? names[origin] : "unknown";
-}
-
 LogParser *
 logparse_new (LogFormat format, const char *server, gint64 now)
 {

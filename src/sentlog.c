@@ -383,6 +383,16 @@ struct _SentLogImport {
 
 G_DEFINE_QUARK (ndrsift-sentlog-error-quark, sentlog_error)
 
+const char *
+sentlog_origin_name (LogOrigin origin)
+{
+	static const char *const names[] = {
+		[LOG_ORIGIN_UNKNOWN] = "unknown", [LOG_ORIGIN_LOCAL] = "local", [LOG_ORIGIN_AUTH] = "auth",
+		[LOG_ORIGIN_NETWORK] = "network", [LOG_ORIGIN_FOREIGN] = "foreign",
+	};
+	return origin < G_N_ELEMENTS (names) ? names[origin] : "unknown";
+}
+
 static gboolean
 db_error (SentLog *log, GError **error, const char *what)
 {

@@ -469,7 +469,7 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 			                v->match.origin == LOG_ORIGIN_NETWORK;
 			g_autofree char *desc = g_strdup_printf ("%s first logged by %s, queue %s, origin %s", msgid,
 			                                         v->match.server, v->match.queue_id ? v->match.queue_id : "-",
-			                                         logparse_origin_name (v->match.origin));
+			                                         sentlog_origin_name (v->match.origin));
 			fire (e, ours ? EVAL_SENTLOG_MSGID_OURS : EVAL_SENTLOG_MSGID_FOREIGN, TRUE, g_strdup (desc));
 			v->match_by = "message_id";
 			return;

@@ -102,7 +102,6 @@ LogFormat logparse_detect (const char *head);
 
 /* "postfix" -> LOG_FORMAT_POSTFIX, ...; "auto" -> LOG_FORMAT_AUTO; -1 if unknown. */
 int logparse_format_from_name (const char *name);
-const char *logparse_origin_name (LogOrigin origin);
 
 void logparse_free (LogParser *parser);
 

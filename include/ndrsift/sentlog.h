@@ -94,7 +94,7 @@
 #include <glib.h>
 
 #include "ndrsift/config.h"
-#include "ndrsift/logparse.h"
+#include "ndrsift/logevent.h"
 
 typedef struct _SentLog SentLog;
 typedef struct _SentLogImport SentLogImport;
@@ -248,6 +248,11 @@ typedef struct {
 } SentLogMatch;
 
 void sentlog_match_clear (SentLogMatch *match);
+
+/* "local", "auth", "network", "foreign", "unknown": how a logged message
+ * entered our server, as `log grep` and explain name it. Returns:
+ * (transfer none) a static string. */
+const char *sentlog_origin_name (LogOrigin origin);
 
 /* The earliest row with this Message-ID (any origin: the caller decides
  * what a foreign one means). Returns: FALSE with error on a database

@@ -11,6 +11,7 @@
 #include "logparse-private.h"
 #include "ndrsift/datetime.h"
 #include "ndrsift/limits.h"
+#include "ndrsift/sentlog.h" /* sentlog_origin_name */
 
 /* 2026-11-28 00:00:00 UTC: when the log is read. */
 #define NOW G_GINT64_CONSTANT (1795824000)
@@ -60,7 +61,7 @@ record (const LogEvent *e, gpointer data)
 		g_assert_null (e->sender);
 		g_assert_null (e->recipient);
 		g_assert_null (e->status);
-		str = g_strdup_printf ("ENTER %s %s %s", e->queue_id, logparse_origin_name (e->origin),
+		str = g_strdup_printf ("ENTER %s %s %s", e->queue_id, sentlog_origin_name (e->origin),
 		                       e->client_ip ? e->client_ip : "-");
 		break;
 	case LOG_EVENT_SENDER:

@@ -5,6 +5,7 @@
 
 #include "logparse-private.h" /* logparse_exchange_ops */
 #include "ndrsift/logparse.h"
+#include "ndrsift/sentlog.h" /* sentlog_origin_name */
 
 /* 2026-11-27T00:00:00Z: event times print as the time of that day. */
 #define DAY0 G_GINT64_CONSTANT (1795737600)
@@ -78,7 +79,7 @@ collect (const LogEvent *e, gpointer data)
 	g_string_append_printf (s, " %s %s", e->server, e->queue_id);
 	switch (e->type) {
 	case LOG_EVENT_ENTER:
-		g_string_append_printf (s, " %s %s", logparse_origin_name (e->origin),
+		g_string_append_printf (s, " %s %s", sentlog_origin_name (e->origin),
 		                        e->client_ip ? e->client_ip : "-");
 		break;
 	case LOG_EVENT_MESSAGE_ID:
