@@ -1,14 +1,12 @@
-/* address — normalisation. See include/ndrsift/address.h.
+/* address — normalisation, string work only. See include/ndrsift/address.h.
  *
  * SRS0=HHH=TT=domain=local@forwarder   -> local@domain
  * SRS1=HHH=forwarder==HHH=TT=domain=local@forwarder2 -> local@domain
  * prvs=KDDDSSSSSS=local@domain          -> local@domain (BATV)
  * Only the first wrapper is undone: a hostile address cannot make us loop. */
-#include <gmime/gmime.h>
 #include <string.h>
 
 #include "ndrsift/address.h"
-#include "ndrsift/headers.h"
 
 /* Undoes SRS in local@forwarder; returns the new local part and sets
  * *domain, or NULL when it is not SRS. */
@@ -77,77 +75,4 @@ address_normalise (const char *address, const char *delimiters)
 		return g_steal_pointer (&local);
 	g_autofree char *lower = g_ascii_strdown (domain, -1);
 	return g_strconcat (local, "@", lower, NULL);
-}
-
-/* The address of a value that is only "a@b", "<a@b>" or "Name <a@b>",
- * with no character RFC 5322 gives a meaning to (quotes, comments, groups,
- * lists, encoded words, domain literals) and no IDN label, which GMime
- * would decode: for these GMime's answer is known, and asking it costs
- * two GObjects. NULL: ask GMime. */
-static char *
-simple_address (const char *value)
-{
-	const char *open = NULL, *close = NULL;
-	for (const char *p = value; *p; p++) {
-		unsigned char c = *p;
-		if (c < 0x20 || c >= 0x7f || strchr ("\"(),:;[]\\", c) || (c == '=' && p[1] == '?'))
-			return NULL;
-		if (c == '<') {
-			if (open)
-				return NULL;
-			open = p;
-		} else if (c == '>') {
-			if (close || !open)
-				return NULL;
-			close = p;
-		}
-	}
-	const char *a = value, *e = value + strlen (value);
-	if (open) {
-		if (close == NULL)
-			return NULL;
-		for (const char *p = close + 1; *p; p++)
-			if (*p != ' ' && *p != '\t')
-				return NULL;
-		a = open + 1;
-		e = close;
-	} else {
-		while (*a == ' ' || *a == '\t')
-			a++;
-		while (e > a && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-	}
-	const char *at = NULL;
-	for (const char *p = a; p < e; p++) {
-		if (*p == ' ' || *p == '\t' || (*p == '.' && p + 1 < e && p[1] == '.'))
-			return NULL;
-		if (*p == '@') {
-			if (at)
-				return NULL;
-			at = p;
-		}
-	}
-	if (at == NULL || at == a || at + 1 == e || *a == '.' || at[-1] == '.' || at[1] == '.' || e[-1] == '.')
-		return NULL;
-	for (const char *p = at; p + 4 <= e; p++)
-		if (g_ascii_strncasecmp (p, "xn--", 4) == 0)
-			return NULL;
-	return g_strndup (a, e - a);
-}
-
-char *
-address_first (const char *value)
-{
-	if (value == NULL)
-		return NULL;
-	char *simple = simple_address (value);
-	if (simple)
-		return simple;
-	g_autoptr (InternetAddressList) list = internet_address_list_parse (NULL, value);
-	for (int i = 0; list && i < internet_address_list_length (list); i++) {
-		InternetAddress *a = internet_address_list_get_address (list, i);
-		if (INTERNET_ADDRESS_IS_MAILBOX (a))
-			return g_strdup (internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a)));
-	}
-	return NULL;
 }

@@ -277,7 +277,7 @@ auth_failure (const Config *c, const BounceOriginal *o)
 static gboolean
 batv_valid (const Config *c, const char *recipient, gint64 now, char **fact)
 {
-	g_autofree char *addr = address_first (recipient);
+	g_autofree char *addr = headers_first_address (recipient);
 	if (addr == NULL || g_ascii_strncasecmp (addr, "prvs=", 5) != 0 || strlen (addr) < 17 || addr[15] != '=') {
 		*fact = g_strdup_printf ("envelope recipient %s carries no prvs= tag", addr ? addr : "(none)");
 		return FALSE;
@@ -432,7 +432,7 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 		for (guint i = 0; i < o->dkim_domains->len && !ours; i++)
 			if (local_domain (c, g_ptr_array_index (o->dkim_domains, i)))
 				ours = g_ptr_array_index (o->dkim_domains, i);
-		g_autofree char *from = address_first (o->from);
+		g_autofree char *from = headers_first_address (o->from);
 		g_autofree char *from_domain = domain_of (from);
 		fire (e, EVAL_DKIM_LOCAL_PRESENT, ours != NULL,
 		      g_strdup_printf ("DKIM-Signature d=%s", ours ? ours : "(none of ours)"));
@@ -488,7 +488,7 @@ gather_evidence (const VerdictContext *ctx, Verdict *v)
 	}
 	/* No Message-ID quoted: a message of ours from the bounce's recipient
 	 * to a Final-Recipient, inside the window. */
-	g_autofree char *rcpt = address_first (v->recipient);
+	g_autofree char *rcpt = headers_first_address (v->recipient);
 	g_autofree char *sender = address_normalise (rcpt, c->recipient_delimiter);
 	/* The report's Final-Recipients, else the one the text names. */
 	guint n = b->report ? b->report->recipients->len : b->failed_recipient != NULL;

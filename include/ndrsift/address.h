@@ -4,11 +4,14 @@
  * after a recipient delimiter removed (VERP return paths of our own lists
  * are "list+user=host@domain": the extension goes with it).
  *
- * address_first() reads the first mailbox of a header value with GMime's
- * RFC 5322 parser, or directly when the value is a plain "a@b",
- * "<a@b>" or "Name <a@b>".
+ * String work only, below both the bounce parser and the sent log: no
+ * GMime, no header reading (the first mailbox of a header value is
+ * headers_first_address(), include/ndrsift/headers.h).
  *
- * Ownership: both return a new string (transfer full). */
+ * Limits: one pass per wrapper; only the first BATV or SRS wrapper is
+ * undone.
+ *
+ * Ownership: returns a new string (transfer full). */
 #ifndef NDRSIFT_ADDRESS_H
 #define NDRSIFT_ADDRESS_H
 
@@ -19,9 +22,5 @@
  * Returns: (transfer full) the normalised address; "" for the null
  * sender "<>"; NULL for NULL. */
 char *address_normalise (const char *address, const char *delimiters);
-
-/* Returns: (transfer full) the first mailbox address of a header value
- * ("Name <a@b>, c@d" -> "a@b"), or NULL when there is none. */
-char *address_first (const char *value);
 
 #endif

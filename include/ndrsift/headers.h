@@ -88,6 +88,14 @@ GPtrArray *headers_get_all (const HeaderBlock *block, const char *name);
  * runs collapsed), trimmed, cut to NS_MAX_HEADER_VALUE bytes, valid UTF-8. */
 char *headers_clean_value (const char *text);
 
+/* The one reader of "the first address of a header": the first mailbox
+ * of a value ("Name <a@b>, c@d" -> "a@b"), read with GMime's RFC 5322
+ * parser, or directly when the value is a plain "a@b", "<a@b>" or
+ * "Name <a@b>" (the answer GMime would give). Not normalised: see
+ * address_normalise().
+ * Returns: (transfer full) the address, or NULL when there is none. */
+char *headers_first_address (const char *value);
+
 void headers_free (HeaderBlock *block);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HeaderBlock, headers_free)

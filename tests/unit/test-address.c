@@ -1,6 +1,7 @@
-/* Unit tests of the address module: address_first() against GMime's own
- * RFC 5322 parser (the plain forms it reads directly must give GMime's
- * answer), and address_normalise() on the wrappers doc/design.md names. */
+/* Unit tests of the one address reader, headers_first_address(), against
+ * GMime's own RFC 5322 parser (the plain forms it reads directly must give
+ * GMime's answer), and of address_normalise() on the wrappers
+ * doc/design.md names. */
 #include <gmime/gmime.h>
 #include <string.h>
 
@@ -46,14 +47,14 @@ test_first (void)
 		{ "", NULL },
 	};
 	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-		g_autofree char *got = address_first (cases[i].value);
+		g_autofree char *got = headers_first_address (cases[i].value);
 		g_autofree char *gmime = gmime_first (cases[i].value);
 		g_test_message ("%s", cases[i].value);
 		g_assert_cmpstr (got, ==, gmime);
 		if (cases[i].want)
 			g_assert_cmpstr (got, ==, cases[i].want);
 	}
-	g_assert_null (address_first (NULL));
+	g_assert_null (headers_first_address (NULL));
 }
 
 static void
