@@ -513,15 +513,18 @@ log_import (const Config *config, int argc, char **argv)
 	return status;
 }
 
-/* The address part of a header value, normalised, or NULL. */
+/* The first mailbox of the fields called name, as written (a field
+ * with none gives way to the next, as GMime's address lists do). */
 static char *
-first_address (GMimeMessage *msg, GMimeAddressType type)
+first_address (GMimeHeaderList *list, const char *name)
 {
-	InternetAddressList *list = g_mime_message_get_addresses (msg, type);
-	for (int i = 0; list && i < internet_address_list_length (list); i++) {
-		InternetAddress *a = internet_address_list_get_address (list, i);
-		if (INTERNET_ADDRESS_IS_MAILBOX (a))
-			return g_strdup (internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a)));
+	for (int i = 0; i < g_mime_header_list_get_count (list); i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at (list, i);
+		if (g_ascii_strcasecmp (g_mime_header_get_name (h), name) != 0)
+			continue;
+		char *a = headers_first_address (g_mime_header_get_raw_value (h));
+		if (a)
+			return a;
 	}
 	return NULL;
 }
@@ -570,13 +573,13 @@ log_record (const Config *config, int argc, char **argv)
 	/* The header as written, not decoded: the sent log reads it with
 	 * msgid_normalise, as the lookup reads the id a bounce quotes (GMime's
 	 * own reading of an odd value may differ from it). */
-	GMimeHeader *mid = g_mime_header_list_get_header (g_mime_object_get_header_list (GMIME_OBJECT (msg)),
-	                                                  "Message-ID");
+	GMimeHeaderList *fields = g_mime_object_get_header_list (GMIME_OBJECT (msg));
+	GMimeHeader *mid = g_mime_header_list_get_header (fields, "Message-ID");
 	const char *message_id = mid ? g_mime_header_get_raw_value (mid) : NULL;
 	g_autofree char *normal = msgid_normalise (message_id);
-	g_autofree char *sender = first_address (msg, GMIME_ADDRESS_TYPE_SENDER);
+	g_autofree char *sender = first_address (fields, "Sender");
 	if (sender == NULL)
-		sender = first_address (msg, GMIME_ADDRESS_TYPE_FROM);
+		sender = first_address (fields, "From");
 	g_autoptr (GPtrArray) rcpts = g_ptr_array_new_with_free_func (g_free);
 	static const GMimeAddressType types[] = { GMIME_ADDRESS_TYPE_TO, GMIME_ADDRESS_TYPE_CC,
 	                                          GMIME_ADDRESS_TYPE_BCC };

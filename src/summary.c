@@ -31,22 +31,8 @@ struct _Summary {
 static char *
 envelope_address (const char *value)
 {
-	if (value == NULL || *value == '\0')
-		return NULL;
-	const char *lt = strchr (value, '<');
-	const char *gt = lt ? strchr (lt + 1, '>') : NULL;
-	g_autofree char *inner = NULL;
-	if (gt && memchr (lt + 1, '@', gt - lt - 1))
-		inner = g_strndup (lt + 1, gt - lt - 1);
-	else {
-		/* A list: the first address. */
-		const char *comma = strchr (value, ',');
-		inner = comma ? g_strndup (value, comma - value) : g_strdup (value);
-	}
-	g_strstrip (inner);
-	if (*inner == '\0')
-		return NULL;
-	return address_normalise (inner, NULL);
+	g_autofree char *first = headers_first_address (value);
+	return address_normalise (first, NULL);
 }
 
 static char *
