@@ -103,7 +103,7 @@ import_line (Import *im, Source *s, SentLogImport *si, const char *line, gsize l
 	g_autoptr (GError) bad = NULL;
 	s->line_no++;
 	if (overlong)
-		g_set_error (&bad, LOGPARSE_ERROR, 1, "line longer than %d bytes, skipped", NS_MAX_LOG_LINE);
+		g_set_error (&bad, LOGPARSE_ERROR, LOGPARSE_ERROR_TOO_LONG, "line longer than %d bytes, skipped", NS_MAX_LOG_LINE);
 	if (overlong || !logparse_line (s->parser, line, len, sentlog_import_event, si, &bad)) {
 		report_bad (s->path, s->line_no, bad->message);
 		sentlog_import_bad_line (si);

@@ -57,7 +57,7 @@ read_list (GKeyFile *kf, const char *group, const char *key, char ***out, GError
 	g_autoptr (GError) local = NULL;
 	char **v = g_key_file_get_string_list (kf, group, key, NULL, &local);
 	if (v == NULL) {
-		g_set_error (error, CONFIG_ERROR, 1, "[%s] %s: %s", group, key, local->message);
+		g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_INVALID, "[%s] %s: %s", group, key, local->message);
 		return FALSE;
 	}
 	for (guint i = 0; v[i]; i++)
@@ -75,7 +75,7 @@ read_string (GKeyFile *kf, const char *group, const char *key, char **out, GErro
 	g_autoptr (GError) local = NULL;
 	char *v = g_key_file_get_string (kf, group, key, &local);
 	if (v == NULL) {
-		g_set_error (error, CONFIG_ERROR, 1, "[%s] %s: %s", group, key, local->message);
+		g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_INVALID, "[%s] %s: %s", group, key, local->message);
 		return FALSE;
 	}
 	g_free (*out);
@@ -92,7 +92,7 @@ read_int (GKeyFile *kf, const char *group, const char *key, int min, int max, in
 	g_autoptr (GError) local = NULL;
 	int v = g_key_file_get_integer (kf, group, key, &local);
 	if (local || v < min || v > max) {
-		g_set_error (error, CONFIG_ERROR, 1, "[%s] %s: give a whole number from %d to %d",
+		g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_INVALID, "[%s] %s: give a whole number from %d to %d",
 		             group, key, min, max);
 		return FALSE;
 	}
@@ -132,7 +132,7 @@ read_duration (GKeyFile *kf, const char *group, const char *key, gint64 min, gin
 	g_autofree char *v = g_key_file_get_string (kf, group, key, NULL);
 	gint64 seconds;
 	if (v == NULL || !parse_duration (g_strstrip (v), &seconds) || seconds < min || seconds > max) {
-		g_set_error (error, CONFIG_ERROR, 1,
+		g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_INVALID,
 		             "[%s] %s: give a duration from %" G_GINT64_FORMAT "s to %" G_GINT64_FORMAT
 		             "s, a whole number with s, m, h, d or w (e.g. 1h)", group, key, min, max);
 		return FALSE;
@@ -153,7 +153,7 @@ read_mode (GKeyFile *kf, const char *group, const char *key, guint *out, GError 
 	char *end = NULL;
 	guint64 v = text ? g_ascii_strtoull (g_strstrip (text), &end, 8) : 0;
 	if (text == NULL || end == text || *end != '\0' || (v & ~(guint64) 0644) != 0 || (v & 0600) != 0600) {
-		g_set_error (error, CONFIG_ERROR, 1,
+		g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_INVALID,
 		             "[%s] %s: give an octal mode: 0644, 0640, 0604 or 0600 (the importer reads and "
 		             "writes, others may only read)", group, key);
 		return FALSE;
@@ -170,7 +170,7 @@ read_double (GKeyFile *kf, const char *group, const char *key, double *out, GErr
 	g_autoptr (GError) local = NULL;
 	double v = g_key_file_get_double (kf, group, key, &local);
 	if (local) {
-		g_set_error (error, CONFIG_ERROR, 1, "[%s] %s: give a number", group, key);
+		g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_INVALID, "[%s] %s: give a number", group, key);
 		return FALSE;
 	}
 	*out = v;
@@ -473,10 +473,11 @@ config_builtin_differences (const char *dir, GPtrArray *out)
 
 /* Reports one failure: stop (errors NULL) or collect. */
 static gboolean
-line_failed (GQuark domain, const char *where, const char *what, GPtrArray *errors, GError **error)
+line_failed (GQuark domain, int code, const char *where, const char *what, GPtrArray *errors,
+             GError **error)
 {
 	if (errors == NULL) {
-		g_set_error (error, domain, 1, "%s: %s", where, what);
+		g_set_error (error, domain, code, "%s: %s", where, what);
 		return FALSE;
 	}
 	g_ptr_array_add (errors, g_strdup_printf ("%s: %s", where, what));
@@ -516,7 +517,7 @@ config_read_lines (const char *filename, const char *text, GQuark domain, Config
 			*next++ = '\0';
 		g_autoptr (GError) local = NULL;
 		if (strlen (line) > NS_MAX_RULE_LINE)
-			g_set_error (&local, domain, 1, "line longer than %d bytes", NS_MAX_RULE_LINE);
+			g_set_error (&local, domain, CONFIG_LINE_TOO_LONG, "line longer than %d bytes", NS_MAX_RULE_LINE);
 		else {
 			g_strchomp (line);
 			const char *first = line + strspn (line, " \t");
@@ -529,7 +530,7 @@ config_read_lines (const char *filename, const char *text, GQuark domain, Config
 			continue;
 		set_line (where, stem, n);
 		ok = FALSE;
-		if (!line_failed (domain, where->str, local->message, errors, error))
+		if (!line_failed (domain, local->code, where->str, local->message, errors, error))
 			return FALSE;
 	}
 	return ok;
@@ -595,7 +596,7 @@ parse_networks (Config *c, GError **error)
 		if (c->local_networks[i][0] == '\0')
 			continue;
 		if (!parse_network (c->local_networks[i], &net)) {
-			g_set_error (error, CONFIG_ERROR, 1,
+			g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_INVALID,
 			             "[local] networks: '%s' is not an address or address/prefix",
 			             c->local_networks[i]);
 			return FALSE;
@@ -695,7 +696,7 @@ read_batv_keys (Config *c, GKeyFile *kf, GError **error)
 		if (keys[i][0] == '\0')
 			continue;
 		if (!g_ascii_isdigit (keys[i][0]) || keys[i][1] != ':' || keys[i][2] == '\0') {
-			g_set_error (error, CONFIG_ERROR, 1, "[batv] keys: '%s' is not NUMBER:SECRET (number 0-9)",
+			g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_INVALID, "[batv] keys: '%s' is not NUMBER:SECRET (number 0-9)",
 			             keys[i]);
 			return FALSE;
 		}
@@ -723,7 +724,7 @@ read_milter (Config *c, GKeyFile *kf, GError **error)
 		char *end = NULL;
 		guint64 m = g_ascii_strtoull (mode, &end, 8);
 		if (*mode == '\0' || *end != '\0' || m > 0777) {
-			g_set_error (error, CONFIG_ERROR, 1, "[milter] socket_mode: '%s' is not an octal mode (e.g. 0660)",
+			g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_INVALID, "[milter] socket_mode: '%s' is not an octal mode (e.g. 0660)",
 			             mode);
 			return FALSE;
 		}
@@ -735,7 +736,7 @@ read_milter (Config *c, GKeyFile *kf, GError **error)
 		while (i < G_N_ELEMENTS (names) && strcmp (action, names[i]) != 0)
 			i++;
 		if (i == G_N_ELEMENTS (names)) {
-			g_set_error (error, CONFIG_ERROR, 1, "[milter] action: '%s' is not tag, reject or quarantine",
+			g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_INVALID, "[milter] action: '%s' is not tag, reject or quarantine",
 			             action);
 			return FALSE;
 		}
@@ -840,26 +841,26 @@ config_load (const char *path, const char *db, const char *rules, GError **error
 			/* GKeyFile's own messages name group and key otherwise. */
 			g_autofree char *m = local->domain == CONFIG_ERROR
 				? with_location (path, text, local->message) : g_strdup_printf ("%s: %s", path, local->message);
-			g_set_error_literal (error, CONFIG_ERROR, 1, m);
+			g_set_error_literal (error, CONFIG_ERROR, CONFIG_ERROR_INVALID, m);
 			return NULL;
 		}
 		c->unknown = unknown_settings (kf, path, text);
 	} else if (named || !g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
 		/* config_read_file's messages name the file */
 		if (read)
-			g_set_error (error, CONFIG_ERROR, 1, "%s: %s", path, local->message);
+			g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_FILE, "%s: %s", path, local->message);
 		else
-			g_set_error_literal (error, CONFIG_ERROR, 1, local->message);
+			g_set_error_literal (error, CONFIG_ERROR, CONFIG_ERROR_FILE, local->message);
 		return NULL;
 	}
 	g_autoptr (GError) net_error = NULL;
 	if (!parse_networks (c, &net_error)) {
 		g_autofree char *m = with_location (c->path ? c->path : "defaults", text, net_error->message);
-		g_set_error_literal (error, CONFIG_ERROR, 1, m);
+		g_set_error_literal (error, CONFIG_ERROR, CONFIG_ERROR_INVALID, m);
 		return NULL;
 	}
 	if (!valid_header_name (c->verdict_header)) {
-		g_set_error (error, CONFIG_ERROR, 1, "%s: [verdict] header: '%s' is not a header name",
+		g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_INVALID, "%s: [verdict] header: '%s' is not a header name",
 		             c->path ? c->path : "defaults", c->verdict_header);
 		return NULL;
 	}

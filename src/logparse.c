@@ -75,7 +75,7 @@ logparse_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit, gpoi
                GError **error)
 {
 	if (len > NS_MAX_LOG_LINE) {
-		g_set_error (error, LOGPARSE_ERROR, 1, "line longer than %d bytes", NS_MAX_LOG_LINE);
+		g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_TOO_LONG, "line longer than %d bytes", NS_MAX_LOG_LINE);
 		return FALSE;
 	}
 	Counter c = { emit, user_data, 0 };

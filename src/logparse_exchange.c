@@ -96,8 +96,6 @@
 #include "ndrsift/datetime.h"
 #include "ndrsift/limits.h"
 
-#define EX_ERROR_MALFORMED 1
-
 /* The columns this parser reads. */
 typedef enum {
 	F_DATE_TIME,
@@ -177,7 +175,7 @@ get_state (LogParser *p)
 static gboolean
 fail (GError **error, const char *what)
 {
-	g_set_error_literal (error, LOGPARSE_ERROR, EX_ERROR_MALFORMED, what);
+	g_set_error_literal (error, LOGPARSE_ERROR, LOGPARSE_ERROR_MALFORMED, what);
 	return FALSE;
 }
 
@@ -478,7 +476,7 @@ exchange_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit,
 	if (!split_csv (st, line, end, val, &ncols, &why))
 		return fail (error, why);
 	if (ncols != st->ncols) {
-		g_set_error (error, LOGPARSE_ERROR, EX_ERROR_MALFORMED,
+		g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_MALFORMED,
 		             "%u columns where the #Fields line names %u", ncols, st->ncols);
 		return FALSE;
 	}
@@ -487,7 +485,7 @@ exchange_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit,
 	gsize tlen = strlen (val[F_DATE_TIME]);
 	if (tlen == 0 || datetime_parse_rfc3339 (val[F_DATE_TIME], tlen, &time) != tlen) {
 		g_autofree char *shown = g_strescape (val[F_DATE_TIME], NULL);
-		g_set_error (error, LOGPARSE_ERROR, EX_ERROR_MALFORMED, "bad date-time \"%.40s\"",
+		g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_MALFORMED, "bad date-time \"%.40s\"",
 		             shown);
 		return FALSE;
 	}

@@ -57,7 +57,7 @@ state (LogParser *p)
 static gboolean
 malformed (GError **error, const char *why)
 {
-	g_set_error (error, LOGPARSE_ERROR, 1, "not an Exim log line: %s", why);
+	g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_MALFORMED, "not an Exim log line: %s", why);
 	return FALSE;
 }
 
@@ -303,7 +303,7 @@ exim_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit, gpointer
 	const char *end = line + len;
 
 	if (len > NS_MAX_LOG_LINE) {
-		g_set_error (error, LOGPARSE_ERROR, 1, "line longer than %d bytes", NS_MAX_LOG_LINE);
+		g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_TOO_LONG, "line longer than %d bytes", NS_MAX_LOG_LINE);
 		return FALSE;
 	}
 	/* A blank line, or the continuation of a multi-line entry. */

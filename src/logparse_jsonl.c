@@ -56,7 +56,7 @@ string_member (JsonObject *o, const char *name, const char **out, GError **error
 	if (n == NULL || JSON_NODE_HOLDS_NULL (n))
 		return TRUE;
 	if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING) {
-		g_set_error (error, LOGPARSE_ERROR, 1, "\"%s\" must be a string", name);
+		g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_MALFORMED, "\"%s\" must be a string", name);
 		return FALSE;
 	}
 	*out = json_node_get_string (n);
@@ -76,12 +76,12 @@ jsonl_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit, gpointe
 	JsonlState *st = state (p);
 	g_autoptr (GError) local = NULL;
 	if (!json_parser_load_from_data (st->parser, line, len, &local)) {
-		g_set_error (error, LOGPARSE_ERROR, 1, "not JSON: %s", local->message);
+		g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_MALFORMED, "not JSON: %s", local->message);
 		return FALSE;
 	}
 	JsonNode *root = json_parser_get_root (st->parser);
 	if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-		g_set_error (error, LOGPARSE_ERROR, 1, "not a JSON object");
+		g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_MALFORMED, "not a JSON object");
 		return FALSE;
 	}
 	JsonObject *o = json_node_get_object (root);
@@ -96,7 +96,7 @@ jsonl_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit, gpointe
 
 	LogEvent ev = { .type = LOG_EVENT_RECORD };
 	if (time_text == NULL || datetime_parse_rfc3339 (time_text, strlen (time_text), &ev.time) != strlen (time_text)) {
-		g_set_error (error, LOGPARSE_ERROR, 1, "\"time\" must be an RFC 3339 time stamp");
+		g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_MALFORMED, "\"time\" must be an RFC 3339 time stamp");
 		return FALSE;
 	}
 	static const struct { const char *name; LogOrigin origin; } origins[] = {
@@ -108,7 +108,7 @@ jsonl_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit, gpointe
 		if (strcmp (origin_text, origins[i].name) == 0)
 			ev.origin = origins[i].origin;
 	if (ev.origin == LOG_ORIGIN_UNKNOWN) {
-		g_set_error (error, LOGPARSE_ERROR, 1, "\"origin\" must be local, auth, network or foreign");
+		g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_MALFORMED, "\"origin\" must be local, auth, network or foreign");
 		return FALSE;
 	}
 
@@ -117,14 +117,14 @@ jsonl_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit, gpointe
 	JsonNode *rn = json_object_get_member (o, "recipients");
 	if (rn && !JSON_NODE_HOLDS_NULL (rn)) {
 		if (!JSON_NODE_HOLDS_ARRAY (rn)) {
-			g_set_error (error, LOGPARSE_ERROR, 1, "\"recipients\" must be a list");
+			g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_MALFORMED, "\"recipients\" must be a list");
 			return FALSE;
 		}
 		JsonArray *a = json_node_get_array (rn);
 		for (guint i = 0; i < json_array_get_length (a); i++) {
 			JsonNode *e = json_array_get_element (a, i);
 			if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING) {
-				g_set_error (error, LOGPARSE_ERROR, 1, "\"recipients\" must hold strings");
+				g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_MALFORMED, "\"recipients\" must hold strings");
 				return FALSE;
 			}
 			g_ptr_array_add (rcpts, (gpointer) json_node_get_string (e));

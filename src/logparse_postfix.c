@@ -221,7 +221,7 @@ daemon_of (const char *prog, gsize n)
 static gboolean
 malformed (const PfLine *l, GError **error, const char *why)
 {
-	g_set_error (error, LOGPARSE_ERROR, 1, "%.*s: %s", (int) l->sl->program_len, l->sl->program,
+	g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_MALFORMED, "%.*s: %s", (int) l->sl->program_len, l->sl->program,
 	             why);
 	return FALSE;
 }
@@ -397,7 +397,7 @@ postfix_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit_func,
                        gpointer user_data, GError **error)
 {
 	if (len > NS_MAX_LOG_LINE) {
-		g_set_error (error, LOGPARSE_ERROR, 1, "line longer than %d bytes", NS_MAX_LOG_LINE);
+		g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_TOO_LONG, "line longer than %d bytes", NS_MAX_LOG_LINE);
 		return FALSE;
 	}
 	/* A CRLF file read line by line leaves the CR. */
@@ -408,7 +408,7 @@ postfix_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit_func,
 
 	LogSyslogLine sl;
 	if (!logline_syslog (line, len, p->line.now, &p->line.last_classic, &sl)) {
-		g_set_error (error, LOGPARSE_ERROR, 1,
+		g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_MALFORMED,
 		             "not a syslog line (expected a time stamp, host and \"program[pid]:\")");
 		return FALSE;
 	}

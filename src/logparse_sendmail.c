@@ -69,7 +69,7 @@ scratch (SendmailState *st, const char *s, gsize n)
 static gboolean
 malformed (GError **error, const char *why)
 {
-	g_set_error (error, LOGPARSE_ERROR, 1, "bad Sendmail line: %s", why);
+	g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_MALFORMED, "bad Sendmail line: %s", why);
 	return FALSE;
 }
 
@@ -418,12 +418,12 @@ sendmail_line (LogParser *p, const char *line, gsize len, LogEmitFunc emit,
                         gpointer user_data, GError **error)
 {
 	if (len > NS_MAX_LOG_LINE) {
-		g_set_error (error, LOGPARSE_ERROR, 1, "line longer than %d bytes", NS_MAX_LOG_LINE);
+		g_set_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_TOO_LONG, "line longer than %d bytes", NS_MAX_LOG_LINE);
 		return FALSE;
 	}
 	LogSyslogLine sl;
 	if (!logline_syslog (line, len, p->line.now, &p->line.last_classic, &sl)) {
-		g_set_error_literal (error, LOGPARSE_ERROR, 1, "not a syslog line");
+		g_set_error_literal (error, LOGPARSE_ERROR, LOGPARSE_ERROR_MALFORMED, "not a syslog line");
 		return FALSE;
 	}
 	if (!is_sendmail_program (sl.program, sl.program_len)) {

@@ -95,7 +95,7 @@ compile (const char *regex, guint32 options, GError **error)
 	if (code == NULL) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message (errcode, msg, sizeof msg);
-		g_set_error (error, PATTERN_ERROR, 1, "bad regular expression at offset %zu: %s",
+		g_set_error (error, PATTERN_ERROR, PATTERN_ERROR_REGEX, "bad regular expression at offset %zu: %s",
 		             (size_t) erroff, (const char *) msg);
 	}
 	return code;
@@ -122,13 +122,13 @@ split_spec (const char *spec, guint32 *options, GError **error)
 
 	*options = 0;
 	if (len < 2 || spec[0] != '/') {
-		g_set_error (error, PATTERN_ERROR, 1, "a pattern is written /regex/flags, not '%s'",
+		g_set_error (error, PATTERN_ERROR, PATTERN_ERROR_SYNTAX, "a pattern is written /regex/flags, not '%s'",
 		             spec ? spec : "");
 		return NULL;
 	}
 	const char *close = strrchr (spec + 1, '/');
 	if (close == NULL) {
-		g_set_error (error, PATTERN_ERROR, 1, "pattern '%s' has no closing '/'", spec);
+		g_set_error (error, PATTERN_ERROR, PATTERN_ERROR_SYNTAX, "pattern '%s' has no closing '/'", spec);
 		return NULL;
 	}
 	for (const char *f = close + 1; *f; f++) {
@@ -138,7 +138,7 @@ split_spec (const char *spec, guint32 *options, GError **error)
 		case 's': *options |= PCRE2_DOTALL; break;
 		case 'x': *options |= PCRE2_EXTENDED; break;
 		default:
-			g_set_error (error, PATTERN_ERROR, 1, "pattern '%s': unknown flag '%c'", spec, *f);
+			g_set_error (error, PATTERN_ERROR, PATTERN_ERROR_SYNTAX, "pattern '%s': unknown flag '%c'", spec, *f);
 			return NULL;
 		}
 	}

@@ -50,6 +50,8 @@ typedef struct {
 } Pending;
 
 G_DEFINE_QUARK (ndrsift-rules-error-quark, rules_error)
+/* config_read_lines reports an overlong line with this code. */
+G_STATIC_ASSERT (RULES_ERROR_LIMIT == CONFIG_LINE_TOO_LONG);
 
 static const char *const builtin_names[EVAL_COUNT] = {
 	[EVAL_SENTLOG_MSGID_OURS] = "sentlog_msgid_ours",
@@ -199,7 +201,7 @@ compile_meta (const Rules *rules, const char *expr, GError **error)
 				g_autofree char *name = g_strndup (s, p - s);
 				int i = rule_index (rules, name);
 				if (i < 0) {
-					g_set_error (error, RULES_ERROR, 1,
+					g_set_error (error, RULES_ERROR, RULES_ERROR_INVALID,
 					             "meta names %s, which is not a rule defined before it", name);
 					return NULL;
 				}
@@ -246,10 +248,10 @@ compile_meta (const Rules *rules, const char *expr, GError **error)
 	return g_steal_pointer (&out);
 #undef PRECEDENCE
 syntax:
-	g_set_error (error, RULES_ERROR, 1, "meta expression is not well formed near \"%.20s\"", p);
+	g_set_error (error, RULES_ERROR, RULES_ERROR_INVALID, "meta expression is not well formed near \"%.20s\"", p);
 	return NULL;
 too_deep:
-	g_set_error (error, RULES_ERROR, 1, "meta expression nests deeper than %d", NS_MAX_META_DEPTH);
+	g_set_error (error, RULES_ERROR, RULES_ERROR_LIMIT, "meta expression nests deeper than %d", NS_MAX_META_DEPTH);
 	return NULL;
 }
 
@@ -264,14 +266,14 @@ parse_header_target (Rule *r, const char *target, GError **error)
 		else if (strcmp (space, "dsn") == 0)
 			r->space = TARGET_DSN;
 		else {
-			g_set_error (error, RULES_ERROR, 1, "header target %s: use FIELD, original:FIELD or dsn:FIELD",
+			g_set_error (error, RULES_ERROR, RULES_ERROR_INVALID, "header target %s: use FIELD, original:FIELD or dsn:FIELD",
 			             target);
 			return FALSE;
 		}
 		target = colon + 1;
 	}
 	if (*target == '\0') {
-		g_set_error (error, RULES_ERROR, 1, "header rule needs a field name");
+		g_set_error (error, RULES_ERROR, RULES_ERROR_INVALID, "header rule needs a field name");
 		return FALSE;
 	}
 	r->field = g_strdup (target);
@@ -290,7 +292,7 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gbo
 	if (directive == NULL)
 		return TRUE;
 	if (!valid_name (name)) {
-		g_set_error (error, RULES_ERROR, 1, "%s needs a rule name of letters, digits and '_'", directive);
+		g_set_error (error, RULES_ERROR, RULES_ERROR_INVALID, "%s needs a rule name of letters, digits and '_'", directive);
 		return FALSE;
 	}
 	g_strstrip (cursor);
@@ -306,7 +308,7 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gbo
 			if (end == cursor || *end != '\0' || p->score != p->score /* NaN */ ||
 			    p->score > 1000 || p->score < -1000) {
 				pending_free (p);
-				g_set_error (error, RULES_ERROR, 1, "score %s: give a number from -1000 to 1000", name);
+				g_set_error (error, RULES_ERROR, RULES_ERROR_INVALID, "score %s: give a number from -1000 to 1000", name);
 				return FALSE;
 			}
 		} else
@@ -318,7 +320,7 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gbo
 	int seen = rule_index (rules, name);
 	if (seen >= 0) {
 		Rule *old = g_ptr_array_index (rules->rules, seen);
-		g_set_error (error, RULES_ERROR, 1, "rule %s is already defined at %s", name, old->where);
+		g_set_error (error, RULES_ERROR, RULES_ERROR_INVALID, "rule %s is already defined at %s", name, old->where);
 		return FALSE;
 	}
 	g_autoptr (GError) local = NULL;
@@ -334,7 +336,7 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gbo
 		const char *op = next_word (&cursor);
 		g_strstrip (cursor);
 		if (target == NULL || op == NULL || (strcmp (op, "=~") != 0 && strcmp (op, "!~") != 0)) {
-			g_set_error (&local, RULES_ERROR, 1, "header %s: write header NAME TARGET =~ /re/flags", name);
+			g_set_error (&local, RULES_ERROR, RULES_ERROR_INVALID, "header %s: write header NAME TARGET =~ /re/flags", name);
 		} else if (parse_header_target (r, target, &local)) {
 			r->negate = op[0] == '!';
 			r->re = lazy ? pattern_new_lazy (cursor, 0, &local) : pattern_compile (cursor, &local);
@@ -355,7 +357,7 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gbo
 			g_autoptr (GString) known = g_string_new (NULL);
 			for (int i = 0; i < EVAL_COUNT; i++)
 				g_string_append_printf (known, "%s%s()", i ? ", " : "", builtin_names[i]);
-			g_set_error (&local, RULES_ERROR, 1, "eval %s: unknown built-in '%s' (known: %s)", name, cursor,
+			g_set_error (&local, RULES_ERROR, RULES_ERROR_INVALID, "eval %s: unknown built-in '%s' (known: %s)", name, cursor,
 			             known->str);
 		}
 	} else if (strcmp (directive, "meta") == 0) {
@@ -363,7 +365,7 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gbo
 		r->expression = g_strdup (cursor);
 		r->program = compile_meta (rules, cursor, &local);
 	} else {
-		g_set_error (&local, RULES_ERROR, 1, "unknown directive '%s' (header, body, eval, meta, score, describe)",
+		g_set_error (&local, RULES_ERROR, RULES_ERROR_INVALID, "unknown directive '%s' (header, body, eval, meta, score, describe)",
 		             directive);
 	}
 	if (local) {
@@ -373,7 +375,7 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gbo
 	}
 	if (rules->rules->len >= NS_MAX_RULES) {
 		rule_free (r);
-		g_set_error (error, RULES_ERROR, 1, "more than %d rules", NS_MAX_RULES);
+		g_set_error (error, RULES_ERROR, RULES_ERROR_LIMIT, "more than %d rules", NS_MAX_RULES);
 		return FALSE;
 	}
 	g_ptr_array_add (rules->rules, r);
@@ -415,7 +417,7 @@ resolve_all (Rules *rules, GPtrArray *pending, GPtrArray *errors, GError **error
 			                                      p->is_score ? "score" : "describe", p->name);
 			ok = FALSE;
 			if (errors == NULL) {
-				g_set_error_literal (error, RULES_ERROR, 1, m);
+				g_set_error_literal (error, RULES_ERROR, RULES_ERROR_INVALID, m);
 				return FALSE;
 			}
 			g_ptr_array_add (errors, g_steal_pointer (&m));

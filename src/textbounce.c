@@ -53,6 +53,8 @@ struct _TextbounceFormats {
 static const char *const kinds[] = { "ndr", "autoreply", "challenge", "virus", "dsn", "mdn", "feedback", NULL };
 
 G_DEFINE_QUARK (ndrsift-textbounce-error-quark, textbounce_error)
+/* config_read_lines reports an overlong line with this code. */
+G_STATIC_ASSERT (TEXTBOUNCE_ERROR_LIMIT == CONFIG_LINE_TOO_LONG);
 
 static void
 pattern_entry_free (gpointer data)
@@ -156,7 +158,7 @@ parse_priority (Family *fam, char *cursor, GError **error)
 	guint64 n = 0;
 	if (word == NULL || next_word (&cursor) ||
 	    !g_ascii_string_to_unsigned (word, 10, 0, NS_FORMAT_MAX_PRIORITY, &n, NULL)) {
-		g_set_error (error, TEXTBOUNCE_ERROR, 1, "priority %s: give one number from 0 to %d",
+		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "priority %s: give one number from 0 to %d",
 		             fam->name, NS_FORMAT_MAX_PRIORITY);
 		return FALSE;
 	}
@@ -170,7 +172,7 @@ parse_match (Family *fam, char *cursor, GError **error)
 {
 	const char *word = next_word (&cursor);
 	if (word == NULL || next_word (&cursor) || (strcmp (word, "any") != 0 && strcmp (word, "all") != 0)) {
-		g_set_error (error, TEXTBOUNCE_ERROR, 1, "match %s: give any or all", fam->name);
+		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "match %s: give any or all", fam->name);
 		return FALSE;
 	}
 	fam->match_all = word[1] == 'l';
@@ -193,12 +195,12 @@ parse_sample (Family *fam, char *cursor, const char *where, GError **error)
 			original = recipient = "";
 	}
 	if (file == NULL || original == NULL || recipient == NULL || !*original || !*recipient) {
-		g_set_error (error, TEXTBOUNCE_ERROR, 1,
+		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID,
 		             "sample %s: give FILE original=<ID>|none recipient=ADDRESS|none", fam->name);
 		return FALSE;
 	}
 	if (fam->samples->len >= NS_MAX_FORMAT_SAMPLES) {
-		g_set_error (error, TEXTBOUNCE_ERROR, 1, "family %s: more than %d samples", fam->name,
+		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_LIMIT, "family %s: more than %d samples", fam->name,
 		             NS_MAX_FORMAT_SAMPLES);
 		return FALSE;
 	}
@@ -252,20 +254,20 @@ parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, 
 	if (directive == NULL)
 		return TRUE;
 	if (name == NULL) {
-		g_set_error (error, TEXTBOUNCE_ERROR, 1, "'%s' needs a family name", directive);
+		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "'%s' needs a family name", directive);
 		return FALSE;
 	}
 	if (strcmp (directive, "family") == 0) {
 		const char *kind = next_word (&cursor);
 		if (kind == NULL || !g_strv_contains (kinds, kind) || next_word (&cursor)) {
-			g_set_error (error, TEXTBOUNCE_ERROR, 1,
+			g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID,
 			             "family %s: give one kind of ndr, autoreply, challenge, virus, dsn, mdn, feedback",
 			             name);
 			return FALSE;
 		}
 		int seen = family_index (f, name);
 		if (seen >= 0) {
-			g_set_error (error, TEXTBOUNCE_ERROR, 1, "family %s is already declared at %s",
+			g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "family %s is already declared at %s",
 			             name, ((Family *) g_ptr_array_index (f->families, seen))->where);
 			return FALSE;
 		}
@@ -283,7 +285,7 @@ parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, 
 	    strcmp (directive, "sample") == 0) {
 		int family = family_index (f, name);
 		if (family < 0) {
-			g_set_error (error, TEXTBOUNCE_ERROR, 1, "family %s is not declared (add: family %s KIND)",
+			g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "family %s is not declared (add: family %s KIND)",
 			             name, name);
 			return FALSE;
 		}
@@ -305,18 +307,18 @@ parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, 
 		if (strcmp (directive, directives[i].word) == 0)
 			target = directives[i].target;
 	if (target < 0) {
-		g_set_error (error, TEXTBOUNCE_ERROR, 1, "unknown directive '%s'", directive);
+		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "unknown directive '%s'", directive);
 		return FALSE;
 	}
 	int family = family_index (f, name);
 	if (family < 0) {
-		g_set_error (error, TEXTBOUNCE_ERROR, 1, "family %s is not declared (add: family %s KIND)",
+		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "family %s is not declared (add: family %s KIND)",
 		             name, name);
 		return FALSE;
 	}
 	const char *field = NULL;
 	if (target == TARGET_HEADER && (field = next_word (&cursor)) == NULL) {
-		g_set_error (error, TEXTBOUNCE_ERROR, 1, "header %s needs a field name and a pattern", name);
+		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "header %s needs a field name and a pattern", name);
 		return FALSE;
 	}
 	/* "recipient NAME FIELD /re/" reads a header field, "recipient NAME
@@ -325,13 +327,13 @@ parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, 
 		while (*cursor == ' ' || *cursor == '\t')
 			cursor++;
 		if (*cursor != '/' && (field = next_word (&cursor)) == NULL) {
-			g_set_error (error, TEXTBOUNCE_ERROR, 1, "recipient %s needs a pattern", name);
+			g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "recipient %s needs a pattern", name);
 			return FALSE;
 		}
 	}
 	g_strstrip (cursor);
 	if (f->patterns->len >= NS_MAX_FORMAT_PATTERNS) {
-		g_set_error (error, TEXTBOUNCE_ERROR, 1, "more than %d patterns", NS_MAX_FORMAT_PATTERNS);
+		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_LIMIT, "more than %d patterns", NS_MAX_FORMAT_PATTERNS);
 		return FALSE;
 	}
 
@@ -348,7 +350,7 @@ parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, 
 	fp->re = lazy ? pattern_new_lazy (cursor, flags, &local) : pattern_compile_full (cursor, flags, &local);
 	if (fp->re == NULL) {
 		pattern_entry_free (fp);
-		g_set_error (error, TEXTBOUNCE_ERROR, 1, "%s", local->message);
+		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "%s", local->message);
 		return FALSE;
 	}
 	g_ptr_array_add (f->patterns, fp);

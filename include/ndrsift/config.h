@@ -67,6 +67,17 @@ typedef struct {
 #define CONFIG_ERROR (config_error_quark ())
 GQuark config_error_quark (void);
 
+typedef enum {
+	CONFIG_ERROR_INVALID,    /* a setting's value, or a line, that is not valid */
+	CONFIG_ERROR_LIMIT,      /* a line longer than NS_MAX_RULE_LINE */
+	CONFIG_ERROR_FILE,       /* the file could not be read, or is no key file */
+} ConfigError;
+
+/* The code, in the domain config_read_lines() is given, of a line longer
+ * than NS_MAX_RULE_LINE: every such domain's _LIMIT. */
+#define CONFIG_LINE_TOO_LONG 1
+G_STATIC_ASSERT (CONFIG_ERROR_LIMIT == CONFIG_LINE_TOO_LONG);
+
 /* path: --config, or NULL for $NDRSIFT_CONFIG / the default.
  * db, rules: (nullable) --db and --rules overrides.
  * Returns: (transfer full) or NULL with error set. */

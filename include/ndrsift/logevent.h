@@ -60,4 +60,9 @@ typedef void (*LogEmitFunc) (const LogEvent *event, gpointer user_data);
 #define LOGPARSE_ERROR (logparse_error_quark ())
 GQuark logparse_error_quark (void);
 
+typedef enum {
+	LOGPARSE_ERROR_MALFORMED,  /* a line of the format that cannot be read */
+	LOGPARSE_ERROR_TOO_LONG,   /* a line longer than NS_MAX_LOG_LINE */
+} LogparseError;
+
 #endif

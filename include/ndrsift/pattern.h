@@ -27,6 +27,11 @@ typedef struct _Pattern Pattern;
 #define PATTERN_ERROR (pattern_error_quark ())
 GQuark pattern_error_quark (void);
 
+typedef enum {
+	PATTERN_ERROR_SYNTAX,   /* not /regex/flags, or an unknown flag */
+	PATTERN_ERROR_REGEX,    /* the regex does not compile */
+} PatternError;
+
 /* spec: "/re/flags". Returns: (transfer full) or NULL with error set. */
 Pattern *pattern_compile (const char *spec, GError **error);
 

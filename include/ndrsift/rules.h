@@ -40,6 +40,11 @@ typedef struct _Rules Rules;
 #define RULES_ERROR (rules_error_quark ())
 GQuark rules_error_quark (void);
 
+typedef enum {
+	RULES_ERROR_INVALID,    /* a line that is not a valid rule */
+	RULES_ERROR_LIMIT,      /* a bound of limits.h: rules, meta depth, line length */
+} RulesError;
+
 /* The built-in tests, for `eval NAME builtin()`. */
 typedef enum {
 	EVAL_SENTLOG_MSGID_OURS,       /* Message-ID in the log, first seen from our users */

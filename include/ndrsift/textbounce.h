@@ -90,6 +90,11 @@ typedef struct {
 #define TEXTBOUNCE_ERROR (textbounce_error_quark ())
 GQuark textbounce_error_quark (void);
 
+typedef enum {
+	TEXTBOUNCE_ERROR_INVALID, /* a line that is not a valid format directive */
+	TEXTBOUNCE_ERROR_LIMIT,   /* a bound of limits.h: patterns, samples, line length */
+} TextbounceError;
+
 /* Loads every *.formats file of dirs (NULL-terminated; missing directories
  * are skipped). Errors name file:line. Returns: (transfer full). */
 TextbounceFormats *textbounce_formats_load (const char *const *dirs, GError **error);

@@ -139,17 +139,25 @@ check_line (LogParser *p, const char *line, const char *server, gint64 time, con
 #define CHECK(p, line, ...) check_line (p, line, NULL, -1, (const char *const[]) { __VA_ARGS__, NULL })
 #define NONE(p, line) check_line (p, line, NULL, -1, (const char *const[]) { NULL })
 
+/* A line that fails with code (LOGPARSE_ERROR_MALFORMED, _TOO_LONG)
+ * and emits nothing. */
 static void
-check_bad (LogParser *p, const char *line)
+check_bad_code (LogParser *p, const char *line, LogparseError code)
 {
 	Sink s;
 	sink_init (&s);
 	g_autoptr (GError) error = NULL;
 	g_assert_false (logparse_line (p, line, strlen (line), record, &s, &error));
-	g_assert_error (error, LOGPARSE_ERROR, 1);
+	g_assert_error (error, LOGPARSE_ERROR, code);
 	g_assert_nonnull (error->message);
 	g_assert_cmpuint (s.got->len, ==, 0);
 	sink_clear (&s);
+}
+
+static void
+check_bad (LogParser *p, const char *line)
+{
+	check_bad_code (p, line, LOGPARSE_ERROR_MALFORMED);
 }
 
 /* Several lines into one sink: the event sequence of a whole message. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "logparse-private.h" /* logparse_exchange_ops */
+#include "ndrsift/limits.h"
 #include "ndrsift/logparse.h"
 #include "ndrsift/sentlog.h" /* sentlog_origin_name */
 
@@ -198,7 +199,8 @@ line_error (const char *header, const char *line)
 	GError *error = NULL;
 	gboolean ok = logparse_line (p, line, strlen (line), collect, out, &error);
 	g_assert_false (ok);
-	g_assert_error (error, LOGPARSE_ERROR, 1);
+	g_assert_error (error, LOGPARSE_ERROR,
+	                strlen (line) > NS_MAX_LOG_LINE ? LOGPARSE_ERROR_TOO_LONG : LOGPARSE_ERROR_MALFORMED);
 	g_assert_cmpstr (out->str, ==, ""); /* nothing emitted */
 	g_string_free (out, TRUE);
 	return error;
@@ -711,7 +713,7 @@ test_malformed (void)
 		g_assert_false (logparse_line (p, bad, strlen (bad), collect, NULL, &error));
 		g_clear_error (&error);
 		g_assert_false (logparse_line (p, good, strlen (good), collect, NULL, &error));
-		g_assert_error (error, LOGPARSE_ERROR, 1);
+		g_assert_error (error, LOGPARSE_ERROR, LOGPARSE_ERROR_MALFORMED);
 	}
 
 	/* Too many #Fields columns. */

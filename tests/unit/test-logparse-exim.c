@@ -343,7 +343,7 @@ test_malformed (void)
 	/* longer than the limit */
 	g_autofree char *huge = g_strnfill (NS_MAX_LOG_LINE + 1, 'x');
 	memcpy (huge, "2026-11-27 10:00:01 1tGxyz-000123-AB => ", 40);
-	check_bad (p, huge);
+	check_bad_code (p, huge, LOGPARSE_ERROR_TOO_LONG);
 }
 
 static void

@@ -394,7 +394,7 @@ test_malformed (void)
 	check_bad (p, "Nov 27 10:00:01 mx1 sm-mta[1]: x4RA01abc012345: to=<dave@remote.example>, msgid=<x, stat=Sent");
 	g_autofree char *huge = g_strnfill (NS_MAX_LOG_LINE + 1, 'x');
 	memcpy (huge, "Nov 27 10:00:01 mx1 sm-mta[1]: x4RA01abc012345: to=<", 52);
-	check_bad (p, huge);
+	check_bad_code (p, huge, LOGPARSE_ERROR_TOO_LONG);
 }
 
 static void

@@ -411,6 +411,13 @@ test_error_long_line (void)
 		g_string_append_c (text, 'x');
 	g_string_append (text, "/\n");
 	expect_error_at (text->str, 2, NULL);
+	/* A bound, not a wrong rule: its own code, from the shared line reader. */
+	g_autoptr (GError) error = NULL;
+	g_assert_null (rules_parse ("t.rules", text->str, &error));
+	g_assert_error (error, RULES_ERROR, RULES_ERROR_LIMIT);
+	g_clear_error (&error);
+	g_assert_null (rules_parse ("t.rules", "header A Subject =~ /x/\nfrobnicate B\n", &error));
+	g_assert_error (error, RULES_ERROR, RULES_ERROR_INVALID);
 }
 
 /* ---- score and describe ------------------------------------------------- */
@@ -913,7 +920,7 @@ test_pattern_lazy (void)
 
 	/* The /re/flags form is checked at once, the regex only when used. */
 	g_assert_null (pattern_new_lazy ("no slashes", 0, &error));
-	g_assert_error (error, PATTERN_ERROR, 1);
+	g_assert_error (error, PATTERN_ERROR, PATTERN_ERROR_SYNTAX);
 	g_clear_error (&error);
 	Pattern *bad = pattern_new_lazy ("/(unclosed/", 0, &error);
 	g_assert_no_error (error);
@@ -922,6 +929,10 @@ test_pattern_lazy (void)
 	g_assert_false (pattern_matches (bad, "(unclosed", 9));
 	g_test_assert_expected_messages ();
 	pattern_free (bad);
+	/* Compiled at once, the regex's own fault has a code of its own. */
+	g_assert_null (pattern_compile ("/(unclosed/", &error));
+	g_assert_error (error, PATTERN_ERROR, PATTERN_ERROR_REGEX);
+	g_clear_error (&error);
 }
 
 /* Every pattern of the built-in rule files compiles (they are compiled

@@ -35,7 +35,7 @@ assert_parse_error (const char *text, guint line, ...)
 	g_autoptr (GError) error = NULL;
 	g_autoptr (TextbounceFormats) f = textbounce_formats_parse ("test.formats", text, &error);
 	g_assert_null (f);
-	g_assert_error (error, TEXTBOUNCE_ERROR, 1);
+	g_assert_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID);
 	g_autofree char *where = g_strdup_printf ("test.formats:%u: ", line);
 	if (!g_str_has_prefix (error->message, where))
 		g_error ("error \"%s\" does not start with \"%s\"", error->message, where);
@@ -1330,7 +1330,7 @@ test_load_override_and_errors (void)
 	const char *dirs2[] = { d1, d3, NULL };
 	g_autoptr (TextbounceFormats) g = textbounce_formats_load (dirs2, &error);
 	g_assert_null (g);
-	g_assert_error (error, TEXTBOUNCE_ERROR, 1);
+	g_assert_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID);
 	g_autofree char *where = g_build_filename (d3, "30-c.formats:2: ", NULL);
 	g_assert_true (g_str_has_prefix (error->message, where));
 	g_assert_nonnull (strstr (error->message, "already declared"));
