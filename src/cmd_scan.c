@@ -29,6 +29,7 @@
 #include "ndrsift/limits.h"
 #include "ndrsift/number.h"
 #include "ndrsift/mailbox.h"
+#include "ndrsift/maildir.h"
 #include "ndrsift/output.h"
 #include "ndrsift/printer.h"
 #include "ndrsift/summary.h"
@@ -170,7 +171,7 @@ act (Scan *scan, const Slot *slot)
 		return;
 	g_autofree char *target = NULL;
 	g_autoptr (GError) error = NULL;
-	if (!mailbox_maildir_move (slot->msg->source, dest, scan->dry_run, &target, &error)) {
+	if (!maildir_move (slot->msg->source, dest, scan->dry_run, &target, &error)) {
 		msg_error ("scan", "%s", error->message);
 		scan->move_errors++;
 		return;

@@ -48,7 +48,7 @@
  *
  * Ownership: the iterator copies the paths; messages are (transfer full). */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1       /* d_type, dirfd(), fstatat(), pread(), renameat2() */
+#define _GNU_SOURCE 1       /* d_type, dirfd(), fstatat(), pread() */
 #endif
 #include "config.h"
 
@@ -62,6 +62,7 @@
 
 #include <gio/gunixinputstream.h>
 
+#include "ndrsift/gunzip.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/mailbox.h"
 
@@ -583,100 +584,6 @@ start_stream (MailboxIter *it, const char *source, GInputStream *stream,
 	return msg;
 }
 
-/* ---- gzip ---------------------------------------------------------------- */
-
-/* GZlibDecompressor stops at the end of the first gzip member and the rest
- * of the file would be lost without a word; gzip -d goes on, and so do we
- * (`cat a.gz b.gz > c.gz` and `gzip >> box.gz` make such files). */
-#define MAILBOX_TYPE_GUNZIP (mailbox_gunzip_get_type ())
-G_DECLARE_FINAL_TYPE (MailboxGunzip, mailbox_gunzip, MAILBOX, GUNZIP, GObject)
-
-struct _MailboxGunzip {
-	GObject parent;
-	GConverter *member;  /* decompresses one member */
-	gboolean between;    /* a member ended: the next byte starts another one */
-};
-
-static void mailbox_gunzip_converter_init (GConverterIface *iface);
-
-G_DEFINE_TYPE_WITH_CODE (MailboxGunzip, mailbox_gunzip, G_TYPE_OBJECT,
-                         G_IMPLEMENT_INTERFACE (G_TYPE_CONVERTER, mailbox_gunzip_converter_init))
-
-static GConverterResult
-mailbox_gunzip_convert (GConverter *converter, const void *inbuf, gsize inbuf_size,
-                        void *outbuf, gsize outbuf_size, GConverterFlags flags,
-                        gsize *bytes_read, gsize *bytes_written, GError **error)
-{
-	MailboxGunzip *self = MAILBOX_GUNZIP (converter);
-	if (self->between) {
-		if (inbuf_size == 0) {
-			*bytes_read = *bytes_written = 0;
-			if (flags & G_CONVERTER_INPUT_AT_END)
-				return G_CONVERTER_FINISHED;
-			/* the protocol's way to ask for more input */
-			g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT, "Need more input");
-			return G_CONVERTER_ERROR;
-		}
-		/* zeros after a member are padding (tape blocks): gzip -d skips them too */
-		const guint8 *in = inbuf;
-		gsize zeros = 0;
-		while (zeros < inbuf_size && in[zeros] == 0)
-			zeros++;
-		if (zeros > 0) {
-			*bytes_read = zeros;
-			*bytes_written = 0;
-			if (zeros == inbuf_size && (flags & G_CONVERTER_INPUT_AT_END))
-				return G_CONVERTER_FINISHED;
-			return G_CONVERTER_CONVERTED;
-		}
-		self->between = FALSE;
-	}
-	GConverterResult res = g_converter_convert (self->member, inbuf, inbuf_size, outbuf,
-	                                            outbuf_size, flags, bytes_read,
-	                                            bytes_written, error);
-	if (res == G_CONVERTER_FINISHED) {
-		g_converter_reset (self->member);
-		self->between = TRUE;
-		if (*bytes_read < inbuf_size || !(flags & G_CONVERTER_INPUT_AT_END))
-			return G_CONVERTER_CONVERTED;
-	}
-	return res;
-}
-
-static void
-mailbox_gunzip_reset (GConverter *converter)
-{
-	MailboxGunzip *self = MAILBOX_GUNZIP (converter);
-	g_converter_reset (self->member);
-	self->between = FALSE;
-}
-
-static void
-mailbox_gunzip_converter_init (GConverterIface *iface)
-{
-	iface->convert = mailbox_gunzip_convert;
-	iface->reset = mailbox_gunzip_reset;
-}
-
-static void
-mailbox_gunzip_finalize (GObject *object)
-{
-	g_clear_object (&MAILBOX_GUNZIP (object)->member);
-	G_OBJECT_CLASS (mailbox_gunzip_parent_class)->finalize (object);
-}
-
-static void
-mailbox_gunzip_class_init (MailboxGunzipClass *klass)
-{
-	G_OBJECT_CLASS (klass)->finalize = mailbox_gunzip_finalize;
-}
-
-static void
-mailbox_gunzip_init (MailboxGunzip *self)
-{
-	self->member = G_CONVERTER (g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP));
-}
-
 /* ---- directories ------------------------------------------------------- */
 
 static gboolean
@@ -872,8 +779,8 @@ visit_arg (MailboxIter *it, const char *path)
 
 	if (g_str_has_suffix (path, ".gz")) {
 		g_autoptr(GInputStream) raw = g_unix_input_stream_new (fd, TRUE);
-		g_autoptr(MailboxGunzip) gunzip = g_object_new (MAILBOX_TYPE_GUNZIP, NULL);
-		GInputStream *stream = g_converter_input_stream_new (raw, G_CONVERTER (gunzip));
+		g_autoptr(GConverter) gunzip = gunzip_new ();
+		GInputStream *stream = g_converter_input_stream_new (raw, gunzip);
 		return start_stream (it, path, stream, S_ISREG (st.st_mode) ? fd : -1, FALSE);
 	}
 	if (S_ISREG (st.st_mode)) {
@@ -978,79 +885,4 @@ mailbox_iter_free (MailboxIter *iter)
 	g_queue_clear_full (&iter->todo, (GDestroyNotify) item_free);
 	g_mutex_clear (&iter->lock);
 	g_free (iter);
-}
-
-/* Moves source to target, never replacing a file at target, whoever put
- * it there and when: a check before rename() would leave a moment in which
- * a delivery, or another mover, is overwritten. renameat2 with
- * RENAME_NOREPLACE; where the kernel or the file system has no such rename
- * (EINVAL, e.g. NFS; ENOSYS), link() then unlink(): link fails on an
- * existing target too, and an interruption between the two leaves the
- * message under both names, never under none. (A copy could leave none:
- * never that.) Returns: 0, or -1 with errno (EEXIST: the target exists). */
-static int
-move_noreplace (const char *source, const char *target)
-{
-#ifdef HAVE_RENAMEAT2
-	if (renameat2 (AT_FDCWD, source, AT_FDCWD, target, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
-#endif
-	if (link (source, target) != 0)
-		return -1;
-	if (unlink (source) != 0) {
-		int e = errno;
-		unlink (target); /* back as it was: one name */
-		errno = e;
-		return -1;
-	}
-	return 0;
-}
-
-gboolean
-mailbox_maildir_move (const char *source, const char *dest, gboolean dry_run, char **target, GError **error)
-{
-	*target = NULL;
-	g_autofree char *parent = g_path_get_dirname (source);
-	g_autofree char *sub = g_path_get_basename (parent);
-	g_autofree char *maildir = g_path_get_dirname (parent);
-	g_autofree char *cur = g_build_filename (maildir, "cur", NULL);
-	g_autofree char *new_dir = g_build_filename (maildir, "new", NULL);
-	if ((strcmp (sub, "cur") != 0 && strcmp (sub, "new") != 0) || !g_file_test (cur, G_FILE_TEST_IS_DIR) ||
-	    !g_file_test (new_dir, G_FILE_TEST_IS_DIR)) {
-		g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-		             "%s: not a message of a Maildir; only Maildir messages are moved", source);
-		return FALSE;
-	}
-	g_autofree char *name = g_path_get_basename (source);
-	*target = g_build_filename (dest, sub, name, NULL);
-	if (dry_run) {
-		/* only to say so: the move itself never replaces (move_noreplace) */
-		if (g_file_test (*target, G_FILE_TEST_EXISTS)) {
-			g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "%s: already exists; %s not moved", *target,
-			             source);
-			return FALSE;
-		}
-		return TRUE;
-	}
-	static const char *const subs[] = { "", "cur", "new", "tmp" };
-	for (guint i = 0; i < G_N_ELEMENTS (subs); i++) {
-		g_autofree char *d = g_build_filename (dest, subs[i], NULL);
-		if (g_mkdir_with_parents (d, 0700) != 0) {
-			g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", d, g_strerror (errno));
-			return FALSE;
-		}
-	}
-	if (move_noreplace (source, *target) != 0) {
-		int e = errno;
-		if (e == EEXIST)
-			g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "%s: already exists; %s not moved", *target,
-			             source);
-		else
-			g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s -> %s: %s%s", source, *target,
-			             g_strerror (e), e == EXDEV ? " (another file system: nothing moved)" : "");
-		return FALSE;
-	}
-	return TRUE;
 }

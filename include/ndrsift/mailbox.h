@@ -53,19 +53,6 @@ MailboxMessage *mailbox_iter_next (MailboxIter *iter);
  * thread while one thread iterates. */
 guint64 mailbox_iter_bytes_read (MailboxIter *iter);
 
-/* Moves a message found in a Maildir (SOURCE is DIR/cur/NAME or
- * DIR/new/NAME) into the Maildir dest, keeping its subdirectory and name,
- * with renameat2(RENAME_NOREPLACE), or link(2) then unlink(2) where the
- * file system has no such rename (NFS): never a copy and a delete that
- * could lose mail, and never replacing an existing target, not even one
- * that appears at the last moment (G_IO_ERROR_EXISTS, "already exists").
- * A dest on another file system is an error, nothing moves. dest and its
- * cur/, new/, tmp/ are made (0700) if missing. dry_run: check and say,
- * move nothing. *target: (transfer full) where it goes. Returns: FALSE
- * with error. */
-gboolean mailbox_maildir_move (const char *source, const char *dest, gboolean dry_run, char **target,
-                               GError **error);
-
 void mailbox_iter_free (MailboxIter *iter);
 void mailbox_message_free (MailboxMessage *msg);
 

@@ -16,6 +16,7 @@
 
 #include "ndrsift/limits.h"
 #include "ndrsift/mailbox.h"
+#include "ndrsift/maildir.h"
 
 #define CAP ((gsize) NS_MAX_MESSAGE_BYTES)
 
