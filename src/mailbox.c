@@ -4,17 +4,10 @@
  * Paths, in the order given:
  * - "-": standard input, an mbox (a stream that does not start with "From "
  *   is one message; an empty one holds no message).
- * - a directory: a Maildir when it has cur/ and new/ (the entries of cur/,
- *   then new/; tmp/ is never read; with `recursive`, then its Maildir++
- *   ".Name" subfolders); otherwise an MH folder or plain directory (its
- *   files, then, with `recursive`, its subdirectories). Each entry is one
- *   message whose leading "From " line, if any, is dropped. Names starting
- *   with '.' are skipped (MH's .mh_sequences, editors' temporaries) except
- *   Maildir++ folders. Entries are sorted (strcmp; numerically when every
- *   file name of a directory is a number, as in MH) so that two runs agree.
- *   Symlinked files are read; symlinked directories are never entered (a
- *   link to an ancestor would loop). FIFOs, sockets and devices found under
- *   a directory are skipped: opening a FIFO would block.
+ * - a directory: a Maildir, an MH folder or a plain directory, its entries
+ *   listed by dirwalk (include/ndrsift/dirwalk.h: the order, what is
+ *   skipped, subfolders with `recursive`). Each file is one message whose
+ *   leading "From " line, if any, is dropped.
  * - any other path: decompressed first when it ends in ".gz" (all of its
  *   gzip members, as gzip -d does); then an mbox when it starts with
  *   "From ", else one message (offset -1). FIFOs and devices (e.g.
@@ -48,11 +41,10 @@
  *
  * Ownership: the iterator copies the paths; messages are (transfer full). */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1       /* d_type, dirfd(), fstatat(), pread() */
+#define _GNU_SOURCE 1       /* pread() */
 #endif
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -62,6 +54,7 @@
 
 #include <gio/gunixinputstream.h>
 
+#include "ndrsift/dirwalk.h"
 #include "ndrsift/gunzip.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/mailbox.h"
@@ -72,20 +65,6 @@
  * line before the next separator ("\r\n" at most) is only dropped when the
  * message ends, and a message of exactly the cap must not look cut. */
 #define MSG_LIMIT ((gsize) NS_MAX_MESSAGE_BYTES + 2)
-
-typedef enum {
-	ITEM_ARG,     /* a path as given */
-	ITEM_FILE,    /* a file under a directory: one message */
-	ITEM_DIR,     /* a subdirectory of a plain directory (recursive) */
-	ITEM_MAILDIR, /* a Maildir++ ".Name" subfolder (recursive) */
-	ITEM_ERROR,   /* a directory that could not be listed */
-} ItemKind;
-
-typedef struct {
-	ItemKind kind;
-	char *path;     /* also the message's `source` */
-	GError *error;  /* ITEM_ERROR */
-} Item;
 
 /* One stream being read: an mbox being split, or a stream sniffed for
  * "From " on its way to becoming one message. */
@@ -114,32 +93,14 @@ typedef struct {
 } Reader;
 
 struct _MailboxIter {
-	GQueue todo;           /* Item *; a directory's entries go to the head: depth first */
+	GQueue args;           /* char *: the paths as given, not yet read */
+	GQueue entries;        /* DirwalkEntry *: read before the next argument; a
+	                          directory's entries go to the head: depth first */
 	gboolean recursive;
 	Reader *mbox;          /* the mbox being split, or NULL */
 	GMutex lock;           /* guards bytes_read, which a progress thread may read */
 	guint64 bytes_read;
 };
-
-static void
-item_free (Item *item)
-{
-	if (item == NULL)
-		return;
-	g_free (item->path);
-	g_clear_error (&item->error);
-	g_free (item);
-}
-
-static Item *
-item_new (ItemKind kind, char *path /* taken */, GError *error /* taken */)
-{
-	Item *item = g_new0 (Item, 1);
-	item->kind = kind;
-	item->path = path;
-	item->error = error;
-	return item;
-}
 
 static void
 reader_free (Reader *r)
@@ -584,181 +545,16 @@ start_stream (MailboxIter *it, const char *source, GInputStream *stream,
 	return msg;
 }
 
-/* ---- directories ------------------------------------------------------- */
-
-static gboolean
-is_dir_at (const char *dir, const char *name)
-{
-	g_autofree char *path = g_build_filename (dir, name, NULL);
-	struct stat st;
-	return stat (path, &st) == 0 && S_ISDIR (st.st_mode);
-}
-
-static gboolean
-is_maildir (const char *path)
-{
-	return is_dir_at (path, "cur") && is_dir_at (path, "new");
-}
-
-static gboolean
-all_digits (const char *s)
-{
-	if (*s == '\0')
-		return FALSE;
-	for (; *s; s++)
-		if (!g_ascii_isdigit (*s))
-			return FALSE;
-	return TRUE;
-}
-
-static int
-cmp_names (gconstpointer a, gconstpointer b)
-{
-	return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-/* MH message numbers: by value (no overflow: compared as digit strings
- * without leading zeros), then by text, so "01" and "1" still get an order. */
-static int
-cmp_numbers (gconstpointer a, gconstpointer b)
-{
-	const char *x = *(const char *const *) a, *y = *(const char *const *) b;
-	const char *xs = x, *ys = y;
-	while (xs[0] == '0' && xs[1] != '\0')
-		xs++;
-	while (ys[0] == '0' && ys[1] != '\0')
-		ys++;
-	size_t lx = strlen (xs), ly = strlen (ys);
-	if (lx != ly)
-		return lx < ly ? -1 : 1;
-	int c = strcmp (xs, ys);
-	return c != 0 ? c : strcmp (x, y);
-}
-
-/* Lists the directory at path: into `files`, its message files (regular
- * files and symlinks to them, names not starting with '.'); into `dirs`
- * when not NULL, its real subdirectories (never symlinks) whose names start
- * with '.' when dot_dirs (Maildir++ folders), else those that do not. */
-static gboolean
-list_dir (const char *path, GPtrArray *files, GPtrArray *dirs, gboolean dot_dirs,
-          GError **error)
-{
-	DIR *d = opendir (path);
-	if (d == NULL) {
-		g_propagate_error (error, errno_error (path, errno));
-		return FALSE;
-	}
-	int dfd = dirfd (d);
-	gboolean ok = TRUE;
-	for (;;) {
-		errno = 0;
-		struct dirent *e = readdir (d);
-		if (e == NULL) {
-			if (errno != 0) {
-				g_propagate_error (error, errno_error (path, errno));
-				ok = FALSE;
-			}
-			break;
-		}
-		const char *name = e->d_name;
-		if (strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
-			continue;
-		gboolean dot = name[0] == '.';
-		if (dot && !(dirs != NULL && dot_dirs))
-			continue;
-
-		struct stat st;
-		gboolean is_file = FALSE, is_dir = FALSE;
-		switch (e->d_type) {
-		case DT_REG:
-			is_file = TRUE;
-			break;
-		case DT_DIR:
-			is_dir = TRUE;
-			break;
-		case DT_LNK:
-			/* read a symlinked file, never enter a symlinked directory; a
-			 * dangling link is listed so that its error is reported */
-			is_file = fstatat (dfd, name, &st, 0) != 0 || S_ISREG (st.st_mode);
-			break;
-		case DT_UNKNOWN: /* file systems that do not fill d_type */
-			if (fstatat (dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-				break;
-			if (S_ISLNK (st.st_mode))
-				is_file = fstatat (dfd, name, &st, 0) != 0 || S_ISREG (st.st_mode);
-			else {
-				is_file = S_ISREG (st.st_mode);
-				is_dir = S_ISDIR (st.st_mode);
-			}
-			break;
-		default:         /* FIFOs, sockets, devices: opening a FIFO would block */
-			break;
-		}
-		if (is_file && !dot)
-			g_ptr_array_add (files, g_strdup (name));
-		else if (is_dir && dirs != NULL && dot == dot_dirs)
-			g_ptr_array_add (dirs, g_strdup (name));
-	}
-	closedir (d);
-	return ok;
-}
-
-/* Adds one Item per name of `names`, under dir, to `out`. */
-static void
-add_items (GPtrArray *out, ItemKind kind, const char *dir, GPtrArray *names)
-{
-	for (guint i = 0; i < names->len; i++)
-		g_ptr_array_add (out, item_new (kind, g_build_filename (dir, names->pdata[i], NULL), NULL));
-}
+/* ---- paths ------------------------------------------------------------- */
 
 /* Queues what is under the directory at path ahead of everything else. */
 static void
 expand_dir (MailboxIter *it, const char *path)
 {
-	g_autoptr(GPtrArray) items = g_ptr_array_new ();
-	GError *error = NULL;
-
-	if (is_maildir (path)) {
-		static const char *const subs[] = { "cur", "new" };
-		for (guint s = 0; s < G_N_ELEMENTS (subs); s++) {
-			g_autofree char *sub = g_build_filename (path, subs[s], NULL);
-			g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
-			gboolean ok = list_dir (sub, files, NULL, FALSE, &error);
-			g_ptr_array_sort (files, cmp_names);
-			add_items (items, ITEM_FILE, sub, files);
-			if (!ok)
-				g_ptr_array_add (items, item_new (ITEM_ERROR, g_strdup (sub), g_steal_pointer (&error)));
-		}
-		if (it->recursive) {
-			g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
-			g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
-			gboolean ok = list_dir (path, files, dirs, TRUE, &error);
-			g_ptr_array_sort (dirs, cmp_names);
-			add_items (items, ITEM_MAILDIR, path, dirs);
-			if (!ok)
-				g_ptr_array_add (items, item_new (ITEM_ERROR, g_strdup (path), g_steal_pointer (&error)));
-		}
-	} else {
-		g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
-		g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
-		gboolean ok = list_dir (path, files, it->recursive ? dirs : NULL, FALSE, &error);
-		gboolean numeric = TRUE;
-		for (guint i = 0; i < files->len && numeric; i++)
-			numeric = all_digits (files->pdata[i]);
-		g_ptr_array_sort (files, numeric ? cmp_numbers : cmp_names);
-		g_ptr_array_sort (dirs, cmp_names);
-		/* a directory's own messages first, then its subdirectories */
-		add_items (items, ITEM_FILE, path, files);
-		add_items (items, ITEM_DIR, path, dirs);
-		if (!ok)
-			g_ptr_array_add (items, item_new (ITEM_ERROR, g_strdup (path), g_steal_pointer (&error)));
-	}
-
-	for (guint i = items->len; i > 0; i--)
-		g_queue_push_head (&it->todo, items->pdata[i - 1]);
+	g_autoptr(GPtrArray) entries = dirwalk_list (path, it->recursive);
+	for (guint i = entries->len; i > 0; i--)
+		g_queue_push_head (&it->entries, g_ptr_array_steal_index (entries, i - 1));
 }
-
-/* ---- paths ------------------------------------------------------------- */
 
 static MailboxMessage *
 visit_arg (MailboxIter *it, const char *path)
@@ -819,23 +615,21 @@ visit_entry (MailboxIter *it, const char *path)
 }
 
 static MailboxMessage *
-visit (MailboxIter *it, Item *item)
+visit (MailboxIter *it, DirwalkEntry *entry)
 {
-	switch (item->kind) {
-	case ITEM_ARG:
-		return visit_arg (it, item->path);
-	case ITEM_FILE:
-		return visit_entry (it, item->path);
-	case ITEM_DIR:
-		expand_dir (it, item->path);
+	switch (entry->kind) {
+	case DIRWALK_FILE:
+		return visit_entry (it, entry->path);
+	case DIRWALK_DIR:
+		expand_dir (it, entry->path);
 		return NULL;
-	case ITEM_MAILDIR:
+	case DIRWALK_MAILDIR:
 		/* a dot directory that is not a Maildir is not a folder */
-		if (is_maildir (item->path))
-			expand_dir (it, item->path);
+		if (dirwalk_is_maildir (entry->path))
+			expand_dir (it, entry->path);
 		return NULL;
-	case ITEM_ERROR:
-		return error_message (item->path, -1, g_steal_pointer (&item->error));
+	case DIRWALK_ERROR:
+		return error_message (entry->path, -1, g_steal_pointer (&entry->error));
 	}
 	g_return_val_if_reached (NULL);
 }
@@ -846,11 +640,12 @@ MailboxIter *
 mailbox_iter_new (const char *const *paths, gboolean recursive)
 {
 	MailboxIter *it = g_new0 (MailboxIter, 1);
-	g_queue_init (&it->todo);
+	g_queue_init (&it->args);
+	g_queue_init (&it->entries);
 	it->recursive = recursive;
 	g_mutex_init (&it->lock);
 	for (gsize i = 0; paths != NULL && paths[i] != NULL; i++)
-		g_queue_push_tail (&it->todo, item_new (ITEM_ARG, g_strdup (paths[i]), NULL));
+		g_queue_push_tail (&it->args, g_strdup (paths[i]));
 	return it;
 }
 
@@ -866,11 +661,16 @@ mailbox_iter_next (MailboxIter *iter)
 				return msg;
 			g_clear_pointer (&iter->mbox, reader_free);
 		}
-		Item *item = g_queue_pop_head (&iter->todo);
-		if (item == NULL)
-			return NULL;
-		MailboxMessage *msg = visit (iter, item);
-		item_free (item);
+		MailboxMessage *msg;
+		g_autoptr (DirwalkEntry) entry = g_queue_pop_head (&iter->entries);
+		if (entry != NULL)
+			msg = visit (iter, entry);
+		else {
+			g_autofree char *arg = g_queue_pop_head (&iter->args);
+			if (arg == NULL)
+				return NULL;
+			msg = visit_arg (iter, arg);
+		}
 		if (msg != NULL)
 			return msg;
 	}
@@ -882,7 +682,8 @@ mailbox_iter_free (MailboxIter *iter)
 	if (iter == NULL)
 		return;
 	reader_free (iter->mbox);
-	g_queue_clear_full (&iter->todo, (GDestroyNotify) item_free);
+	g_queue_clear_full (&iter->args, g_free);
+	g_queue_clear_full (&iter->entries, (GDestroyNotify) dirwalk_entry_free);
 	g_mutex_clear (&iter->lock);
 	g_free (iter);
 }
