@@ -536,6 +536,23 @@ config_read_lines (const char *filename, const char *text, GQuark domain, Config
 	return ok;
 }
 
+char *
+config_next_word (char **cursor)
+{
+	char *p = *cursor;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return NULL;
+	char *word = p;
+	while (*p && *p != ' ' && *p != '\t')
+		p++;
+	if (*p)
+		*p++ = '\0';
+	*cursor = p;
+	return word;
+}
+
 gboolean
 config_read_layered (const char *const *dirs, const char *suffix, GQuark domain, ConfigLineFunc func,
                      gpointer data, GPtrArray *errors, GError **error)

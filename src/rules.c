@@ -139,23 +139,6 @@ rule_index (const Rules *rules, const char *name)
 	return GPOINTER_TO_INT (g_hash_table_lookup (rules->by_name, name)) - 1;
 }
 
-static char *
-next_word (char **cursor)
-{
-	char *p = *cursor;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p == '\0')
-		return NULL;
-	char *word = p;
-	while (*p && *p != ' ' && *p != '\t')
-		p++;
-	if (*p)
-		*p++ = '\0';
-	*cursor = p;
-	return word;
-}
-
 static gboolean
 valid_name (const char *name)
 {
@@ -287,8 +270,8 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gbo
 {
 	g_autofree char *definition = g_strdup (g_strstrip (line));
 	char *cursor = line;
-	const char *directive = next_word (&cursor);
-	const char *name = next_word (&cursor);
+	const char *directive = config_next_word (&cursor);
+	const char *name = config_next_word (&cursor);
 	if (directive == NULL)
 		return TRUE;
 	if (!valid_name (name)) {
@@ -332,8 +315,8 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gbo
 
 	if (strcmp (directive, "header") == 0) {
 		r->type = RULE_HEADER;
-		const char *target = next_word (&cursor);
-		const char *op = next_word (&cursor);
+		const char *target = config_next_word (&cursor);
+		const char *op = config_next_word (&cursor);
 		g_strstrip (cursor);
 		if (target == NULL || op == NULL || (strcmp (op, "=~") != 0 && strcmp (op, "!~") != 0)) {
 			g_set_error (&local, RULES_ERROR, RULES_ERROR_INVALID, "header %s: write header NAME TARGET =~ /re/flags", name);

@@ -131,32 +131,13 @@ family_index (const TextbounceFormats *f, const char *name)
 	return -1;
 }
 
-/* Splits "DIRECTIVE NAME rest": words separated by blanks; `rest` keeps
- * its inner blanks (a pattern may contain them). */
-static char *
-next_word (char **cursor)
-{
-	char *p = *cursor;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p == '\0')
-		return NULL;
-	char *word = p;
-	while (*p && *p != ' ' && *p != '\t')
-		p++;
-	if (*p)
-		*p++ = '\0';
-	*cursor = p;
-	return word;
-}
-
 /* "priority NAME N": families are tried by ascending N. */
 static gboolean
 parse_priority (Family *fam, char *cursor, GError **error)
 {
-	const char *word = next_word (&cursor);
+	const char *word = config_next_word (&cursor);
 	guint64 n = 0;
-	if (word == NULL || next_word (&cursor) ||
+	if (word == NULL || config_next_word (&cursor) ||
 	    !g_ascii_string_to_unsigned (word, 10, 0, NS_FORMAT_MAX_PRIORITY, &n, NULL)) {
 		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "priority %s: give one number from 0 to %d",
 		             fam->name, NS_FORMAT_MAX_PRIORITY);
@@ -170,8 +151,8 @@ parse_priority (Family *fam, char *cursor, GError **error)
 static gboolean
 parse_match (Family *fam, char *cursor, GError **error)
 {
-	const char *word = next_word (&cursor);
-	if (word == NULL || next_word (&cursor) || (strcmp (word, "any") != 0 && strcmp (word, "all") != 0)) {
+	const char *word = config_next_word (&cursor);
+	if (word == NULL || config_next_word (&cursor) || (strcmp (word, "any") != 0 && strcmp (word, "all") != 0)) {
 		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "match %s: give any or all", fam->name);
 		return FALSE;
 	}
@@ -184,9 +165,9 @@ parse_match (Family *fam, char *cursor, GError **error)
 static gboolean
 parse_sample (Family *fam, char *cursor, const char *where, GError **error)
 {
-	const char *file = next_word (&cursor);
+	const char *file = config_next_word (&cursor);
 	const char *original = NULL, *recipient = NULL, *word;
-	while ((word = next_word (&cursor))) {
+	while ((word = config_next_word (&cursor))) {
 		if (g_str_has_prefix (word, "original=") && original == NULL)
 			original = word + strlen ("original=");
 		else if (g_str_has_prefix (word, "recipient=") && recipient == NULL)
@@ -248,8 +229,8 @@ static gboolean
 parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, GError **error)
 {
 	char *cursor = line;
-	const char *directive = next_word (&cursor);
-	const char *name = next_word (&cursor);
+	const char *directive = config_next_word (&cursor);
+	const char *name = config_next_word (&cursor);
 
 	if (directive == NULL)
 		return TRUE;
@@ -258,8 +239,8 @@ parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, 
 		return FALSE;
 	}
 	if (strcmp (directive, "family") == 0) {
-		const char *kind = next_word (&cursor);
-		if (kind == NULL || !g_strv_contains (kinds, kind) || next_word (&cursor)) {
+		const char *kind = config_next_word (&cursor);
+		if (kind == NULL || !g_strv_contains (kinds, kind) || config_next_word (&cursor)) {
 			g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID,
 			             "family %s: give one kind of ndr, autoreply, challenge, virus, dsn, mdn, feedback",
 			             name);
@@ -317,7 +298,7 @@ parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, 
 		return FALSE;
 	}
 	const char *field = NULL;
-	if (target == TARGET_HEADER && (field = next_word (&cursor)) == NULL) {
+	if (target == TARGET_HEADER && (field = config_next_word (&cursor)) == NULL) {
 		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "header %s needs a field name and a pattern", name);
 		return FALSE;
 	}
@@ -326,7 +307,7 @@ parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, 
 	if (target == TARGET_RECIPIENT) {
 		while (*cursor == ' ' || *cursor == '\t')
 			cursor++;
-		if (*cursor != '/' && (field = next_word (&cursor)) == NULL) {
+		if (*cursor != '/' && (field = config_next_word (&cursor)) == NULL) {
 			g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "recipient %s needs a pattern", name);
 			return FALSE;
 		}

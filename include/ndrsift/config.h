@@ -137,6 +137,12 @@ gboolean config_read_lines (const char *filename, const char *text, GQuark domai
 gboolean config_read_layered (const char *const *dirs, const char *suffix, GQuark domain,
                               ConfigLineFunc func, gpointer data, GPtrArray *errors, GError **error);
 
+/* The next blank-separated word of a line a ConfigLineFunc is given
+ * ("DIRECTIVE NAME rest": what is left after the words keeps its inner
+ * blanks, as a pattern may). Cuts the line in place and moves *cursor
+ * past the word. Returns: (transfer none) the word, or NULL at the end. */
+char *config_next_word (char **cursor);
+
 /* Whether ip (IPv4 or IPv6 text) lies in [local] networks. */
 gboolean config_is_local_address (const Config *config, const char *ip);
 
