@@ -425,6 +425,14 @@ on_negotiate (SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2
 	(void) f3;
 	Connection *c = g_new0 (Connection, 1);
 	smfi_setpriv (ctx, c);
+	/* Counted here, not at connect: the MTA waits for this reply but not
+	 * for connect's (SMFIP_NR_CONN), and libmilter may run a later
+	 * connection's connect before an earlier one's, so a count taken
+	 * there could let one past the limit. */
+	if (g_atomic_int_add (&m.connections, 1) >= NS_MILTER_MAX_CONNECTIONS)
+		g_atomic_int_add (&m.connections, -1);
+	else
+		c->counted = TRUE;
 	/* Only what it does: add and remove the verdict header, hold a message;
 	 * and ask for the macros it reads. */
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST);
@@ -453,9 +461,13 @@ static sfsistat
 on_connect (SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 {
 	Connection *c = smfi_getpriv (ctx);
-	if (c == NULL) {
+	if (c == NULL) { /* an MTA that does not negotiate: counted here */
 		c = g_new0 (Connection, 1);
 		smfi_setpriv (ctx, c);
+		if (g_atomic_int_add (&m.connections, 1) >= NS_MILTER_MAX_CONNECTIONS)
+			g_atomic_int_add (&m.connections, -1);
+		else
+			c->counted = TRUE;
 	}
 	c->number = (guint) g_atomic_int_add (&m.numbers, 1) + 1;
 	c->client = client_text (hostname, addr);
@@ -470,14 +482,14 @@ on_connect (SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 	if (listed (config->milter_submission_ports, smfi_getsymval (ctx, (char *) "{daemon_port}")) ||
 	    listed (config->milter_submission_daemons, smfi_getsymval (ctx, (char *) "{daemon_name}"))) {
 		c->unjudged_conn = "ours";
-	} else if (g_atomic_int_add (&m.connections, 1) >= NS_MILTER_MAX_CONNECTIONS) {
-		g_atomic_int_add (&m.connections, -1);
+		if (c->counted)
+			g_atomic_int_add (&m.connections, -1);
+		c->counted = FALSE;
+	} else if (!c->counted) {
 		c->unjudged_conn = "busy";
 		milter_log (MILTER_WARNING, c->label,
 		            "%d connections are being judged already: this one goes on unjudged",
 		            NS_MILTER_MAX_CONNECTIONS);
-	} else {
-		c->counted = TRUE;
 	}
 	return reply (c, SMFIP_NR_CONN);
 }
