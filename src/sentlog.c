@@ -151,6 +151,7 @@ typedef enum {
 	ST_SOURCE_UPDATE,
 	ST_DONE_RECENT,
 	ST_RCPT_HAS,
+	ST_MSG_SET_ID,
 	/* readers run these and ST_SERVER_FIND only */
 	ST_LOOKUP_ID,
 	ST_LOOKUP_RCPT,
@@ -210,6 +211,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                   " LEFT JOIN senders p ON p.id = m.sender"
 	                   " WHERE m.open = 0 AND m.queue_id IS NOT NULL ORDER BY m.id DESC LIMIT ?1",
 	[ST_RCPT_HAS] = "SELECT 1 FROM recipients WHERE pair = ?2 AND message = ?1",
+	/* A new row's Message-ID, in place of its placeholder (write_pending);
+	 * one set since by an update stays. */
+	[ST_MSG_SET_ID] = "UPDATE messages SET message_id = ?2 WHERE id = ?1 AND message_id = ?3",
 	/* The earliest by min() (its row gives the other columns; of rows
 	 * of one time the first in the index, the lowest id), not ORDER BY:
 	 * a sorter costs a filter process more than the lookup. */
@@ -302,6 +306,25 @@ open_row_new (gint64 id, gint64 time, gint64 server, const char *queue_id, LogOr
 	return row;
 }
 
+/* The index entries of a batch, written at its checkpoint sorted by
+ * their keys (write_pending): a B-tree grown at random places reads and
+ * writes a page per entry once it outgrows the page cache; grown in order,
+ * a page per run of entries that fall on it. A new row gets a placeholder
+ * Message-ID of the same size (PLACEHOLDER_ID), so that setting the real
+ * one rewrites the row in place. Both are written before the batch
+ * commits: a reader sees a row with every entry, or not at all. */
+typedef struct {
+	guint8 key[SENTLOG_KEY_LEN];
+	gint64 id;
+} PendingId;
+
+typedef struct {
+	guint8 pair[SENTLOG_PAIR_KEY_LEN];
+	gint64 message;
+} PendingRcpt;
+
+static const guint8 PLACEHOLDER_ID[SENTLOG_KEY_LEN] = { 0 };
+
 /* A message done lately: a line that repeats what it holds is one
  * delivered twice (RELP delivers at least once), not a new message. */
 typedef struct {
@@ -376,6 +399,10 @@ struct _SentLogImport {
 	gint64 cuts;           /* cuts since the last checkpoint */
 	gboolean cut_pending;  /* the epoch moved since the last checkpoint */
 	Dropping dropping;     /* a central input's rate limiting: every server's lines */
+	/* Index entries written at the checkpoint, in index order
+	 * (write_pending): PendingId, PendingRcpt. */
+	GArray *pending_ids;
+	GArray *pending_rcpts;
 	GString *key;          /* scratch */
 	gboolean failed;       /* a statement failed: the batch is rolled back */
 	GError *error;         /* the first failure */
@@ -1197,7 +1224,10 @@ insert_message (SentLogImport *im, gint64 time, gint64 server, const char *queue
 	sqlite3_bind_int64 (s, 1, time);
 	sqlite3_bind_int64 (s, 2, server);
 	bind_text (s, 3, queue_id);
-	bind_message_id (s, 4, message_id);
+	if (message_id)
+		sqlite3_bind_blob (s, 4, PLACEHOLDER_ID, sizeof PLACEHOLDER_ID, SQLITE_STATIC);
+	else
+		sqlite3_bind_null (s, 4);
 	bind_sender (im, s, 5, sender);
 	sqlite3_bind_int (s, 6, origin);
 	sqlite3_bind_int (s, 7, open);
@@ -1206,7 +1236,13 @@ insert_message (SentLogImport *im, gint64 time, gint64 server, const char *queue
 		return -1;
 	}
 	im->changes++;
-	return sqlite3_last_insert_rowid (im->log->db);
+	gint64 id = sqlite3_last_insert_rowid (im->log->db);
+	if (message_id) {
+		PendingId p = { .id = id };
+		sentlog_message_id_key (message_id, p.key);
+		g_array_append_val (im->pending_ids, p);
+	}
+	return id;
 }
 
 /* The open row of (server, queue_id) in the database (left by an earlier
@@ -1356,6 +1392,8 @@ recall_done (SentLogImport *im)
 	}
 }
 
+static gboolean rcpt_pending (SentLogImport *im, gint64 message, const guint8 *pair);
+
 /* Whether ev (of a queue ID with no open row; its key in im->key) only
  * repeats what a message done lately holds: its first line, a line no
  * later than its last, and nothing it does not have already. A queue ID
@@ -1396,7 +1434,7 @@ repeats_done (SentLogImport *im, const LogEvent *ev)
 		sqlite3_bind_blob (s, 2, key, SENTLOG_PAIR_KEY_LEN, SQLITE_TRANSIENT);
 		gboolean has = sqlite3_step (s) == SQLITE_ROW;
 		sqlite3_reset (s);
-		return has;
+		return has || rcpt_pending (im, d->id, key);
 	}
 	case LOG_EVENT_DONE:
 		return TRUE;
@@ -1411,12 +1449,70 @@ add_recipient (SentLogImport *im, gint64 message, const char *sender, const char
 {
 	guint8 key[SENTLOG_KEY_LEN];
 	sentlog_pair_key (sender, norm, key);
-	sqlite3_stmt *s = stmt (im->log, ST_RCPT_INSERT, NULL);
-	sqlite3_bind_blob (s, 1, key, SENTLOG_PAIR_KEY_LEN, SQLITE_TRANSIENT);
-	sqlite3_bind_int64 (s, 2, message);
-	if (sqlite3_step (s) != SQLITE_DONE)
-		import_failed (im, "adding a recipient");
+	PendingRcpt p = { .message = message };
+	memcpy (p.pair, key, sizeof p.pair);
+	g_array_append_val (im->pending_rcpts, p);
 	im->changes++;
+}
+
+/* Whether this batch will add recipient pair (SENTLOG_PAIR_KEY_LEN bytes)
+ * of message: the latest first (a line delivered twice is of a message
+ * done lately). */
+static gboolean
+rcpt_pending (SentLogImport *im, gint64 message, const guint8 *pair)
+{
+	for (guint i = im->pending_rcpts->len; i > 0; i--) {
+		const PendingRcpt *p = &g_array_index (im->pending_rcpts, PendingRcpt, i - 1);
+		if (p->message == message && memcmp (p->pair, pair, sizeof p->pair) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static int
+pending_id_cmp (gconstpointer a, gconstpointer b)
+{
+	const PendingId *x = a, *y = b;
+	int c = memcmp (x->key, y->key, sizeof x->key);
+	return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+static int
+pending_rcpt_cmp (gconstpointer a, gconstpointer b)
+{
+	const PendingRcpt *x = a, *y = b;
+	int c = memcmp (x->pair, y->pair, sizeof x->pair);
+	return c ? c : (x->message > y->message) - (x->message < y->message);
+}
+
+/* Writes the batch's index entries in index order. */
+static void
+write_pending (SentLogImport *im)
+{
+	GArray *ids = im->pending_ids, *rcpts = im->pending_rcpts;
+	g_array_sort (ids, pending_id_cmp);
+	sqlite3_stmt *s = stmt (im->log, ST_MSG_SET_ID, NULL);
+	for (guint i = 0; i < ids->len && !im->failed; i++) {
+		const PendingId *p = &g_array_index (ids, PendingId, i);
+		sqlite3_bind_int64 (s, 1, p->id);
+		sqlite3_bind_blob (s, 2, p->key, sizeof p->key, SQLITE_STATIC);
+		sqlite3_bind_blob (s, 3, PLACEHOLDER_ID, sizeof PLACEHOLDER_ID, SQLITE_STATIC);
+		if (sqlite3_step (s) != SQLITE_DONE)
+			import_failed (im, "adding a Message-ID");
+		sqlite3_reset (s);
+	}
+	g_array_sort (rcpts, pending_rcpt_cmp);
+	s = stmt (im->log, ST_RCPT_INSERT, NULL);
+	for (guint i = 0; i < rcpts->len && !im->failed; i++) {
+		const PendingRcpt *p = &g_array_index (rcpts, PendingRcpt, i);
+		sqlite3_bind_blob (s, 1, p->pair, sizeof p->pair, SQLITE_STATIC);
+		sqlite3_bind_int64 (s, 2, p->message);
+		if (sqlite3_step (s) != SQLITE_DONE)
+			import_failed (im, "adding a recipient");
+		sqlite3_reset (s);
+	}
+	g_array_set_size (ids, 0);
+	g_array_set_size (rcpts, 0);
 }
 
 /* Writes what the row learnt since its last write; open: whether its
@@ -1751,6 +1847,8 @@ sentlog_import_begin (SentLog *log, const Config *config, const char *name, cons
 	im->max_open = NS_SENTLOG_MAX_OPEN;
 	im->max_gap = config->max_gap;
 	im->key = g_string_new (NULL);
+	im->pending_ids = g_array_new (FALSE, FALSE, sizeof (PendingId));
+	im->pending_rcpts = g_array_new (FALSE, FALSE, sizeof (PendingRcpt));
 	recall_done (im);
 	return g_steal_pointer (&im);
 }
@@ -1791,6 +1889,8 @@ roll_back (SentLogImport *im)
 {
 	exec (im->log, "ROLLBACK", NULL);
 	g_hash_table_remove_all (im->senders);
+	g_array_set_size (im->pending_ids, 0);
+	g_array_set_size (im->pending_rcpts, 0);
 }
 
 gboolean
@@ -1813,6 +1913,7 @@ sentlog_import_checkpoint (SentLogImport *im, const SentLogPosition *at, GError 
 	g_hash_table_iter_init (&it, im->open);
 	while (g_hash_table_iter_next (&it, &key, &value))
 		flush_row (im, value, TRUE);
+	write_pending (im);
 	if (im->failed) {
 		roll_back (im);
 		g_propagate_error (error, g_steal_pointer (&im->error));
@@ -1901,6 +2002,8 @@ sentlog_import_free (SentLogImport *im)
 		g_free (im->done_keys[i]);
 	g_free (im->done_keys);
 	g_clear_pointer (&im->senders, g_hash_table_unref);
+	g_clear_pointer (&im->pending_ids, g_array_unref);
+	g_clear_pointer (&im->pending_rcpts, g_array_unref);
 	if (im->key)
 		g_string_free (im->key, TRUE);
 	g_clear_error (&im->error);
