@@ -345,7 +345,7 @@ done_row_free (gpointer data)
 	g_free (d);
 }
 
-/* Rate limiting seen to begin (logparse.h, LOG_LOSS_BEGIN): lines from
+/* Rate limiting seen to begin (logevent.h, LOG_LOSS_BEGIN): lines from
  * `from` to `until` do not count; `until` 0 when none. */
 typedef struct {
 	gint64 from, until;
@@ -1130,7 +1130,7 @@ last_line (SentLogImport *im, Cover *only, gint64 t)
 }
 
 /* A syslog daemon's notice that lines of the server (NULL: of any server)
- * were or are being lost (logparse.h). */
+ * were or are being lost (logevent.h). */
 static void
 lose (SentLogImport *im, Cover *cv, const LogEvent *ev)
 {
