@@ -32,9 +32,10 @@
 #include "ndrsift/bounce.h"
 #include "ndrsift/engine.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/logparse.h"
-#include "ndrsift/printer.h"
+#include "logparse.h"
+#include "printer.h"
 #include "ndrsift/sentlog.h"
+#include "textbounce.h"
 
 static Config *config;          /* owned for the whole run */
 static Engine *engine;          /* shared, read-only, like scan's workers' */

@@ -14,7 +14,7 @@
 #include "fuzz-common.h"
 #include "ndrsift/bounce.h"
 #include "ndrsift/headers.h"
-#include "ndrsift/textbounce.h"
+#include "textbounce.h"
 
 /* Plain-text bounces that quote inline (with and without "> ") and one
  * that is not a bounce at all. */

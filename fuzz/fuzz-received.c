@@ -6,7 +6,7 @@
  * The input is one header value (folded or not). Limits that apply:
  * NS_MAX_HEADER_VALUE (the parser reads no further). */
 #include "fuzz-common.h"
-#include "ndrsift/address.h"
+#include "address.h"
 #include "ndrsift/received.h"
 
 int

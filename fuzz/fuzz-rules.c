@@ -13,7 +13,7 @@
 #include "fuzz-common.h"
 #include "ndrsift/bounce.h"
 #include "ndrsift/rules.h"
-#include "ndrsift/textbounce.h"
+#include "textbounce.h"
 
 /* A DSN with a quoted original, an inline-quoted NDR, and no bounce:
  * header, original: and dsn: targets all find (or miss) something. */

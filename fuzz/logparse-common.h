@@ -18,7 +18,7 @@
 #define NDRSIFT_FUZZ_LOGPARSE_COMMON_H
 
 #include "fuzz-common.h"
-#include "ndrsift/logparse.h"
+#include "logparse.h"
 #include "ndrsift/sentlog.h"
 
 static Config *config; /* owned for the whole run */

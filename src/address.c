@@ -1,4 +1,4 @@
-/* address — normalisation, string work only. See include/ndrsift/address.h.
+/* address — normalisation, string work only. See src/address.h.
  *
  * SRS0=HHH=TT=domain=local@forwarder   -> local@domain
  * SRS1=HHH=forwarder==HHH=TT=domain=local@forwarder2 -> local@domain
@@ -6,7 +6,7 @@
  * Only the first wrapper is undone: a hostile address cannot make us loop. */
 #include <string.h>
 
-#include "ndrsift/address.h"
+#include "address.h"
 
 /* Undoes SRS in local@forwarder; returns the new local part and sets
  * *domain, or NULL when it is not SRS. */

@@ -21,10 +21,11 @@
 
 #include "ndrsift/bounce.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/mimesplit.h"
-#include "ndrsift/msgid.h"
-#include "ndrsift/pattern.h"
+#include "mimesplit.h"
+#include "msgid.h"
+#include "pattern.h"
 #include "ndrsift/received.h"
+#include "textbounce.h"
 
 /* Sanitizer builds: see register_leaf_types. */
 #if defined(__SANITIZE_ADDRESS__)

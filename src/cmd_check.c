@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ndrsift/commands.h"
+#include "commands.h"
 #include "ndrsift/engine.h"
-#include "ndrsift/mailbox.h"
-#include "ndrsift/printer.h"
+#include "mailbox.h"
+#include "printer.h"
 
 int
 cmd_check (Config *config, int argc, char **argv)

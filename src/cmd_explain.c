@@ -1,11 +1,11 @@
 /* explain — every extracted fact of one message and where it was found. */
 #include <stdio.h>
 
-#include "ndrsift/commands.h"
+#include "commands.h"
 #include "ndrsift/engine.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/mailbox.h"
-#include "ndrsift/printer.h"
+#include "mailbox.h"
+#include "printer.h"
 
 int
 cmd_explain (Config *config, int argc, char **argv)

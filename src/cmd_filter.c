@@ -28,9 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ndrsift/commands.h"
+#include "commands.h"
 #include "ndrsift/engine.h"
-#include "ndrsift/filterout.h"
+#include "filterout.h"
 #include "ndrsift/limits.h"
 
 /* ---- the fail-safe ------------------------------------------------------

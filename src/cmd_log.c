@@ -35,15 +35,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ndrsift/address.h"
+#include "address.h"
 #include "ndrsift/headers.h"
-#include "ndrsift/commands.h"
-#include "ndrsift/datetime.h"
+#include "commands.h"
+#include "datetime.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/logparse.h"
-#include "ndrsift/logreader.h"
-#include "ndrsift/msgid.h"
-#include "ndrsift/output.h"
+#include "logparse.h"
+#include "logreader.h"
+#include "msgid.h"
+#include "output.h"
 #include "ndrsift/sentlog.h"
 
 /* Lines per transaction: big enough to amortise the commit, small enough

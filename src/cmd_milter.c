@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "milter.h"
-#include "ndrsift/commands.h"
+#include "commands.h"
 
 static const char *
 action_name (ConfigMilterAction action)

@@ -7,13 +7,13 @@
 #include <string.h>
 
 #include "ndrsift/bounce.h"
-#include "ndrsift/commands.h"
+#include "commands.h"
 #include "ndrsift/config.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/number.h"
-#include "ndrsift/output.h"
+#include "number.h"
+#include "output.h"
 #include "ndrsift/rules.h"
-#include "ndrsift/textbounce.h"
+#include "textbounce.h"
 
 /* Parses a subcommand's options (it has none but --help). */
 static gboolean

@@ -24,15 +24,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ndrsift/commands.h"
+#include "commands.h"
 #include "ndrsift/engine.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/number.h"
-#include "ndrsift/mailbox.h"
-#include "ndrsift/maildir.h"
-#include "ndrsift/output.h"
-#include "ndrsift/printer.h"
-#include "ndrsift/summary.h"
+#include "number.h"
+#include "mailbox.h"
+#include "maildir.h"
+#include "output.h"
+#include "printer.h"
+#include "summary.h"
 
 typedef struct {
 	MailboxMessage *msg;

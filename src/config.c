@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ndrsift/builtin.h"
+#include "builtin.h"
 #include "ndrsift/config.h"
 #include "ndrsift/limits.h"
 

@@ -1,5 +1,5 @@
-/* datetime — see include/ndrsift/datetime.h. */
-#include "ndrsift/datetime.h"
+/* datetime — see src/datetime.h. */
+#include "datetime.h"
 
 gint64
 datetime_from_civil (int y, int m, int d, int hour, int min, int sec)

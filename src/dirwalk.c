@@ -1,5 +1,5 @@
 /* dirwalk — one level of a mail directory, in the order scan reads it.
- * See include/ndrsift/dirwalk.h. */
+ * See src/dirwalk.h. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1       /* d_type, dirfd(), fstatat() */
 #endif
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "ndrsift/dirwalk.h"
+#include "dirwalk.h"
 
 void
 dirwalk_entry_free (DirwalkEntry *entry)

@@ -2,7 +2,8 @@
 #include <sys/stat.h>
 
 #include "ndrsift/engine.h"
-#include "ndrsift/msg.h"
+#include "msg.h"
+#include "textbounce.h"
 
 struct _Engine {
 	gint refs;

@@ -1,4 +1,4 @@
-/* filterout — filter's output writer. See include/ndrsift/filterout.h.
+/* filterout — filter's output writer. See src/filterout.h.
  *
  * The input goes through process() once, in buffers: the whole input when
  * it is in memory, else windows of FILTEROUT_WINDOW bytes. Every decision
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ndrsift/filterout.h"
+#include "filterout.h"
 
 enum { PH_FROM, PH_HEADER, PH_BODY };
 enum { MORE = -1, NOT = 0, OURS = 1 };

@@ -1,6 +1,6 @@
 /* gunzip — a GConverter that decompresses every gzip member of a stream,
- * as gzip -d does. See include/ndrsift/gunzip.h. */
-#include "ndrsift/gunzip.h"
+ * as gzip -d does. See src/gunzip.h. */
+#include "gunzip.h"
 
 /* GZlibDecompressor stops at the end of the first gzip member and the rest
  * of the file would be lost without a word; gzip -d goes on, and so do we

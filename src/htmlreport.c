@@ -1,6 +1,6 @@
-/* htmlreport — scan's HTML report. See include/ndrsift/htmlreport.h. */
-#include "ndrsift/htmlreport.h"
-#include "ndrsift/number.h"
+/* htmlreport — scan's HTML report. See src/htmlreport.h. */
+#include "htmlreport.h"
+#include "number.h"
 
 #define N_VERDICTS (VERDICT_ERROR + 1)
 #define N_KINDS (BOUNCE_KIND_FEEDBACK + 1)

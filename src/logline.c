@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "logline.h"
-#include "ndrsift/datetime.h"
+#include "datetime.h"
 
 G_DEFINE_QUARK (ndrsift-logparse-error-quark, logparse_error)
 

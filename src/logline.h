@@ -3,7 +3,7 @@
  * host's name, the moment of reading, the last classic stamp, the line
  * just seen for coverage), the syslog prefix of the syslog formats
  * (Postfix, Sendmail, Exim's syslog lines) and the syslog daemons'
- * notices (heartbeats, lost lines) listed in include/ndrsift/logparse.h.
+ * notices (heartbeats, lost lines) listed in src/logparse.h.
  * It calls no format and not the dispatcher (logparse.c): the formats
  * call it.
  *
@@ -71,7 +71,7 @@ gboolean logline_syslog (const char *line, gsize len, gint64 now, gint64 *last, 
 
 /* A line of another program than the MTA's in a syslog log: a heartbeat
  * (logline_seen) or a notice of lost lines (LOG_EVENT_LOSS, emitted), as
- * include/ndrsift/logparse.h lists them. Returns whether it was one. */
+ * src/logparse.h lists them. Returns whether it was one. */
 gboolean logline_syslog_notice (LogLineState *ls, const LogSyslogLine *sl, LogEmitFunc emit,
                                 gpointer user_data);
 

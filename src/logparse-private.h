@@ -1,13 +1,13 @@
 /* logparse-private.h — the dispatcher (logparse.c) and the per-format
  * files: the parser's layout and each format's operations table. Not
- * installed; see include/ndrsift/logparse.h for the contract. A format
+ * installed; see src/logparse.h for the contract. A format
  * includes this for the types only: it calls src/logline.h, never
  * logparse.c. */
 #ifndef NDRSIFT_LOGPARSE_PRIVATE_H
 #define NDRSIFT_LOGPARSE_PRIVATE_H
 
 #include "logline.h"
-#include "ndrsift/logparse.h"
+#include "logparse.h"
 
 struct _LogParser {
 	const struct _LogFormatOps *ops;

@@ -1,6 +1,6 @@
 /* logparse — dispatch to the per-format files through their operations
  * tables, and auto detection. The syslog prefix the formats share is
- * below them, in src/logline.c. See include/ndrsift/logparse.h. */
+ * below them, in src/logline.c. See src/logparse.h. */
 #include "logparse-private.h"
 #include "ndrsift/limits.h"
 

@@ -1,5 +1,5 @@
 /* logparse_exchange — Microsoft Exchange message tracking logs (MSGTRK*.LOG).
- * See include/ndrsift/logparse.h for the contract.
+ * See src/logparse.h for the contract.
  *
  * The file. Header lines start with '#' ("#Software: Microsoft Exchange
  * Server", "#Version:", "#Log-type: Message Tracking Log", "#Date:",
@@ -93,7 +93,7 @@
 #include <string.h>
 
 #include "logparse-private.h" /* the parser's layout; calls go to logline.h */
-#include "ndrsift/datetime.h"
+#include "datetime.h"
 #include "ndrsift/limits.h"
 
 /* The columns this parser reads. */

@@ -1,4 +1,4 @@
-/* logparse_exim — Exim's mainlog. See include/ndrsift/logparse.h.
+/* logparse_exim — Exim's mainlog. See src/logparse.h.
  *
  *   2026-11-27 10:00:01[.123][ +0100][ [pid]] ID FLAG ADDRESS fields...
  *
@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "logparse-private.h" /* the parser's layout; calls go to logline.h */
-#include "ndrsift/datetime.h"
+#include "datetime.h"
 #include "ndrsift/limits.h"
 
 typedef struct {

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "logparse-private.h" /* the parser's layout; calls go to logline.h */
-#include "ndrsift/datetime.h"
+#include "datetime.h"
 
 typedef struct {
 	JsonParser *parser;

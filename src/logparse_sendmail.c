@@ -1,4 +1,4 @@
-/* logparse_sendmail — Sendmail through syslog. See include/ndrsift/logparse.h.
+/* logparse_sendmail — Sendmail through syslog. See src/logparse.h.
  *
  * Programs "sendmail", "sm-mta" and "sm-msp-queue"; a message line is
  * "QUEUEID: field=value, field=value, ..." and what we read is:

@@ -1,5 +1,5 @@
 /* logreader — one log source read line by line. See
- * include/ndrsift/logreader.h. */
+ * src/logreader.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "ndrsift/limits.h"
-#include "ndrsift/logreader.h"
+#include "logreader.h"
 
 /* Room for many lines per read, and always for one whole line. */
 #define BUF_SIZE (256 * 1024)

@@ -1,11 +1,11 @@
 /* mailbox — iterate the messages under the paths `scan` is given.
- * See include/ndrsift/mailbox.h and doc/design.md "Commands".
+ * See src/mailbox.h and doc/design.md "Commands".
  *
  * Paths, in the order given:
  * - "-": standard input, an mbox (a stream that does not start with "From "
  *   is one message; an empty one holds no message).
  * - a directory: a Maildir, an MH folder or a plain directory, its entries
- *   listed by dirwalk (include/ndrsift/dirwalk.h: the order, what is
+ *   listed by dirwalk (src/dirwalk.h: the order, what is
  *   skipped, subfolders with `recursive`). Each file is one message whose
  *   leading "From " line, if any, is dropped.
  * - any other path: decompressed first when it ends in ".gz" (all of its
@@ -14,7 +14,7 @@
  *   <(zcat ...)) work: they are read as streams.
  *
  * A stream (standard input, an mbox, a FIFO, a .gz file) is split by
- * mbox (include/ndrsift/mbox.h: separators, escapes, line ends, limits).
+ * mbox (src/mbox.h: separators, escapes, line ends, limits).
  *
  * Limits: a message's data is cut at NS_MAX_MESSAGE_BYTES (`truncated`);
  * the rest of a single-message file is not read at all.
@@ -46,11 +46,11 @@
 
 #include <gio/gunixinputstream.h>
 
-#include "ndrsift/dirwalk.h"
-#include "ndrsift/gunzip.h"
+#include "dirwalk.h"
+#include "gunzip.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/mailbox.h"
-#include "ndrsift/mbox.h"
+#include "mailbox.h"
+#include "mbox.h"
 
 struct _MailboxIter {
 	GQueue args;           /* char *: the paths as given, not yet read */

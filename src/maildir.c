@@ -1,5 +1,5 @@
 /* maildir — a message moved from one Maildir to another, never lost and
- * never replacing one. See include/ndrsift/maildir.h. */
+ * never replacing one. See src/maildir.h. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1       /* renameat2() */
 #endif
@@ -14,7 +14,7 @@
 
 #include <gio/gio.h>
 
-#include "ndrsift/maildir.h"
+#include "maildir.h"
 
 /* Moves source to target, never replacing a file at target, whoever put
  * it there and when: a check before rename() would leave a moment in which

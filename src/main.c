@@ -6,8 +6,8 @@
 
 #include "config.h"
 #include "ndrsift/bounce.h"
-#include "ndrsift/commands.h"
-#include "ndrsift/msg.h"
+#include "commands.h"
+#include "msg.h"
 
 /* The lines --version prints after "ndrsift VERSION". No licence has been
  * chosen yet: when one is, say it here (and in the README). */

@@ -1,10 +1,10 @@
 /* mbox — one stream split into messages at "From " lines, never held
- * whole. See include/ndrsift/mbox.h. */
+ * whole. See src/mbox.h. */
 #include <string.h>
 #include <unistd.h>
 
 #include "ndrsift/limits.h"
-#include "ndrsift/mbox.h"
+#include "mbox.h"
 
 #define READ_BUF_SIZE (64u * 1024)
 

@@ -9,8 +9,8 @@
 
 #include "milter.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/msg.h"
-#include "ndrsift/output.h"
+#include "msg.h"
+#include "output.h"
 
 /* ---- the log --------------------------------------------------------------
  *

@@ -1,5 +1,5 @@
 /* mimesplit — the common bounce's MIME structure, read as GMime reads it.
- * See include/ndrsift/mimesplit.h.
+ * See src/mimesplit.h.
  *
  * What GMime 3.2's parser does, and so what is done here:
  * - a line is a boundary of a multipart when it starts with "--" and its
@@ -16,7 +16,7 @@
 
 #include "ndrsift/headers.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/mimesplit.h"
+#include "mimesplit.h"
 
 void
 mimesplit_free (MimeSplit *split)

@@ -1,8 +1,8 @@
-/* msg — see include/ndrsift/msg.h. */
+/* msg — see src/msg.h. */
 #include <stdio.h>
 
-#include "ndrsift/msg.h"
-#include "ndrsift/output.h"
+#include "msg.h"
+#include "output.h"
 
 static MsgHandler handler;
 static MsgFailsafe failsafe;

@@ -1,4 +1,4 @@
-/* msgid — one normal form of a Message-ID. See include/ndrsift/msgid.h.
+/* msgid — one normal form of a Message-ID. See src/msgid.h.
  *
  * The reader is lenient where real ids are (a local part of any printable
  * characters but the few that give RFC 5322 its structure, dots anywhere)
@@ -6,7 +6,7 @@
  * brackets, quotes and comments, nothing after it but comments. */
 #include <string.h>
 
-#include "ndrsift/msgid.h"
+#include "msgid.h"
 
 /* Skips folding white space and comments (nested, with quoted pairs);
  * FALSE when a comment is never closed. */

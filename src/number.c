@@ -1,5 +1,5 @@
-/* number — locale-independent number formatting. See include/ndrsift/number.h. */
-#include "ndrsift/number.h"
+/* number — locale-independent number formatting. See src/number.h. */
+#include "number.h"
 
 const char *
 number_format (char buf[NUMBER_BUF], double value, int decimals)

@@ -1,7 +1,7 @@
-/* output — values made safe to print. See include/ndrsift/output.h. */
+/* output — values made safe to print. See src/output.h. */
 #include <string.h>
 
-#include "ndrsift/output.h"
+#include "output.h"
 
 /* Valid UTF-8, control characters as \xNN or \uNNNN; CR and LF kept when
  * keep_breaks (CSV quotes them). */

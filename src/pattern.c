@@ -1,4 +1,4 @@
-/* pattern — PCRE2 with JIT and match limits. See include/ndrsift/pattern.h.
+/* pattern — PCRE2 with JIT and match limits. See src/pattern.h.
  *
  * The match context (limits) is shared by all patterns and only read
  * during matches. Match data is kept per thread (GPrivate) and grown on
@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "ndrsift/limits.h"
-#include "ndrsift/pattern.h"
+#include "pattern.h"
 
 /* Interpreted matches before a pattern is JIT-compiled: a scan of many
  * messages gets JIT for every pattern it uses often; `filter`, `check` of

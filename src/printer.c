@@ -1,12 +1,12 @@
-/* printer — every way a verdict is printed. See include/ndrsift/printer.h. */
+/* printer — every way a verdict is printed. See src/printer.h. */
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "ndrsift/datetime.h"
-#include "ndrsift/htmlreport.h"
-#include "ndrsift/number.h"
-#include "ndrsift/output.h"
-#include "ndrsift/printer.h"
+#include "datetime.h"
+#include "htmlreport.h"
+#include "number.h"
+#include "output.h"
+#include "printer.h"
 #include "ndrsift/received.h"
 
 /* ---- the JSON record (jsonl, explain --json) ----------------------------- */

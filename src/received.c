@@ -55,7 +55,7 @@
 
 #include <gmime/gmime.h>
 
-#include "ndrsift/datetime.h"
+#include "datetime.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/received.h"
 

@@ -10,7 +10,7 @@
 
 #include "ndrsift/config.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/pattern.h"
+#include "pattern.h"
 #include "ndrsift/rules.h"
 
 typedef enum { RULE_HEADER, RULE_BODY, RULE_EVAL, RULE_META } RuleType;

@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ndrsift/address.h"
+#include "address.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/msgid.h"
+#include "msgid.h"
 #include "ndrsift/sentlog.h"
 
 #define SCHEMA_VERSION 4

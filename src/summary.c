@@ -1,11 +1,11 @@
-/* summary — scan's counts and text summary. See include/ndrsift/summary.h. */
+/* summary — scan's counts and text summary. See src/summary.h. */
 #include <string.h>
 
-#include "ndrsift/address.h"
+#include "address.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/output.h"
+#include "output.h"
 #include "ndrsift/received.h"
-#include "ndrsift/summary.h"
+#include "summary.h"
 
 #define N_VERDICTS (VERDICT_ERROR + 1)
 #define N_KINDS (BOUNCE_KIND_FEEDBACK + 1)

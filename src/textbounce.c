@@ -1,5 +1,5 @@
 /* textbounce — *.formats loading, family recognition, inline originals.
- * See include/ndrsift/textbounce.h for the file syntax and the search order.
+ * See src/textbounce.h for the file syntax and the search order.
  *
  * Every pattern is compiled once (those of the built-in files on first
  * use, see `pattern`) and matched on its own:
@@ -12,9 +12,9 @@
 #include "ndrsift/config.h"
 #include "ndrsift/headers.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/msgid.h"
-#include "ndrsift/pattern.h"
-#include "ndrsift/textbounce.h"
+#include "msgid.h"
+#include "pattern.h"
+#include "textbounce.h"
 
 typedef enum {
 	TARGET_SUBJECT,

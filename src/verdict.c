@@ -2,11 +2,12 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "ndrsift/address.h"
-#include "ndrsift/msgid.h"
-#include "ndrsift/number.h"
-#include "ndrsift/pattern.h"
+#include "address.h"
+#include "msgid.h"
+#include "number.h"
+#include "pattern.h"
 #include "ndrsift/received.h"
+#include "textbounce.h"
 #include "ndrsift/verdict.h"
 
 struct _VerdictContext {

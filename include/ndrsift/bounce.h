@@ -33,7 +33,9 @@
 #include "ndrsift/headers.h"
 #include "ndrsift/received.h"
 #include "ndrsift/report.h"
-#include "ndrsift/textbounce.h"
+
+/* The loaded *.formats (src/textbounce.h, private): opaque here. */
+typedef struct _TextbounceFormats TextbounceFormats;
 
 typedef enum {
 	BOUNCE_KIND_NONE,

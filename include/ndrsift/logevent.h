@@ -1,5 +1,5 @@
 /* logevent — what a log-line format emits: the events of one MTA log
- * line (see include/ndrsift/logparse.h for who emits them and
+ * line (see src/logparse.h for who emits them and
  * include/ndrsift/sentlog.h for who joins them), and the error domain of
  * a malformed line. Types only, so that the formats, the parser's
  * dispatcher and the sent log share them and none needs the others.

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "logparse-private.h"
-#include "ndrsift/datetime.h"
+#include "datetime.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/sentlog.h" /* sentlog_origin_name */
 

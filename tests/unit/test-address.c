@@ -5,7 +5,7 @@
 #include <gmime/gmime.h>
 #include <string.h>
 
-#include "ndrsift/address.h"
+#include "address.h"
 #include "ndrsift/headers.h"
 
 /* What GMime's parser alone says: the first mailbox, or NULL. */

@@ -6,6 +6,7 @@
 #include "ndrsift/bounce.h"
 #include "ndrsift/limits.h"
 #include "ndrsift/received.h"
+#include "textbounce.h"
 
 static TextbounceFormats *formats;
 

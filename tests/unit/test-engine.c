@@ -21,7 +21,7 @@
 #include <glib/gstdio.h>
 
 #include "ndrsift/engine.h"
-#include "ndrsift/logparse.h"
+#include "logparse.h"
 #include "ndrsift/sentlog.h"
 
 #define T0 G_GINT64_CONSTANT (1795773600) /* Fri, 27 Nov 2026 10:00:00 +0000 */

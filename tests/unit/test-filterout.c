@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
-#include "ndrsift/filterout.h"
+#include "filterout.h"
 
 #define NAME "X-NDR-Verdict"
 #define VALUE "none; kind=none"

@@ -5,7 +5,7 @@
 
 #include "logparse-private.h" /* logparse_exchange_ops */
 #include "ndrsift/limits.h"
-#include "ndrsift/logparse.h"
+#include "logparse.h"
 #include "ndrsift/sentlog.h" /* sentlog_origin_name */
 
 /* 2026-11-27T00:00:00Z: event times print as the time of that day. */

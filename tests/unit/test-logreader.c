@@ -10,7 +10,7 @@
 #include <utime.h>
 
 #include "ndrsift/limits.h"
-#include "ndrsift/logreader.h"
+#include "logreader.h"
 
 static char *dir;
 

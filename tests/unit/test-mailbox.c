@@ -15,8 +15,8 @@
 #include <gio/gio.h>
 
 #include "ndrsift/limits.h"
-#include "ndrsift/mailbox.h"
-#include "ndrsift/maildir.h"
+#include "mailbox.h"
+#include "maildir.h"
 
 #define CAP ((gsize) NS_MAX_MESSAGE_BYTES)
 

@@ -7,7 +7,8 @@
 #include "ndrsift/bounce.h"
 #include "ndrsift/headers.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/mimesplit.h"
+#include "mimesplit.h"
+#include "textbounce.h"
 
 static TextbounceFormats *formats;
 

@@ -1,4 +1,4 @@
-/* test-msg — diagnostics and the fail-safe hook (include/ndrsift/msg.h):
+/* test-msg — diagnostics and the fail-safe hook (src/msg.h):
  *
  *   - a line on stderr is "ndrsift: COMMAND: TEXT", or "ndrsift: TEXT"
  *     without a command, whatever the severity, with control characters
@@ -9,7 +9,7 @@
  *     hook's (with the reason) with one. */
 #include <glib.h>
 
-#include "ndrsift/msg.h"
+#include "msg.h"
 
 static void
 test_stderr (void)

@@ -4,7 +4,7 @@
  * space; the domain without case, the local part exact; garbage NULL). */
 #include <string.h>
 
-#include "ndrsift/msgid.h"
+#include "msgid.h"
 
 static void
 check (const char *in, const char *want)

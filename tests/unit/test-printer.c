@@ -15,8 +15,8 @@
 
 #include "ndrsift/config.h"
 #include "ndrsift/engine.h"
-#include "ndrsift/number.h"
-#include "ndrsift/printer.h"
+#include "number.h"
+#include "printer.h"
 #include "ndrsift/verdict.h"
 
 static Engine *engine;

@@ -28,9 +28,9 @@
 #include "ndrsift/bounce.h"
 #include "ndrsift/config.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/pattern.h"
+#include "pattern.h"
 #include "ndrsift/rules.h"
-#include "ndrsift/textbounce.h"
+#include "textbounce.h"
 
 /* A failed check: reported in the log (every one of them, as TAP
  * comments) and marking the test failed (on one line: the reason of its

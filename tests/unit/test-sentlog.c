@@ -1,5 +1,5 @@
 /* test-sentlog — the sent log (include/ndrsift/sentlog.h) and address
- * normalisation (include/ndrsift/address.h):
+ * normalisation (src/address.h):
  *
  *   - address_normalise (Message-IDs: test-msgid);
  *   - import through sentlog_import_event with hand-built LogEvents (a
@@ -39,11 +39,11 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "ndrsift/address.h"
+#include "address.h"
 #include "ndrsift/config.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/logparse.h"
-#include "ndrsift/msgid.h"
+#include "logparse.h"
+#include "msgid.h"
 #include "ndrsift/sentlog.h"
 
 static char *tmpdir;

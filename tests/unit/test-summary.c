@@ -1,5 +1,5 @@
 /* test-summary — scan's summary and its renderings
- * (include/ndrsift/summary.h, htmlreport.h, output.h and printer.h CSV):
+ * (src/summary.h, htmlreport.h, output.h and printer.h CSV):
  *
  *   - items from hand-built Verdicts over hand-written bounces (parsed by
  *     bounce_parse without formats: structured DSNs): what a forged, a
@@ -20,10 +20,10 @@
 
 #include "ndrsift/bounce.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/htmlreport.h"
-#include "ndrsift/output.h"
-#include "ndrsift/printer.h"
-#include "ndrsift/summary.h"
+#include "htmlreport.h"
+#include "output.h"
+#include "printer.h"
+#include "summary.h"
 #include "ndrsift/verdict.h"
 
 /* Fri, 27 Nov 2026 10:05:09 +0000 */

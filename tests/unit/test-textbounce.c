@@ -10,7 +10,7 @@
 #include "ndrsift/bounce.h"
 #include "ndrsift/headers.h"
 #include "ndrsift/limits.h"
-#include "ndrsift/textbounce.h"
+#include "textbounce.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 

@@ -33,7 +33,7 @@
 #include "ndrsift/bounce.h"
 #include "ndrsift/config.h"
 #include "ndrsift/engine.h"
-#include "ndrsift/logparse.h"
+#include "logparse.h"
 #include "ndrsift/rules.h"
 #include "ndrsift/sentlog.h"
 #include "ndrsift/verdict.h"

@@ -9,7 +9,7 @@
 #define NDRSIFT_COMMANDS_H
 
 #include "ndrsift/config.h"
-#include "ndrsift/msg.h"
+#include "msg.h"
 
 enum {
 	EXIT_OK = 0,

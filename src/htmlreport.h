@@ -16,7 +16,7 @@
 
 #include <glib.h>
 
-#include "ndrsift/summary.h"
+#include "summary.h"
 
 char *htmlreport_render (const Summary *s);
 

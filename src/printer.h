@@ -33,7 +33,7 @@
 
 #include <glib.h>
 
-#include "ndrsift/summary.h"
+#include "summary.h"
 #include "ndrsift/verdict.h"
 
 /* The record every printer prints. */
