@@ -3,9 +3,9 @@
  *
  * src/gen-builtin.sh writes the table at build time from exactly the files
  * Makefile.am installs into $(pkgdatadir)/rules (dist_rules_DATA), so the
- * built-in copy and the installed one come from the same bytes. `config`
+ * built-in copy and the installed one come from the same bytes. `rulefiles`
  * puts the built-in files in place of the shipped directory when that is
- * missing (config_rule_dirs), and `rules list` says where a shipped file
+ * missing (rulefiles_dirs), and `rules list` says where a shipped file
  * differs from its built-in copy.
  *
  * Ownership: static data, never freed. */

@@ -12,6 +12,7 @@
 #include "ndrsift/limits.h"
 #include "number.h"
 #include "output.h"
+#include "rulefiles.h"
 #include "ndrsift/rules.h"
 #include "textbounce.h"
 
@@ -108,7 +109,7 @@ rules_check_cmd (const Config *config, int argc, char **argv)
 	if (!parse_options ("[DIR] - load rule and format files, report every error", &argc, &argv, &status))
 		return status;
 	g_autoptr (GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
-	g_autofree const char **configured = config_rule_dirs (config, argc > 1 ? NULL : notices);
+	g_autofree const char **configured = rulefiles_dirs (config, argc > 1 ? NULL : notices);
 	const char *one[] = { argc > 1 ? argv[1] : NULL, NULL };
 	const char *const *dirs = argc > 1 ? one : configured;
 	for (guint i = 0; i < notices->len; i++)
@@ -168,10 +169,10 @@ rules_list_cmd (const Config *config, int argc, char **argv)
 	g_autoptr (GError) error = NULL;
 	g_autoptr (GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
 	g_autoptr (GPtrArray) differences = g_ptr_array_new_with_free_func (g_free);
-	g_autofree const char **dirs = config_rule_dirs (config, notices);
+	g_autofree const char **dirs = rulefiles_dirs (config, notices);
 	/* The shipped layer as installed, against the files built in. */
-	if (dirs[0] != config_builtin_rules)
-		config_builtin_differences (dirs[0], differences);
+	if (dirs[0] != rulefiles_builtin)
+		rulefiles_builtin_differences (dirs[0], differences);
 	for (guint i = 0; i < notices->len; i++)
 		msg_error (NULL, "%s", (const char *) g_ptr_array_index (notices, i));
 	for (guint i = 0; i < differences->len; i++)

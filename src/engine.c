@@ -3,6 +3,7 @@
 
 #include "ndrsift/engine.h"
 #include "msg.h"
+#include "rulefiles.h"
 #include "textbounce.h"
 
 struct _Engine {
@@ -111,7 +112,7 @@ engine_new (Config *config, gboolean facts, GError **error)
 	bounce_init ();
 
 	g_autoptr (GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
-	g_autofree const char **dirs = config_rule_dirs (owned, notices);
+	g_autofree const char **dirs = rulefiles_dirs (owned, notices);
 	say_once (&dirs_said, notices);
 	g_autoptr (TextbounceFormats) formats = textbounce_formats_load (dirs, error);
 	if (formats == NULL)

@@ -11,6 +11,7 @@
 #include "ndrsift/config.h"
 #include "ndrsift/limits.h"
 #include "pattern.h"
+#include "rulefiles.h"
 #include "ndrsift/rules.h"
 
 typedef enum { RULE_HEADER, RULE_BODY, RULE_EVAL, RULE_META } RuleType;
@@ -50,8 +51,8 @@ typedef struct {
 } Pending;
 
 G_DEFINE_QUARK (ndrsift-rules-error-quark, rules_error)
-/* config_read_lines reports an overlong line with this code. */
-G_STATIC_ASSERT (RULES_ERROR_LIMIT == CONFIG_LINE_TOO_LONG);
+/* rulefiles_read_lines reports an overlong line with this code. */
+G_STATIC_ASSERT (RULES_ERROR_LIMIT == RULEFILES_LINE_TOO_LONG);
 
 static const char *const builtin_names[EVAL_COUNT] = {
 	[EVAL_SENTLOG_MSGID_OURS] = "sentlog_msgid_ours",
@@ -270,8 +271,8 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gbo
 {
 	g_autofree char *definition = g_strdup (g_strstrip (line));
 	char *cursor = line;
-	const char *directive = config_next_word (&cursor);
-	const char *name = config_next_word (&cursor);
+	const char *directive = rulefiles_next_word (&cursor);
+	const char *name = rulefiles_next_word (&cursor);
 	if (directive == NULL)
 		return TRUE;
 	if (!valid_name (name)) {
@@ -315,8 +316,8 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gbo
 
 	if (strcmp (directive, "header") == 0) {
 		r->type = RULE_HEADER;
-		const char *target = config_next_word (&cursor);
-		const char *op = config_next_word (&cursor);
+		const char *target = rulefiles_next_word (&cursor);
+		const char *op = rulefiles_next_word (&cursor);
 		g_strstrip (cursor);
 		if (target == NULL || op == NULL || (strcmp (op, "=~") != 0 && strcmp (op, "!~") != 0)) {
 			g_set_error (&local, RULES_ERROR, RULES_ERROR_INVALID, "header %s: write header NAME TARGET =~ /re/flags", name);
@@ -426,7 +427,7 @@ rules_parse (const char *filename, const char *text, GError **error)
 	g_autoptr (Rules) rules = rules_new ();
 	g_autoptr (GPtrArray) pending = g_ptr_array_new_with_free_func (pending_free);
 	Reading rd = { rules, pending, FALSE };
-	if (!config_read_lines (filename, text, RULES_ERROR, read_line, FALSE, &rd, NULL, error) ||
+	if (!rulefiles_read_lines (filename, text, RULES_ERROR, read_line, FALSE, &rd, NULL, error) ||
 	    !resolve_all (rules, pending, NULL, error))
 		return NULL;
 	return g_steal_pointer (&rules);
@@ -440,7 +441,7 @@ load (const char *const *dirs, GPtrArray *errors, GError **error)
 	g_autoptr (Rules) rules = rules_new ();
 	g_autoptr (GPtrArray) pending = g_ptr_array_new_with_free_func (pending_free);
 	Reading rd = { rules, pending, errors != NULL };
-	gboolean ok = config_read_layered (dirs, ".rules", RULES_ERROR, read_line, &rd, errors, error);
+	gboolean ok = rulefiles_read_layered (dirs, ".rules", RULES_ERROR, read_line, &rd, errors, error);
 	if (!ok && errors == NULL)
 		return NULL; /* stopped at the first error */
 	/* Collecting: score/describe errors are reported too. */

@@ -14,6 +14,7 @@
 #include "ndrsift/limits.h"
 #include "msgid.h"
 #include "pattern.h"
+#include "rulefiles.h"
 #include "textbounce.h"
 
 typedef enum {
@@ -53,8 +54,8 @@ struct _TextbounceFormats {
 static const char *const kinds[] = { "ndr", "autoreply", "challenge", "virus", "dsn", "mdn", "feedback", NULL };
 
 G_DEFINE_QUARK (ndrsift-textbounce-error-quark, textbounce_error)
-/* config_read_lines reports an overlong line with this code. */
-G_STATIC_ASSERT (TEXTBOUNCE_ERROR_LIMIT == CONFIG_LINE_TOO_LONG);
+/* rulefiles_read_lines reports an overlong line with this code. */
+G_STATIC_ASSERT (TEXTBOUNCE_ERROR_LIMIT == RULEFILES_LINE_TOO_LONG);
 
 static void
 pattern_entry_free (gpointer data)
@@ -135,9 +136,9 @@ family_index (const TextbounceFormats *f, const char *name)
 static gboolean
 parse_priority (Family *fam, char *cursor, GError **error)
 {
-	const char *word = config_next_word (&cursor);
+	const char *word = rulefiles_next_word (&cursor);
 	guint64 n = 0;
-	if (word == NULL || config_next_word (&cursor) ||
+	if (word == NULL || rulefiles_next_word (&cursor) ||
 	    !g_ascii_string_to_unsigned (word, 10, 0, NS_FORMAT_MAX_PRIORITY, &n, NULL)) {
 		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "priority %s: give one number from 0 to %d",
 		             fam->name, NS_FORMAT_MAX_PRIORITY);
@@ -151,8 +152,8 @@ parse_priority (Family *fam, char *cursor, GError **error)
 static gboolean
 parse_match (Family *fam, char *cursor, GError **error)
 {
-	const char *word = config_next_word (&cursor);
-	if (word == NULL || config_next_word (&cursor) || (strcmp (word, "any") != 0 && strcmp (word, "all") != 0)) {
+	const char *word = rulefiles_next_word (&cursor);
+	if (word == NULL || rulefiles_next_word (&cursor) || (strcmp (word, "any") != 0 && strcmp (word, "all") != 0)) {
 		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "match %s: give any or all", fam->name);
 		return FALSE;
 	}
@@ -165,9 +166,9 @@ parse_match (Family *fam, char *cursor, GError **error)
 static gboolean
 parse_sample (Family *fam, char *cursor, const char *where, GError **error)
 {
-	const char *file = config_next_word (&cursor);
+	const char *file = rulefiles_next_word (&cursor);
 	const char *original = NULL, *recipient = NULL, *word;
-	while ((word = config_next_word (&cursor))) {
+	while ((word = rulefiles_next_word (&cursor))) {
 		if (g_str_has_prefix (word, "original=") && original == NULL)
 			original = word + strlen ("original=");
 		else if (g_str_has_prefix (word, "recipient=") && recipient == NULL)
@@ -229,8 +230,8 @@ static gboolean
 parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, GError **error)
 {
 	char *cursor = line;
-	const char *directive = config_next_word (&cursor);
-	const char *name = config_next_word (&cursor);
+	const char *directive = rulefiles_next_word (&cursor);
+	const char *name = rulefiles_next_word (&cursor);
 
 	if (directive == NULL)
 		return TRUE;
@@ -239,8 +240,8 @@ parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, 
 		return FALSE;
 	}
 	if (strcmp (directive, "family") == 0) {
-		const char *kind = config_next_word (&cursor);
-		if (kind == NULL || !g_strv_contains (kinds, kind) || config_next_word (&cursor)) {
+		const char *kind = rulefiles_next_word (&cursor);
+		if (kind == NULL || !g_strv_contains (kinds, kind) || rulefiles_next_word (&cursor)) {
 			g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID,
 			             "family %s: give one kind of ndr, autoreply, challenge, virus, dsn, mdn, feedback",
 			             name);
@@ -298,7 +299,7 @@ parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, 
 		return FALSE;
 	}
 	const char *field = NULL;
-	if (target == TARGET_HEADER && (field = config_next_word (&cursor)) == NULL) {
+	if (target == TARGET_HEADER && (field = rulefiles_next_word (&cursor)) == NULL) {
 		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "header %s needs a field name and a pattern", name);
 		return FALSE;
 	}
@@ -307,7 +308,7 @@ parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, 
 	if (target == TARGET_RECIPIENT) {
 		while (*cursor == ' ' || *cursor == '\t')
 			cursor++;
-		if (*cursor != '/' && (field = config_next_word (&cursor)) == NULL) {
+		if (*cursor != '/' && (field = rulefiles_next_word (&cursor)) == NULL) {
 			g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "recipient %s needs a pattern", name);
 			return FALSE;
 		}
@@ -357,7 +358,7 @@ TextbounceFormats *
 textbounce_formats_parse (const char *filename, const char *text, GError **error)
 {
 	g_autoptr (TextbounceFormats) f = formats_new ();
-	if (!config_read_lines (filename, text, TEXTBOUNCE_ERROR, read_line, FALSE, f, NULL, error))
+	if (!rulefiles_read_lines (filename, text, TEXTBOUNCE_ERROR, read_line, FALSE, f, NULL, error))
 		return NULL;
 	return finish (g_steal_pointer (&f));
 }
@@ -368,8 +369,8 @@ static TextbounceFormats *
 load (const char *const *dirs, GPtrArray *errors, GError **error)
 {
 	g_autoptr (TextbounceFormats) f = formats_new ();
-	if (!config_read_layered (dirs, ".formats", TEXTBOUNCE_ERROR, errors ? check_line : read_line, f, errors,
-	                          error))
+	if (!rulefiles_read_layered (dirs, ".formats", TEXTBOUNCE_ERROR, errors ? check_line : read_line, f, errors,
+	                             error))
 		return NULL;
 	return finish (g_steal_pointer (&f));
 }

@@ -69,79 +69,13 @@ GQuark config_error_quark (void);
 
 typedef enum {
 	CONFIG_ERROR_INVALID,    /* a setting's value, or a line, that is not valid */
-	CONFIG_ERROR_LIMIT,      /* a line longer than NS_MAX_RULE_LINE */
 	CONFIG_ERROR_FILE,       /* the file could not be read, or is no key file */
 } ConfigError;
-
-/* The code, in the domain config_read_lines() is given, of a line longer
- * than NS_MAX_RULE_LINE: every such domain's _LIMIT. */
-#define CONFIG_LINE_TOO_LONG 1
-G_STATIC_ASSERT (CONFIG_ERROR_LIMIT == CONFIG_LINE_TOO_LONG);
 
 /* path: --config, or NULL for $NDRSIFT_CONFIG / the default.
  * db, rules: (nullable) --db and --rules overrides.
  * Returns: (transfer full) or NULL with error set. */
 Config *config_load (const char *path, const char *db, const char *rules, GError **error);
-
-/* The whole of a config or rules file into *text (transfer full,
- * NUL-terminated) and *len. Only a regular file or /dev/null (empty) is
- * read: a FIFO, socket, directory or device is refused at once (opened
- * with O_NONBLOCK, then fstat), with a message that names the file and
- * says what it is. Errors are in G_FILE_ERROR (NOENT when missing). */
-gboolean config_read_file (const char *path, char **text, gsize *len, GError **error);
-
-/* Stands for the built-in rule files (builtin.h) in a list of rule
- * directories; recognised by its address, so no path can be taken for it. */
-extern const char config_builtin_rules[];
-
-/* The rule directories to read, in layering order: config->rules_dirs with
- * config_builtin_rules in place of the first one (the shipped layer) when
- * that directory does not exist (an uninstalled build, an install without
- * it) or when none is given; later directories that do not exist are
- * skipped when read. notices: (nullable) gets a message (char*) for each
- * directory named by the config file or --rules that does not exist.
- * Returns: (transfer container) a NULL-terminated array; the strings are
- * the config's (or config_builtin_rules). */
-const char **config_rule_dirs (const Config *config, GPtrArray *notices);
-
-/* How the *.formats and *.rules files of dir (the shipped layer) differ
- * from the built-in ones: one message (char*) a file that differs, is
- * missing, or is not one of them, added to out in name order. */
-void config_builtin_differences (const char *dir, GPtrArray *out);
-
-/* One line of a rule or format file: chomped, never blank or a comment.
- * where: "file:line" ("built-in:NAME:line" for a built-in file). builtin:
- * the line is from a built-in file, or from a file with the very bytes of
- * one; its patterns were compiled when ndrsift was built (`make check`).
- * Returns: FALSE with error (without the location). */
-typedef gboolean (*ConfigLineFunc) (char *line, const char *where, gboolean builtin, gpointer data,
-                                    GError **error);
-
-/* Feeds each line of text (the file `filename`) to func, skipping blank
- * lines and lines whose first non-blank is '#' (only there: patterns may
- * hold it); a line longer than NS_MAX_RULE_LINE is an error. Errors get
- * the location and the domain `domain`. errors NULL: the first error stops
- * it (into error); otherwise each is added to errors ("file:line: what")
- * and reading goes on. builtin: passed on to func. Returns: TRUE when no
- * line failed. */
-gboolean config_read_lines (const char *filename, const char *text, GQuark domain, ConfigLineFunc func,
-                            gboolean builtin, gpointer data, GPtrArray *errors, GError **error);
-
-/* config_read_lines over every file ending in suffix (".rules",
- * ".formats") of the layered rule directories, in name order: a file in a
- * later directory replaces one of the same name in an earlier one; a
- * missing directory is skipped, one that is not a directory is an error,
- * as is a file that is not a regular one (config_read_file); names
- * starting with '.' are not read. config_builtin_rules among dirs stands
- * for the built-in files. */
-gboolean config_read_layered (const char *const *dirs, const char *suffix, GQuark domain,
-                              ConfigLineFunc func, gpointer data, GPtrArray *errors, GError **error);
-
-/* The next blank-separated word of a line a ConfigLineFunc is given
- * ("DIRECTIVE NAME rest": what is left after the words keeps its inner
- * blanks, as a pattern may). Cuts the line in place and moves *cursor
- * past the word. Returns: (transfer none) the word, or NULL at the end. */
-char *config_next_word (char **cursor);
 
 /* Whether ip (IPv4 or IPv6 text) lies in [local] networks. */
 gboolean config_is_local_address (const Config *config, const char *ip);

@@ -29,6 +29,7 @@
 #include "ndrsift/config.h"
 #include "ndrsift/limits.h"
 #include "pattern.h"
+#include "rulefiles.h"
 #include "ndrsift/rules.h"
 #include "textbounce.h"
 
@@ -940,7 +941,7 @@ test_pattern_lazy (void)
 static void
 test_builtin_compile (void)
 {
-	const char *dirs[] = { config_builtin_rules, NULL };
+	const char *dirs[] = { rulefiles_builtin, NULL };
 	g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
 	guint rules = 0;
 	g_autoptr (TextbounceFormats) formats = textbounce_formats_check (dirs, errors);
@@ -963,7 +964,7 @@ test_builtin_compile (void)
 	g_assert_true (g_str_has_prefix (info.where, "built-in:50-evidence.rules:"));
 }
 
-/* config_rule_dirs: the built-in files stand in for a missing first
+/* rulefiles_dirs: the built-in files stand in for a missing first
  * directory (or none), and a missing directory of the config is named. */
 static void
 test_rule_dirs (void)
@@ -976,8 +977,8 @@ test_rule_dirs (void)
 	g_autoptr (Config) c = config_load ("/dev/null", NULL, spec, &error);
 	g_assert_no_error (error);
 	g_autoptr (GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
-	g_autofree const char **dirs = config_rule_dirs (c, notices);
-	g_assert_true (dirs[0] == config_builtin_rules);
+	g_autofree const char **dirs = rulefiles_dirs (c, notices);
+	g_assert_true (dirs[0] == rulefiles_builtin);
 	g_assert_cmpstr (dirs[1], ==, base);
 	g_assert_null (dirs[2]);
 	g_assert_cmpuint (notices->len, ==, 1);
@@ -986,14 +987,14 @@ test_rule_dirs (void)
 	/* The same directories as the built-in default: not named. */
 	c->rules_dirs_set = FALSE;
 	g_ptr_array_set_size (notices, 0);
-	g_autofree const char **again = config_rule_dirs (c, notices);
-	g_assert_true (again[0] == config_builtin_rules);
+	g_autofree const char **again = rulefiles_dirs (c, notices);
+	g_assert_true (again[0] == rulefiles_builtin);
 	g_assert_cmpuint (notices->len, ==, 0);
 
 	/* An existing first directory is read as it is. */
 	g_autofree char *spec2 = g_strdup_printf ("%s:%s", base, missing);
 	g_autoptr (Config) c2 = config_load ("/dev/null", NULL, spec2, &error);
-	g_autofree const char **dirs2 = config_rule_dirs (c2, NULL);
+	g_autofree const char **dirs2 = rulefiles_dirs (c2, NULL);
 	g_assert_cmpstr (dirs2[0], ==, base);
 	g_assert_cmpstr (dirs2[1], ==, missing);
 	g_rmdir (base);
