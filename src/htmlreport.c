@@ -2,13 +2,10 @@
 #include "htmlreport.h"
 #include "number.h"
 
-#define N_VERDICTS (VERDICT_ERROR + 1)
-#define N_KINDS (BOUNCE_KIND_FEEDBACK + 1)
-
 /* Drawing order of the stacked bars, bottom first, and the colours. */
 static const VerdictClass stack_order[] = { VERDICT_FORGED, VERDICT_LEGIT, VERDICT_UNKNOWN,
 	                                        VERDICT_NONE, VERDICT_ERROR };
-static const char *const verdict_colour[N_VERDICTS] = {
+static const char *const verdict_colour[VERDICT_N_CLASSES] = {
 	[VERDICT_NONE] = "#9aa0a6",
 	[VERDICT_UNKNOWN] = "#f2a900",
 	[VERDICT_LEGIT] = "#1e8e3e",
@@ -63,10 +60,10 @@ esc_cut (GString *out, const char *text, glong max)
 
 /* A day's counts by verdict into n; returns their total. */
 static guint64
-day_counts (const Summary *s, const char *day, guint64 n[N_VERDICTS])
+day_counts (const Summary *s, const char *day, guint64 n[VERDICT_N_CLASSES])
 {
 	guint64 total = 0;
-	for (int v = 0; v < N_VERDICTS; v++)
+	for (int v = 0; v < VERDICT_N_CLASSES; v++)
 		total += n[v] = summary_count_day (s, day, v);
 	return total;
 }
@@ -135,7 +132,7 @@ chart_days (GString *out, const Summary *s)
 		g_string_append_printf (out, "<p class=\"none\">The latest %u of %u days.</p>\n", n, days->len);
 	guint64 max = 0;
 	for (guint i = first; i < days->len; i++) {
-		guint64 n_day[N_VERDICTS];
+		guint64 n_day[VERDICT_N_CLASSES];
 		max = MAX (max, day_counts (s, g_ptr_array_index (days, i), n_day));
 	}
 	guint64 top = nice_max (max);
@@ -157,7 +154,7 @@ chart_days (GString *out, const Summary *s)
 	guint label_every = n <= 31 ? 1 : (n + 29) / 30;
 	for (guint i = 0; i < n; i++) {
 		const char *day = g_ptr_array_index (days, first + i);
-		guint64 n_day[N_VERDICTS];
+		guint64 n_day[VERDICT_N_CLASSES];
 		day_counts (s, day, n_day);
 		double x = left + slot * i + (slot - bar) / 2, y = tp + plot_h;
 		guint64 total = 0;
@@ -297,7 +294,7 @@ counts_tables (GString *out, const Summary *s)
 	}
 	g_string_append (out, "</table></div><div class=\"panel\"><h2>By kind</h2><table>"
 	                      "<tr><th>Kind</th><th class=\"num\">Messages</th></tr>\n");
-	for (int k = 0; k < N_KINDS; k++)
+	for (int k = 0; k < BOUNCE_N_KINDS; k++)
 		g_string_append_printf (out, "<tr><td>%s</td><td class=\"num\">%" G_GUINT64_FORMAT "</td></tr>\n",
 		                        bounce_kind_name (k), summary_count_kind (s, k));
 	g_string_append (out, "</table></div></div>\n");

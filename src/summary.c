@@ -7,18 +7,16 @@
 #include "ndrsift/received.h"
 #include "summary.h"
 
-#define N_VERDICTS (VERDICT_ERROR + 1)
-#define N_KINDS (BOUNCE_KIND_FEEDBACK + 1)
 #define OTHER "(other)"
 
 typedef struct {
-	guint64 n[N_VERDICTS];
+	guint64 n[VERDICT_N_CLASSES];
 } DayCount;
 
 struct _Summary {
 	guint64 messages, errors;
-	guint64 by_verdict[N_VERDICTS];
-	guint64 by_kind[N_KINDS];
+	guint64 by_verdict[VERDICT_N_CLASSES];
+	guint64 by_kind[BOUNCE_N_KINDS];
 	GHashTable *days;          /* "YYYY-MM-DD" or "unknown" -> DayCount* */
 	GHashTable *tables[3];     /* SummaryTable: name -> SummaryEntry* */
 	GPtrArray *legit;          /* SummaryItem*, input order */
@@ -205,7 +203,7 @@ summary_add (Summary *s, SummaryItem *item)
 	VerdictClass v = item->verdict <= VERDICT_ERROR ? item->verdict : VERDICT_ERROR;
 	s->messages++;
 	s->by_verdict[v]++;
-	if ((int) item->kind >= 0 && item->kind < N_KINDS)
+	if ((int) item->kind >= 0 && item->kind < BOUNCE_N_KINDS)
 		s->by_kind[item->kind]++;
 
 	char day[16];
@@ -264,7 +262,7 @@ summary_count_verdict (const Summary *s, VerdictClass v)
 guint64
 summary_count_kind (const Summary *s, BounceKind k)
 {
-	return (int) k >= 0 && k < N_KINDS ? s->by_kind[k] : 0;
+	return (int) k >= 0 && k < BOUNCE_N_KINDS ? s->by_kind[k] : 0;
 }
 
 guint64
@@ -346,11 +344,11 @@ static void
 counts_line (GString *out, const Summary *s)
 {
 	g_string_append_printf (out, "%" G_GUINT64_FORMAT " messages", s->messages);
-	for (int v = 0; v < N_VERDICTS; v++)
+	for (int v = 0; v < VERDICT_N_CLASSES; v++)
 		if (s->by_verdict[v])
 			g_string_append_printf (out, ", %s %" G_GUINT64_FORMAT, verdict_name (v), s->by_verdict[v]);
 	g_string_append (out, "; kinds:");
-	for (int k = 0; k < N_KINDS; k++)
+	for (int k = 0; k < BOUNCE_N_KINDS; k++)
 		if (s->by_kind[k])
 			g_string_append_printf (out, " %s %" G_GUINT64_FORMAT, bounce_kind_name (k), s->by_kind[k]);
 	if (s->errors)
@@ -402,10 +400,10 @@ summary_text (const Summary *s)
 		const char *day = g_ptr_array_index (days, i);
 		const DayCount *dc = g_hash_table_lookup (s->days, day);
 		guint64 total = 0;
-		for (int v = 0; v < N_VERDICTS; v++)
+		for (int v = 0; v < VERDICT_N_CLASSES; v++)
 			total += dc->n[v];
 		g_string_append_printf (out, "  %-10s %8" G_GUINT64_FORMAT, day, total);
-		for (int v = 0; v < N_VERDICTS; v++)
+		for (int v = 0; v < VERDICT_N_CLASSES; v++)
 			if (dc->n[v])
 				g_string_append_printf (out, "  %s %" G_GUINT64_FORMAT, verdict_name (v), dc->n[v]);
 		g_string_append_c (out, '\n');

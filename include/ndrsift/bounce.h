@@ -48,6 +48,10 @@ typedef enum {
 	BOUNCE_KIND_FEEDBACK,
 } BounceKind;
 
+/* How many kinds there are (BOUNCE_KIND_FEEDBACK is the last): the size
+ * of a table indexed by BounceKind. */
+#define BOUNCE_N_KINDS (BOUNCE_KIND_FEEDBACK + 1)
+
 typedef struct {
 	HeaderBlock *headers;          /* every header of the quoted original */
 	/* (transfer none) views into headers, NULL when absent: */

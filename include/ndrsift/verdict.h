@@ -55,6 +55,10 @@ typedef enum {
 	VERDICT_ERROR,
 } VerdictClass;
 
+/* How many classes there are (VERDICT_ERROR is the last): the size of a
+ * table indexed by VerdictClass. */
+#define VERDICT_N_CLASSES (VERDICT_ERROR + 1)
+
 typedef struct _VerdictContext VerdictContext;
 
 typedef struct {
