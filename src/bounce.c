@@ -457,7 +457,6 @@ bounce_init (void)
 static GMimeObject *
 parse_top (GByteArray *bytes, gboolean take)
 {
-	bounce_init ();
 	GMimeStream *stream = g_mime_stream_mem_new_with_byte_array (bytes);
 	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (stream), take);
 	GMimeParser *parser = g_mime_parser_new_with_stream (stream);
@@ -1552,15 +1551,19 @@ parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncat
 	return b;
 }
 
+/* Both ways in start GMime first: the header is decoded (RFC 2047,
+ * charsets) before any MIME part is parsed. */
 Bounce *
 bounce_parse_bytes (const TextbounceFormats *formats, GBytes *message, gboolean truncated)
 {
+	bounce_init ();
 	return parse_bytes (formats, message, truncated, TRUE, 0);
 }
 
 Bounce *
 bounce_parse_reference (const TextbounceFormats *formats, const char *data, gsize len)
 {
+	bounce_init ();
 	return parse_bytes (formats, g_bytes_new (data ? data : "", data ? len : 0), FALSE, FALSE, 0);
 }
 

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "ndrsift/bounce.h"
 #include "ndrsift/headers.h"
 #include "commands.h"
 #include "datetime.h"
@@ -562,6 +563,8 @@ log_record (const Config *config, int argc, char **argv)
 		}
 		g_byte_array_append (bytes, buf, n);
 	}
+	/* GMime as the bounce parser starts it (message/rfc822 a leaf part). */
+	bounce_init ();
 	g_autoptr (GMimeStream) in = g_mime_stream_mem_new_with_byte_array (bytes);
 	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (in), FALSE);
 	g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (in);

@@ -1,11 +1,9 @@
 /* main — global options, config, and dispatch to one command. */
-#include <gmime/gmime.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config.h"
-#include "ndrsift/bounce.h"
 #include "commands.h"
 #include "msg.h"
 
@@ -129,10 +127,7 @@ main (int argc, char **argv)
 		}
 		for (guint w = 0; config->unknown && w < config->unknown->len; w++)
 			msg_warning (NULL, "%s", (const char *) g_ptr_array_index (config->unknown, w));
-		bounce_init ();
-		int status = commands[i].run (config, argc - 1, argv + 1);
-		g_mime_shutdown ();
-		return status;
+		return commands[i].run (config, argc - 1, argv + 1);
 	}
 	msg_error (NULL, "unknown command '%s' (see ndrsift --help)", argv[1]);
 	return EXIT_USAGE;

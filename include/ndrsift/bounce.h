@@ -103,8 +103,11 @@ const char *bounce_envelope_recipient (const Bounce *b);
 
 /* Starts GMime for the parser (g_mime_init) and makes message/rfc822,
  * rfc2822, global and news leaf parts. Once per process, any thread;
- * parsing calls it too, but a program calls it first instead of
- * g_mime_init() (see bounce.c on LeakSanitizer). */
+ * engine_new() and every bounce_parse*() call it, so a front end need
+ * not. Whatever else reads mail with GMime (`log record`, the tests)
+ * calls it first instead of g_mime_init(), so that GMime reads a message
+ * the same way everywhere (see bounce.c on LeakSanitizer). The program
+ * never shuts GMime down: its tables live until the process ends. */
 void bounce_init (void);
 
 /* formats: (nullable) the loaded *.formats; without them only structured
