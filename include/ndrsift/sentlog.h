@@ -8,6 +8,7 @@
  *   servers    (id, name, retired)
  *   senders    (id, address)       our users, normalised, in plain
  *   messages   (id, time, server, queue_id, message_id, sender, origin, open)
+ *   message_ids (key, message)     the index of messages.message_id
  *   recipients (pair, message)
  *   spans      (server, source, first, last, cut_before, cut_after, norm)
  *   holes      (server, first, last)
