@@ -2041,6 +2041,12 @@ sentlog_import_checkpoint (SentLogImport *im, const SentLogPosition *at, GError 
 	return TRUE;
 }
 
+gboolean
+sentlog_import_full (SentLogImport *im)
+{
+	return im->pending_ids->len + im->pending_rcpts->len >= NS_SENTLOG_BATCH_ENTRIES;
+}
+
 guint64
 sentlog_import_messages (SentLogImport *im)
 {

@@ -195,6 +195,10 @@ typedef struct {
  * failed (nothing of this batch is kept then). */
 gboolean sentlog_import_checkpoint (SentLogImport *import, const SentLogPosition *at, GError **error);
 
+/* Whether the batch holds NS_SENTLOG_BATCH_ENTRIES index entries, the
+ * most it keeps in memory until its checkpoint: time for one. */
+gboolean sentlog_import_full (SentLogImport *import);
+
 /* Messages and recipients added or changed since begin. */
 guint64 sentlog_import_messages (SentLogImport *import);
 
