@@ -20,11 +20,12 @@
 #include "msgid.h"
 #include "ndrsift/sentlog.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 /* The oldest schema readers still read. Schema 4 stores digests where 3
- * stored text: a filter that runs before the importer has migrated the
- * file judges without the log (unknown), as it would without a log. */
-#define SCHEMA_READABLE 4
+ * stored text, and 5 looks Message-IDs up in message_ids: a filter that
+ * runs before the importer has migrated the file judges without the log
+ * (unknown), as it would without a log. */
+#define SCHEMA_READABLE 5
 
 static const char schema_v1[] =
 	"CREATE TABLE servers (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
@@ -125,6 +126,22 @@ static const char schema_v4[] =
 	"ALTER TABLE spans ADD COLUMN norm INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE spans SET norm = " G_STRINGIFY (SENTLOG_NORMALISATION) ";";
 
+/* Version 5: the Message-ID index becomes a table keyed by the digest
+ * (message_ids), which the importer fills at each checkpoint in key
+ * order, with no row of messages to touch again: an index on
+ * messages.message_id was written when the row was, at a random place,
+ * or (schema 4's importer) set from a placeholder by an update of the
+ * row at the checkpoint, which at 10^6 rows a batch read the batch's
+ * rows at random. messages.message_id stays what the row holds (a line
+ * delivered twice is recognised by it); message_ids is its index,
+ * kept by this module. */
+static const char schema_v5[] =
+	"CREATE TABLE message_ids (key BLOB NOT NULL, message INTEGER NOT NULL,"
+	"  PRIMARY KEY (key, message)) WITHOUT ROWID;"
+	"INSERT INTO message_ids (key, message)"
+	"  SELECT message_id, id FROM messages WHERE message_id IS NOT NULL ORDER BY message_id, id;"
+	"DROP INDEX messages_by_message_id;";
+
 /* The source of the spans migrate_spans() rebuilt. */
 #define SOURCE_SCHEMA_1 "(schema 1)"
 
@@ -152,7 +169,8 @@ typedef enum {
 	ST_SOURCE_UPDATE,
 	ST_DONE_RECENT,
 	ST_RCPT_HAS,
-	ST_MSG_SET_ID,
+	ST_MSGID_INSERT,
+	ST_MSGID_DELETE,
 	/* readers run these and ST_SERVER_FIND only */
 	ST_LOOKUP_ID,
 	ST_LOOKUP_RCPT,
@@ -176,7 +194,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_SENDER_FIND] = "SELECT id FROM senders WHERE address = ?1",
 	[ST_SENDER_ADD] = "INSERT INTO senders (address) VALUES (?1)",
-	[ST_MSG_FIND_OPEN] = "SELECT m.id, m.origin, m.time, p.address FROM messages m"
+	[ST_MSG_FIND_OPEN] = "SELECT m.id, m.origin, m.time, p.address, m.message_id FROM messages m"
 	                     " LEFT JOIN senders p ON p.id = m.sender"
 	                     " WHERE m.server = ?1 AND m.queue_id = ?2 AND m.open = 1 ORDER BY m.id DESC LIMIT 1",
 	/* NULL and 0 mean "not known here": a row begun by an earlier import
@@ -212,15 +230,17 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                   " LEFT JOIN senders p ON p.id = m.sender"
 	                   " WHERE m.open = 0 AND m.queue_id IS NOT NULL ORDER BY m.id DESC LIMIT ?1",
 	[ST_RCPT_HAS] = "SELECT 1 FROM recipients WHERE pair = ?2 AND message = ?1",
-	/* A new row's Message-ID, in place of its placeholder (write_pending);
-	 * one set since by an update stays. */
-	[ST_MSG_SET_ID] = "UPDATE messages SET message_id = ?2 WHERE id = ?1 AND message_id = ?3",
+	/* message_ids: a row's Message-ID written (write_pending), or
+	 * replaced by another. */
+	[ST_MSGID_INSERT] = "INSERT OR IGNORE INTO message_ids (key, message) VALUES (?1, ?2)",
+	[ST_MSGID_DELETE] = "DELETE FROM message_ids WHERE key = ?1 AND message = ?2",
 	/* The earliest by min() (its row gives the other columns; of rows
 	 * of one time the first in the index, the lowest id), not ORDER BY:
 	 * a sorter costs a filter process more than the lookup. */
 	[ST_LOOKUP_ID] = "SELECT min (m.time), s.name, m.queue_id, p.address, m.origin FROM"
-	                 " messages m JOIN servers s ON s.id = m.server LEFT JOIN senders p ON p.id = m.sender"
-	                 " WHERE m.message_id = ?1",
+	                 " message_ids k CROSS JOIN messages m ON m.id = k.message"
+	                 " JOIN servers s ON s.id = m.server LEFT JOIN senders p ON p.id = m.sender"
+	                 " WHERE k.key = ?1",
 	/* From the recipient's digest, which holds the sender: the messages
 	 * of that pair only (CROSS JOIN keeps that order). The sender is
 	 * compared too, in plain. The latest by max(), whose row gives the
@@ -231,9 +251,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                   " JOIN servers s ON s.id = m.server JOIN senders p ON p.id = m.sender"
 	                   " WHERE r.pair = ?1 AND p.address = ?2 AND m.time BETWEEN ?3 AND ?4"
 	                   " AND m.origin IN (1, 2, 3)",
-	[ST_GREP_ID] = MATCH_COLUMNS "messages m JOIN servers s ON s.id = m.server"
-	               " LEFT JOIN senders p ON p.id = m.sender"
-	               " WHERE m.message_id = ?1 ORDER BY m.time, m.id",
+	[ST_GREP_ID] = MATCH_COLUMNS "message_ids k CROSS JOIN messages m ON m.id = k.message"
+	               " JOIN servers s ON s.id = m.server LEFT JOIN senders p ON p.id = m.sender"
+	               " WHERE k.key = ?1 ORDER BY m.time, m.id",
 	[ST_GREP_RCPT] = MATCH_COLUMNS "recipients r CROSS JOIN messages m ON m.id = r.message"
 	                 " JOIN servers s ON s.id = m.server LEFT JOIN senders p ON p.id = m.sender"
 	                 " WHERE r.pair = ?1 AND m.sender IS ?2 ORDER BY m.time, m.id",
@@ -276,6 +296,8 @@ typedef struct {
 	char *queue_id;
 	char *message_id;      /* normalised; NULL when not (yet) known */
 	char *sender;          /* normalised; NULL when not (yet) known */
+	gboolean has_stored_id;  /* the database row holds a Message-ID ... */
+	guint8 stored_id[SENTLOG_KEY_LEN];  /* ... this one (in message_ids) */
 	LogOrigin origin;
 	gboolean dirty;        /* changed since the last write */
 	GPtrArray *rcpts;      /* normalised addresses, not written yet */
@@ -307,13 +329,12 @@ open_row_new (gint64 id, gint64 time, gint64 server, const char *queue_id, LogOr
 	return row;
 }
 
-/* The index entries of a batch, written at its checkpoint sorted by
- * their keys (write_pending): a B-tree grown at random places reads and
- * writes a page per entry once it outgrows the page cache; grown in order,
- * a page per run of entries that fall on it. A new row gets a placeholder
- * Message-ID of the same size (PLACEHOLDER_ID), so that setting the real
- * one rewrites the row in place. Both are written before the batch
- * commits: a reader sees a row with every entry, or not at all. */
+/* The index entries of a batch (message_ids, recipients), written at its
+ * checkpoint sorted by their keys (write_pending): a B-tree grown at
+ * random places reads and writes a page per entry once it outgrows the
+ * page cache; grown in order, a page per run of entries that fall on it.
+ * They are written before the batch commits: a reader sees a row with
+ * every entry, or not at all. */
 typedef struct {
 	guint8 key[SENTLOG_KEY_LEN];
 	gint64 id;
@@ -323,8 +344,6 @@ typedef struct {
 	guint8 pair[SENTLOG_PAIR_KEY_LEN];
 	gint64 message;
 } PendingRcpt;
-
-static const guint8 PLACEHOLDER_ID[SENTLOG_KEY_LEN] = { 0 };
 
 /* A message done lately: a line that repeats what it holds is one
  * delivered twice (RELP delivers at least once), not a new message. */
@@ -405,6 +424,7 @@ struct _SentLogImport {
 	GArray *pending_ids;
 	GArray *pending_rcpts;
 	GString *key;          /* scratch */
+	GChecksum *sum;        /* scratch, for the digests (key_of) */
 	gboolean failed;       /* a statement failed: the batch is rolled back */
 	GError *error;         /* the first failure */
 };
@@ -645,6 +665,8 @@ migrate (SentLog *log, GError **error)
 		     db_error (log, error, "migrating");
 	if (ok && version < 4)
 		ok = exec (log, schema_v4, error);
+	if (ok && version < 5)
+		ok = exec (log, schema_v5, error);
 	g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", SCHEMA_VERSION);
 	if (!ok || !exec (log, bump, error) || !exec (log, "COMMIT", error)) {
 		exec (log, "ROLLBACK", NULL);
@@ -1214,29 +1236,35 @@ bind_sender (SentLogImport *im, sqlite3_stmt *s, int i, const char *sender)
 		sqlite3_bind_null (s, i);
 }
 
+static void key_of (GChecksum *reuse, const char *a, const char *b, guint8 out[SENTLOG_KEY_LEN]);
+
+/* sentlog_message_id_key and sentlog_pair_key with the import's checksum
+ * (one allocation fewer a digest, two or more digests a message). */
 static void
-bind_message_id (sqlite3_stmt *s, int i, const char *normal)
+import_id_key (SentLogImport *im, const char *normal, guint8 out[SENTLOG_KEY_LEN])
 {
-	guint8 key[SENTLOG_KEY_LEN];
-	if (normal == NULL) {
-		sqlite3_bind_null (s, i);
-		return;
-	}
-	sentlog_message_id_key (normal, key);
-	sqlite3_bind_blob (s, i, key, sizeof key, SQLITE_TRANSIENT);
+	key_of (im->sum, normal, NULL, out);
+}
+
+static void
+import_pair_key (SentLogImport *im, const char *sender, const char *recipient, guint8 out[SENTLOG_KEY_LEN])
+{
+	key_of (im->sum, sender ? sender : "", recipient, out);
 }
 
 static gint64
 insert_message (SentLogImport *im, gint64 time, gint64 server, const char *queue_id,
-                const char *message_id, const char *sender, LogOrigin origin, gboolean open)
+                const guint8 *message_id, const char *sender, LogOrigin origin, gboolean open)
 {
 	sqlite3_stmt *s = stmt (im->log, ST_MSG_INSERT, NULL);
 	sqlite3_bind_int64 (s, 1, time);
 	sqlite3_bind_int64 (s, 2, server);
 	bind_text (s, 3, queue_id);
-	if (message_id)
-		sqlite3_bind_blob (s, 4, PLACEHOLDER_ID, sizeof PLACEHOLDER_ID, SQLITE_STATIC);
-	else
+	PendingId p = { .id = -1 };
+	if (message_id) {
+		memcpy (p.key, message_id, sizeof p.key);
+		sqlite3_bind_blob (s, 4, p.key, sizeof p.key, SQLITE_STATIC);
+	} else
 		sqlite3_bind_null (s, 4);
 	bind_sender (im, s, 5, sender);
 	sqlite3_bind_int (s, 6, origin);
@@ -1246,13 +1274,10 @@ insert_message (SentLogImport *im, gint64 time, gint64 server, const char *queue
 		return -1;
 	}
 	im->changes++;
-	gint64 id = sqlite3_last_insert_rowid (im->log->db);
-	if (message_id) {
-		PendingId p = { .id = id };
-		sentlog_message_id_key (message_id, p.key);
+	p.id = sqlite3_last_insert_rowid (im->log->db);
+	if (message_id)
 		g_array_append_val (im->pending_ids, p);
-	}
-	return id;
+	return p.id;
 }
 
 /* The open row of (server, queue_id) in the database (left by an earlier
@@ -1270,6 +1295,9 @@ find_open (SentLogImport *im, gint64 server, const char *queue_id, gint64 time, 
 		                    queue_id, sqlite3_column_int (s, 1));
 		/* Its recipients' digests hold the sender. */
 		row->sender = column_text (s, 3);
+		row->has_stored_id = sqlite3_column_bytes (s, 4) == SENTLOG_KEY_LEN;
+		if (row->has_stored_id)
+			memcpy (row->stored_id, sqlite3_column_blob (s, 4), SENTLOG_KEY_LEN);
 	}
 	sqlite3_reset (s);
 	return row;
@@ -1426,7 +1454,7 @@ repeats_done (SentLogImport *im, const LogEvent *ev)
 		guint8 key[SENTLOG_KEY_LEN];
 		if (id == NULL || !d->has_message_id)
 			return FALSE;
-		sentlog_message_id_key (id, key);
+		import_id_key (im, id, key);
 		return memcmp (key, d->message_id, sizeof key) == 0;
 	}
 	case LOG_EVENT_SENDER: {
@@ -1438,7 +1466,7 @@ repeats_done (SentLogImport *im, const LogEvent *ev)
 		if (norm == NULL || norm[0] == '\0')
 			return FALSE;
 		guint8 key[SENTLOG_KEY_LEN];
-		sentlog_pair_key (d->sender, norm, key);
+		import_pair_key (im, d->sender, norm, key);
 		sqlite3_stmt *s = stmt (im->log, ST_RCPT_HAS, NULL);
 		sqlite3_bind_int64 (s, 1, d->id);
 		sqlite3_bind_blob (s, 2, key, SENTLOG_PAIR_KEY_LEN, SQLITE_TRANSIENT);
@@ -1458,7 +1486,7 @@ static void
 add_recipient (SentLogImport *im, gint64 message, const char *sender, const char *norm)
 {
 	guint8 key[SENTLOG_KEY_LEN];
-	sentlog_pair_key (sender, norm, key);
+	import_pair_key (im, sender, norm, key);
 	PendingRcpt p = { .message = message };
 	memcpy (p.pair, key, sizeof p.pair);
 	g_array_append_val (im->pending_rcpts, p);
@@ -1501,12 +1529,11 @@ write_pending (SentLogImport *im)
 {
 	GArray *ids = im->pending_ids, *rcpts = im->pending_rcpts;
 	g_array_sort (ids, pending_id_cmp);
-	sqlite3_stmt *s = stmt (im->log, ST_MSG_SET_ID, NULL);
+	sqlite3_stmt *s = stmt (im->log, ST_MSGID_INSERT, NULL);
 	for (guint i = 0; i < ids->len && !im->failed; i++) {
 		const PendingId *p = &g_array_index (ids, PendingId, i);
-		sqlite3_bind_int64 (s, 1, p->id);
-		sqlite3_bind_blob (s, 2, p->key, sizeof p->key, SQLITE_STATIC);
-		sqlite3_bind_blob (s, 3, PLACEHOLDER_ID, sizeof PLACEHOLDER_ID, SQLITE_STATIC);
+		sqlite3_bind_blob (s, 1, p->key, sizeof p->key, SQLITE_STATIC);
+		sqlite3_bind_int64 (s, 2, p->id);
 		if (sqlite3_step (s) != SQLITE_DONE)
 			import_failed (im, "adding a Message-ID");
 		sqlite3_reset (s);
@@ -1525,20 +1552,59 @@ write_pending (SentLogImport *im)
 	g_array_set_size (rcpts, 0);
 }
 
+/* A row written before learnt its Message-ID, or another (the update of
+ * the row sets it): its entry in message_ids follows, the old one goes,
+ * also from the batch's pending entries. */
+static void
+replace_message_id (SentLogImport *im, OpenRow *row)
+{
+	guint8 key[SENTLOG_KEY_LEN];
+	import_id_key (im, row->message_id, key);
+	if (row->has_stored_id && memcmp (key, row->stored_id, sizeof key) == 0)
+		return;
+	if (row->has_stored_id) {
+		GArray *ids = im->pending_ids;
+		for (guint i = ids->len; i > 0; i--) {
+			const PendingId *p = &g_array_index (ids, PendingId, i - 1);
+			if (p->id == row->id && memcmp (p->key, row->stored_id, sizeof p->key) == 0)
+				g_array_remove_index_fast (ids, i - 1);
+		}
+		sqlite3_stmt *s = stmt (im->log, ST_MSGID_DELETE, NULL);
+		sqlite3_bind_blob (s, 1, row->stored_id, sizeof row->stored_id, SQLITE_STATIC);
+		sqlite3_bind_int64 (s, 2, row->id);
+		if (sqlite3_step (s) != SQLITE_DONE)
+			import_failed (im, "replacing a Message-ID");
+		sqlite3_reset (s);
+	}
+	PendingId p = { .id = row->id };
+	memcpy (p.key, key, sizeof key);
+	g_array_append_val (im->pending_ids, p);
+	memcpy (row->stored_id, key, sizeof key);
+	row->has_stored_id = TRUE;
+}
+
 /* Writes what the row learnt since its last write; open: whether its
  * queue ID is still in use. */
 static void
 flush_row (SentLogImport *im, OpenRow *row, gboolean open)
 {
 	if (row->id < 0) {
-		row->id = insert_message (im, row->time, row->server, row->queue_id, row->message_id,
-		                          row->sender, row->origin, open);
+		if (row->message_id)
+			import_id_key (im, row->message_id, row->stored_id);
+		row->id = insert_message (im, row->time, row->server, row->queue_id,
+		                          row->message_id ? row->stored_id : NULL, row->sender, row->origin, open);
 		if (row->id < 0)
 			return;
+		row->has_stored_id = row->message_id != NULL;
 	} else if (row->dirty || !open) {
+		if (row->message_id)
+			replace_message_id (im, row);
 		sqlite3_stmt *s = stmt (im->log, ST_MSG_UPDATE, NULL);
 		sqlite3_bind_int64 (s, 1, row->id);
-		bind_message_id (s, 2, row->message_id);
+		if (row->message_id)
+			sqlite3_bind_blob (s, 2, row->stored_id, sizeof row->stored_id, SQLITE_STATIC);
+		else
+			sqlite3_bind_null (s, 2);
 		bind_sender (im, s, 3, row->sender);
 		sqlite3_bind_int (s, 4, row->origin);
 		sqlite3_bind_int (s, 5, open);
@@ -1633,7 +1699,7 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 		 * Message-ID as one lately. */
 		guint8 key[SENTLOG_KEY_LEN];
 		if (id)
-			sentlog_message_id_key (id, key);
+			import_id_key (im, id, key);
 		if (ev->queue_id) {
 			g_string_printf (im->key, "%" G_GINT64_FORMAT "\t%s", server, ev->queue_id);
 			const DoneRow *d = g_hash_table_lookup (im->done, im->key->str);
@@ -1641,7 +1707,7 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 			    (id == NULL || memcmp (d->message_id, key, sizeof key) == 0))
 				return;
 		}
-		gint64 row = insert_message (im, ev->time, server, ev->queue_id, id, sender, ev->origin, FALSE);
+		gint64 row = insert_message (im, ev->time, server, ev->queue_id, id ? key : NULL, sender, ev->origin, FALSE);
 		if (row >= 0 && ev->queue_id)
 			remember_done (im, im->key->str, row, ev->time, ev->time, id ? key : NULL, sender);
 		for (guint i = 0; row >= 0 && ev->recipients && ev->recipients[i]; i++) {
@@ -1707,13 +1773,10 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 	}
 	case LOG_EVENT_DONE:
 		flush_row (im, row, FALSE);
-		if (row->id >= 0) {
-			guint8 key[SENTLOG_KEY_LEN];
-			if (row->message_id)
-				sentlog_message_id_key (row->message_id, key);
+		/* flush_row left the row's digest in stored_id */
+		if (row->id >= 0)
 			remember_done (im, open_key (im, server, ev->queue_id), row->id, row->time, ev->time,
-			               row->message_id ? key : NULL, row->sender);
-		}
+			               row->message_id ? row->stored_id : NULL, row->sender);
 		open_remove (im, row);
 		break;
 	default:
@@ -1858,6 +1921,7 @@ sentlog_import_begin (SentLog *log, const Config *config, const char *name, cons
 	im->max_gap = config->max_gap;
 	im->key = g_string_new (NULL);
 	im->pending_ids = g_array_new (FALSE, FALSE, sizeof (PendingId));
+	im->sum = g_checksum_new (G_CHECKSUM_SHA256);
 	im->pending_rcpts = g_array_new (FALSE, FALSE, sizeof (PendingRcpt));
 	recall_done (im);
 	return g_steal_pointer (&im);
@@ -1977,6 +2041,12 @@ sentlog_import_checkpoint (SentLogImport *im, const SentLogPosition *at, GError 
 	return TRUE;
 }
 
+gboolean
+sentlog_import_full (SentLogImport *im)
+{
+	return im->pending_ids->len + im->pending_rcpts->len >= NS_SENTLOG_BATCH_ENTRIES;
+}
+
 guint64
 sentlog_import_messages (SentLogImport *im)
 {
@@ -2013,6 +2083,7 @@ sentlog_import_free (SentLogImport *im)
 	g_free (im->done_keys);
 	g_clear_pointer (&im->senders, g_hash_table_unref);
 	g_clear_pointer (&im->pending_ids, g_array_unref);
+	g_clear_pointer (&im->sum, g_checksum_free);
 	g_clear_pointer (&im->pending_rcpts, g_array_unref);
 	if (im->key)
 		g_string_free (im->key, TRUE);
@@ -2034,9 +2105,10 @@ sentlog_match_clear (SentLogMatch *m)
 /* The first SENTLOG_KEY_LEN bytes of the SHA-256 digest of a, a NUL
  * byte and b (b NULL: of a alone); callers keep as many as they store. */
 static void
-key_of (const char *a, const char *b, guint8 out[SENTLOG_KEY_LEN])
+key_of (GChecksum *reuse, const char *a, const char *b, guint8 out[SENTLOG_KEY_LEN])
 {
-	g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+	g_autoptr (GChecksum) own = reuse ? NULL : g_checksum_new (G_CHECKSUM_SHA256);
+	GChecksum *sum = reuse ? reuse : own;
 	g_checksum_update (sum, (const guchar *) a, (gssize) strlen (a));
 	if (b) {
 		g_checksum_update (sum, (const guchar *) "", 1);
@@ -2046,18 +2118,20 @@ key_of (const char *a, const char *b, guint8 out[SENTLOG_KEY_LEN])
 	gsize n = sizeof digest;
 	g_checksum_get_digest (sum, digest, &n);
 	memcpy (out, digest, SENTLOG_KEY_LEN);
+	if (reuse)
+		g_checksum_reset (reuse);
 }
 
 void
 sentlog_message_id_key (const char *normal, guint8 out[SENTLOG_KEY_LEN])
 {
-	key_of (normal, NULL, out);
+	key_of (NULL, normal, NULL, out);
 }
 
 void
 sentlog_pair_key (const char *sender, const char *recipient, guint8 out[SENTLOG_KEY_LEN])
 {
-	key_of (sender ? sender : "", recipient, out);
+	key_of (NULL, sender ? sender : "", recipient, out);
 }
 
 static gboolean
@@ -2619,6 +2693,8 @@ sentlog_prune (SentLog *log, gint64 before, gint64 *deleted, GError **error)
 	sqlite3_stmt *s = NULL;
 	static const char *const sql[] = {
 		"DELETE FROM recipients WHERE message IN (SELECT id FROM messages WHERE time < ?1)",
+		"DELETE FROM message_ids WHERE (key, message) IN"
+		" (SELECT message_id, id FROM messages WHERE time < ?1 AND message_id IS NOT NULL)",
 		"DELETE FROM messages WHERE time < ?1",
 		/* What is left covers from `before` on. */
 		"UPDATE spans SET first = ?1 WHERE first < ?1 AND last >= ?1",
@@ -2633,7 +2709,7 @@ sentlog_prune (SentLog *log, gint64 before, gint64 *deleted, GError **error)
 		}
 		sqlite3_bind_int64 (s, 1, before);
 		int rc = sqlite3_step (s);
-		if (i == 1)
+		if (i == 2)
 			*deleted = sqlite3_changes (log->db);
 		sqlite3_finalize (s);
 		if (rc != SQLITE_DONE) {

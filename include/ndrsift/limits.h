@@ -108,11 +108,18 @@
  * right, a little slower. */
 #define NS_SENTLOG_MAX_OPEN 10000
 
-/* The importer's SQLite page cache, in KiB. A bigger one keeps more of
- * the indexes a batch writes at random places (Message-IDs) and is
- * faster on a big log; this one keeps an import under 64 MB resident
- * with NS_SENTLOG_MAX_OPEN open messages (bench/import.sh). */
-#define NS_SENTLOG_CACHE_KIB 32768
+/* The importer's SQLite page cache, in KiB. A batch writes its index
+ * entries in key order, which needs few pages cached at once; the rest
+ * of an import's memory is the batch's entries (NS_SENTLOG_BATCH_ENTRIES)
+ * and NS_SENTLOG_MAX_OPEN open messages: under 64 MB resident in all
+ * (bench/import.sh). */
+#define NS_SENTLOG_CACHE_KIB 16384
+
+/* Log import: index entries (a Message-ID, a recipient: 16 bytes each)
+ * a batch keeps in memory until its checkpoint writes them in key order
+ * (sentlog.c write_pending): the more, the fewer pages of a big index
+ * each one costs (bench/README, import.sh). */
+#define NS_SENTLOG_BATCH_ENTRIES 1000000
 
 /* Coverage (doc/design.md "Coverage"): the default [sentlog] max_gap, in
  * seconds. Postfix writes no periodic line of its own, rsyslog's immark

@@ -8,6 +8,7 @@
  *   servers    (id, name, retired)
  *   senders    (id, address)       our users, normalised, in plain
  *   messages   (id, time, server, queue_id, message_id, sender, origin, open)
+ *   message_ids (key, message)     the index of messages.message_id
  *   recipients (pair, message)
  *   spans      (server, source, first, last, cut_before, cut_after, norm)
  *   holes      (server, first, last)
@@ -193,6 +194,10 @@ typedef struct {
  * (ignored for no source). Returns: FALSE with error when the commit
  * failed (nothing of this batch is kept then). */
 gboolean sentlog_import_checkpoint (SentLogImport *import, const SentLogPosition *at, GError **error);
+
+/* Whether the batch holds NS_SENTLOG_BATCH_ENTRIES index entries, the
+ * most it keeps in memory until its checkpoint: time for one. */
+gboolean sentlog_import_full (SentLogImport *import);
 
 /* Messages and recipients added or changed since begin. */
 guint64 sentlog_import_messages (SentLogImport *import);

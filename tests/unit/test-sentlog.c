@@ -1284,7 +1284,7 @@ test_migrate_schema_1 (void)
 
 	g_autoptr (SentLog) log = open_writer (db);
 	REQUIRE (log);
-	g_assert_cmpint (q_int (db, "PRAGMA user_version"), ==, 4); /* the current schema */
+	g_assert_cmpint (q_int (db, "PRAGMA user_version"), ==, 5); /* the current schema */
 	/* the text is gone, its digests answer the lookups */
 	g_assert_cmpint (q_int (db, "SELECT count(*) FROM main.messages WHERE typeof (message_id) = 'blob'"
 	                            " AND length (message_id) = 8"), ==, 4);
@@ -1398,6 +1398,62 @@ test_join_two_imports (void)
 	g_assert_cmpstr (rows, ==, want);
 	g_autofree char *r = q_rows (db, "SELECT address FROM recipients");
 	g_assert_cmpstr (r, ==, "bob@remote.example");
+}
+
+/* message_ids is the index of messages.message_id (schema 5), kept by the
+ * importer: a row written without its Message-ID (an earlier import, a
+ * row set aside) gets its entry when it learns it, and one that learns
+ * another loses the old entry, whether that was committed or still
+ * pending in the batch. Each lookup finds the row by its current id. */
+static void
+test_join_message_id_index (void)
+{
+	g_autofree char *db = new_db_path ("join-ids.db");
+	g_autoptr (Config) c = test_config (db);
+	g_autoptr (SentLog) log = open_writer (db);
+	REQUIRE (log);
+	gint64 off = -1, line = -1;
+	SentLogImport *im = begin (log, c, "ids first line", &off, &line);
+	REQUIRE (im);
+	ev_enter (im, T0, "mx1", "K1", LOG_ORIGIN_AUTH, NULL);
+	ev_enter (im, T0, "mx1", "K2", LOG_ORIGIN_AUTH, NULL);
+	ev_msgid (im, T0, "mx1", "K2", "<k2-old@example.com>");
+	checkpoint (im, 100, 3);
+	sentlog_import_free (im);
+	/* both open, K2 with an entry, K1 without */
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM main.message_ids"), ==, 1);
+
+	im = begin (log, c, "ids first line", &off, &line);
+	REQUIRE (im);
+	sentlog_import_set_max_open (im, 1);
+	ev_msgid (im, T0 + 1, "mx1", "K1", "<k1@example.com>");
+	ev_msgid (im, T0 + 1, "mx1", "K2", "<k2-new@example.com>"); /* K1 set aside, written */
+	ev_enter (im, T0 + 2, "mx1", "K3", LOG_ORIGIN_AUTH, NULL);  /* K2 set aside, written */
+	ev_msgid (im, T0 + 2, "mx1", "K3", "<k3-old@example.com>");
+	ev_enter (im, T0 + 3, "mx1", "K4", LOG_ORIGIN_AUTH, NULL);  /* K3 set aside: k3-old pending */
+	ev_msgid (im, T0 + 4, "mx1", "K3", "<k3-new@example.com>");
+	ev_done (im, T0 + 5, "mx1", "K3");
+	ev_done (im, T0 + 5, "mx1", "K1");
+	ev_done (im, T0 + 5, "mx1", "K2");
+	checkpoint (im, 200, 12);
+	sentlog_import_free (im);
+
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM main.message_ids"), ==, 3);
+	g_assert_cmpint (q_int (db, "SELECT count(*) FROM main.message_ids k JOIN main.messages m"
+	                            " ON m.id = k.message AND m.message_id = k.key"), ==, 3);
+	g_autoptr (SentLog) r = sentlog_open (db, FALSE, NULL);
+	REQUIRE (r);
+	static const struct { const char *id, *queue_id; } want[] = {
+		{ "<k1@example.com>", "K1" }, { "<k2-new@example.com>", "K2" }, { "<k3-new@example.com>", "K3" },
+		{ "<k2-old@example.com>", NULL }, { "<k3-old@example.com>", NULL },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (want); i++) {
+		g_auto (SentLogMatch) m = { 0 };
+		g_autoptr (GError) error = NULL;
+		g_assert_true (sentlog_lookup_message_id (r, want[i].id, &m, &error));
+		g_assert_cmpint (m.found, ==, want[i].queue_id != NULL);
+		g_assert_cmpstr (m.queue_id, ==, want[i].queue_id);
+	}
 }
 
 /* Archived logs imported late (a first import of the last two months of
@@ -2261,6 +2317,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/sentlog/coverage/rate-limit", test_coverage_rate_limit);
 	g_test_add_func ("/sentlog/migrate/schema-1", test_migrate_schema_1);
 	g_test_add_func ("/sentlog/join/two-imports", test_join_two_imports);
+	g_test_add_func ("/sentlog/join/message-id-index", test_join_message_id_index);
 	g_test_add_func ("/sentlog/join/two-imports-old-logs", test_join_two_imports_old_logs);
 	g_test_add_func ("/sentlog/join/queue-id-reused", test_join_queue_id_reused);
 	g_test_add_func ("/sentlog/join/repeated-lines", test_join_repeated_lines);
