@@ -411,6 +411,9 @@ reply (const Connection *c, unsigned long no_reply_bit)
 	return c && (c->no_reply & no_reply_bit) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
+/* A macro name that no MTA defines. */
+#define NO_MACRO "{ndrsift_none}"
+
 /* ---- the callbacks --------------------------------------------------------
  *
  * Every one is registered: the MTA (and miltertest) only goes on through
@@ -448,10 +451,18 @@ on_negotiate (SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2
 	c->no_reply = *pf1 & no_reply;
 	if (*pf0 & SMFIF_SETSYMLIST) {
 		/* Postfix sends {daemon_port} only when asked; the queue ID is
-		 * read at the end of the message, the only step that logs it. */
+		 * read at the end of the message, the only step that logs it.
+		 * The other steps get a macro no MTA defines (an empty list
+		 * would mean the MTA's defaults): Postfix sends the end of
+		 * header's macros before every header field, and those of HELO
+		 * and DATA though the steps are off, so each would carry the
+		 * queue ID or the TLS details for nothing. */
 		smfi_setsymlist (ctx, SMFIM_CONNECT, (char *) "{daemon_name} {daemon_port}");
+		smfi_setsymlist (ctx, SMFIM_HELO, (char *) NO_MACRO);
 		smfi_setsymlist (ctx, SMFIM_ENVFROM, (char *) "{auth_authen}");
 		smfi_setsymlist (ctx, SMFIM_ENVRCPT, (char *) "{rcpt_addr}");
+		smfi_setsymlist (ctx, SMFIM_DATA, (char *) NO_MACRO);
+		smfi_setsymlist (ctx, SMFIM_EOH, (char *) NO_MACRO);
 		smfi_setsymlist (ctx, SMFIM_EOM, (char *) "i");
 	}
 	return SMFIS_CONTINUE;
