@@ -114,3 +114,32 @@ if ns_py=$(command -v python3 2>/dev/null) && [ "$(head -c 4 "$ns_py" 2>/dev/nul
 	mkdir "$tmpdir/.python" && ln -s "$ns_py" "$tmpdir/.python/python3"; then
 	PATH=$tmpdir/.python:$PATH
 fi
+
+# hostile_inputs: the messages of tests/cli/hostile-inputs.py (some
+# 160 MB), generated once and shared by hostile.test and frontends.test,
+# which only read them: sets HOSTILE_IN and HOSTILE_SLOW. They live in
+# $top_builddir/tests/cli/hostile-cache/SUM (SUM: the generator's
+# checksum, so an edited generator writes new ones; `make clean` removes
+# them), or in the test's $tmpdir without a build tree we may write to. Two tests
+# that find none each write their own and rename it in place: one wins,
+# the other's is dropped.
+hostile_inputs () {
+	hi_gen=$top_srcdir/tests/cli/hostile-inputs.py
+	hi_base= hi_dir=$tmpdir/hostile-inputs
+	if [ -n "${top_builddir:-}" ] && mkdir -p "$top_builddir/tests/cli/hostile-cache" 2>/dev/null &&
+		[ -w "$top_builddir/tests/cli/hostile-cache" ] && hi_sum=$(cksum <"$hi_gen" | cut -d' ' -f1); then
+		hi_base=$top_builddir/tests/cli/hostile-cache/
+		hi_dir=$hi_base$hi_sum
+	fi
+	if [ ! -d "$hi_dir" ]; then
+		hi_new=$hi_dir.$$
+		rm -rf "$hi_new" && mkdir "$hi_new" "$hi_new/in" "$hi_new/slow" &&
+			python3 "$hi_gen" "$hi_new/in" "$hi_new/slow" || { rm -rf "$hi_new"; return 1; }
+		mv -T "$hi_new" "$hi_dir" 2>/dev/null || rm -rf "$hi_new"
+		# those of an older generator go (not another test's $hi_new)
+		[ -z "$hi_base" ] || for hi_old in "$hi_base"*; do
+			case ${hi_old#"$hi_base"} in *[!0-9]*|"$hi_sum") ;; *) rm -rf "$hi_old" ;; esac
+		done
+	fi
+	HOSTILE_IN=$hi_dir/in HOSTILE_SLOW=$hi_dir/slow
+}
