@@ -143,3 +143,48 @@ hostile_inputs () {
 	fi
 	HOSTILE_IN=$hi_dir/in HOSTILE_SLOW=$hi_dir/slow
 }
+
+# serve SCRIPT: starts one python3 process for the checks of a test (a
+# python start costs some 50 ms of CPU; a test checks dozens of outputs).
+# SCRIPT defines answer(ARG...), which prints why a check fails and
+# returns true when it passes (or ends with sys.exit(WHY)). Then
+# ask ARG...: runs answer(ARG...) in that process, prints what it printed,
+# and returns 0 when it passed. An ARG holds no tab and no line end.
+serve () {
+	cat >"$tmpdir/.serve.py" <<'PY'
+import contextlib, io, runpy, sys
+answer = runpy.run_path(sys.argv[1])['answer']
+for line in sys.stdin:
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            good = answer(*line.rstrip('\n').split('\t'))
+    except SystemExit as e:
+        good = e.code in (None, 0)
+        if not isinstance(e.code, (int, type(None))):
+            out.write('%s\n' % e.code)
+    except Exception as e:
+        good = False
+        out.write('%s: %s\n' % (type(e).__name__, e))
+    text = out.getvalue()
+    # one line of its own ends each answer: U+001F (never printed by
+    # answer, which shows what it read through repr or ascii), then 0 or 1
+    sys.stdout.write(text + ('\n' if text and not text.endswith('\n') else '') + '\037%d\n' % (not good))
+    sys.stdout.flush()
+PY
+	mkfifo "$tmpdir/.serve.in" "$tmpdir/.serve.out" || return 1
+	python3 "$tmpdir/.serve.py" "$1" <"$tmpdir/.serve.in" >"$tmpdir/.serve.out" 2>&1 &
+	exec 8>"$tmpdir/.serve.in" 9<"$tmpdir/.serve.out"
+	serve_end=$(printf '\037')
+}
+ask () {
+	ask_line=$1; shift
+	for ask_arg; do ask_line="$ask_line	$ask_arg"; done
+	printf '%s\n' "$ask_line" >&8
+	while IFS= read -r ask_out <&9; do
+		case $ask_out in "$serve_end"*) return "${ask_out#"$serve_end"}" ;; esac
+		printf '%s\n' "$ask_out"
+	done
+	echo "the checking process ended without an answer"
+	return 1
+}
