@@ -92,19 +92,22 @@ run_filter () {
 }
 
 # intact IN OUT: OUT is one verdict header line (folds allowed) then IN
-# byte for byte; prints the header (unfolded) or what is wrong.
-intact () {
-	python3 - "$1" "$2" <<'EOF'
+# byte for byte; prints the header (unfolded) or what is wrong (one python
+# process for all: serve in lib.sh).
+cat >"$T/intact.py" <<'EOF'
 import re, sys
-i, o = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
-if len(o) <= len(i) or not o.endswith(i):
-    sys.exit('%d bytes in, %d out: not the input plus a header' % (len(i), len(o)))
-h = o[:len(o) - len(i)]
-if not re.fullmatch(rb'X-NDR-Verdict: [a-z]+; [ -~]*(\n\t[ -~]+)*\n', h):
-    sys.exit('not one verdict header: %r' % h[:200])
-print(h.replace(b'\n\t', b'').strip().decode())
+def answer(i, o):
+    i, o = open(i, 'rb').read(), open(o, 'rb').read()
+    if len(o) <= len(i) or not o.endswith(i):
+        sys.exit('%d bytes in, %d out: not the input plus a header' % (len(i), len(o)))
+    h = o[:len(o) - len(i)]
+    if not re.fullmatch(rb'X-NDR-Verdict: [a-z]+; [ -~]*(\n\t[ -~]+)*\n', h):
+        sys.exit('not one verdict header: %r' % h[:200])
+    print(h.replace(b'\n\t', b'').strip().decode())
+    return True
 EOF
-}
+serve "$T/intact.py" || exit 1
+intact () { ask "$1" "$2"; }
 
 # expect DESC VERDICT_RE MAX_MS: the last run exited 0 within MAX_MS (x
 # slow), the message intact, the header matching VERDICT_RE.

@@ -114,3 +114,77 @@ if ns_py=$(command -v python3 2>/dev/null) && [ "$(head -c 4 "$ns_py" 2>/dev/nul
 	mkdir "$tmpdir/.python" && ln -s "$ns_py" "$tmpdir/.python/python3"; then
 	PATH=$tmpdir/.python:$PATH
 fi
+
+# hostile_inputs: the messages of tests/cli/hostile-inputs.py (some
+# 160 MB), generated once and shared by hostile.test and frontends.test,
+# which only read them: sets HOSTILE_IN and HOSTILE_SLOW. They live in
+# $top_builddir/tests/cli/hostile-cache/SUM (SUM: the generator's
+# checksum, so an edited generator writes new ones; `make clean` removes
+# them), or in the test's $tmpdir without a build tree we may write to. Two tests
+# that find none each write their own and rename it in place: one wins,
+# the other's is dropped.
+hostile_inputs () {
+	hi_gen=$top_srcdir/tests/cli/hostile-inputs.py
+	hi_base= hi_dir=$tmpdir/hostile-inputs
+	if [ -n "${top_builddir:-}" ] && mkdir -p "$top_builddir/tests/cli/hostile-cache" 2>/dev/null &&
+		[ -w "$top_builddir/tests/cli/hostile-cache" ] && hi_sum=$(cksum <"$hi_gen" | cut -d' ' -f1); then
+		hi_base=$top_builddir/tests/cli/hostile-cache/
+		hi_dir=$hi_base$hi_sum
+	fi
+	if [ ! -d "$hi_dir" ]; then
+		hi_new=$hi_dir.$$
+		rm -rf "$hi_new" && mkdir "$hi_new" "$hi_new/in" "$hi_new/slow" &&
+			python3 "$hi_gen" "$hi_new/in" "$hi_new/slow" || { rm -rf "$hi_new"; return 1; }
+		mv -T "$hi_new" "$hi_dir" 2>/dev/null || rm -rf "$hi_new"
+		# those of an older generator go (not another test's $hi_new)
+		[ -z "$hi_base" ] || for hi_old in "$hi_base"*; do
+			case ${hi_old#"$hi_base"} in *[!0-9]*|"$hi_sum") ;; *) rm -rf "$hi_old" ;; esac
+		done
+	fi
+	HOSTILE_IN=$hi_dir/in HOSTILE_SLOW=$hi_dir/slow
+}
+
+# serve SCRIPT: starts one python3 process for the checks of a test (a
+# python start costs some 50 ms of CPU; a test checks dozens of outputs).
+# SCRIPT defines answer(ARG...), which prints why a check fails and
+# returns true when it passes (or ends with sys.exit(WHY)). Then
+# ask ARG...: runs answer(ARG...) in that process, prints what it printed,
+# and returns 0 when it passed. An ARG holds no tab and no line end.
+serve () {
+	cat >"$tmpdir/.serve.py" <<'PY'
+import contextlib, io, runpy, sys
+answer = runpy.run_path(sys.argv[1])['answer']
+for line in sys.stdin:
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            good = answer(*line.rstrip('\n').split('\t'))
+    except SystemExit as e:
+        good = e.code in (None, 0)
+        if not isinstance(e.code, (int, type(None))):
+            out.write('%s\n' % e.code)
+    except Exception as e:
+        good = False
+        out.write('%s: %s\n' % (type(e).__name__, e))
+    text = out.getvalue()
+    # one line of its own ends each answer: U+001F (never printed by
+    # answer, which shows what it read through repr or ascii), then 0 or 1
+    sys.stdout.write(text + ('\n' if text and not text.endswith('\n') else '') + '\037%d\n' % (not good))
+    sys.stdout.flush()
+PY
+	mkfifo "$tmpdir/.serve.in" "$tmpdir/.serve.out" || return 1
+	python3 "$tmpdir/.serve.py" "$1" <"$tmpdir/.serve.in" >"$tmpdir/.serve.out" 2>&1 &
+	exec 8>"$tmpdir/.serve.in" 9<"$tmpdir/.serve.out"
+	serve_end=$(printf '\037')
+}
+ask () {
+	ask_line=$1; shift
+	for ask_arg; do ask_line="$ask_line	$ask_arg"; done
+	printf '%s\n' "$ask_line" >&8
+	while IFS= read -r ask_out <&9; do
+		case $ask_out in "$serve_end"*) return "${ask_out#"$serve_end"}" ;; esac
+		printf '%s\n' "$ask_out"
+	done
+	echo "the checking process ended without an answer"
+	return 1
+}

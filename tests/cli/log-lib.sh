@@ -28,22 +28,20 @@ for r in c.execute(sys.argv[2]):
 }
 
 # gen PREFIX FIRST COUNT [DAY]: COUNT jsonl records, message IDs
-# <PREFIX-i@example.com>, 0 to 2 recipients each, one second apart.
-cat >"$tmpdir/gen.py" <<'EOF'
-import json, sys, datetime
-prefix, first, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-day = sys.argv[4] if len(sys.argv) > 4 else "2026-11-27"
-t0 = datetime.datetime.fromisoformat(day + "T00:00:00+00:00")
-out = sys.stdout
-for i in range(first, first + count):
-    t = (t0 + datetime.timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    rcpts = ["r%d.%s@remote.example" % (i, prefix), "s%d.%s@remote.example" % (i, prefix)][: i % 3]
-    out.write(json.dumps({"time": t, "server": "mx1", "queue_id": "Q%s%d" % (prefix, i),
-                          "message_id": "<%s-%d@example.com>" % (prefix, i),
-                          "sender": "alice@example.com", "recipients": rcpts,
-                          "status": "sent", "origin": "auth"}, separators=(",", ":")) + "\n")
-EOF
-gen () { python3 "$tmpdir/gen.py" "$@"; }
+# <PREFIX-i@example.com>, 0 to 2 recipients each, one second apart from
+# DAY 00:00:00 UTC (default 2026-11-27) plus FIRST seconds. (seq, date
+# and awk: a fifth of the CPU of a python loop, and no python start.)
+gen () {
+	[ "$3" -gt 0 ] || return 0
+	gen_t0=$(date -u -d "${4:-2026-11-27} 00:00:00" +%s) || return 1
+	seq "$((gen_t0 + $2))" "$((gen_t0 + $2 + $3 - 1))" | sed 's/^/@/' | date -u -f - +%Y-%m-%dT%H:%M:%SZ |
+	LC_ALL=C awk -v p="$1" -v i="$2" '{
+		r = "r" i "." p "@remote.example"; s = "s" i "." p "@remote.example"
+		rc = i % 3 == 0 ? "" : i % 3 == 1 ? "\"" r "\"" : "\"" r "\",\"" s "\""
+		printf "{\"time\":\"%s\",\"server\":\"mx1\",\"queue_id\":\"Q%s%d\",\"message_id\":\"<%s-%d@example.com>\",\"sender\":\"alice@example.com\",\"recipients\":[%s],\"status\":\"sent\",\"origin\":\"auth\"}\n", $0, p, i, p, i, rc
+		i++
+	}'
+}
 
 # wait_rows SQL WANT SECONDS: polls until the query gives WANT (as q
 # prints it), within SECONDS; one process polling every 50 ms.

@@ -57,14 +57,24 @@ def connect(db, directory):
     tables = {r[0] for r in c.execute("SELECT name FROM sqlite_schema")}
     if "senders" not in tables:
         return c
-    words = candidates(directory)
     senders = [r[0] for r in c.execute("SELECT address FROM senders")] + [""]
-    plain = {}
-    for w in words:
-        plain[key(w)] = w
-        for s in senders:
-            plain[key(s, w)] = w
-    c.create_function("plain", 1, lambda b: None if b is None else plain.get(bytes(b), "?" + bytes(b).hex()))
+    plain = None
+
+    def lookup(b):
+        # the directory is read at the first digest shown, not at connect:
+        # a count or a PRAGMA needs none of it
+        nonlocal plain
+        if b is None:
+            return None
+        if plain is None:
+            plain = {}
+            for w in candidates(directory):
+                plain[key(w)] = w
+                for s in senders:
+                    plain[key(s, w)] = w
+        return plain.get(bytes(b), "?" + bytes(b).hex())
+
+    c.create_function("plain", 1, lookup)
     c.executescript("""
 CREATE TEMP VIEW messages AS SELECT m.id, m.time, m.server, m.queue_id, plain (m.message_id) AS message_id,
   p.address AS sender, m.origin, m.open FROM main.messages m LEFT JOIN main.senders p ON p.id = m.sender;
