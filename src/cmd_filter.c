@@ -283,5 +283,11 @@ cmd_filter (Config *owned, int argc, char **argv)
 	g_autoptr (Verdict) v = engine_judge (engine, head, cut, NULL); /* takes head */
 	g_autofree char *value = engine_header_value (engine, v);
 	finish_and_stop (header, value);
+#ifndef __SANITIZE_ADDRESS__
+	/* The mail is written; freeing the engine and GMime now would be
+	 * 6 % of the run for memory the exit returns anyway. Sanitizer
+	 * builds free it, so leaks still show. */
+	_exit (EXIT_OK);
+#endif
 	return EXIT_OK;
 }
