@@ -28,7 +28,7 @@ int cmd_rules (Config *config, int argc, char **argv);
 int cmd_milter (Config *config, int argc, char **argv);
 
 /* filter's start, before the config is loaded: its options, all of
- * stdin, and the deadline's watchdog (NS_MAX_DEADLINE_MS until
+ * stdin, and the deadline's timer (NS_MAX_DEADLINE_MS until
  * cmd_filter sets [filter] deadline_ms). Returns: -1 to go on (load the
  * config, then cmd_filter), else the exit status (the output is written
  * or the options were wrong). cmd_filter needs it first. */

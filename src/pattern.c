@@ -26,8 +26,8 @@
 #define PATTERN_JIT_AFTER 4
 
 struct _Pattern {
-	char *spec;
-	char *regex;         /* lazy: compiled on first use, then freed */
+	char *spec;          /* "/re/flags", or the bare regex of pattern_compile_raw */
+	gsize regex_len;     /* lazy: the regex is spec[1..regex_len], compiled on first use */
 	guint32 options;
 	gsize compiled;      /* g_once: code is set (lazy patterns) */
 	pcre2_code *code;    /* the interpreter's; NULL when a lazy compile failed */
@@ -86,12 +86,11 @@ match_data_for (const pcre2_code *code)
 }
 
 static pcre2_code *
-compile (const char *regex, guint32 options, GError **error)
+compile (const char *regex, gsize len, guint32 options, GError **error)
 {
 	int errcode;
 	PCRE2_SIZE erroff;
-	pcre2_code *code = pcre2_compile ((PCRE2_SPTR) regex, PCRE2_ZERO_TERMINATED,
-	                                  options, &errcode, &erroff, NULL);
+	pcre2_code *code = pcre2_compile ((PCRE2_SPTR) regex, len, options, &errcode, &erroff, NULL);
 	if (code == NULL) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message (errcode, msg, sizeof msg);
@@ -101,22 +100,27 @@ compile (const char *regex, guint32 options, GError **error)
 	return code;
 }
 
-Pattern *
-pattern_compile_raw (const char *regex, guint32 options, GError **error)
+static Pattern *
+compiled_pattern (pcre2_code *code, const char *spec)
 {
-	pcre2_code *code = compile (regex, options, error);
-	if (code == NULL)
-		return NULL;
 	Pattern *p = g_new0 (Pattern, 1);
 	p->code = code;
 	p->compiled = 1;
-	p->spec = g_strdup (regex);
+	p->spec = g_strdup (spec);
 	return p;
 }
 
-/* Splits "/re/flags" into the regex and PCRE2 option bits. */
-static char *
-split_spec (const char *spec, guint32 *options, GError **error)
+Pattern *
+pattern_compile_raw (const char *regex, guint32 options, GError **error)
+{
+	pcre2_code *code = compile (regex, PCRE2_ZERO_TERMINATED, options, error);
+	return code ? compiled_pattern (code, regex) : NULL;
+}
+
+/* Splits "/re/flags": the regex is spec[1..*len] (nothing is copied; the
+ * line is read once per start-up), the flags become PCRE2 option bits. */
+static gboolean
+split_spec (const char *spec, gsize *regex_len, guint32 *options, GError **error)
 {
 	gsize len = spec ? strlen (spec) : 0;
 
@@ -124,12 +128,12 @@ split_spec (const char *spec, guint32 *options, GError **error)
 	if (len < 2 || spec[0] != '/') {
 		g_set_error (error, PATTERN_ERROR, PATTERN_ERROR_SYNTAX, "a pattern is written /regex/flags, not '%s'",
 		             spec ? spec : "");
-		return NULL;
+		return FALSE;
 	}
 	const char *close = strrchr (spec + 1, '/');
 	if (close == NULL) {
 		g_set_error (error, PATTERN_ERROR, PATTERN_ERROR_SYNTAX, "pattern '%s' has no closing '/'", spec);
-		return NULL;
+		return FALSE;
 	}
 	for (const char *f = close + 1; *f; f++) {
 		switch (*f) {
@@ -139,26 +143,22 @@ split_spec (const char *spec, guint32 *options, GError **error)
 		case 'x': *options |= PCRE2_EXTENDED; break;
 		default:
 			g_set_error (error, PATTERN_ERROR, PATTERN_ERROR_SYNTAX, "pattern '%s': unknown flag '%c'", spec, *f);
-			return NULL;
+			return FALSE;
 		}
 	}
-	return g_strndup (spec + 1, close - spec - 1);
+	*regex_len = close - spec - 1;
+	return TRUE;
 }
 
 Pattern *
 pattern_compile_full (const char *spec, guint32 extra_options, GError **error)
 {
+	gsize len;
 	guint32 options;
-	g_autofree char *regex = split_spec (spec, &options, error);
-	if (regex == NULL)
+	if (!split_spec (spec, &len, &options, error))
 		return NULL;
-
-	Pattern *p = pattern_compile_raw (regex, options | extra_options, error);
-	if (p) {
-		g_free (p->spec);
-		p->spec = g_strdup (spec);
-	}
-	return p;
+	pcre2_code *code = compile (spec + 1, len, options | extra_options, error);
+	return code ? compiled_pattern (code, spec) : NULL;
 }
 
 Pattern *
@@ -170,13 +170,13 @@ pattern_compile (const char *spec, GError **error)
 Pattern *
 pattern_new_lazy (const char *spec, guint32 extra_options, GError **error)
 {
+	gsize len;
 	guint32 options;
-	char *regex = split_spec (spec, &options, error);
-	if (regex == NULL)
+	if (!split_spec (spec, &len, &options, error))
 		return NULL;
 	Pattern *p = g_new0 (Pattern, 1);
 	p->spec = g_strdup (spec);
-	p->regex = regex;
+	p->regex_len = len;
 	p->options = options | extra_options;
 	return p;
 }
@@ -188,10 +188,9 @@ code_of (Pattern *p)
 {
 	if (g_once_init_enter (&p->compiled)) {
 		g_autoptr (GError) error = NULL;
-		p->code = compile (p->regex, p->options, &error);
+		p->code = compile (p->spec + 1, p->regex_len, p->options, &error);
 		if (p->code == NULL)
 			g_warning ("pattern %s does not compile: %s; it never matches", p->spec, error->message);
-		g_clear_pointer (&p->regex, g_free);
 		g_once_init_leave (&p->compiled, 1);
 	}
 	return p->code;
@@ -255,6 +254,12 @@ pattern_limit_hits_this_thread (void)
 	return thread_limit_hits;
 }
 
+const char *
+pattern_spec (const Pattern *p)
+{
+	return p->spec;
+}
+
 void
 pattern_free (Pattern *p)
 {
@@ -262,7 +267,6 @@ pattern_free (Pattern *p)
 		return;
 	pcre2_code_free (p->code);
 	pcre2_code_free (p->jit);
-	g_free (p->regex);
 	g_free (p->spec);
 	g_free (p);
 }

@@ -60,6 +60,10 @@ gboolean pattern_matches (const Pattern *p, const char *subject, gsize len);
 /* Matches that stopped at a limit since start-up, in the calling thread. */
 guint pattern_limit_hits_this_thread (void);
 
+/* Returns: (transfer none) the text p was made from: "/re/flags", or
+ * pattern_compile_raw's regex. */
+const char *pattern_spec (const Pattern *p);
+
 void pattern_free (Pattern *p);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pattern, pattern_free)

@@ -119,10 +119,15 @@ rulefiles_read_file (const char *path, char **text, gsize *len, GError **error)
 		close (fd);
 		return FALSE;
 	}
+	/* Straight into the buffer: its size is the file's unless it grows. */
 	GString *buf = g_string_sized_new (S_ISREG (st.st_mode) ? (gsize) st.st_size + 1 : 1);
-	g_autofree char *chunk = g_malloc (64 * 1024);
 	for (;;) {
-		ssize_t n = read (fd, chunk, 64 * 1024);
+		if (buf->len + 1 >= buf->allocated_len) { /* full (a FIFO, a growing file) */
+			gsize used = buf->len;
+			g_string_truncate (g_string_set_size (buf, buf->allocated_len * 2), used);
+		}
+		gsize room = buf->allocated_len - buf->len - 1;
+		ssize_t n = read (fd, buf->str + buf->len, room);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -134,7 +139,8 @@ rulefiles_read_file (const char *path, char **text, gsize *len, GError **error)
 		}
 		if (n == 0)
 			break;
-		g_string_append_len (buf, chunk, n);
+		buf->len += n;
+		buf->str[buf->len] = '\0';
 	}
 	close (fd);
 	*len = buf->len;

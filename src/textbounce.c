@@ -31,8 +31,7 @@ typedef struct {
 	Target target;
 	guint family;
 	char *field;       /* TARGET_HEADER; TARGET_RECIPIENT read from a header */
-	char *spec;
-	Pattern *re;
+	Pattern *re;       /* its text is pattern_spec() */
 } FormatPattern;
 
 typedef struct {
@@ -47,6 +46,7 @@ typedef struct {
 
 struct _TextbounceFormats {
 	GPtrArray *families;   /* Family*, in reading order (indices are family ids) */
+	GHashTable *by_name;   /* Family name (borrowed) -> its id + 1 */
 	GPtrArray *patterns;   /* FormatPattern*, owned */
 	GArray *order;         /* int family ids by priority, reading order among equals */
 };
@@ -62,7 +62,6 @@ pattern_entry_free (gpointer data)
 {
 	FormatPattern *fp = data;
 	g_free (fp->field);
-	g_free (fp->spec);
 	pattern_free (fp->re);
 	g_free (fp);
 }
@@ -95,6 +94,7 @@ textbounce_formats_free (TextbounceFormats *formats)
 {
 	if (formats == NULL)
 		return;
+	g_hash_table_unref (formats->by_name);
 	g_ptr_array_unref (formats->families);
 	g_ptr_array_unref (formats->patterns);
 	if (formats->order)
@@ -119,6 +119,7 @@ formats_new (void)
 {
 	TextbounceFormats *f = g_new0 (TextbounceFormats, 1);
 	f->families = g_ptr_array_new_with_free_func (family_free);
+	f->by_name = g_hash_table_new (g_str_hash, g_str_equal);
 	f->patterns = g_ptr_array_new_with_free_func (pattern_entry_free);
 	return f;
 }
@@ -126,10 +127,7 @@ formats_new (void)
 static int
 family_index (const TextbounceFormats *f, const char *name)
 {
-	for (guint i = 0; i < f->families->len; i++)
-		if (strcmp (((Family *) g_ptr_array_index (f->families, i))->name, name) == 0)
-			return (int) i;
-	return -1;
+	return GPOINTER_TO_INT (g_hash_table_lookup (f->by_name, name)) - 1;
 }
 
 /* "priority NAME N": families are tried by ascending N. */
@@ -261,6 +259,7 @@ parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, 
 		fam->patterns = g_ptr_array_new ();
 		fam->samples = g_ptr_array_new_with_free_func (sample_free);
 		g_ptr_array_add (f->families, fam);
+		g_hash_table_insert (f->by_name, fam->name, GINT_TO_POINTER (f->families->len));
 		return TRUE;
 	}
 	if (strcmp (directive, "priority") == 0 || strcmp (directive, "match") == 0 ||
@@ -324,7 +323,6 @@ parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, 
 	fp->target = target;
 	fp->family = family;
 	fp->field = g_strdup (field);
-	fp->spec = g_strdup (cursor);
 	/* Text patterns see lines: "^" and "$" are line starts and ends. */
 	gboolean lines = target == TARGET_BODY || target == TARGET_SEPARATOR ||
 	                 target == TARGET_FIRST_HEADER || (target == TARGET_RECIPIENT && field == NULL);
@@ -621,9 +619,9 @@ textbounce_find_recipient (const TextbounceFormats *f, int family, const HeaderB
 				for (gsize c = 0; !fp->field && c < start; c++)
 					line += subject[c] == '\n';
 				found_where = fp->field ? g_strdup_printf ("header %s, recipient pattern %s of family %s",
-				                                           fp->field, fp->spec, fam->name)
+				                                           fp->field, pattern_spec (fp->re), fam->name)
 				                        : g_strdup_printf ("text line %u, recipient pattern %s of family %s",
-				                                           line, fp->spec, fam->name);
+				                                           line, pattern_spec (fp->re), fam->name);
 			}
 		}
 	}
@@ -781,7 +779,7 @@ quote_new (const char *text, GString *block, gsize block_start, gsize prefix_len
 	for (gsize k = 0; k < block_start; k++)
 		q->line += text[k] == '\n';
 	q->family = fp ? g_strdup (textbounce_family_name (f, fp->family)) : NULL;
-	q->marker = fp ? g_strdup (fp->spec) : NULL;
+	q->marker = fp ? g_strdup (pattern_spec (fp->re)) : NULL;
 	return q;
 }
 
