@@ -32,21 +32,11 @@ unsrs (const char *local, char **domain)
 	return g_strdup (parts[3]);
 }
 
-char *
-address_normalise (const char *address, const char *delimiters)
+/* An address with a wrapper (s: trimmed, its brackets gone, len > 0). */
+static char *
+unwrap (const char *s, gsize len, const char *delimiters)
 {
-	if (address == NULL)
-		return NULL;
-	g_autofree char *a = g_strstrip (g_strdup (address));
-	gsize n = strlen (a);
-	if (n >= 2 && a[0] == '<' && a[n - 1] == '>') {
-		memmove (a, a + 1, n - 2);
-		a[n - 2] = '\0';
-		g_strstrip (a);
-	}
-	if (a[0] == '\0')
-		return g_strdup ("");
-
+	g_autofree char *a = g_strndup (s, len);
 	char *at = strrchr (a, '@');
 	g_autofree char *local = at ? g_strndup (a, at - a) : g_strdup (a);
 	g_autofree char *domain = at ? g_strdup (at + 1) : NULL;
@@ -75,4 +65,51 @@ address_normalise (const char *address, const char *delimiters)
 		return g_steal_pointer (&local);
 	g_autofree char *lower = g_ascii_strdown (domain, -1);
 	return g_strconcat (local, "@", lower, NULL);
+}
+
+static void
+trim (const char **s, const char **e)
+{
+	while (*s < *e && g_ascii_isspace (**s))
+		(*s)++;
+	while (*e > *s && g_ascii_isspace ((*e)[-1]))
+		(*e)--;
+}
+
+char *
+address_normalise (const char *address, const char *delimiters)
+{
+	if (address == NULL)
+		return NULL;
+	const char *s = address, *e = address + strlen (address);
+	trim (&s, &e);
+	if (e - s >= 2 && s[0] == '<' && e[-1] == '>') {
+		s++, e--;
+		trim (&s, &e);
+	}
+	if (s == e)
+		return g_strdup ("");
+	/* Wrappers are rare; the plain address (an importer's every line)
+	 * takes one allocation. */
+	if (g_ascii_strncasecmp (s, "SRS", 3) == 0 || g_ascii_strncasecmp (s, "prvs=", 5) == 0)
+		return unwrap (s, e - s, delimiters);
+	const char *at = e;
+	while (at > s && at[-1] != '@')
+		at--;
+	at = at > s ? at - 1 : NULL;
+	gsize local = at ? (gsize) (at - s) : (gsize) (e - s), cut = 0;
+	while (delimiters && *delimiters && cut < local && strchr (delimiters, s[cut]) == NULL)
+		cut++;
+	if (cut > 0) /* "+foo@x" keeps its name: there is nothing before the delimiter */
+		local = cut;
+	gsize domain = at ? (gsize) (e - at - 1) : 0;
+	char *out = g_malloc (local + (at ? 1 + domain : 0) + 1), *d = out + local;
+	memcpy (out, s, local);
+	if (at) {
+		*d++ = '@';
+		for (gsize i = 0; i < domain; i++)
+			*d++ = g_ascii_tolower (at[1 + i]);
+	}
+	*d = '\0';
+	return out;
 }

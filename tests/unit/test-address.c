@@ -69,6 +69,15 @@ test_normalise (void)
 		{ "SRS0=HHH=TT=example.com=alice@forwarder.example", NULL, "alice@example.com" },
 		{ "alice+tag@example.com", "+", "alice@example.com" },
 		{ "+tag@example.com", "+", "+tag@example.com" },
+		/* the plain addresses' own path (no wrapper) */
+		{ "Bob", NULL, "Bob" },
+		{ "bob+x", "+", "bob" },
+		{ "a@b@C.D", NULL, "a@b@c.d" },
+		{ " < Carol-list@Lists.Example > ", "+-", "Carol@lists.example" },
+		{ "<@Example.COM>", "+", "@example.com" },
+		{ " \t", NULL, "" },
+		{ "SRx+y@Example.COM", "+", "SRx@example.com" },
+		{ "<PRVS=1234abcdef=Dave+x@Example.COM>", "+", "Dave@example.com" },
 	};
 	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
 		g_autofree char *got = address_normalise (cases[i].address, cases[i].delimiters);
