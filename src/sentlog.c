@@ -226,9 +226,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                     " name = ?5, offset = ?6, lines = ?7, bad_lines = bad_lines + ?8, cuts = cuts + ?9,"
 	                     " updated = strftime ('%s', 'now') WHERE id = ?10",
 	/* The messages done lately, for lines delivered twice (RELP). */
-	[ST_DONE_RECENT] = "SELECT m.id, m.server, m.queue_id, m.time, m.message_id, p.address FROM messages m"
-	                   " LEFT JOIN senders p ON p.id = m.sender"
-	                   " WHERE m.open = 0 AND m.queue_id IS NOT NULL ORDER BY m.id DESC LIMIT ?1",
+	[ST_DONE_RECENT] = "SELECT * FROM (SELECT m.id, m.server, m.queue_id, m.time, m.message_id, p.address"
+	                   " FROM messages m LEFT JOIN senders p ON p.id = m.sender"
+	                   " WHERE m.open = 0 AND m.queue_id IS NOT NULL ORDER BY m.id DESC LIMIT ?1) ORDER BY id",
 	[ST_RCPT_HAS] = "SELECT 1 FROM recipients WHERE pair = ?2 AND message = ?1",
 	/* message_ids: a row's Message-ID written (write_pending), or
 	 * replaced by another. */
@@ -346,23 +346,17 @@ typedef struct {
 } PendingRcpt;
 
 /* A message done lately: a line that repeats what it holds is one
- * delivered twice (RELP delivers at least once), not a new message. */
+ * delivered twice (RELP delivers at least once), not a new message.
+ * Entries of a ring, reused with their strings: a jsonl record makes one. */
 typedef struct {
 	gint64 id, time;
 	gint64 done;           /* its DONE line's time; G_MAXINT64 when not known */
 	gboolean has_message_id;
 	guint8 message_id[SENTLOG_KEY_LEN];  /* as stored (sentlog.h "Privacy") */
-	char *sender;
-	guint slot;            /* in SentLogImport.done_keys */
+	gboolean has_sender;
+	GString *sender;
+	GString *key;          /* "server-id\tqueue-id"; "" while unused */
 } DoneRow;
-
-static void
-done_row_free (gpointer data)
-{
-	DoneRow *d = data;
-	g_free (d->sender);
-	g_free (d);
-}
 
 /* Rate limiting seen to begin (logevent.h, LOG_LOSS_BEGIN): lines from
  * `from` to `until` do not count; `until` 0 when none. */
@@ -399,10 +393,10 @@ struct _SentLogImport {
 	GHashTable *servers;   /* name -> Cover */
 	GHashTable *open;      /* "server-id\tqueue-id" -> OpenRow */
 	/* The last NS_SENTLOG_RECENT_DONE messages done, from the database
-	 * and this import: key -> DoneRow, and the keys in a ring (the
-	 * oldest is replaced). */
+	 * and this import, in a ring (the oldest is replaced): key -> its
+	 * latest DoneRow (keys and values in done_ring). */
 	GHashTable *done;
-	char **done_keys;
+	DoneRow *done_ring;
 	guint done_next;
 	GHashTable *senders;   /* normalised address -> its row id (gint64 *) */
 	GQueue lru;            /* the rows of `open`, the least recently used first */
@@ -1305,11 +1299,23 @@ find_open (SentLogImport *im, gint64 server, const char *queue_id, gint64 time, 
 
 /* ---- the open rows kept in memory ---- */
 
-/* The key of (server, queue_id) in `open`. Returns: (transfer none) im->key's. */
+/* The key of (server, queue_id) in `open` and `done`, "server-id\tqueue-id"
+ * (without printf: a jsonl record makes one). Returns: (transfer none)
+ * im->key's. */
 static const char *
 open_key (SentLogImport *im, gint64 server, const char *queue_id)
 {
-	g_string_printf (im->key, "%" G_GINT64_FORMAT "\t%s", server, queue_id);
+	char digits[24], *d = digits + sizeof digits;
+	guint64 v = server < 0 ? 0 - (guint64) server : (guint64) server;
+	do
+		*--d = '0' + v % 10;
+	while (v /= 10);
+	if (server < 0)
+		*--d = '-';
+	g_string_truncate (im->key, 0);
+	g_string_append_len (im->key, d, digits + sizeof digits - d);
+	g_string_append_c (im->key, '\t');
+	g_string_append (im->key, queue_id);
 	return im->key->str;
 }
 
@@ -1378,26 +1384,21 @@ static void
 remember_done (SentLogImport *im, const char *key, gint64 id, gint64 time, gint64 done,
                const guint8 *message_id, const char *sender)
 {
-	guint slot = im->done_next;
-	im->done_next = (slot + 1) % NS_SENTLOG_RECENT_DONE;
-	char *old = im->done_keys[slot];
-	if (old) {
-		DoneRow *d = g_hash_table_lookup (im->done, old);
-		if (d && d->slot == slot)
-			g_hash_table_remove (im->done, old);
-		g_free (old);
-	}
-	im->done_keys[slot] = g_strdup (key);
-	DoneRow *d = g_new0 (DoneRow, 1);
+	DoneRow *d = &im->done_ring[im->done_next];
+	im->done_next = (im->done_next + 1) % NS_SENTLOG_RECENT_DONE;
+	/* Its key stays when a later message of that queue ID took it over. */
+	if (d->key->len && g_hash_table_lookup (im->done, d->key->str) == d)
+		g_hash_table_remove (im->done, d->key->str);
+	g_string_assign (d->key, key);
 	d->id = id;
 	d->time = time;
 	d->done = done;
 	d->has_message_id = message_id != NULL;
 	if (message_id)
 		memcpy (d->message_id, message_id, SENTLOG_KEY_LEN);
-	d->sender = g_strdup (sender);
-	d->slot = slot;
-	g_hash_table_replace (im->done, g_strdup (key), d);
+	d->has_sender = sender != NULL;
+	g_string_assign (d->sender, sender ? sender : "");
+	g_hash_table_replace (im->done, d->key->str, d);
 }
 
 /* The messages done lately in the database, oldest first: the lines an
@@ -1407,27 +1408,22 @@ recall_done (SentLogImport *im)
 {
 	sqlite3_stmt *s = stmt (im->log, ST_DONE_RECENT, NULL);
 	sqlite3_bind_int (s, 1, NS_SENTLOG_RECENT_DONE);
-	g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (done_row_free);
-	g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
 	while (sqlite3_step (s) == SQLITE_ROW) {
-		DoneRow *d = g_new0 (DoneRow, 1);
-		d->id = sqlite3_column_int64 (s, 0);
-		d->time = sqlite3_column_int64 (s, 3);
-		d->has_message_id = sqlite3_column_bytes (s, 4) == SENTLOG_KEY_LEN;
-		if (d->has_message_id)
-			memcpy (d->message_id, sqlite3_column_blob (s, 4), SENTLOG_KEY_LEN);
-		d->sender = column_text (s, 5);
-		gint64 server = sqlite3_column_int64 (s, 1);
-		g_ptr_array_add (rows, d);
-		g_ptr_array_add (keys, g_strdup_printf ("%" G_GINT64_FORMAT "\t%s", server,
-		                                        (const char *) sqlite3_column_text (s, 2)));
+		guint8 message_id[SENTLOG_KEY_LEN];
+		gboolean has_message_id = sqlite3_column_bytes (s, 4) == SENTLOG_KEY_LEN;
+		if (has_message_id)
+			memcpy (message_id, sqlite3_column_blob (s, 4), SENTLOG_KEY_LEN);
+		remember_done (im, open_key (im, sqlite3_column_int64 (s, 1), (const char *) sqlite3_column_text (s, 2)), sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 3), G_MAXINT64,
+		               has_message_id ? message_id : NULL, (const char *) sqlite3_column_text (s, 5));
 	}
 	sqlite3_reset (s);
-	for (guint i = rows->len; i > 0; i--) {
-		const DoneRow *d = g_ptr_array_index (rows, i - 1);
-		remember_done (im, g_ptr_array_index (keys, i - 1), d->id, d->time, G_MAXINT64,
-		               d->has_message_id ? d->message_id : NULL, d->sender);
-	}
+}
+
+/* The sender of a message done lately: NULL when not known. */
+static const char *
+done_sender (const DoneRow *d)
+{
+	return d->has_sender ? d->sender->str : NULL;
 }
 
 static gboolean rcpt_pending (SentLogImport *im, gint64 message, const guint8 *pair);
@@ -1459,14 +1455,14 @@ repeats_done (SentLogImport *im, const LogEvent *ev)
 	}
 	case LOG_EVENT_SENDER: {
 		g_autofree char *sender = address_normalise (ev->sender, delimiters);
-		return g_strcmp0 (sender ? sender : "", d->sender) == 0;
+		return g_strcmp0 (sender ? sender : "", done_sender (d)) == 0;
 	}
 	case LOG_EVENT_RECIPIENT: {
 		g_autofree char *norm = address_normalise (ev->recipient, delimiters);
 		if (norm == NULL || norm[0] == '\0')
 			return FALSE;
 		guint8 key[SENTLOG_KEY_LEN];
-		import_pair_key (im, d->sender, norm, key);
+		import_pair_key (im, done_sender (d), norm, key);
 		sqlite3_stmt *s = stmt (im->log, ST_RCPT_HAS, NULL);
 		sqlite3_bind_int64 (s, 1, d->id);
 		sqlite3_bind_blob (s, 2, key, SENTLOG_PAIR_KEY_LEN, SQLITE_TRANSIENT);
@@ -1701,8 +1697,7 @@ sentlog_import_event (const LogEvent *ev, gpointer user_data)
 		if (id)
 			import_id_key (im, id, key);
 		if (ev->queue_id) {
-			g_string_printf (im->key, "%" G_GINT64_FORMAT "\t%s", server, ev->queue_id);
-			const DoneRow *d = g_hash_table_lookup (im->done, im->key->str);
+			const DoneRow *d = g_hash_table_lookup (im->done, open_key (im, server, ev->queue_id));
 			if (d && d->time == ev->time && d->has_message_id == (id != NULL) &&
 			    (id == NULL || memcmp (d->message_id, key, sizeof key) == 0))
 				return;
@@ -1913,8 +1908,12 @@ sentlog_import_begin (SentLog *log, const Config *config, const char *name, cons
 	im->cuts_before = source ? source->cuts : 0;
 	im->servers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 	im->open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, open_row_free);
-	im->done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, done_row_free);
-	im->done_keys = g_new0 (char *, NS_SENTLOG_RECENT_DONE);
+	im->done = g_hash_table_new (g_str_hash, g_str_equal);
+	im->done_ring = g_new0 (DoneRow, NS_SENTLOG_RECENT_DONE);
+	for (guint i = 0; i < NS_SENTLOG_RECENT_DONE; i++) {
+		im->done_ring[i].key = g_string_new (NULL);
+		im->done_ring[i].sender = g_string_new (NULL);
+	}
 	im->senders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 	g_queue_init (&im->lru);
 	im->max_open = NS_SENTLOG_MAX_OPEN;
@@ -2078,9 +2077,11 @@ sentlog_import_free (SentLogImport *im)
 	g_clear_pointer (&im->servers, g_hash_table_unref);
 	g_clear_pointer (&im->open, g_hash_table_unref);
 	g_clear_pointer (&im->done, g_hash_table_unref);
-	for (guint i = 0; im->done_keys && i < NS_SENTLOG_RECENT_DONE; i++)
-		g_free (im->done_keys[i]);
-	g_free (im->done_keys);
+	for (guint i = 0; im->done_ring && i < NS_SENTLOG_RECENT_DONE; i++) {
+		g_string_free (im->done_ring[i].key, TRUE);
+		g_string_free (im->done_ring[i].sender, TRUE);
+	}
+	g_free (im->done_ring);
 	g_clear_pointer (&im->senders, g_hash_table_unref);
 	g_clear_pointer (&im->pending_ids, g_array_unref);
 	g_clear_pointer (&im->sum, g_checksum_free);
