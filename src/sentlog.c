@@ -835,6 +835,13 @@ reader_version (SentLog *log, int *version, int *rc)
 SentLog *
 sentlog_open_mode (const char *path, gboolean writable, guint mode, GError **error)
 {
+	static gsize configured = 0;
+	if (g_once_init_enter (&configured)) {
+		/* SQLite's memory statistics (unused here) take a mutex and
+		 * count every allocation. Before any other call. */
+		sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+		g_once_init_leave (&configured, 1);
+	}
 	g_autoptr (SentLog) log = g_new0 (SentLog, 1);
 	log->path = g_strdup (path);
 	log->writable = writable;
