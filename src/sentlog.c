@@ -345,6 +345,10 @@ typedef struct {
 	gint64 message;
 } PendingRcpt;
 
+/* sort_by_digest's buckets: the first two bytes of the key. */
+G_STATIC_ASSERT (G_STRUCT_OFFSET (PendingId, key) == 0 && SENTLOG_KEY_LEN >= 2);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (PendingRcpt, pair) == 0 && SENTLOG_PAIR_KEY_LEN >= 2);
+
 /* A message done lately: a line that repeats what it holds is one
  * delivered twice (RELP delivers at least once), not a new message.
  * Entries of a ring, reused with their strings: a jsonl record makes one. */
@@ -1510,20 +1514,66 @@ rcpt_pending (SentLogImport *im, gint64 message, const guint8 *pair)
 	return FALSE;
 }
 
+/* A key of up to 8 bytes as a number of the same order as memcmp's:
+ * a batch sorts a million of them, and memcmp is a call each. */
+static inline guint64
+key_order (const guint8 *key, gsize len)
+{
+	guint8 bytes[8] = { 0 };
+	memcpy (bytes, key, len);
+	guint64 v;
+	memcpy (&v, bytes, sizeof v);
+	return GUINT64_FROM_BE (v);
+}
+
+#define CMP(a, b) (((a) > (b)) - ((a) < (b)))
+
 static int
-pending_id_cmp (gconstpointer a, gconstpointer b)
+pending_id_cmp (gconstpointer a, gconstpointer b, gpointer unused)
 {
 	const PendingId *x = a, *y = b;
-	int c = memcmp (x->key, y->key, sizeof x->key);
-	return c ? c : (x->id > y->id) - (x->id < y->id);
+	G_STATIC_ASSERT (sizeof x->key <= 8);
+	int c = CMP (key_order (x->key, sizeof x->key), key_order (y->key, sizeof y->key));
+	return c ? c : CMP (x->id, y->id);
 }
 
 static int
-pending_rcpt_cmp (gconstpointer a, gconstpointer b)
+pending_rcpt_cmp (gconstpointer a, gconstpointer b, gpointer unused)
 {
 	const PendingRcpt *x = a, *y = b;
-	int c = memcmp (x->pair, y->pair, sizeof x->pair);
-	return c ? c : (x->message > y->message) - (x->message < y->message);
+	G_STATIC_ASSERT (sizeof x->pair <= 8);
+	int c = CMP (key_order (x->pair, sizeof x->pair), key_order (y->pair, sizeof y->pair));
+	return c ? c : CMP (x->message, y->message);
+}
+
+/* Sorts entries that start with a digest by cmp: a counting pass on the
+ * digest's first 16 bits, then each bucket on its own (some 15 entries
+ * each in a batch of 10^6: digests are uniform). Several times faster
+ * than g_array_sort's merge sort, in the same memory (its copy). */
+static void
+sort_by_digest (GArray *a, GCompareDataFunc cmp)
+{
+	if (a->len < 2)
+		return;
+	gsize size = g_array_get_element_size (a);
+	g_autofree guint *start = g_new0 (guint, 65536 + 1);
+	for (guint i = 0; i < a->len; i++) {
+		const guint8 *e = (const guint8 *) a->data + i * size;
+		start[(e[0] << 8 | e[1]) + 1]++;
+	}
+	for (guint b = 0; b < 65536; b++)
+		start[b + 1] += start[b];
+	g_autofree guint *next = g_memdup2 (start, 65536 * sizeof *start);
+	g_autofree char *sorted = g_malloc (a->len * size);
+	for (guint i = 0; i < a->len; i++) {
+		const guint8 *e = (const guint8 *) a->data + i * size;
+		memcpy (sorted + next[e[0] << 8 | e[1]]++ * size, e, size);
+	}
+	for (guint b = 0; b < 65536; b++)
+		if (start[b + 1] - start[b] > 1)
+			g_qsort_with_data (sorted + start[b] * size, (gint) (start[b + 1] - start[b]), size,
+			                   cmp, NULL);
+	memcpy (a->data, sorted, a->len * size);
 }
 
 /* Writes the batch's index entries in index order. */
@@ -1531,7 +1581,7 @@ static void
 write_pending (SentLogImport *im)
 {
 	GArray *ids = im->pending_ids, *rcpts = im->pending_rcpts;
-	g_array_sort (ids, pending_id_cmp);
+	sort_by_digest (ids, pending_id_cmp);
 	sqlite3_stmt *s = stmt (im->log, ST_MSGID_INSERT, NULL);
 	for (guint i = 0; i < ids->len && !im->failed; i++) {
 		const PendingId *p = &g_array_index (ids, PendingId, i);
@@ -1541,7 +1591,7 @@ write_pending (SentLogImport *im)
 			import_failed (im, "adding a Message-ID");
 		sqlite3_reset (s);
 	}
-	g_array_sort (rcpts, pending_rcpt_cmp);
+	sort_by_digest (rcpts, pending_rcpt_cmp);
 	s = stmt (im->log, ST_RCPT_INSERT, NULL);
 	for (guint i = 0; i < rcpts->len && !im->failed; i++) {
 		const PendingRcpt *p = &g_array_index (rcpts, PendingRcpt, i);
