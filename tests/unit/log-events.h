@@ -148,7 +148,7 @@ check_bad_code (LogParser *p, const char *line, LogparseError code)
 	sink_init (&s);
 	g_autoptr (GError) error = NULL;
 	g_assert_false (logparse_line (p, line, strlen (line), record, &s, &error));
-	g_assert_error (error, LOGPARSE_ERROR, code);
+	g_assert_error (error, LOGPARSE_ERROR, (gint) code);
 	g_assert_nonnull (error->message);
 	g_assert_cmpuint (s.got->len, ==, 0);
 	sink_clear (&s);

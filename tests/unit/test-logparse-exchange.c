@@ -199,8 +199,8 @@ line_error (const char *header, const char *line)
 	GError *error = NULL;
 	gboolean ok = logparse_line (p, line, strlen (line), collect, out, &error);
 	g_assert_false (ok);
-	g_assert_error (error, LOGPARSE_ERROR,
-	                strlen (line) > NS_MAX_LOG_LINE ? LOGPARSE_ERROR_TOO_LONG : LOGPARSE_ERROR_MALFORMED);
+	gint want = strlen (line) > NS_MAX_LOG_LINE ? LOGPARSE_ERROR_TOO_LONG : LOGPARSE_ERROR_MALFORMED;
+	g_assert_error (error, LOGPARSE_ERROR, want);
 	g_assert_cmpstr (out->str, ==, ""); /* nothing emitted */
 	g_string_free (out, TRUE);
 	return error;
