@@ -238,12 +238,12 @@ kill2 () {
 
 # migrate3 N: a schema 3 database of N messages (N > 4567: the lookups),
 # v3.db, and a copy of it migrated by an import of x.jsonl: the text is
-# gone, the digests answer. Sets want3, want5, migrated and full for kill3.
+# gone, the digests answer. Sets want_old, want5, migrated and full for kill3.
 migrate3 () {
 	v3 v3.db "$1"
 	cp v3.db v3-copy.db
 	timed_import v3-copy.db x.jsonl
-	want3="3 $1|$((2 * $1))|Q123|Q4567"
+	want_old="3 $1|$((2 * $1))|Q123|Q4567"
 	want5="5 $(($1 + 1))|$((2 * $1 + 1))|Q123|Q4567"
 	# killed after the migration's commit, before the import's: migrated, the
 	# new line not yet read
@@ -253,52 +253,38 @@ migrate3 () {
 		&& ok "schema 3 migrates: the text is gone from the file and its WAL, its digests answer lookups ($1 messages)" \
 		|| not_ok "schema 3 migrates ($1 messages)" "$(state v3-copy.db)" "$(grep -c 'm-123@' v3-copy.db v3-copy.db-wal)" "$(cat err)"
 }
-# kill3: v3.db (migrate3) killed with -9 during its migration at seven
-# fractions of the whole run: each time schema 3 or 5 whole, answering
-# lookups; then it completes.
-kill3 () {
-	bad=
-	kills=0
-	for f in 0.1 0.25 0.4 0.55 0.7 0.85 0.95; do
-		[ "$(q v3.db 'PRAGMA user_version')" = 5 ] && break
-		d=$(LC_ALL=C awk "BEGIN { printf \"%.3f\", $f * $full }")
-		timeout -s KILL "$d" "$NDRSIFT" --db v3.db log import --format jsonl x.jsonl 2>/dev/null
-		[ $? = 137 ] && kills=$((kills + 1))
-		s=$(state v3.db)
-		[ "$s" = "$want3" ] || [ "$s" = "$migrated" ] || [ "$s" = "$want5" ] || bad="$bad after ${d}s: $s;"
-	done
-	imp v3.db --format jsonl x.jsonl
-	[ -z "$bad" ] && [ "$kills" -gt 0 ] && [ "$(state v3.db)" = "$want5" ] \
-		&& ok "a migration to schema 5 (through 4) killed with -9 ($kills kills in a ${full}s run) leaves schema 3 or 5 whole, answering lookups; then it completes" \
-		|| not_ok "a migration to schema 5 killed with -9 leaves schema 3 or 5 whole" "kills: $kills;$bad" "$(state v3.db)" "$(cat err)"
-}
-
-# migrate4 N, kill4: the same from schema 4 (message_ids replaces the
+# migrate4 N: the same from schema 4 (message_ids replaces the
 # index on messages), v4.db.
 migrate4 () {
 	v4 v4.db "$1"
 	cp v4.db v4-copy.db
 	timed_import v4-copy.db x.jsonl
-	want4="4 $1|$((2 * $1))|1|Q123"
+	want_old="4 $1|$((2 * $1))|1|Q123"
 	want5="5 $(($1 + 1))|$(($1 + 1))|0|Q123|Q4567"
 	migrated="5 $1|$1|0|Q123|Q4567"
 	[ "$(state4 v4-copy.db)" = "$want5" ] \
 		&& ok "schema 4 migrates: message_ids replaces the index on messages and answers lookups ($1 messages)" \
 		|| not_ok "schema 4 migrates ($1 messages)" "$(state4 v4-copy.db)" "$(cat err)"
 }
-kill4 () {
+# kill_migration OLD DB STATE: DB (migrate3 or migrate4) killed with -9
+# during its migration to schema 5 at seven fractions of the whole run:
+# each time, by STATE (state or state4), schema OLD ($want_old) or 5
+# ($migrated, $want5) whole, answering lookups; then it completes.
+kill_migration () {
 	bad=
 	kills=0
 	for f in 0.1 0.25 0.4 0.55 0.7 0.85 0.95; do
-		[ "$(q v4.db 'PRAGMA user_version')" = 5 ] && break
+		[ "$(q "$2" 'PRAGMA user_version')" = 5 ] && break
 		d=$(LC_ALL=C awk "BEGIN { printf \"%.3f\", $f * $full }")
-		timeout -s KILL "$d" "$NDRSIFT" --db v4.db log import --format jsonl x.jsonl 2>/dev/null
+		timeout -s KILL "$d" "$NDRSIFT" --db "$2" log import --format jsonl x.jsonl 2>/dev/null
 		[ $? = 137 ] && kills=$((kills + 1))
-		s=$(state4 v4.db)
-		[ "$s" = "$want4" ] || [ "$s" = "$migrated" ] || [ "$s" = "$want5" ] || bad="$bad after ${d}s: $s;"
+		s=$($3 "$2")
+		[ "$s" = "$want_old" ] || [ "$s" = "$migrated" ] || [ "$s" = "$want5" ] || bad="$bad after ${d}s: $s;"
 	done
-	imp v4.db --format jsonl x.jsonl
-	[ -z "$bad" ] && [ "$kills" -gt 0 ] && [ "$(state4 v4.db)" = "$want5" ] \
-		&& ok "a migration to schema 5 killed with -9 ($kills kills in a ${full}s run) leaves schema 4 or 5 whole; then it completes" \
-		|| not_ok "a migration to schema 5 killed with -9 leaves schema 4 or 5 whole" "kills: $kills;$bad" "$(state4 v4.db)" "$(cat err)"
+	imp "$2" --format jsonl x.jsonl
+	[ -z "$bad" ] && [ "$kills" -gt 0 ] && [ "$($3 "$2")" = "$want5" ] \
+		&& ok "a migration from schema $1 to 5 killed with -9 ($kills kills in a ${full}s run) leaves schema $1 or 5 whole, answering lookups; then it completes" \
+		|| not_ok "a migration from schema $1 to 5 killed with -9 leaves schema $1 or 5 whole" "kills: $kills;$bad" "$($3 "$2")" "$(cat err)"
 }
+kill3 () { kill_migration 3 v3.db state; }
+kill4 () { kill_migration 4 v4.db state4; }
