@@ -1428,7 +1428,8 @@ recall_done (SentLogImport *im)
 		gboolean has_message_id = sqlite3_column_bytes (s, 4) == SENTLOG_KEY_LEN;
 		if (has_message_id)
 			memcpy (message_id, sqlite3_column_blob (s, 4), SENTLOG_KEY_LEN);
-		remember_done (im, open_key (im, sqlite3_column_int64 (s, 1), (const char *) sqlite3_column_text (s, 2)), sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 3), G_MAXINT64,
+		const char *key = open_key (im, sqlite3_column_int64 (s, 1), (const char *) sqlite3_column_text (s, 2));
+		remember_done (im, key, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 3), G_MAXINT64,
 		               has_message_id ? message_id : NULL, (const char *) sqlite3_column_text (s, 5));
 	}
 	sqlite3_reset (s);
