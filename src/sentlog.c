@@ -732,10 +732,10 @@ wal_files_like_db (SentLog *log, guint mode, const struct stat *db)
 	}
 }
 
-/* Whether path is a WAL-mode database (bytes 18 and 19 of its header are
- * 2) whose -wal or -shm file is missing. */
+/* Whether path is a WAL-mode database: bytes 18 and 19 of its header
+ * are 2. */
 static gboolean
-wal_files_gone (const char *path)
+header_says_wal (const char *path)
 {
 	guint8 header[20];
 	int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -744,9 +744,19 @@ wal_files_gone (const char *path)
 	gboolean wal = pread (fd, header, sizeof header, 0) == (ssize_t) sizeof header && header[18] == 2 &&
 	               header[19] == 2;
 	close (fd);
+	return wal;
+}
+
+/* Whether path is a WAL-mode database whose -wal or -shm file is
+ * missing. */
+static gboolean
+wal_files_gone (const char *path)
+{
+	if (!header_says_wal (path))
+		return FALSE;
 	g_autofree char *w = g_strconcat (path, "-wal", NULL);
 	g_autofree char *m = g_strconcat (path, "-shm", NULL);
-	return wal && (!g_file_test (w, G_FILE_TEST_EXISTS) || !g_file_test (m, G_FILE_TEST_EXISTS));
+	return !g_file_test (w, G_FILE_TEST_EXISTS) || !g_file_test (m, G_FILE_TEST_EXISTS);
 }
 
 /* A reader of the database file alone: what it was like when opened, and
@@ -938,6 +948,15 @@ sentlog_open_mode (const char *path, gboolean writable, guint mode, GError **err
 			             "%s: not a sent log of this version (schema %d)", path, version);
 			return NULL;
 		}
+		/* A reader maps the importer's log into memory: a page it needs
+		 * is read without a copy or a system call, a third off a
+		 * lookup at 10 M messages (bench/README, sentlog-bench). Only
+		 * a WAL log, which SQLite alone writes and never shrinks: a
+		 * copy in rollback mode (`log backup`) may be overwritten in
+		 * place by scp, and a mapped file cut short under a reader
+		 * kills it (SIGBUS) where a read() would fail. */
+		if (!log->alone && header_says_wal (path))
+			exec (log, "PRAGMA mmap_size = " G_STRINGIFY (NS_SENTLOG_MMAP_BYTES), NULL);
 	}
 	/* A reader prepares its first lookup now, which reads the schema: a
 	 * log that cannot be read is said at open; the rest on first use. */

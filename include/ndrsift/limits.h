@@ -115,6 +115,12 @@
  * (bench/import.sh). */
 #define NS_SENTLOG_CACHE_KIB 16384
 
+/* Readers of a WAL sent log map up to this many bytes of it into memory
+ * (SQLite's PRAGMA mmap_size; its own ceiling is 2 GiB - 64 KiB, some
+ * 20 M messages); pages past it are read with pread(). Address space
+ * only: the pages are the kernel's page cache, shared by every reader. */
+#define NS_SENTLOG_MMAP_BYTES 2147418112
+
 /* Log import: index entries (a Message-ID, a recipient: 16 bytes each)
  * a batch keeps in memory until its checkpoint writes them in key order
  * (sentlog.c write_pending, sorted in place): the more, the fewer pages

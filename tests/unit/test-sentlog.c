@@ -2064,6 +2064,60 @@ test_open_not_sqlite (void)
 	sentlog_close (log);
 }
 
+/* Whether this process maps the file at path (a line of /proc/self/maps
+ * ends with it). */
+static gboolean
+mapped (const char *path)
+{
+	g_autofree char *maps = NULL;
+	g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+	g_autofree char *tail = g_strconcat (" ", path, "\n", NULL);
+	return strstr (maps, tail) != NULL;
+}
+
+/* A reader maps the importer's WAL log, and reads a `log backup` copy
+ * (rollback mode, which scp may overwrite in place) with read(). */
+static void
+test_open_mapped (void)
+{
+	g_autofree char *db = new_db_path ("mapped.db");
+	g_autofree char *copy = new_db_path ("mapped-copy.db");
+	g_autoptr (Config) c = test_config (db);
+	{
+		g_autoptr (SentLog) log = open_writer (db);
+		REQUIRE (log);
+		SentLogImport *im = begin (log, c, "a", NULL, NULL);
+		REQUIRE (im);
+		postfix_message (im, T0, "mx1", "M1", LOG_ORIGIN_AUTH, NULL, "<m1@example.com>",
+		                 "alice@example.com", "bob@remote.example");
+		checkpoint (im, 1, 1);
+		sentlog_import_free (im);
+		g_autoptr (GError) error = NULL;
+		g_assert_true (sentlog_backup (log, copy, &error));
+		g_assert_no_error (error);
+	}
+	/* The pages in the database file, where a map can reach them. */
+	sqlite3 *h = NULL;
+	g_assert_cmpint (sqlite3_open_v2 (db, &h, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+	int persist = 1;
+	sqlite3_file_control (h, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	g_assert_cmpint (sqlite3_exec (h, "PRAGMA wal_checkpoint (TRUNCATE)", NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close (h);
+	g_autofree char *mode = q_rows (copy, "PRAGMA journal_mode");
+	g_assert_cmpstr (mode, ==, "delete");
+	const char *paths[] = { db, copy };
+	for (guint i = 0; i < G_N_ELEMENTS (paths); i++) {
+		g_autoptr (GError) error = NULL;
+		g_autoptr (SentLog) r = sentlog_open (paths[i], FALSE, &error);
+		g_assert_no_error (error);
+		REQUIRE (r);
+		g_auto (SentLogMatch) m = { 0 };
+		g_assert_true (sentlog_lookup_message_id (r, "<m1@example.com>", &m, &error));
+		g_assert_true (m.found);
+		g_assert_cmpint (mapped (paths[i]), ==, i == 0);
+	}
+}
+
 static void
 test_open_persist_wal (void)
 {
@@ -2329,6 +2383,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/sentlog/open/missing", test_open_missing);
 	g_test_add_func ("/sentlog/open/not-sqlite", test_open_not_sqlite);
 	g_test_add_func ("/sentlog/open/persist-wal", test_open_persist_wal);
+	g_test_add_func ("/sentlog/open/mapped", test_open_mapped);
 	g_test_add_func ("/sentlog/open/modes", test_open_modes);
 	g_test_add_func ("/sentlog/open/mode-set", test_open_mode_set);
 	g_test_add_func ("/sentlog/open/links", test_open_links);
