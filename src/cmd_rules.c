@@ -53,12 +53,15 @@ check_samples (const TextbounceFormats *f, GPtrArray *errors, GPtrArray *warning
 {
 	for (guint i = 0; i < textbounce_formats_count (f); i++) {
 		const char *name = textbounce_family_name (f, (int) i);
-		const GPtrArray *samples = textbounce_family_samples (f, (int) i);
-		if (samples->len == 0)
+		const TextbounceSample *const *samples;
+		guint n = textbounce_family_samples (f, (int) i, &samples);
+		if (n == 0) {
+			g_autofree char *where = textbounce_family_where (f, (int) i);
 			g_ptr_array_add (warnings, g_strdup_printf ("%s: family %s names no sample: no check keeps it working",
-			                                            textbounce_family_where (f, (int) i), name));
-		for (guint k = 0; k < samples->len; k++) {
-			const TextbounceSample *s = g_ptr_array_index (samples, k);
+			                                            where, name));
+		}
+		for (guint k = 0; k < n; k++) {
+			const TextbounceSample *s = samples[k];
 			if (g_str_has_prefix (s->where, "built-in:")) {
 				(*builtin)++;
 				continue;
@@ -77,13 +80,14 @@ check_samples (const TextbounceFormats *f, GPtrArray *errors, GPtrArray *warning
 				if (got < 0)
 					g_ptr_array_add (errors, g_strdup_printf ("%s: sample %s is recognised by no family, not %s",
 					                                          s->where, s->path, name));
-				else
+				else {
+					g_autofree char *where = textbounce_family_where (f, got);
 					g_ptr_array_add (errors, g_strdup_printf ("%s: sample %s is recognised as %s (priority %d, %s), "
 					                                          "which shadows %s (priority %d)",
 					                                          s->where, s->path, textbounce_family_name (f, got),
-					                                          textbounce_family_priority (f, got),
-					                                          textbounce_family_where (f, got), name,
+					                                          textbounce_family_priority (f, got), where, name,
 					                                          textbounce_family_priority (f, (int) i)));
+				}
 				continue;
 			}
 			const char *original = b->original ? b->original->message_id : NULL;

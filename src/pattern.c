@@ -26,7 +26,8 @@
 #define PATTERN_JIT_AFTER 4
 
 struct _Pattern {
-	char *spec;          /* "/re/flags", or the bare regex of pattern_compile_raw */
+	const char *spec;    /* "/re/flags", or the bare regex of pattern_compile_raw */
+	gboolean own_spec;   /* spec is a copy (not a lazy pattern's borrowed text) */
 	gsize regex_len;     /* lazy: the regex is spec[1..regex_len], compiled on first use */
 	guint32 options;
 	gsize compiled;      /* g_once: code is set (lazy patterns) */
@@ -107,6 +108,7 @@ compiled_pattern (pcre2_code *code, const char *spec)
 	p->code = code;
 	p->compiled = 1;
 	p->spec = g_strdup (spec);
+	p->own_spec = TRUE;
 	return p;
 }
 
@@ -175,7 +177,7 @@ pattern_new_lazy (const char *spec, guint32 extra_options, GError **error)
 	if (!split_spec (spec, &len, &options, error))
 		return NULL;
 	Pattern *p = g_new0 (Pattern, 1);
-	p->spec = g_strdup (spec);
+	p->spec = spec;
 	p->regex_len = len;
 	p->options = options | extra_options;
 	return p;
@@ -267,6 +269,7 @@ pattern_free (Pattern *p)
 		return;
 	pcre2_code_free (p->code);
 	pcre2_code_free (p->jit);
-	g_free (p->spec);
+	if (p->own_spec)
+		g_free ((char *) p->spec);
 	g_free (p);
 }

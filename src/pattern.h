@@ -45,7 +45,9 @@ Pattern *pattern_compile_full (const char *spec, guint32 extra_options, GError *
 /* As pattern_compile_full for text known to compile (the built-in rules,
  * compiled by `make check` and `rules check`): the /re/flags form is
  * checked now, the regex compiled on first use; should it not compile
- * then, it says so once (g_warning) and never matches. */
+ * then, it says so once (g_warning) and never matches. spec: (transfer
+ * none) not copied: it must outlive the Pattern (a rule file's text,
+ * which its loader keeps). */
 Pattern *pattern_new_lazy (const char *spec, guint32 extra_options, GError **error);
 
 /* Finds the first match at or after `from`. On a match, *start and *end

@@ -258,53 +258,54 @@ line_failed (GQuark domain, int code, const char *where, const char *what, GPtrA
 	return TRUE;
 }
 
-/* "file:line" into where (its first stem bytes are the file and ':'),
- * without printf: a filter process reads some 200 rule lines at start. */
-static void
-set_line (GString *where, gsize stem, guint line)
+char *
+rulefiles_where (const char *file, guint line)
 {
+	/* Without printf: cheap enough to say a rule's origin at start-up. */
 	char digits[16];
-	guint n = 0;
+	guint n = sizeof digits;
 	do
-		digits[n++] = (char) ('0' + line % 10);
-	while ((line /= 10) && n < sizeof digits);
-	g_string_truncate (where, stem);
-	while (n > 0)
-		g_string_append_c (where, digits[--n]);
+		digits[--n] = (char) ('0' + line % 10);
+	while ((line /= 10) && n > 1);
+	digits[--n] = ':';
+	gsize flen = strlen (file);
+	char *where = g_malloc (flen + sizeof digits - n + 1);
+	memcpy (where, file, flen);
+	memcpy (where + flen, digits + n, sizeof digits - n);
+	where[flen + sizeof digits - n] = '\0';
+	return where;
 }
 
 gboolean
-rulefiles_read_lines (const char *filename, const char *text, GQuark domain, RulefilesLineFunc func,
-                      gboolean builtin, gpointer data, GPtrArray *errors, GError **error)
+rulefiles_read_lines (const char *filename, char *text, GQuark domain, RulefilesLineFunc func, gboolean builtin,
+                      gpointer data, GPtrArray *errors, GError **error)
 {
-	/* One copy, cut into lines in place. */
-	g_autofree char *copy = g_strdup (text);
-	g_autoptr (GString) where = g_string_new (filename);
-	g_string_append_c (where, ':');
-	gsize stem = where->len;
 	gboolean ok = TRUE;
-	char *next = copy;
+	char *next = text;
 	for (guint n = 1; next; n++) {
 		char *line = next;
 		next = strchr (line, '\n');
+		gsize len = next ? (gsize) (next - line) : strlen (line);
 		if (next)
 			*next++ = '\0';
 		g_autoptr (GError) local = NULL;
-		if (strlen (line) > NS_MAX_RULE_LINE)
+		if (len > NS_MAX_RULE_LINE)
 			g_set_error (&local, domain, RULEFILES_LINE_TOO_LONG, "line longer than %d bytes", NS_MAX_RULE_LINE);
 		else {
-			g_strchomp (line);
-			const char *first = line + strspn (line, " \t");
+			while (len > 0 && g_ascii_isspace (line[len - 1]))
+				line[--len] = '\0';
+			const char *first = line;
+			while (*first == ' ' || *first == '\t')
+				first++;
 			if (*first == '#' || *first == '\0')
 				continue;
-			set_line (where, stem, n);
-			func (line, where->str, builtin, data, &local);
+			func (line, filename, n, builtin, data, &local);
 		}
 		if (local == NULL)
 			continue;
-		set_line (where, stem, n);
 		ok = FALSE;
-		if (!line_failed (domain, local->code, where->str, local->message, errors, error))
+		g_autofree char *where = rulefiles_where (filename, n);
+		if (!line_failed (domain, local->code, where, local->message, errors, error))
 			return FALSE;
 	}
 	return ok;
@@ -327,9 +328,20 @@ rulefiles_next_word (char **cursor)
 	return word;
 }
 
+char *
+rulefiles_rest (char *cursor)
+{
+	while (g_ascii_isspace (*cursor))
+		cursor++;
+	gsize len = strlen (cursor);
+	while (len > 0 && g_ascii_isspace (cursor[len - 1]))
+		cursor[--len] = '\0';
+	return cursor;
+}
+
 gboolean
 rulefiles_read_layered (const char *const *dirs, const char *suffix, GQuark domain, RulefilesLineFunc func,
-                        gpointer data, GPtrArray *errors, GError **error)
+                        gpointer data, GPtrArray *keep, GPtrArray *errors, GError **error)
 {
 	guint before = errors ? errors->len : 0;
 	g_autoptr (GPtrArray) files = layered_files (dirs, suffix, errors, error);
@@ -338,14 +350,16 @@ rulefiles_read_layered (const char *const *dirs, const char *suffix, GQuark doma
 	gboolean ok = !errors || errors->len == before;
 	for (guint i = 0; i < files->len; i++) {
 		const RuleFile *f = g_ptr_array_index (files, i);
-		g_autofree char *text = NULL, *name = NULL;
+		char *text = NULL, *name;
 		gsize len;
 		g_autoptr (GError) local = NULL;
 		if (f->path == NULL) {
 			name = g_strconcat (rulefiles_builtin, ":", f->name, NULL);
 			text = g_strndup (f->builtin->text, f->builtin->len);
 			len = f->builtin->len;
-		} else if (!rulefiles_read_file (f->path, &text, &len, &local)) {
+		} else if (rulefiles_read_file (f->path, &text, &len, &local)) {
+			name = g_strdup (f->path);
+		} else {
 			ok = FALSE;
 			if (errors == NULL) {
 				g_propagate_error (error, g_steal_pointer (&local));
@@ -354,9 +368,12 @@ rulefiles_read_layered (const char *const *dirs, const char *suffix, GQuark doma
 			g_ptr_array_add (errors, g_strdup (local->message));
 			continue;
 		}
+		/* What func keeps of the lines points into these two. */
+		g_ptr_array_add (keep, name);
+		g_ptr_array_add (keep, text);
 		/* A shipped file as built: its patterns are known to compile. */
 		gboolean builtin = f->builtin && len == f->builtin->len && memcmp (text, f->builtin->text, len) == 0;
-		if (!rulefiles_read_lines (f->path ? f->path : name, text, domain, func, builtin, data, errors, error)) {
+		if (!rulefiles_read_lines (name, text, domain, func, builtin, data, errors, error)) {
 			ok = FALSE;
 			if (errors == NULL)
 				return FALSE;

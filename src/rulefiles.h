@@ -11,8 +11,9 @@
  * number of files is what the directories hold.
  *
  * Ownership: texts read are (transfer full) to the caller; the lines and
- * words handed to a RulefilesLineFunc are (transfer none), cut from one
- * copy of the file that lives for the call. */
+ * words handed to a RulefilesLineFunc are (transfer none), cut in place
+ * from the text, which its owner keeps: a loader points into it (a
+ * family's name, a pattern's text) rather than copying each word. */
 #ifndef NDRSIFT_RULEFILES_H
 #define NDRSIFT_RULEFILES_H
 
@@ -51,21 +52,26 @@ const char **rulefiles_dirs (const Config *config, GPtrArray *notices);
 void rulefiles_builtin_differences (const char *dir, GPtrArray *out);
 
 /* One line of a rule or format file: chomped, never blank or a comment.
- * where: "file:line" ("built-in:NAME:line" for a built-in file). builtin:
- * the line is from a built-in file, or from a file with the very bytes of
- * one; its patterns were compiled when ndrsift was built (`make check`).
- * Returns: FALSE with error (without the location). */
-typedef gboolean (*RulefilesLineFunc) (char *line, const char *where, gboolean builtin, gpointer data,
-                                       GError **error);
+ * file, lineno: where it is ("built-in:NAME" for a built-in file); file
+ * lives as long as the line. builtin: the line is from a built-in file,
+ * or from a file with the very bytes of one; its patterns were compiled
+ * when ndrsift was built (`make check`). Returns: FALSE with error
+ * (without the location). */
+typedef gboolean (*RulefilesLineFunc) (char *line, const char *file, guint lineno, gboolean builtin,
+                                       gpointer data, GError **error);
+
+/* Returns: (transfer full) "FILE:LINE", the location messages give. */
+char *rulefiles_where (const char *file, guint line);
 
 /* Feeds each line of text (the file `filename`) to func, skipping blank
  * lines and lines whose first non-blank is '#' (only there: patterns may
- * hold it); a line longer than NS_MAX_RULE_LINE is an error. Errors get
- * the location and the domain `domain`. errors NULL: the first error stops
- * it (into error); otherwise each is added to errors ("file:line: what")
- * and reading goes on. builtin: passed on to func. Returns: TRUE when no
- * line failed. */
-gboolean rulefiles_read_lines (const char *filename, const char *text, GQuark domain, RulefilesLineFunc func,
+ * hold it); a line longer than NS_MAX_RULE_LINE is an error. text is cut
+ * into lines in place: what func keeps of a line lives as long as text
+ * and filename. Errors get the location and the domain `domain`. errors
+ * NULL: the first error stops it (into error); otherwise each is added to
+ * errors ("file:line: what") and reading goes on. builtin: passed on to
+ * func. Returns: TRUE when no line failed. */
+gboolean rulefiles_read_lines (const char *filename, char *text, GQuark domain, RulefilesLineFunc func,
                                gboolean builtin, gpointer data, GPtrArray *errors, GError **error);
 
 /* rulefiles_read_lines over every file ending in suffix (".rules",
@@ -74,14 +80,23 @@ gboolean rulefiles_read_lines (const char *filename, const char *text, GQuark do
  * missing directory is skipped, one that is not a directory is an error,
  * as is a file that is not a regular one (rulefiles_read_file); names
  * starting with '.' are not read. rulefiles_builtin among dirs stands
- * for the built-in files. */
+ * for the built-in files. keep: (element-type utf8) each file's name and
+ * text are added to it (transfer full, freed with g_free), read once and
+ * cut in place: the lines and file names func was given live as long as
+ * keep's strings. */
 gboolean rulefiles_read_layered (const char *const *dirs, const char *suffix, GQuark domain,
-                                 RulefilesLineFunc func, gpointer data, GPtrArray *errors, GError **error);
+                                 RulefilesLineFunc func, gpointer data, GPtrArray *keep, GPtrArray *errors,
+                                 GError **error);
 
 /* The next blank-separated word of a line a RulefilesLineFunc is given
  * ("DIRECTIVE NAME rest": what is left after the words keeps its inner
  * blanks, as a pattern may). Cuts the line in place and moves *cursor
  * past the word. Returns: (transfer none) the word, or NULL at the end. */
 char *rulefiles_next_word (char **cursor);
+
+/* What is left of a line after its words: cursor without the blanks
+ * around it (g_ascii_isspace), cut in place without moving it.
+ * Returns: (transfer none) within cursor. */
+char *rulefiles_rest (char *cursor);
 
 #endif

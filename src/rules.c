@@ -4,7 +4,9 @@
  * the built-in rules on first use, but all of them for `rules check`) and
  * meta expressions (shunting-yard into a postfix program, nesting bounded
  * by NS_MAX_META_DEPTH). Evaluation walks the rules once in reading order;
- * a meta reads the outcomes of rules before it, so it never recurses. */
+ * a meta reads the outcomes of rules before it, so it never recurses.
+ * The Rules keep each file's text, cut into words in place: names,
+ * fields and descriptions point into it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,31 +23,36 @@ typedef enum { TARGET_BOUNCE, TARGET_ORIGINAL, TARGET_DSN } TargetSpace;
 /* Postfix program of a meta: a rule index (>= 0) or one of these. */
 enum { OP_NOT = -1, OP_AND = -2, OP_OR = -3 };
 
+/* Its const strings point into the file texts the Rules keep. */
 typedef struct {
-	char *name;
+	const char *name;
 	RuleType type;
 	char *definition;     /* the line as written, for rules list */
+	const char *file;     /* where it is defined */
 	char *where;          /* file:line */
 	TargetSpace space;    /* header rules */
-	char *field;
+	const char *field;
 	gboolean negate;
 	Pattern *re;          /* header, body */
 	EvalBuiltin builtin;  /* eval */
 	GArray *program;      /* meta: gint */
-	char *expression;     /* meta, as written */
+	const char *expression; /* meta, as written */
 	double score;
 	char *score_where;    /* a score line of another file, for rules list */
-	char *describe;
+	const char *describe;
 } Rule;
 
 struct _Rules {
 	GPtrArray *rules;      /* Rule*, reading order */
 	GHashTable *by_name;   /* name -> index + 1 */
+	GPtrArray *texts;      /* the files' names and texts */
 };
 
-/* score/describe lines that may name a rule defined later or elsewhere. */
+/* score/describe lines that may name a rule defined later or elsewhere;
+ * the strings point into the file texts. */
 typedef struct {
-	char *name, *where, *text;
+	const char *name, *file, *text;
+	guint line;
 	double score;
 	gboolean is_score;
 } Pending;
@@ -92,27 +99,13 @@ static void
 rule_free (gpointer data)
 {
 	Rule *r = data;
-	g_free (r->name);
 	g_free (r->definition);
 	g_free (r->where);
-	g_free (r->field);
 	pattern_free (r->re);
 	if (r->program)
 		g_array_unref (r->program);
-	g_free (r->expression);
 	g_free (r->score_where);
-	g_free (r->describe);
 	g_free (r);
-}
-
-static void
-pending_free (gpointer data)
-{
-	Pending *p = data;
-	g_free (p->name);
-	g_free (p->where);
-	g_free (p->text);
-	g_free (p);
 }
 
 void
@@ -122,6 +115,7 @@ rules_free (Rules *rules)
 		return;
 	g_ptr_array_unref (rules->rules);
 	g_hash_table_unref (rules->by_name);
+	g_ptr_array_unref (rules->texts);
 	g_free (rules);
 }
 
@@ -131,6 +125,7 @@ rules_new (void)
 	Rules *r = g_new0 (Rules, 1);
 	r->rules = g_ptr_array_new_with_free_func (rule_free);
 	r->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+	r->texts = g_ptr_array_new_with_free_func (g_free);
 	return r;
 }
 
@@ -260,16 +255,22 @@ parse_header_target (Rule *r, const char *target, GError **error)
 		g_set_error (error, RULES_ERROR, RULES_ERROR_INVALID, "header rule needs a field name");
 		return FALSE;
 	}
-	r->field = g_strdup (target);
+	r->field = target;
 	return TRUE;
 }
 
 /* Parses one line into rules (definitions) or pending (score, describe).
  * lazy: compile its pattern on first use (a built-in line). */
 static gboolean
-parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gboolean lazy, GError **error)
+parse_line (Rules *rules, GArray *pending, char *line, const char *file, guint lineno, gboolean lazy,
+            GError **error)
 {
-	g_autofree char *definition = g_strdup (g_strstrip (line));
+	line = rulefiles_rest (line);
+	/* The line as written, before its words are cut: a rule's definition. */
+	gsize dlen = strcspn (line, " \t");
+	gboolean later = (dlen == 5 && strncmp (line, "score", 5) == 0) ||
+	                 (dlen == 8 && strncmp (line, "describe", 8) == 0);
+	g_autofree char *definition = later ? NULL : g_strdup (line);
 	char *cursor = line;
 	const char *directive = rulefiles_next_word (&cursor);
 	const char *name = rulefiles_next_word (&cursor);
@@ -279,25 +280,21 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gbo
 		g_set_error (error, RULES_ERROR, RULES_ERROR_INVALID, "%s needs a rule name of letters, digits and '_'", directive);
 		return FALSE;
 	}
-	g_strstrip (cursor);
+	cursor = rulefiles_rest (cursor);
 
-	if (strcmp (directive, "score") == 0 || strcmp (directive, "describe") == 0) {
-		Pending *p = g_new0 (Pending, 1);
-		p->name = g_strdup (name);
-		p->where = g_strdup (where);
-		p->is_score = directive[0] == 's';
-		if (p->is_score) {
+	if (later) {
+		Pending p = { name, file, NULL, lineno, 0, directive[0] == 's' };
+		if (p.is_score) {
 			char *end;
-			p->score = g_ascii_strtod (cursor, &end);
-			if (end == cursor || *end != '\0' || p->score != p->score /* NaN */ ||
-			    p->score > 1000 || p->score < -1000) {
-				pending_free (p);
+			p.score = g_ascii_strtod (cursor, &end);
+			if (end == cursor || *end != '\0' || p.score != p.score /* NaN */ ||
+			    p.score > 1000 || p.score < -1000) {
 				g_set_error (error, RULES_ERROR, RULES_ERROR_INVALID, "score %s: give a number from -1000 to 1000", name);
 				return FALSE;
 			}
 		} else
-			p->text = g_strdup (cursor);
-		g_ptr_array_add (pending, p);
+			p.text = cursor;
+		g_array_append_val (pending, p);
 		return TRUE;
 	}
 
@@ -309,8 +306,9 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gbo
 	}
 	g_autoptr (GError) local = NULL;
 	Rule *r = g_new0 (Rule, 1);
-	r->name = g_strdup (name);
-	r->where = g_strdup (where);
+	r->name = name;
+	r->file = file;
+	r->where = rulefiles_where (file, lineno);
 	r->definition = g_steal_pointer (&definition);
 	r->score = g_str_has_prefix (name, "__") ? 0.0 : 1.0;
 
@@ -318,7 +316,7 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gbo
 		r->type = RULE_HEADER;
 		const char *target = rulefiles_next_word (&cursor);
 		const char *op = rulefiles_next_word (&cursor);
-		g_strstrip (cursor);
+		cursor = rulefiles_rest (cursor);
 		if (target == NULL || op == NULL || (strcmp (op, "=~") != 0 && strcmp (op, "!~") != 0)) {
 			g_set_error (&local, RULES_ERROR, RULES_ERROR_INVALID, "header %s: write header NAME TARGET =~ /re/flags", name);
 		} else if (parse_header_target (r, target, &local)) {
@@ -346,7 +344,7 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gbo
 		}
 	} else if (strcmp (directive, "meta") == 0) {
 		r->type = RULE_META;
-		r->expression = g_strdup (cursor);
+		r->expression = cursor;
 		r->program = compile_meta (rules, cursor, &local);
 	} else {
 		g_set_error (&local, RULES_ERROR, RULES_ERROR_INVALID, "unknown directive '%s' (header, body, eval, meta, score, describe)",
@@ -363,41 +361,34 @@ parse_line (Rules *rules, GPtrArray *pending, char *line, const char *where, gbo
 		return FALSE;
 	}
 	g_ptr_array_add (rules->rules, r);
-	g_hash_table_insert (rules->by_name, r->name, GINT_TO_POINTER (rules->rules->len));
+	g_hash_table_insert (rules->by_name, (gpointer) r->name, GINT_TO_POINTER (rules->rules->len));
 	return TRUE;
 }
 
 typedef struct {
 	Rules *rules;
-	GPtrArray *pending;
+	GArray *pending;       /* Pending */
 	gboolean checking;     /* rules check: compile every pattern now */
 } Reading;
 
 static gboolean
-read_line (char *line, const char *where, gboolean builtin, gpointer data, GError **error)
+read_line (char *line, const char *file, guint lineno, gboolean builtin, gpointer data, GError **error)
 {
 	Reading *rd = data;
-	return parse_line (rd->rules, rd->pending, line, where, builtin && !rd->checking, error);
-}
-
-/* Whether two "file:line" locations are in one file. */
-static gboolean
-same_file (const char *a, const char *b)
-{
-	const char *ca = strrchr (a, ':'), *cb = strrchr (b, ':');
-	return ca && cb && ca - a == cb - b && strncmp (a, b, ca - a) == 0;
+	return parse_line (rd->rules, rd->pending, line, file, lineno, builtin && !rd->checking, error);
 }
 
 /* Applies score and describe lines, in reading order (the last wins). */
 static gboolean
-resolve_all (Rules *rules, GPtrArray *pending, GPtrArray *errors, GError **error)
+resolve_all (Rules *rules, GArray *pending, GPtrArray *errors, GError **error)
 {
 	gboolean ok = TRUE;
 	for (guint i = 0; i < pending->len; i++) {
-		Pending *p = g_ptr_array_index (pending, i);
+		const Pending *p = &g_array_index (pending, Pending, i);
 		int r = rule_index (rules, p->name);
 		if (r < 0) {
-			g_autofree char *m = g_strdup_printf ("%s: %s of %s, which no file defines", p->where,
+			g_autofree char *where = rulefiles_where (p->file, p->line);
+			g_autofree char *m = g_strdup_printf ("%s: %s of %s, which no file defines", where,
 			                                      p->is_score ? "score" : "describe", p->name);
 			ok = FALSE;
 			if (errors == NULL) {
@@ -411,12 +402,10 @@ resolve_all (Rules *rules, GPtrArray *pending, GPtrArray *errors, GError **error
 		if (p->is_score) {
 			rule->score = p->score;
 			g_clear_pointer (&rule->score_where, g_free);
-			if (!same_file (p->where, rule->where))
-				rule->score_where = g_strdup (p->where);
-		} else {
-			g_free (rule->describe);
-			rule->describe = g_strdup (p->text);
-		}
+			if (strcmp (p->file, rule->file) != 0)
+				rule->score_where = rulefiles_where (p->file, p->line);
+		} else
+			rule->describe = p->text;
 	}
 	return ok;
 }
@@ -425,9 +414,12 @@ Rules *
 rules_parse (const char *filename, const char *text, GError **error)
 {
 	g_autoptr (Rules) rules = rules_new ();
-	g_autoptr (GPtrArray) pending = g_ptr_array_new_with_free_func (pending_free);
+	g_autoptr (GArray) pending = g_array_new (FALSE, FALSE, sizeof (Pending));
 	Reading rd = { rules, pending, FALSE };
-	if (!rulefiles_read_lines (filename, text, RULES_ERROR, read_line, FALSE, &rd, NULL, error) ||
+	char *name = g_strdup (filename), *copy = g_strdup (text);
+	g_ptr_array_add (rules->texts, name);
+	g_ptr_array_add (rules->texts, copy);
+	if (!rulefiles_read_lines (name, copy, RULES_ERROR, read_line, FALSE, &rd, NULL, error) ||
 	    !resolve_all (rules, pending, NULL, error))
 		return NULL;
 	return g_steal_pointer (&rules);
@@ -439,9 +431,9 @@ static Rules *
 load (const char *const *dirs, GPtrArray *errors, GError **error)
 {
 	g_autoptr (Rules) rules = rules_new ();
-	g_autoptr (GPtrArray) pending = g_ptr_array_new_with_free_func (pending_free);
+	g_autoptr (GArray) pending = g_array_sized_new (FALSE, FALSE, sizeof (Pending), 64);
 	Reading rd = { rules, pending, errors != NULL };
-	gboolean ok = rulefiles_read_layered (dirs, ".rules", RULES_ERROR, read_line, &rd, errors, error);
+	gboolean ok = rulefiles_read_layered (dirs, ".rules", RULES_ERROR, read_line, &rd, rules->texts, errors, error);
 	if (!ok && errors == NULL)
 		return NULL; /* stopped at the first error */
 	/* Collecting: score/describe errors are reported too. */

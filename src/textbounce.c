@@ -6,7 +6,12 @@
  * JIT's start-of-match optimisations (a line start, a first byte) work per
  * pattern, and patterns never share groups, comments or backreferences.
  * Recognition stops at the first family recognised; marker patterns of a
- * search pass are collected and tried in text order. */
+ * search pass are collected and tried in text order.
+ *
+ * Loading is start-up, paid by every `filter` process: the formats keep
+ * each file's text, cut into words in place, and point into it (names,
+ * fields, pattern texts) rather than copying a word; families and
+ * patterns are two arrays; samples are only read for `rules check`. */
 #include <string.h>
 
 #include "ndrsift/config.h"
@@ -27,29 +32,43 @@ typedef enum {
 	TARGET_RECIPIENT,
 } Target;
 
+/* The end of a family's chain of patterns. */
+#define NONE G_MAXUINT
+
+/* Strings of a family or pattern point into the file texts the formats
+ * keep (TextbounceFormats.texts): loading copies no word. */
 typedef struct {
 	Target target;
 	guint family;
-	char *field;       /* TARGET_HEADER; TARGET_RECIPIENT read from a header */
+	const char *field; /* TARGET_HEADER; TARGET_RECIPIENT read from a header */
 	Pattern *re;       /* its text is pattern_spec() */
+	guint next;        /* the family's next pattern (an index of patterns), or NONE */
 } FormatPattern;
 
 typedef struct {
-	char *name;
-	char *kind;
-	char *where;       /* file:line of its declaration */
+	const char *name;
+	const char *kind;
+	const char *file;      /* where it is declared: file, line */
+	guint line;
 	int priority;
 	gboolean match_all;    /* `match NAME all` */
-	GPtrArray *patterns;   /* (transfer none) its FormatPattern*, in reading order */
-	GPtrArray *samples;    /* TextbounceSample* */
+	guint first, last;     /* its patterns in reading order, chained by FormatPattern.next */
+	guint nsamples;
+	GPtrArray *samples;    /* TextbounceSample*, kept only by textbounce_formats_check */
 } Family;
 
 struct _TextbounceFormats {
-	GPtrArray *families;   /* Family*, in reading order (indices are family ids) */
+	GArray *families;      /* Family, in reading order (indices are family ids) */
 	GHashTable *by_name;   /* Family name (borrowed) -> its id + 1 */
-	GPtrArray *patterns;   /* FormatPattern*, owned */
+	GArray *patterns;      /* FormatPattern, in reading order */
 	GArray *order;         /* int family ids by priority, reading order among equals */
+	GPtrArray *texts;      /* the files' names and texts, which the strings above point into */
+	gboolean checking;     /* textbounce_formats_check: compile every pattern, keep samples */
+	guint recent;          /* the family of the line before + 1, 0 for none: lines come by family */
 };
+
+#define FAMILY(f, id) (&g_array_index ((f)->families, Family, (id)))
+#define PATTERN(f, i) (&g_array_index ((f)->patterns, FormatPattern, (i)))
 
 static const char *const kinds[] = { "ndr", "autoreply", "challenge", "virus", "dsn", "mdn", "feedback", NULL };
 
@@ -58,24 +77,17 @@ G_DEFINE_QUARK (ndrsift-textbounce-error-quark, textbounce_error)
 G_STATIC_ASSERT (TEXTBOUNCE_ERROR_LIMIT == RULEFILES_LINE_TOO_LONG);
 
 static void
-pattern_entry_free (gpointer data)
+pattern_entry_clear (gpointer data)
 {
-	FormatPattern *fp = data;
-	g_free (fp->field);
-	pattern_free (fp->re);
-	g_free (fp);
+	pattern_free (((FormatPattern *) data)->re);
 }
 
 static void
-family_free (gpointer data)
+family_clear (gpointer data)
 {
-	Family *f = data;
-	g_free (f->name);
-	g_free (f->kind);
-	g_free (f->where);
-	g_ptr_array_unref (f->patterns);
-	g_ptr_array_unref (f->samples);
-	g_free (f);
+	Family *fam = data;
+	if (fam->samples)
+		g_ptr_array_unref (fam->samples);
 }
 
 static void
@@ -95,10 +107,11 @@ textbounce_formats_free (TextbounceFormats *formats)
 	if (formats == NULL)
 		return;
 	g_hash_table_unref (formats->by_name);
-	g_ptr_array_unref (formats->families);
-	g_ptr_array_unref (formats->patterns);
+	g_array_unref (formats->families);
+	g_array_unref (formats->patterns);
 	if (formats->order)
 		g_array_unref (formats->order);
+	g_ptr_array_unref (formats->texts);
 	g_free (formats);
 }
 
@@ -115,19 +128,31 @@ textbounce_quote_free (TextbounceQuote *quote)
 }
 
 static TextbounceFormats *
-formats_new (void)
+formats_new (gboolean checking)
 {
 	TextbounceFormats *f = g_new0 (TextbounceFormats, 1);
-	f->families = g_ptr_array_new_with_free_func (family_free);
+	/* Sized for the shipped files (some 40 families, 170 patterns). */
+	f->families = g_array_sized_new (FALSE, TRUE, sizeof (Family), 64);
+	g_array_set_clear_func (f->families, family_clear);
 	f->by_name = g_hash_table_new (g_str_hash, g_str_equal);
-	f->patterns = g_ptr_array_new_with_free_func (pattern_entry_free);
+	f->patterns = g_array_sized_new (FALSE, TRUE, sizeof (FormatPattern), 256);
+	g_array_set_clear_func (f->patterns, pattern_entry_clear);
+	f->texts = g_ptr_array_new_with_free_func (g_free);
+	f->checking = checking;
 	return f;
 }
 
+/* The family's id, or -1; the family of the line before is asked for
+ * most. */
 static int
-family_index (const TextbounceFormats *f, const char *name)
+family_index (TextbounceFormats *f, const char *name)
 {
-	return GPOINTER_TO_INT (g_hash_table_lookup (f->by_name, name)) - 1;
+	if (f->recent && strcmp (FAMILY (f, f->recent - 1)->name, name) == 0)
+		return (int) f->recent - 1;
+	int id = GPOINTER_TO_INT (g_hash_table_lookup (f->by_name, name)) - 1;
+	if (id >= 0)
+		f->recent = (guint) id + 1;
+	return id;
 }
 
 /* "priority NAME N": families are tried by ascending N. */
@@ -160,11 +185,12 @@ parse_match (Family *fam, char *cursor, GError **error)
 }
 
 /* "sample NAME FILE original=ID|none recipient=ADDR|none"; FILE is
- * relative to the directory of the file that names it. */
+ * relative to the directory of the file that names it. Only `rules check`
+ * reads samples: loading checks the line and counts it. */
 static gboolean
-parse_sample (Family *fam, char *cursor, const char *where, GError **error)
+parse_sample (Family *fam, char *cursor, const char *file, guint line, gboolean keep, GError **error)
 {
-	const char *file = rulefiles_next_word (&cursor);
+	const char *path = rulefiles_next_word (&cursor);
 	const char *original = NULL, *recipient = NULL, *word;
 	while ((word = rulefiles_next_word (&cursor))) {
 		if (g_str_has_prefix (word, "original=") && original == NULL)
@@ -174,27 +200,27 @@ parse_sample (Family *fam, char *cursor, const char *where, GError **error)
 		else
 			original = recipient = "";
 	}
-	if (file == NULL || original == NULL || recipient == NULL || !*original || !*recipient) {
+	if (path == NULL || original == NULL || recipient == NULL || !*original || !*recipient) {
 		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID,
 		             "sample %s: give FILE original=<ID>|none recipient=ADDRESS|none", fam->name);
 		return FALSE;
 	}
-	if (fam->samples->len >= NS_MAX_FORMAT_SAMPLES) {
+	if (fam->nsamples >= NS_MAX_FORMAT_SAMPLES) {
 		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_LIMIT, "family %s: more than %d samples", fam->name,
 		             NS_MAX_FORMAT_SAMPLES);
 		return FALSE;
 	}
-	/* where is "path:line" */
-	g_autofree char *path = g_strdup (where);
-	char *colon = strrchr (path, ':');
-	if (colon)
-		*colon = '\0';
-	g_autofree char *dir = g_path_get_dirname (path);
+	fam->nsamples++;
+	if (!keep)
+		return TRUE;
+	g_autofree char *dir = g_path_get_dirname (file);
 	TextbounceSample *s = g_new0 (TextbounceSample, 1);
-	s->path = g_path_is_absolute (file) ? g_strdup (file) : g_build_filename (dir, file, NULL);
+	s->path = g_path_is_absolute (path) ? g_strdup (path) : g_build_filename (dir, path, NULL);
 	s->original = strcmp (original, "none") == 0 ? NULL : g_strdup (original);
 	s->recipient = strcmp (recipient, "none") == 0 ? NULL : g_strdup (recipient);
-	s->where = g_strdup (where);
+	s->where = rulefiles_where (file, line);
+	if (fam->samples == NULL)
+		fam->samples = g_ptr_array_new_with_free_func (sample_free);
 	g_ptr_array_add (fam->samples, s);
 	return TRUE;
 }
@@ -204,8 +230,8 @@ by_priority (gconstpointer a, gconstpointer b, gpointer data)
 {
 	const TextbounceFormats *f = data;
 	int x = *(const int *) a, y = *(const int *) b;
-	int px = ((Family *) g_ptr_array_index (f->families, x))->priority;
-	int py = ((Family *) g_ptr_array_index (f->families, y))->priority;
+	int px = FAMILY (f, x)->priority;
+	int py = FAMILY (f, y)->priority;
 	return px != py ? (px < py ? -1 : 1) : (x < y ? -1 : x > y);
 }
 
@@ -222,10 +248,37 @@ finish (TextbounceFormats *f)
 	return f;
 }
 
+typedef enum {
+	DIRECTIVE_FAMILY = TARGET_RECIPIENT + 1,
+	DIRECTIVE_PRIORITY,
+	DIRECTIVE_MATCH,
+	DIRECTIVE_SAMPLE,
+	DIRECTIVE_UNKNOWN,
+} Directive;
+
+/* A directive word: a Target, or one of Directive. */
+static int
+directive_of (const char *word)
+{
+	static const struct { const char *word; int directive; } directives[] = {
+		{ "subject", TARGET_SUBJECT }, { "from", TARGET_FROM }, { "header", TARGET_HEADER },
+		{ "body", TARGET_BODY }, { "separator", TARGET_SEPARATOR },
+		{ "first-header", TARGET_FIRST_HEADER }, { "recipient", TARGET_RECIPIENT },
+		{ "family", DIRECTIVE_FAMILY }, { "priority", DIRECTIVE_PRIORITY }, { "match", DIRECTIVE_MATCH },
+		{ "sample", DIRECTIVE_SAMPLE },
+	};
+	/* Their first letters and lengths tell them apart but for one
+	 * strcmp. */
+	for (guint i = 0; i < G_N_ELEMENTS (directives); i++)
+		if (word[0] == directives[i].word[0] && strcmp (word, directives[i].word) == 0)
+			return directives[i].directive;
+	return DIRECTIVE_UNKNOWN;
+}
+
 /* Parses one line into f; lazy: compile its pattern on first use (a
  * built-in line). Returns FALSE with error (without location). */
 static gboolean
-parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, GError **error)
+parse_line (TextbounceFormats *f, char *line, const char *file, guint lineno, gboolean lazy, GError **error)
 {
 	char *cursor = line;
 	const char *directive = rulefiles_next_word (&cursor);
@@ -237,7 +290,8 @@ parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, 
 		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "'%s' needs a family name", directive);
 		return FALSE;
 	}
-	if (strcmp (directive, "family") == 0) {
+	int which = directive_of (directive);
+	if (which == DIRECTIVE_FAMILY) {
 		const char *kind = rulefiles_next_word (&cursor);
 		if (kind == NULL || !g_strv_contains (kinds, kind) || rulefiles_next_word (&cursor)) {
 			g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID,
@@ -247,50 +301,40 @@ parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, 
 		}
 		int seen = family_index (f, name);
 		if (seen >= 0) {
+			g_autofree char *where = rulefiles_where (FAMILY (f, seen)->file, FAMILY (f, seen)->line);
 			g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "family %s is already declared at %s",
-			             name, ((Family *) g_ptr_array_index (f->families, seen))->where);
+			             name, where);
 			return FALSE;
 		}
-		Family *fam = g_new0 (Family, 1);
-		fam->name = g_strdup (name);
-		fam->kind = g_strdup (kind);
-		fam->where = g_strdup (where);
-		fam->priority = NS_FORMAT_DEFAULT_PRIORITY;
-		fam->patterns = g_ptr_array_new ();
-		fam->samples = g_ptr_array_new_with_free_func (sample_free);
-		g_ptr_array_add (f->families, fam);
-		g_hash_table_insert (f->by_name, fam->name, GINT_TO_POINTER (f->families->len));
+		Family fam = {
+			.name = name, .kind = kind, .file = file, .line = lineno,
+			.priority = NS_FORMAT_DEFAULT_PRIORITY, .first = NONE, .last = NONE,
+		};
+		g_array_append_val (f->families, fam);
+		g_hash_table_insert (f->by_name, (gpointer) name, GINT_TO_POINTER (f->families->len));
+		f->recent = f->families->len;
 		return TRUE;
 	}
-	if (strcmp (directive, "priority") == 0 || strcmp (directive, "match") == 0 ||
-	    strcmp (directive, "sample") == 0) {
+	if (which == DIRECTIVE_PRIORITY || which == DIRECTIVE_MATCH || which == DIRECTIVE_SAMPLE) {
 		int family = family_index (f, name);
 		if (family < 0) {
 			g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "family %s is not declared (add: family %s KIND)",
 			             name, name);
 			return FALSE;
 		}
-		Family *fam = g_ptr_array_index (f->families, family);
-		if (directive[0] == 'p')
+		Family *fam = FAMILY (f, family);
+		if (which == DIRECTIVE_PRIORITY)
 			return parse_priority (fam, cursor, error);
-		if (directive[0] == 'm')
+		if (which == DIRECTIVE_MATCH)
 			return parse_match (fam, cursor, error);
-		return parse_sample (fam, cursor, where, error);
+		return parse_sample (fam, cursor, file, lineno, f->checking, error);
 	}
 
-	static const struct { const char *word; Target target; } directives[] = {
-		{ "subject", TARGET_SUBJECT }, { "from", TARGET_FROM }, { "header", TARGET_HEADER },
-		{ "body", TARGET_BODY }, { "separator", TARGET_SEPARATOR },
-		{ "first-header", TARGET_FIRST_HEADER }, { "recipient", TARGET_RECIPIENT },
-	};
-	int target = -1;
-	for (guint i = 0; i < G_N_ELEMENTS (directives); i++)
-		if (strcmp (directive, directives[i].word) == 0)
-			target = directives[i].target;
-	if (target < 0) {
+	if (which == DIRECTIVE_UNKNOWN) {
 		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "unknown directive '%s'", directive);
 		return FALSE;
 	}
+	Target target = (Target) which;
 	int family = family_index (f, name);
 	if (family < 0) {
 		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "family %s is not declared (add: family %s KIND)",
@@ -312,51 +356,51 @@ parse_line (TextbounceFormats *f, char *line, const char *where, gboolean lazy, 
 			return FALSE;
 		}
 	}
-	g_strstrip (cursor);
+	cursor = rulefiles_rest (cursor);
 	if (f->patterns->len >= NS_MAX_FORMAT_PATTERNS) {
 		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_LIMIT, "more than %d patterns", NS_MAX_FORMAT_PATTERNS);
 		return FALSE;
 	}
 
 	g_autoptr (GError) local = NULL;
-	FormatPattern *fp = g_new0 (FormatPattern, 1);
-	fp->target = target;
-	fp->family = family;
-	fp->field = g_strdup (field);
 	/* Text patterns see lines: "^" and "$" are line starts and ends. */
 	gboolean lines = target == TARGET_BODY || target == TARGET_SEPARATOR ||
 	                 target == TARGET_FIRST_HEADER || (target == TARGET_RECIPIENT && field == NULL);
 	guint32 flags = lines ? PATTERN_MULTILINE : 0;
-	fp->re = lazy ? pattern_new_lazy (cursor, flags, &local) : pattern_compile_full (cursor, flags, &local);
-	if (fp->re == NULL) {
-		pattern_entry_free (fp);
+	FormatPattern fp = { target, (guint) family, field, NULL, NONE };
+	fp.re = lazy ? pattern_new_lazy (cursor, flags, &local) : pattern_compile_full (cursor, flags, &local);
+	if (fp.re == NULL) {
 		g_set_error (error, TEXTBOUNCE_ERROR, TEXTBOUNCE_ERROR_INVALID, "%s", local->message);
 		return FALSE;
 	}
-	g_ptr_array_add (f->patterns, fp);
-	g_ptr_array_add (((Family *) g_ptr_array_index (f->families, family))->patterns, fp);
+	guint id = f->patterns->len;
+	g_array_append_val (f->patterns, fp);
+	Family *fam = FAMILY (f, family);
+	if (fam->last == NONE)
+		fam->first = id;
+	else
+		PATTERN (f, fam->last)->next = id;
+	fam->last = id;
 	return TRUE;
 }
 
 /* Lines of built-in files compile their patterns on first use, but not
  * for `rules check`, which compiles every one. */
 static gboolean
-read_line (char *line, const char *where, gboolean builtin, gpointer data, GError **error)
+read_line (char *line, const char *file, guint lineno, gboolean builtin, gpointer data, GError **error)
 {
-	return parse_line (data, line, where, builtin, error);
-}
-
-static gboolean
-check_line (char *line, const char *where, gboolean builtin, gpointer data, GError **error)
-{
-	return parse_line (data, line, where, FALSE, error);
+	TextbounceFormats *f = data;
+	return parse_line (f, line, file, lineno, builtin && !f->checking, error);
 }
 
 TextbounceFormats *
 textbounce_formats_parse (const char *filename, const char *text, GError **error)
 {
-	g_autoptr (TextbounceFormats) f = formats_new ();
-	if (!rulefiles_read_lines (filename, text, TEXTBOUNCE_ERROR, read_line, FALSE, f, NULL, error))
+	g_autoptr (TextbounceFormats) f = formats_new (FALSE);
+	char *name = g_strdup (filename), *copy = g_strdup (text);
+	g_ptr_array_add (f->texts, name);
+	g_ptr_array_add (f->texts, copy);
+	if (!rulefiles_read_lines (name, copy, TEXTBOUNCE_ERROR, read_line, FALSE, f, NULL, error))
 		return NULL;
 	return finish (g_steal_pointer (&f));
 }
@@ -366,9 +410,8 @@ textbounce_formats_parse (const char *filename, const char *text, GError **error
 static TextbounceFormats *
 load (const char *const *dirs, GPtrArray *errors, GError **error)
 {
-	g_autoptr (TextbounceFormats) f = formats_new ();
-	if (!rulefiles_read_layered (dirs, ".formats", TEXTBOUNCE_ERROR, errors ? check_line : read_line, f, errors,
-	                             error))
+	g_autoptr (TextbounceFormats) f = formats_new (errors != NULL);
+	if (!rulefiles_read_layered (dirs, ".formats", TEXTBOUNCE_ERROR, read_line, f, f->texts, errors, error))
 		return NULL;
 	return finish (g_steal_pointer (&f));
 }
@@ -394,13 +437,13 @@ textbounce_formats_count (const TextbounceFormats *formats)
 const char *
 textbounce_family_name (const TextbounceFormats *formats, int family)
 {
-	return ((Family *) g_ptr_array_index (formats->families, family))->name;
+	return FAMILY (formats, family)->name;
 }
 
 const char *
 textbounce_family_kind (const TextbounceFormats *formats, int family)
 {
-	return ((Family *) g_ptr_array_index (formats->families, family))->kind;
+	return FAMILY (formats, family)->kind;
 }
 
 static gboolean
@@ -441,20 +484,20 @@ recognises (Target t, gboolean wording)
  * Header patterns run before body ones: they are short strings. With
  * wording, only the subject and body patterns count. */
 static gboolean
-family_recognised (const Family *fam, const HeaderBlock *headers, const char *subject,
+family_recognised (const TextbounceFormats *f, const Family *fam, const HeaderBlock *headers, const char *subject,
                    const char *from, const char *text, gsize len, gboolean wording)
 {
 	guint need = 0, got = 0;
-	for (guint i = 0; i < fam->patterns->len; i++) {
-		const FormatPattern *fp = g_ptr_array_index (fam->patterns, i);
+	for (guint i = fam->first; i != NONE; i = PATTERN (f, i)->next) {
+		const FormatPattern *fp = PATTERN (f, i);
 		if (recognises (fp->target, wording))
 			need |= 1u << fp->target;
 	}
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == 1 && fam->match_all && (got | (1u << TARGET_BODY)) != need)
 			return FALSE; /* a header kind did not match: the body cannot help */
-		for (guint i = 0; i < fam->patterns->len; i++) {
-			const FormatPattern *fp = g_ptr_array_index (fam->patterns, i);
+		for (guint i = fam->first; i != NONE; i = PATTERN (f, i)->next) {
+			const FormatPattern *fp = PATTERN (f, i);
 			if (!recognises (fp->target, wording) || (fp->target == TARGET_BODY) != (pass == 1) ||
 			    (got & (1u << fp->target)))
 				continue;
@@ -480,7 +523,7 @@ identify (const TextbounceFormats *f, const HeaderBlock *headers, const char *te
 
 	for (guint i = 0; i < f->order->len; i++) {
 		int id = g_array_index (f->order, int, i);
-		if (family_recognised (g_ptr_array_index (f->families, id), headers, subject, from, text, len, wording))
+		if (family_recognised (f, FAMILY (f, id), headers, subject, from, text, len, wording))
 			return id;
 	}
 	return -1;
@@ -503,19 +546,21 @@ textbounce_identify_wording (const TextbounceFormats *f, const HeaderBlock *head
 int
 textbounce_family_priority (const TextbounceFormats *formats, int family)
 {
-	return ((Family *) g_ptr_array_index (formats->families, family))->priority;
+	return FAMILY (formats, family)->priority;
 }
 
-const char *
+char *
 textbounce_family_where (const TextbounceFormats *formats, int family)
 {
-	return ((Family *) g_ptr_array_index (formats->families, family))->where;
+	return rulefiles_where (FAMILY (formats, family)->file, FAMILY (formats, family)->line);
 }
 
-const GPtrArray *
-textbounce_family_samples (const TextbounceFormats *formats, int family)
+guint
+textbounce_family_samples (const TextbounceFormats *formats, int family, const TextbounceSample *const **samples)
 {
-	return ((Family *) g_ptr_array_index (formats->families, family))->samples;
+	const GPtrArray *kept = FAMILY (formats, family)->samples;
+	*samples = kept ? (const TextbounceSample *const *) kept->pdata : NULL;
+	return kept ? kept->len : 0;
 }
 
 /* ---- the failed recipient ---- */
@@ -589,13 +634,13 @@ textbounce_find_recipient (const TextbounceFormats *f, int family, const HeaderB
 	*where = NULL;
 	if (f == NULL || family < 0)
 		return NULL;
-	const Family *fam = g_ptr_array_index (f->families, family);
+	const Family *fam = FAMILY (f, family);
 	len = text ? MIN (len, NS_MAX_FORMAT_BODY_BYTES) : 0;
 	g_autofree char *found = NULL;
 	g_autofree char *found_where = NULL;
 
-	for (guint i = 0; i < fam->patterns->len; i++) {
-		const FormatPattern *fp = g_ptr_array_index (fam->patterns, i);
+	for (guint i = fam->first; i != NONE; i = PATTERN (f, i)->next) {
+		const FormatPattern *fp = PATTERN (f, i);
 		if (fp->target != TARGET_RECIPIENT)
 			continue;
 		const char *subject = text;
@@ -995,7 +1040,7 @@ textbounce_find_quote (const TextbounceFormats *f, int family, const char *text,
 		gboolean want_ours = pass % 2 == 0;
 		g_array_set_size (cands, 0);
 		for (guint i = 0; i < f->patterns->len; i++) {
-			const FormatPattern *fp = g_ptr_array_index (f->patterns, i);
+			const FormatPattern *fp = PATTERN (f, i);
 			if (fp->target == want && ((int) fp->family == family) == want_ours)
 				collect (cands, fp, text, len, NS_MAX_MARKER_MATCHES);
 		}

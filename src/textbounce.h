@@ -119,12 +119,17 @@ int textbounce_identify (const TextbounceFormats *formats, const HeaderBlock *he
 int textbounce_identify_wording (const TextbounceFormats *formats, const HeaderBlock *headers,
                                  const char *text, gsize len);
 
-/* Returns: (transfer none) the family's name / kind / declaration's
- * file:line / samples (TextbounceSample*). */
+/* Returns: (transfer none) the family's name / kind. */
 const char *textbounce_family_name (const TextbounceFormats *formats, int family);
 const char *textbounce_family_kind (const TextbounceFormats *formats, int family);
-const char *textbounce_family_where (const TextbounceFormats *formats, int family);
-const GPtrArray *textbounce_family_samples (const TextbounceFormats *formats, int family);
+/* Returns: (transfer full) the file:line of the family's declaration. */
+char *textbounce_family_where (const TextbounceFormats *formats, int family);
+/* The family's samples into *samples (transfer none). Only
+ * textbounce_formats_check() keeps them (`rules check` is all that reads
+ * them): after textbounce_formats_load() or _parse() a family has none.
+ * Returns: how many. */
+guint textbounce_family_samples (const TextbounceFormats *formats, int family,
+                                 const TextbounceSample *const **samples);
 int textbounce_family_priority (const TextbounceFormats *formats, int family);
 
 /* The failed recipient by the family's recipient patterns (see above);
