@@ -119,32 +119,33 @@ rulefiles_read_file (const char *path, char **text, gsize *len, GError **error)
 		close (fd);
 		return FALSE;
 	}
-	/* Straight into the buffer: its size is the file's unless it grows. */
-	GString *buf = g_string_sized_new (S_ISREG (st.st_mode) ? (gsize) st.st_size + 1 : 1);
+	/* Straight into the buffer, of the file's size (and one byte, to see
+	 * its end) unless it grows: loaders keep it. */
+	gsize cap = S_ISREG (st.st_mode) ? (gsize) st.st_size + 2 : 2, used = 0;
+	char *buf = g_malloc (cap);
 	for (;;) {
-		if (buf->len + 1 >= buf->allocated_len) { /* full (a FIFO, a growing file) */
-			gsize used = buf->len;
-			g_string_truncate (g_string_set_size (buf, buf->allocated_len * 2), used);
+		if (used + 1 >= cap) { /* full (a FIFO, a growing file) */
+			cap *= 2;
+			buf = g_realloc (buf, cap);
 		}
-		gsize room = buf->allocated_len - buf->len - 1;
-		ssize_t n = read (fd, buf->str + buf->len, room);
+		ssize_t n = read (fd, buf + used, cap - used - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			int e = errno;
 			g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s: %s", path, g_strerror (e));
-			g_string_free (buf, TRUE);
+			g_free (buf);
 			close (fd);
 			return FALSE;
 		}
 		if (n == 0)
 			break;
-		buf->len += n;
-		buf->str[buf->len] = '\0';
+		used += n;
 	}
 	close (fd);
-	*len = buf->len;
-	*text = g_string_free (buf, FALSE);
+	buf[used] = '\0';
+	*len = used;
+	*text = buf;
 	return TRUE;
 }
 
