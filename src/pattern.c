@@ -13,6 +13,9 @@
  * JIT-compiled copy is made and published by one thread while the others
  * go on with the interpreter, so nobody waits and nobody matches a
  * half-compiled pattern. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1       /* memmem() */
+#endif
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <string.h>
@@ -25,16 +28,28 @@
  * a few files and `explain` never pay for it. */
 #define PATTERN_JIT_AFTER 4
 
+/* The most of a required literal a lazy pattern's prefilter looks for. */
+#define PATTERN_LITERAL_MAX 64
+
 struct _Pattern {
 	const char *spec;    /* "/re/flags", or the bare regex of pattern_compile_raw */
-	gboolean own_spec;   /* spec is a copy (not a lazy pattern's borrowed text) */
 	gsize regex_len;     /* lazy: the regex is spec[1..regex_len], compiled on first use */
-	guint32 options;
 	gsize compiled;      /* g_once: code is set (lazy patterns) */
 	pcre2_code *code;    /* the interpreter's; NULL when a lazy compile failed */
 	pcre2_code *jit;     /* a JIT-compiled copy, once published (atomic) */
+	gsize literal_read;  /* g_once: literal is set (lazy patterns) */
+	char *literal;       /* what every match holds (lowercase when caseless), or NULL */
+	guint32 options;
 	gint uses;           /* interpreted matches, up to PATTERN_JIT_AFTER (atomic) */
+	guint8 literal_len;
+	guint8 anchor;       /* the byte of literal searched for first (the rarest) */
+	/* A filter process makes some 170 of these at start: kept small. */
+	guint own_spec : 1;  /* spec is a copy (not a lazy pattern's borrowed text) */
+	guint lazy : 1;      /* made by pattern_new_lazy */
+	guint caseless : 1;  /* the literal is lowercase, compared caseless */
 };
+
+G_STATIC_ASSERT (PATTERN_LITERAL_MAX <= G_MAXUINT8);
 
 G_STATIC_ASSERT (PATTERN_MULTILINE == PCRE2_MULTILINE);
 
@@ -44,6 +59,10 @@ G_DEFINE_QUARK (ndrsift-pattern-error-quark, pattern_error)
  * thread, so the difference before and after tells what its own matches
  * hit. */
 static _Thread_local guint thread_limit_hits;
+
+/* The required-literal prefilter of lazy patterns (see below); off only
+ * for a test that compares. */
+static gboolean prefilter_on = TRUE;
 
 static pcre2_match_context *
 match_context (void)
@@ -119,6 +138,196 @@ pattern_compile_raw (const char *regex, guint32 options, GError **error)
 	return code ? compiled_pattern (code, regex) : NULL;
 }
 
+/* ---- the required literal ------------------------------------------------
+ *
+ * A lazy pattern is compiled on its first match, and `textbounce` tries
+ * the body patterns of family after family: a bounce no early family
+ * recognises had PCRE2 compile some hundred patterns (3 M instructions)
+ * only to find that most cannot match. A run of plain bytes that every
+ * match must hold ("This is the mail system at host ") tells that more
+ * cheaply: when the text lacks it, the pattern does not match, and is
+ * not compiled. The run is read off the regex only where that is plainly
+ * right; anything else gives no literal (and the pattern is matched as
+ * always):
+ *   - /x, an alternation at the top level, \Q..\E, option settings and
+ *     verbs ((?i), (*UTF)), escapes taking arguments or naming groups,
+ *     and a '{' that is not a plain {m}, {m,} or {m,n}: no literal;
+ *   - groups, classes, '.', anchors and class escapes (\d, \b, ...)
+ *     end a run; a byte with a quantifier that allows none ends it
+ *     before that byte, any other quantifier after it;
+ *   - caseless: letters compare in ASCII caseless (PCRE2 without UTF
+ *     folds no other byte); k, s and bytes >= 0x80 end a run, since
+ *     Unicode caseless matching maps k and s to other characters.
+ * A match never reaches out of its subject, and the bytes of a top-level
+ * run are consumed, not looked around: so they lie at or after the
+ * starting offset. What differs: a pattern that cannot match is never
+ * tried, so a regex bomb on such a text no longer counts a limit hit. */
+
+/* Skips a quantifier at re[*i] (with its lazy or possessive mark), if
+ * any (*quantified); *min: the fewest repeats it allows (1 without one).
+ * FALSE: something that is not plainly a quantifier. */
+static gboolean
+skip_quantifier (const char *re, gsize n, gsize *i, guint *min, gboolean *quantified)
+{
+	*min = 1;
+	*quantified = FALSE;
+	if (*i >= n)
+		return TRUE;
+	char q = re[*i];
+	if (q == '?' || q == '*')
+		*min = 0;
+	else if (q == '{') {
+		gsize j = *i + 1, digits = 0;
+		guint m = 0;
+		while (j < n && g_ascii_isdigit (re[j]) && digits < 6)
+			m = m * 10 + (guint) (re[j++] - '0'), digits++;
+		if (digits == 0 || digits == 6)
+			return FALSE;
+		if (j < n && re[j] == ',') {
+			j++;
+			for (digits = 0; j < n && g_ascii_isdigit (re[j]) && digits < 6; digits++)
+				j++;
+		}
+		if (j >= n || re[j] != '}')
+			return FALSE;
+		*min = m;
+		*i = j;
+	} else if (q != '+')
+		return TRUE;
+	*quantified = TRUE;
+	(*i)++;
+	if (*i < n && (re[*i] == '?' || re[*i] == '+'))
+		(*i)++;
+	return TRUE;
+}
+
+/* Skips a class at re[*i] == '['. */
+static gboolean
+skip_class (const char *re, gsize n, gsize *i)
+{
+	gsize j = *i + 1;
+	if (j < n && re[j] == '^')
+		j++;
+	if (j < n && re[j] == ']')
+		j++; /* a ']' first is a member */
+	while (j < n && re[j] != ']') {
+		if (re[j] == '\\') {
+			if (j + 1 >= n || re[j + 1] == 'Q' || re[j + 1] == 'E')
+				return FALSE;
+			j += 2;
+		} else if (re[j] == '[' && j + 1 < n && re[j + 1] == ':') {
+			const char *end = g_strstr_len (re + j + 2, n - j - 2, ":]");
+			if (end == NULL)
+				return FALSE;
+			j = end - re + 2;
+		} else
+			j++;
+	}
+	if (j >= n)
+		return FALSE;
+	*i = j + 1;
+	return TRUE;
+}
+
+/* Skips a group at re[*i] == '(' (to its ')'). Only plain groups,
+ * lookarounds and named groups: an option setting at the top level would
+ * change how the rest matches. */
+static gboolean
+skip_group (const char *re, gsize n, gsize *i)
+{
+	gsize j = *i + 1;
+	if (j < n && re[j] == '*')
+		return FALSE;
+	if (j < n && re[j] == '?') {
+		const char *kind = re + j + 1;
+		gsize left = n - j - 1;
+		if (!(left >= 1 && strchr (":=!>", kind[0])) &&
+		    !(left >= 2 && kind[0] == '<' && (kind[1] == '=' || kind[1] == '!' || g_ascii_isalpha (kind[1]))) &&
+		    !(left >= 3 && kind[0] == 'P' && kind[1] == '<' && g_ascii_isalpha (kind[2])))
+			return FALSE;
+	}
+	guint depth = 1;
+	while (j < n && depth > 0) {
+		if (re[j] == '\\') {
+			if (j + 1 >= n || re[j + 1] == 'Q' || re[j + 1] == 'E')
+				return FALSE;
+			j += 2;
+		} else if (re[j] == '[') {
+			if (!skip_class (re, n, &j))
+				return FALSE;
+		} else {
+			depth += re[j] == '(';
+			depth -= re[j] == ')';
+			j++;
+		}
+	}
+	if (depth > 0)
+		return FALSE;
+	*i = j;
+	return TRUE;
+}
+
+/* The longest run of bytes every match of re[0..n) holds (lowercase when
+ * caseless), at most PATTERN_LITERAL_MAX of it (a part of such a run is
+ * one too), into best; returns its length, 0 when there is none (see
+ * above). */
+static gsize
+required_literal (const char *re, gsize n, gboolean caseless, char best[PATTERN_LITERAL_MAX])
+{
+	char run[PATTERN_LITERAL_MAX];
+	gsize run_len = 0, best_len = 0;
+	for (gsize i = 0; i < n;) {
+		gboolean literal = FALSE;
+		char c = re[i];
+		switch (c) {
+		case '\\':
+			if (i + 1 >= n)
+				return 0;
+			c = re[i + 1];
+			/* Escapes of one character class or assertion; any other
+			 * letter or digit may take arguments or name a group. */
+			if (g_ascii_isalnum (c) && strchr ("dDwWsSbBhHvVRXAzZGKntrfae", c) == NULL)
+				return 0;
+			literal = !g_ascii_isalnum (c) && !(c & 0x80);
+			i += 2;
+			break;
+		case '[':
+			if (!skip_class (re, n, &i))
+				return 0;
+			break;
+		case '(':
+			if (!skip_group (re, n, &i))
+				return 0;
+			break;
+		case '.': case '^': case '$':
+			i++;
+			break;
+		case '|': case ')': case '*': case '+': case '?': case '{':
+			return 0; /* an alternation, or nothing plain */
+		default:
+			literal = TRUE;
+			i++;
+		}
+		if (literal && caseless && ((c & 0x80) || c == 'k' || c == 'K' || c == 's' || c == 'S'))
+			literal = FALSE;
+		guint min;
+		gboolean quantified;
+		if (!skip_quantifier (re, n, &i, &min, &quantified))
+			return 0;
+		if (literal && min > 0 && run_len < PATTERN_LITERAL_MAX)
+			run[run_len++] = caseless ? g_ascii_tolower (c) : c;
+		/* A run goes on only over a byte matched exactly once. */
+		if (!literal || quantified) {
+			if (run_len > best_len)
+				memcpy (best, run, best_len = run_len);
+			run_len = 0;
+		}
+	}
+	if (run_len > best_len)
+		memcpy (best, run, best_len = run_len);
+	return best_len;
+}
+
 /* Splits "/re/flags": the regex is spec[1..*len] (nothing is copied; the
  * line is read once per start-up), the flags become PCRE2 option bits. */
 static gboolean
@@ -178,9 +387,111 @@ pattern_new_lazy (const char *spec, guint32 extra_options, GError **error)
 		return NULL;
 	Pattern *p = g_new0 (Pattern, 1);
 	p->spec = spec;
+	p->lazy = TRUE;
 	p->regex_len = len;
 	p->options = options | extra_options;
 	return p;
+}
+
+/* How often a byte is in mail text, roughly (English letter frequencies;
+ * blanks and common punctuation high): a caseless literal is searched by
+ * its rarest byte. */
+static guint
+byte_rank (char c)
+{
+	static const guint8 letters[26] = {
+		/* a-z */ 24, 9, 15, 16, 26, 12, 10, 17, 22, 3, 6, 17, 14, 21, 23, 11, 1, 19, 20, 25, 13, 7, 9, 4, 8, 2,
+	};
+	if (g_ascii_isalpha (c))
+		return letters[g_ascii_tolower (c) - 'a'];
+	return c == ' ' || c == '.' || c == ',' || c == '-' || c == '\n' ? 27 : 0;
+}
+
+/* Reads the required literal of a lazy pattern, once. */
+static void
+read_literal (Pattern *p)
+{
+	if (!g_once_init_enter (&p->literal_read))
+		return;
+	if (!(p->options & PCRE2_EXTENDED)) {
+		char lit[PATTERN_LITERAL_MAX];
+		p->caseless = (p->options & PCRE2_CASELESS) != 0;
+		gsize len = required_literal (p->spec + 1, p->regex_len, p->caseless, lit);
+		/* One byte a memchr finds as fast as PCRE2's own start-up. */
+		if (len >= 2) {
+			for (gsize k = 1; p->caseless && k < len; k++)
+				if (byte_rank (lit[k]) < byte_rank (lit[p->anchor]))
+					p->anchor = (guint8) k;
+			p->literal_len = (guint8) len;
+			p->literal = g_memdup2 (lit, len);
+		}
+	}
+	g_once_init_leave (&p->literal_read, 1);
+}
+
+/* Whether s[0..n) holds the pattern's literal. */
+static gboolean
+holds_literal (const Pattern *p, const char *s, gsize n)
+{
+	const char *lit = p->literal;
+	gsize m = p->literal_len;
+	if (n < m)
+		return FALSE;
+	if (!p->caseless)
+		return memmem (s, n, lit, m) != NULL;
+	/* The rarest byte in either case, then the whole literal around it. */
+	char lo = lit[p->anchor], up = g_ascii_toupper (lo);
+	const char *at = s + p->anchor, *end = s + n - m + p->anchor + 1;
+	const char *next_lo = NULL, *next_up = NULL;
+	while (at < end) {
+		if (next_lo < at && (next_lo = memchr (at, lo, end - at)) == NULL)
+			next_lo = end;
+		if (next_up < at && (up == lo || (next_up = memchr (at, up, end - at)) == NULL))
+			next_up = end;
+		const char *c = MIN (next_lo, next_up);
+		if (c >= end)
+			return FALSE;
+		const char *start = c - p->anchor;
+		gsize k = 0;
+		while (k < m && g_ascii_tolower (start[k]) == lit[k])
+			k++;
+		if (k == m)
+			return TRUE;
+		at = c + 1;
+	}
+	return FALSE;
+}
+
+/* Whether a match of the lazy pattern p in subject[from..len) is ruled
+ * out by its literal (the required literal above). */
+static gboolean
+ruled_out (Pattern *p, const char *subject, gsize len, gsize from)
+{
+	if (!p->lazy || !prefilter_on)
+		return FALSE;
+	read_literal (p);
+	return p->literal && !holds_literal (p, subject + from, len - from);
+}
+
+char *
+pattern_required_literal (const char *spec, guint32 extra_options)
+{
+	gsize len;
+	guint32 options;
+	if (!split_spec (spec, &len, &options, NULL))
+		return NULL;
+	options |= extra_options;
+	if (options & PCRE2_EXTENDED)
+		return NULL;
+	char lit[PATTERN_LITERAL_MAX];
+	gsize n = required_literal (spec + 1, len, (options & PCRE2_CASELESS) != 0, lit);
+	return n ? g_strndup (lit, n) : NULL;
+}
+
+void
+pattern_set_prefilter (gboolean on)
+{
+	prefilter_on = on;
 }
 
 /* The compiled code, compiling a lazy pattern on first use; NULL when it
@@ -224,6 +535,8 @@ pattern_search (const Pattern *p, const char *subject, gsize len, gsize from,
 	Pattern *mp = (Pattern *) p;
 	const pcre2_code *code = g_atomic_pointer_get (&mp->jit);
 	if (code == NULL) {
+		if (ruled_out (mp, subject, len, from))
+			return FALSE;
 		code = code_of (mp);
 		if (code == NULL)
 			return FALSE;
@@ -269,6 +582,7 @@ pattern_free (Pattern *p)
 		return;
 	pcre2_code_free (p->code);
 	pcre2_code_free (p->jit);
+	g_free (p->literal);
 	if (p->own_spec)
 		g_free ((char *) p->spec);
 	g_free (p);

@@ -45,7 +45,9 @@ Pattern *pattern_compile_full (const char *spec, guint32 extra_options, GError *
 /* As pattern_compile_full for text known to compile (the built-in rules,
  * compiled by `make check` and `rules check`): the /re/flags form is
  * checked now, the regex compiled on first use; should it not compile
- * then, it says so once (g_warning) and never matches. spec: (transfer
+ * then, it says so once (g_warning) and never matches. A text that lacks
+ * a run of bytes every match must hold (read off the regex where that is
+ * plainly right, see pattern.c) is no match without compiling. spec: (transfer
  * none) not copied: it must outlive the Pattern (a rule file's text,
  * which its loader keeps). */
 Pattern *pattern_new_lazy (const char *spec, guint32 extra_options, GError **error);
@@ -65,6 +67,15 @@ guint pattern_limit_hits_this_thread (void);
 /* Returns: (transfer none) the text p was made from: "/re/flags", or
  * pattern_compile_raw's regex. */
 const char *pattern_spec (const Pattern *p);
+
+/* For tests: the run of bytes the prefilter of a lazy pattern made of
+ * spec looks for before compiling it (lowercase when caseless), every
+ * match must hold it. Returns: (transfer full) or NULL for none. */
+char *pattern_required_literal (const char *spec, guint32 extra_options);
+
+/* For tests: turns that prefilter off (FALSE) or on (TRUE, the default),
+ * to compare what patterns match with and without it. */
+void pattern_set_prefilter (gboolean on);
 
 void pattern_free (Pattern *p);
 

@@ -936,6 +936,112 @@ test_pattern_lazy (void)
 	g_clear_error (&error);
 }
 
+/* The literal a lazy pattern's prefilter looks for: only where every
+ * match plainly holds it. */
+static void
+test_pattern_literal (void)
+{
+	static const struct { const char *spec, *literal; } cases[] = {
+		{ "/abc/", "abc" },
+		{ "/ABC/i", "abc" },                 /* lowercase when caseless */
+		{ "/a\\.b\\/c/", "a.b/c" },          /* escaped punctuation is itself */
+		{ "/ab?cd/", "cd" },                 /* an optional byte ends the run before it */
+		{ "/xab*cd/", "xa" },
+		{ "/ab{0}cd/", "cd" },
+		{ "/ab{0,3}cd/", "cd" },
+		{ "/ab+cd/", "ab" },                 /* a repeated one after it */
+		{ "/abc{2}de/", "abc" },
+		{ "/abc{2,}de/", "abc" },
+		{ "/ab+?cd/", "ab" },                /* lazy and possessive marks */
+		{ "/ab++cd/", "ab" },
+		{ "/(foo|bar)bazz/", "bazz" },       /* groups end a run, */
+		{ "/(?:x|y)?bazz/", "bazz" },
+		{ "/(?<!no )virus found/", "virus found" }, /* lookarounds too */
+		{ "/abc(?=d)ef/", "abc" },
+		{ "/(?<name>x)yz1/", "yz1" },
+		{ "/[]ab]xyz/", "xyz" },             /* classes, ']' first a member */
+		{ "/[^]a]xyz/", "xyz" },
+		{ "/[a\\]b]xyz/", "xyz" },
+		{ "/[[:alpha:]]xyz/", "xyz" },
+		{ "/[(|)]xyz/", "xyz" },
+		{ "/\\dabc\\b/", "abc" },            /* class escapes and anchors */
+		{ "/^abc$/m", "abc" },
+		{ "/a.bc/", "bc" },
+		{ "/a\\nbc/", "bc" },
+		{ "/a\\Kbc/", "bc" },
+		{ "/]}x/", "]}x" },                  /* a lone ']' or '}' is itself */
+		{ "/mask/i", "ma" },                 /* caseless k and s fold to non-ASCII */
+		{ "/Kelvin/i", "elvin" },
+		{ "/\xc3\xa9t\xc3\xa9/", "\xc3\xa9t\xc3\xa9" },
+		{ "/\xc3\xa9tat/i", "tat" },         /* caseless bytes >= 0x80 end it */
+		/* No literal: */
+		{ "/foo|barbaz/", NULL },            /* top-level alternation */
+		{ "/(a)|bcd/", NULL },
+		{ "/abc/x", NULL },                  /* extended */
+		{ "/(?i)abc/", NULL },               /* option settings */
+		{ "/x(?i:abc)def/", NULL },
+		{ "/(?#c)abc/", NULL },
+		{ "/(*UTF)abc/", NULL },             /* verbs */
+		{ "/\\Qa|b\\E/", NULL },             /* quoting */
+		{ "/[\\Q]\\E]abc/", NULL },
+		{ "/\\x41bc/", NULL },               /* escapes with arguments */
+		{ "/(a)\\1bcd/", NULL },
+		{ "/\\p{L}bcd/", NULL },
+		{ "/\\N{U+41}bcd/", NULL },
+		{ "/\\g1bcd/", NULL },
+		{ "/abc{,3}/", NULL },               /* braces that are not plainly a quantifier */
+		{ "/abc{x}/", NULL },
+		{ "/abc{ 2}/", NULL },
+		{ "/{abc/", NULL },
+		{ "/*abc/", NULL },
+		{ "/abc)/", NULL },                  /* unbalanced */
+		{ "/(abc/", NULL },
+		{ "/[abc/", NULL },
+		{ "/abc\\/", NULL },
+		{ "/.*/", NULL },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		g_autofree char *lit = pattern_required_literal (cases[i].spec, 0);
+		if (g_strcmp0 (lit, cases[i].literal) != 0)
+			g_error ("%s: literal '%s', expected '%s'", cases[i].spec, lit ? lit : "(none)",
+			         cases[i].literal ? cases[i].literal : "(none)");
+	}
+}
+
+/* With and without the prefilter, a lazy pattern finds the same match. */
+static void
+test_pattern_prefilter (void)
+{
+	static const char *const specs[] = {
+		"/^This is the mail system at host /", "/mail SYSTEM at/i", "/\\bBoxbe\\b.{0,20}\\bwait-?list/is",
+		"/ab+cd/", "/xab*cd/", "/[]ab]xyz/i", "/Kelvin/i", "/mask/i", "/q-z/", "/Q-Z/i", "/a\\.b/",
+	};
+	static const char subjects[] =
+		"Hello.\nthis is the MAIL system at host x\nThis is the mail system at host mx\n"
+		"BOXBE guest wait-list; boxbe waitlist abbbcd xacd xabcd\x00 ]xyz Q-z q-z a.b a-b "
+		"\xe2\x84\xaa" "elvin kelvin MASK ma\xc5\xbf" "k\n";
+	gsize n = sizeof subjects - 1;
+	for (guint i = 0; i < G_N_ELEMENTS (specs); i++) {
+		g_autoptr (GError) error = NULL;
+		for (gsize from = 0; from <= n; from += 7) {
+			for (gsize len = from; len <= n; len += 13) {
+				g_autoptr (Pattern) with = pattern_new_lazy (specs[i], PATTERN_MULTILINE, &error);
+				g_autoptr (Pattern) without = pattern_new_lazy (specs[i], PATTERN_MULTILINE, &error);
+				g_assert_no_error (error);
+				gsize a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+				gboolean a = pattern_search (with, subjects, len, from, &a0, &a1);
+				pattern_set_prefilter (FALSE);
+				gboolean b = pattern_search (without, subjects, len, from, &b0, &b1);
+				pattern_set_prefilter (TRUE);
+				if (a != b || a0 != b0 || a1 != b1)
+					g_error ("%s in [%zu, %zu): %d %zu-%zu with the prefilter, %d %zu-%zu without", specs[i],
+					         (size_t) from, (size_t) len, a, (size_t) a0, (size_t) a1, b, (size_t) b0,
+					         (size_t) b1);
+			}
+		}
+	}
+}
+
 /* Every pattern of the built-in rule files compiles (they are compiled
  * only when used at run time), and they hold what the files hold. */
 static void
@@ -1033,6 +1139,8 @@ main (int argc, char **argv)
 	g_test_add_func ("/rules/load/rule-dirs", test_rule_dirs);
 	g_test_add_func ("/rules/builtin/compile", test_builtin_compile);
 	g_test_add_func ("/pattern/lazy-and-jit", test_pattern_lazy);
+	g_test_add_func ("/pattern/required-literal", test_pattern_literal);
+	g_test_add_func ("/pattern/prefilter-same-matches", test_pattern_prefilter);
 
 	int rc = g_test_run ();
 	g_mime_shutdown ();
