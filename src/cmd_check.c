@@ -23,7 +23,7 @@ cmd_check (Config *config, int argc, char **argv)
 	g_autoptr (GOptionContext) oc = g_option_context_new ("FILE...|- - the verdict on each message");
 	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;
-	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc < 2) {
+	if (!msg_options_parse (oc, &argc, &argv, &error) || argc < 2) {
 		msg_error ("check", "%s", error ? error->message : "give FILE... or - for standard input");
 		return EXIT_USAGE;
 	}

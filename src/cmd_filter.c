@@ -241,7 +241,7 @@ cmd_filter_begin (int argc, char **argv)
 	g_autoptr (GOptionContext) oc = g_option_context_new (
 		"- read one message on stdin, write it with the verdict header to stdout");
 	g_autoptr (GError) error = NULL;
-	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1) {
+	if (!msg_options_parse (oc, &argc, &argv, &error) || argc != 1) {
 		msg_error ("filter", "%s", error ? error->message : "reads standard input only");
 		return EXIT_USAGE;
 	}

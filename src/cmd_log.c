@@ -468,7 +468,7 @@ log_import (const Config *config, int argc, char **argv)
 	g_autoptr (GOptionContext) oc = g_option_context_new ("[FILE...|-] - import MTA logs into the sent log");
 	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;
-	if (!g_option_context_parse (oc, &argc, &argv, &error)) {
+	if (!msg_options_parse (oc, &argc, &argv, &error)) {
 		msg_error ("log import", "%s", error->message);
 		return EXIT_USAGE;
 	}
@@ -553,7 +553,7 @@ log_record (const Config *config, int argc, char **argv)
 		"forged mail as ours too.");
 	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;
-	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1) {
+	if (!msg_options_parse (oc, &argc, &argv, &error) || argc != 1) {
 		msg_error ("log record", "%s", error ? error->message : "reads standard input only");
 		return EXIT_USAGE;
 	}
@@ -702,7 +702,7 @@ log_stats (const Config *config, int argc, char **argv)
 	g_autoptr (GOptionContext) oc = g_option_context_new ("- what the sent log holds");
 	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;
-	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1) {
+	if (!msg_options_parse (oc, &argc, &argv, &error) || argc != 1) {
 		msg_error ("log stats", "%s", error ? error->message : "takes no arguments");
 		return EXIT_USAGE;
 	}
@@ -812,7 +812,7 @@ log_prune (const Config *config, int argc, char **argv)
 	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;
 	gint64 when;
-	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1 || before == NULL ||
+	if (!msg_options_parse (oc, &argc, &argv, &error) || argc != 1 || before == NULL ||
 	    !parse_when (before, &when)) {
 		msg_error ("log prune", "%s", error ? error->message : "give --before DATE (YYYY-MM-DD)");
 		return EXIT_USAGE;
@@ -848,7 +848,7 @@ log_retire (const Config *config, int argc, char **argv)
 	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;
 	gint64 when = 0;
-	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 2 || argv[1][0] == '\0' ||
+	if (!msg_options_parse (oc, &argc, &argv, &error) || argc != 2 || argv[1][0] == '\0' ||
 	    (since && (undo || !parse_when (since, &when)))) {
 		msg_error ("log retire", "%s", error ? error->message
 		               : since && undo ? "--since and --undo do not go together"
@@ -884,7 +884,7 @@ log_backup (const Config *config, int argc, char **argv)
 		"need no -wal or -shm file), with the database's mode; written beside DEST\n"
 		"and renamed over it when whole.");
 	g_autoptr (GError) error = NULL;
-	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 2) {
+	if (!msg_options_parse (oc, &argc, &argv, &error) || argc != 2) {
 		msg_error ("log backup", "%s", error ? error->message : "give the copy's file name");
 		return EXIT_USAGE;
 	}
@@ -930,7 +930,7 @@ log_grep (const Config *config, int argc, char **argv)
 		"oldest first; none: nothing on stdout (and a note on stderr).");
 	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;
-	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1 || (message_id == NULL) == (recipient == NULL)) {
+	if (!msg_options_parse (oc, &argc, &argv, &error) || argc != 1 || (message_id == NULL) == (recipient == NULL)) {
 		msg_error ("log grep", "%s", error ? error->message : "give --message-id ID or --recipient ADDR");
 		return EXIT_USAGE;
 	}

@@ -143,7 +143,7 @@ cmd_milter (Config *config, int argc, char **argv)
 	g_option_context_set_description (oc, "Runs in the foreground and logs to standard error.\n"
 	                                      "SIGUSR1 reloads the config and rules; SIGTERM stops it.");
 	g_autoptr (GError) error = NULL;
-	if (!g_option_context_parse (oc, &argc, &argv, &error) || argc != 1) {
+	if (!msg_options_parse (oc, &argc, &argv, &error) || argc != 1) {
 		msg_error ("milter", "%s", error ? error->message : "takes no arguments");
 		return EXIT_USAGE;
 	}

@@ -22,7 +22,7 @@ parse_options (const char *parameter, int *argc, char ***argv, int *status)
 {
 	g_autoptr (GOptionContext) oc = g_option_context_new (parameter);
 	g_autoptr (GError) error = NULL;
-	if (!g_option_context_parse (oc, argc, argv, &error)) {
+	if (!msg_options_parse (oc, argc, argv, &error)) {
 		msg_error (g_get_prgname () + strlen ("ndrsift "), "%s", error->message);
 		*status = EXIT_USAGE;
 		return FALSE;

@@ -259,7 +259,7 @@ cmd_scan (Config *config, int argc, char **argv)
 	g_autoptr (GOptionContext) oc = g_option_context_new ("PATH... - audit mailboxes of bounces");
 	g_option_context_add_main_entries (oc, entries, NULL);
 	g_autoptr (GError) error = NULL;
-	if (!g_option_context_parse (oc, &argc, &argv, &error)) {
+	if (!msg_options_parse (oc, &argc, &argv, &error)) {
 		msg_error ("scan", "%s", error->message);
 		return EXIT_USAGE;
 	}

@@ -68,8 +68,10 @@ command_is_filter (int argc, char **argv)
 int
 main (int argc, char **argv)
 {
-	/* Before anything else: filter must write the mail back even when
-	 * memory runs out during start-up. */
+	/* Before anything else: standard output is the command's alone, and
+	 * filter must write the mail back even when memory runs out during
+	 * start-up. */
+	msg_keep_stdout ();
 	if (command_is_filter (argc, argv))
 		cmd_filter_arm ();
 
@@ -92,7 +94,7 @@ main (int argc, char **argv)
 	g_option_context_set_description (oc, help);
 
 	g_autoptr (GError) error = NULL;
-	if (!g_option_context_parse (oc, &argc, &argv, &error)) {
+	if (!msg_options_parse (oc, &argc, &argv, &error)) {
 		msg_error (NULL, "%s", error->message);
 		return EXIT_USAGE;
 	}

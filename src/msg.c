@@ -1,5 +1,6 @@
 /* msg — see src/msg.h. */
 #include <stdio.h>
+#include <string.h>
 
 #include "msg.h"
 #include "output.h"
@@ -62,4 +63,32 @@ int
 msg_failsafe (const char *reason, int status)
 {
 	return failsafe ? failsafe (reason) : status;
+}
+
+static void
+print_as_warning (const char *text)
+{
+	gsize n = strlen (text);
+	while (n > 0 && text[n - 1] == '\n')
+		n--;
+	msg_warning (NULL, "%.*s", (int) n, text);
+}
+
+void
+msg_keep_stdout (void)
+{
+	g_set_print_handler (print_as_warning);
+#if GLIB_CHECK_VERSION(2, 68, 0)
+	/* GLib's info and debug messages (G_MESSAGES_DEBUG) go to stdout. */
+	g_log_writer_default_set_use_stderr (TRUE);
+#endif
+}
+
+gboolean
+msg_options_parse (GOptionContext *context, int *argc, char ***argv, GError **error)
+{
+	GPrintFunc kept = g_set_print_handler (NULL);
+	gboolean ok = g_option_context_parse (context, argc, argv, error);
+	g_set_print_handler (kept);
+	return ok;
 }

@@ -46,4 +46,16 @@ void msg_set_failsafe (MsgFailsafe failsafe);
  * returns status. */
 int msg_failsafe (const char *reason, int status);
 
+/* Keeps standard output for what a command writes (filter's mail, check's
+ * lines, scan's report): GLib's g_print, which GLib calls on its own (its
+ * g_strerror() prints why it could not convert a system error's text, as
+ * when memory runs short), becomes a warning here, and the info and debug
+ * messages of GLib's log (G_MESSAGES_DEBUG) go to standard error. Call
+ * first in main. */
+void msg_keep_stdout (void);
+
+/* g_option_context_parse() with GLib's g_print on standard output while
+ * it runs: --help prints the usage there (and exits). */
+gboolean msg_options_parse (GOptionContext *context, int *argc, char ***argv, GError **error);
+
 #endif
