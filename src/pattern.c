@@ -390,6 +390,9 @@ pattern_new_lazy (const char *spec, guint32 extra_options, GError **error)
 	p->lazy = TRUE;
 	p->regex_len = len;
 	p->options = options | extra_options;
+	/* Set here, not when the literal is read: the bit shares a word with
+	 * lazy, which other threads read meanwhile. */
+	p->caseless = (p->options & PCRE2_CASELESS) != 0;
 	return p;
 }
 
@@ -415,7 +418,6 @@ read_literal (Pattern *p)
 		return;
 	if (!(p->options & PCRE2_EXTENDED)) {
 		char lit[PATTERN_LITERAL_MAX];
-		p->caseless = (p->options & PCRE2_CASELESS) != 0;
 		gsize len = required_literal (p->spec + 1, p->regex_len, p->caseless, lit);
 		/* One byte a memchr finds as fast as PCRE2's own start-up. */
 		if (len >= 2) {
