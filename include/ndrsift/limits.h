@@ -121,6 +121,10 @@
  * only: the pages are the kernel's page cache, shared by every reader. */
 #define NS_SENTLOG_MMAP_BYTES 2147418112
 
+/* malloc keeps this much free at the top of its heap, made present at
+ * start (src/prefault.h): about what a `filter` run writes to its heap. */
+#define NS_PREFAULT_HEAP_BYTES (384 * 1024)
+
 /* Log import: index entries (a Message-ID, a recipient: 16 bytes each)
  * a batch keeps in memory until its checkpoint writes them in key order
  * (sentlog.c write_pending, sorted in place): the more, the fewer pages
