@@ -22,6 +22,7 @@
 
 #include "ndrsift/limits.h"
 #include "pattern.h"
+#include "prebuilt.h"
 
 /* Interpreted matches before a pattern is JIT-compiled: a scan of many
  * messages gets JIT for every pattern it uses often; `filter`, `check` of
@@ -105,17 +106,36 @@ match_data_for (const pcre2_code *code)
 	return md;
 }
 
+/* src/gen-prebuilt.c's: told of every regex compiled (pattern.h). */
+static PatternCompiled recorder;
+static gpointer recorder_data;
+
+void
+pattern_record_compiles (PatternCompiled record, gpointer data)
+{
+	recorder = record;
+	recorder_data = data;
+}
+
+/* The shipped patterns come compiled with the program (src/prebuilt.h). */
 static pcre2_code *
 compile (const char *regex, gsize len, guint32 options, GError **error)
 {
+	if (len == PCRE2_ZERO_TERMINATED)
+		len = strlen (regex);
+	pcre2_code *code = prebuilt_code (regex, len, options);
+	if (code != NULL)
+		return code;
 	int errcode;
 	PCRE2_SIZE erroff;
-	pcre2_code *code = pcre2_compile ((PCRE2_SPTR) regex, len, options, &errcode, &erroff, NULL);
+	code = pcre2_compile ((PCRE2_SPTR) regex, len, options, &errcode, &erroff, NULL);
 	if (code == NULL) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message (errcode, msg, sizeof msg);
 		g_set_error (error, PATTERN_ERROR, PATTERN_ERROR_REGEX, "bad regular expression at offset %zu: %s",
 		             (size_t) erroff, (const char *) msg);
+	} else if (G_UNLIKELY (recorder != NULL)) {
+		recorder (regex, len, options, code, recorder_data);
 	}
 	return code;
 }

@@ -68,6 +68,13 @@ guint pattern_limit_hits_this_thread (void);
  * pattern_compile_raw's regex. */
 const char *pattern_spec (const Pattern *p);
 
+/* For src/gen-prebuilt.c, which writes the shipped patterns compiled
+ * (src/prebuilt.h): from now on, each regex PCRE2 compiles is passed to
+ * record (regex: len bytes, not NUL-terminated; code: (transfer none), a
+ * pcre2_code *), in the compiling thread. NULL stops it. */
+typedef void (*PatternCompiled) (const char *regex, gsize len, guint32 options, const void *code, gpointer data);
+void pattern_record_compiles (PatternCompiled record, gpointer data);
+
 /* For tests: the run of bytes the prefilter of a lazy pattern made of
  * spec looks for before compiling it (lowercase when caseless), every
  * match must hold it. Returns: (transfer full) or NULL for none. */

@@ -10,6 +10,9 @@
 #include "ndrsift/bounce.h"
 #include "ndrsift/headers.h"
 #include "ndrsift/limits.h"
+#include "ndrsift/rules.h"
+#include "pattern.h"
+#include "prebuilt.h"
 #include "textbounce.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -1369,11 +1372,106 @@ test_recipient (void)
 	g_assert_null (textbounce_find_recipient (f, 0, h, one, strlen (one), &where));
 }
 
+/* ---- the shipped patterns, compiled at build time (src/prebuilt.h) ---- */
+
+static gboolean
+has_entry (const PrebuiltTable *t, const char *regex, gsize len, guint32 options)
+{
+	for (guint j = 0; j < t->n_entries; j++)
+		if (t->entries[j].options == options && t->entries[j].regex_len == len &&
+		    memcmp (t->blob + t->entries[j].regex_at, regex, len) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* Every entry is what PCRE2 makes of its regex now, byte for byte, and
+ * is found by its regex and options only; the table is in hash order. */
+static void
+test_prebuilt_entries (void)
+{
+	const PrebuiltTable *t = prebuilt_get ();
+	g_assert_nonnull (t);
+	g_assert_cmpuint (t->n_entries, >, 100);
+	for (guint i = 0; i < t->n_entries; i++) {
+		const PrebuiltEntry *e = &t->entries[i];
+		const char *regex = (const char *) t->blob + e->regex_at;
+		g_assert_cmpuint (e->hash, ==, prebuilt_hash (regex, e->regex_len, e->options));
+		if (i > 0)
+			g_assert_cmpuint (t->entries[i - 1].hash, <=, e->hash);
+		int errcode;
+		PCRE2_SIZE erroff;
+		pcre2_code *fresh = pcre2_compile ((PCRE2_SPTR) regex, e->regex_len, e->options, &errcode, &erroff, NULL);
+		g_assert_nonnull (fresh);
+		const pcre2_code *codes[1] = { fresh };
+		uint8_t *bytes;
+		PCRE2_SIZE size;
+		g_assert_cmpint (pcre2_serialize_encode (codes, 1, &bytes, &size, NULL), ==, 1);
+		g_assert_cmpmem (bytes, size, t->blob + e->code_at, e->code_len);
+		pcre2_serialize_free (bytes);
+		pcre2_code_free (fresh);
+
+		pcre2_code *found = prebuilt_code (regex, e->regex_len, e->options);
+		g_assert_nonnull (found);
+		pcre2_code_free (found);
+		/* Another option bit, or a byte less: another entry or none. */
+		guint32 flipped = e->options ^ PCRE2_DOTALL;
+		pcre2_code *other = prebuilt_code (regex, e->regex_len, flipped);
+		g_assert_true ((other != NULL) == has_entry (t, regex, e->regex_len, flipped));
+		pcre2_code_free (other);
+		other = prebuilt_code (regex, e->regex_len - 1, e->options);
+		g_assert_true ((other != NULL) == has_entry (t, regex, e->regex_len - 1, e->options));
+		pcre2_code_free (other);
+	}
+	g_assert_null (prebuilt_code ("no such (regex)", 15, 0));
+}
+
+static void
+note_compile (const char *regex, gsize len, guint32 options, const void *code, gpointer data)
+{
+	g_ptr_array_add (data, g_strdup_printf ("/%.*s/ options %#x", (int) len, regex, options));
+}
+
+/* Loading the shipped files as `rules check` does compiles every pattern
+ * of them: each comes from the table, none from PCRE2. */
+static void
+test_prebuilt_covers_shipped (void)
+{
+	const char *dir = g_getenv ("NDRSIFT_RULES");
+	const char *dirs[] = { dir ? dir : "rules", NULL };
+	g_autoptr (GPtrArray) compiled = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+	pattern_record_compiles (note_compile, compiled);
+	g_autoptr (TextbounceFormats) formats = textbounce_formats_check (dirs, errors);
+	guint count = 0;
+	gboolean rules_ok = rules_check (dirs, errors, &count);
+	pattern_record_compiles (NULL, NULL);
+	g_assert_nonnull (formats);
+	g_assert_true (rules_ok);
+	g_assert_cmpuint (errors->len, ==, 0);
+	g_assert_cmpuint (count, >, 0);
+	for (guint i = 0; i < compiled->len; i++)
+		g_test_message ("compiled, not prebuilt: %s", (const char *) g_ptr_array_index (compiled, i));
+	g_assert_cmpuint (compiled->len, ==, 0);
+
+	/* A regex of no shipped file is compiled, and said. */
+	g_autoptr (GError) error = NULL;
+	pattern_record_compiles (note_compile, compiled);
+	Pattern *p = pattern_compile ("/not a shipped (pattern)/i", &error);
+	pattern_record_compiles (NULL, NULL);
+	g_assert_no_error (error);
+	g_assert_cmpuint (compiled->len, ==, 1);
+	g_assert_true (pattern_matches (p, "NOT A SHIPPED PATTERN", 21));
+	pattern_free (p);
+}
+
 int
 main (int argc, char **argv)
 {
 	g_test_init (&argc, &argv, NULL);
 	bounce_init ();
+
+	g_test_add_func ("/prebuilt/entries", test_prebuilt_entries);
+	g_test_add_func ("/prebuilt/covers-shipped", test_prebuilt_covers_shipped);
 
 	g_test_add_func ("/textbounce/parse/error-unknown-directive", test_error_unknown_directive);
 	g_test_add_func ("/textbounce/parse/error-undeclared-family", test_error_undeclared_family);
