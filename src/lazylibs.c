@@ -32,18 +32,14 @@
 #include <idn2.h>
 #include <json-glib/json-glib.h>
 
-typedef struct {
-	const char *soname;
-	gsize handle; /* the dlopen handle, once loaded */
-} LazyLib;
+#include "lazylibs.h"
 
-static LazyLib gio = { NS_SONAME_GIO, 0 };
-static LazyLib jsonglib = { NS_SONAME_JSONGLIB, 0 };
-static LazyLib idn2 = { NS_SONAME_IDN2, 0 };
+LazyLib lazylibs_gio = { NS_SONAME_GIO, 0 };
+LazyLib lazylibs_jsonglib = { NS_SONAME_JSONGLIB, 0 };
+LazyLib lazylibs_idn2 = { NS_SONAME_IDN2, 0 };
 
-/* name in lib, loading lib first if needed. (transfer none) */
-static gsize
-lazy_symbol (LazyLib *lib, const char *name)
+gsize
+lazylibs_symbol (LazyLib *lib, const char *name)
 {
 	if (g_once_init_enter (&lib->handle)) {
 		void *h = dlopen (lib->soname, RTLD_NOW | RTLD_LOCAL);
@@ -57,24 +53,11 @@ lazy_symbol (LazyLib *lib, const char *name)
 	return (gsize) fn;
 }
 
-/* A stub: ret name params, calling the library's name with args. */
-#define LAZY(lib, ret, name, params, args) \
-	ret name params \
-	{ \
-		static gsize fn; \
-		if (g_once_init_enter (&fn)) \
-			g_once_init_leave (&fn, lazy_symbol (&lib, #name)); \
-		return ((ret (*) params) fn) args; \
-	}
-/* The same for a function that returns nothing. */
-#define LAZY_VOID(lib, name, params, args) \
-	void name params \
-	{ \
-		static gsize fn; \
-		if (g_once_init_enter (&fn)) \
-			g_once_init_leave (&fn, lazy_symbol (&lib, #name)); \
-		((void (*) params) fn) args; \
-	}
+#define gio lazylibs_gio
+#define jsonglib lazylibs_jsonglib
+#define idn2 lazylibs_idn2
+#define LAZY LAZYLIBS_STUB
+#define LAZY_VOID LAZYLIBS_STUB_VOID
 
 /* ---- GIO: mailbox and logreader streams; GMime's GIO stream ---- */
 LAZY (gio, GType, g_converter_get_type, (void), ())
