@@ -32,18 +32,26 @@
 /* The most of a required literal a lazy pattern's prefilter looks for. */
 #define PATTERN_LITERAL_MAX 64
 
+/* What every match of a lazy pattern holds (the required literal below). */
+typedef struct {
+	guint8 len;          /* 0: no literal known */
+	guint8 anchor;       /* the byte searched for first (the rarest) */
+	char bytes[];        /* lowercase when caseless */
+} Literal;
+
+/* A lazy pattern's first use publishes its code and literal with one
+ * compare-and-swap each, not g_once: g_once_init_leave() wakes waiters
+ * with a futex system call every time, and a `filter` process trying
+ * family after family's patterns made some 130 of them. Two threads that
+ * meet there both do the work; one publishes it. */
 struct _Pattern {
 	const char *spec;    /* "/re/flags", or the bare regex of pattern_compile_raw */
 	gsize regex_len;     /* lazy: the regex is spec[1..regex_len], compiled on first use */
-	gsize compiled;      /* g_once: code is set (lazy patterns) */
-	pcre2_code *code;    /* the interpreter's; NULL when a lazy compile failed */
+	pcre2_code *code;    /* the interpreter's; lazy: NULL until first use, NO_CODE when it did not compile (atomic) */
 	pcre2_code *jit;     /* a JIT-compiled copy, once published (atomic) */
-	gsize literal_read;  /* g_once: literal is set (lazy patterns) */
-	char *literal;       /* what every match holds (lowercase when caseless), or NULL */
+	Literal *literal;    /* lazy: NULL until first use (atomic) */
 	guint32 options;
 	gint uses;           /* interpreted matches, up to PATTERN_JIT_AFTER (atomic) */
-	guint8 literal_len;
-	guint8 anchor;       /* the byte of literal searched for first (the rarest) */
 	/* A filter process makes some 170 of these at start: kept small. */
 	guint own_spec : 1;  /* spec is a copy (not a lazy pattern's borrowed text) */
 	guint lazy : 1;      /* made by pattern_new_lazy */
@@ -51,6 +59,12 @@ struct _Pattern {
 };
 
 G_STATIC_ASSERT (PATTERN_LITERAL_MAX <= G_MAXUINT8);
+
+/* A lazy pattern's code that does not compile, and its literal when it
+ * has none: markers, never freed. */
+static const char no_code_marker;
+#define NO_CODE ((pcre2_code *) &no_code_marker)
+static Literal no_literal;
 
 G_STATIC_ASSERT (PATTERN_MULTILINE == PCRE2_MULTILINE);
 
@@ -145,7 +159,6 @@ compiled_pattern (pcre2_code *code, const char *spec)
 {
 	Pattern *p = g_new0 (Pattern, 1);
 	p->code = code;
-	p->compiled = 1;
 	p->spec = g_strdup (spec);
 	p->own_spec = TRUE;
 	return p;
@@ -430,40 +443,46 @@ byte_rank (char c)
 	return c == ' ' || c == '.' || c == ',' || c == '-' || c == '\n' ? 27 : 0;
 }
 
-/* Reads the required literal of a lazy pattern, once. */
-static void
-read_literal (Pattern *p)
+/* The required literal of a lazy pattern, read on first use. (transfer none) */
+static const Literal *
+literal_of (Pattern *p)
 {
-	if (!g_once_init_enter (&p->literal_read))
-		return;
-	if (!(p->options & PCRE2_EXTENDED)) {
-		char lit[PATTERN_LITERAL_MAX];
-		gsize len = required_literal (p->spec + 1, p->regex_len, p->caseless, lit);
-		/* One byte a memchr finds as fast as PCRE2's own start-up. */
-		if (len >= 2) {
-			for (gsize k = 1; p->caseless && k < len; k++)
-				if (byte_rank (lit[k]) < byte_rank (lit[p->anchor]))
-					p->anchor = (guint8) k;
-			p->literal_len = (guint8) len;
-			p->literal = g_memdup2 (lit, len);
-		}
+	Literal *known = g_atomic_pointer_get (&p->literal);
+	if (G_LIKELY (known != NULL))
+		return known;
+	Literal *mine = &no_literal;
+	char lit[PATTERN_LITERAL_MAX];
+	gsize len = p->options & PCRE2_EXTENDED ? 0 : required_literal (p->spec + 1, p->regex_len, p->caseless, lit);
+	/* One byte a memchr finds as fast as PCRE2's own start-up. */
+	if (len >= 2) {
+		mine = g_malloc (sizeof (Literal) + len);
+		mine->len = (guint8) len;
+		mine->anchor = 0;
+		memcpy (mine->bytes, lit, len);
+		for (gsize k = 1; p->caseless && k < len; k++)
+			if (byte_rank (lit[k]) < byte_rank (lit[mine->anchor]))
+				mine->anchor = (guint8) k;
 	}
-	g_once_init_leave (&p->literal_read, 1);
+	if (g_atomic_pointer_compare_and_exchange (&p->literal, NULL, mine))
+		return mine;
+	if (mine != &no_literal)
+		g_free (mine);
+	return g_atomic_pointer_get (&p->literal);
 }
 
-/* Whether s[0..n) holds the pattern's literal. */
+/* Whether s[0..n) holds the literal l of p. */
 static gboolean
-holds_literal (const Pattern *p, const char *s, gsize n)
+holds_literal (const Pattern *p, const Literal *l, const char *s, gsize n)
 {
-	const char *lit = p->literal;
-	gsize m = p->literal_len;
+	const char *lit = l->bytes;
+	gsize m = l->len;
 	if (n < m)
 		return FALSE;
 	if (!p->caseless)
 		return memmem (s, n, lit, m) != NULL;
 	/* The rarest byte in either case, then the whole literal around it. */
-	char lo = lit[p->anchor], up = g_ascii_toupper (lo);
-	const char *at = s + p->anchor, *end = s + n - m + p->anchor + 1;
+	char lo = lit[l->anchor], up = g_ascii_toupper (lo);
+	const char *at = s + l->anchor, *end = s + n - m + l->anchor + 1;
 	const char *next_lo = NULL, *next_up = NULL;
 	while (at < end) {
 		if (next_lo < at && (next_lo = memchr (at, lo, end - at)) == NULL)
@@ -473,7 +492,7 @@ holds_literal (const Pattern *p, const char *s, gsize n)
 		const char *c = MIN (next_lo, next_up);
 		if (c >= end)
 			return FALSE;
-		const char *start = c - p->anchor;
+		const char *start = c - l->anchor;
 		gsize k = 0;
 		while (k < m && g_ascii_tolower (start[k]) == lit[k])
 			k++;
@@ -491,8 +510,8 @@ ruled_out (Pattern *p, const char *subject, gsize len, gsize from)
 {
 	if (!p->lazy || !prefilter_on)
 		return FALSE;
-	read_literal (p);
-	return p->literal && !holds_literal (p, subject + from, len - from);
+	const Literal *l = literal_of (p);
+	return l->len > 0 && !holds_literal (p, l, subject + from, len - from);
 }
 
 char *
@@ -521,14 +540,19 @@ pattern_set_prefilter (gboolean on)
 static const pcre2_code *
 code_of (Pattern *p)
 {
-	if (g_once_init_enter (&p->compiled)) {
-		g_autoptr (GError) error = NULL;
-		p->code = compile (p->spec + 1, p->regex_len, p->options, &error);
-		if (p->code == NULL)
+	pcre2_code *code = g_atomic_pointer_get (&p->code);
+	if (G_LIKELY (code != NULL))
+		return code == NO_CODE ? NULL : code;
+	g_autoptr (GError) error = NULL;
+	pcre2_code *mine = compile (p->spec + 1, p->regex_len, p->options, &error);
+	if (g_atomic_pointer_compare_and_exchange (&p->code, NULL, mine ? mine : NO_CODE)) {
+		if (mine == NULL)
 			g_warning ("pattern %s does not compile: %s; it never matches", p->spec, error->message);
-		g_once_init_leave (&p->compiled, 1);
+		return mine;
 	}
-	return p->code;
+	pcre2_code_free (mine);
+	code = g_atomic_pointer_get (&p->code);
+	return code == NO_CODE ? NULL : code;
 }
 
 /* Counts an interpreted match; the one that reaches PATTERN_JIT_AFTER
@@ -602,9 +626,11 @@ pattern_free (Pattern *p)
 {
 	if (p == NULL)
 		return;
-	pcre2_code_free (p->code);
+	if (p->code != NO_CODE)
+		pcre2_code_free (p->code);
 	pcre2_code_free (p->jit);
-	g_free (p->literal);
+	if (p->literal != &no_literal)
+		g_free (p->literal);
 	if (p->own_spec)
 		g_free ((char *) p->spec);
 	g_free (p);

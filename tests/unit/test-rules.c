@@ -902,6 +902,72 @@ match_many (gpointer data)
 	return NULL;
 }
 
+/* Many lazy patterns met for the first time by four threads at once:
+ * each first use publishes its literal and code with a compare-and-swap,
+ * and a thread that loses frees its own (under ASan: no double free, no
+ * leak); every thread gets the eager patterns' answers, a pattern that
+ * does not compile never matches, and says so once. */
+#define RACE_PATTERNS 48
+typedef struct {
+	Pattern *lazy[RACE_PATTERNS], *eager[RACE_PATTERNS];
+	gint ready, wrong;
+} PatternRace;
+
+static gpointer
+race_many (gpointer data)
+{
+	PatternRace *race = data;
+	static const char *const subjects[] = { "Returned mail: see transcript for details (code 17)",
+	                                        "MAIL DELIVERY FAILED: returning message to sender", "x" };
+	g_atomic_int_inc (&race->ready);
+	while (g_atomic_int_get (&race->ready) < 4)
+		; /* all four start together */
+	for (guint round = 0; round < 3; round++)
+		for (guint i = 0; i < RACE_PATTERNS; i++)
+			for (guint j = 0; j < G_N_ELEMENTS (subjects); j++) {
+				const char *s = subjects[j];
+				gsize a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+				gboolean a = pattern_search (race->lazy[i], s, strlen (s), 0, &a0, &a1);
+				gboolean b = race->eager[i] && pattern_search (race->eager[i], s, strlen (s), 0, &b0, &b1);
+				if (a != b || a0 != b0 || a1 != b1)
+					g_atomic_int_inc (&race->wrong);
+			}
+	return NULL;
+}
+
+static void
+test_pattern_lazy_race (void)
+{
+	PatternRace race = { { NULL }, { NULL }, 0, 0 };
+	char *specs[RACE_PATTERNS] = { NULL };
+	for (guint i = 0; i < RACE_PATTERNS; i++) {
+		/* Literals of every kind: caseless, exact, none (alternation),
+		 * and one that does not compile. */
+		specs[i] = i == RACE_PATTERNS - 1 ? g_strdup ("/(code [0-9]+/")
+		           : i % 3 == 0           ? g_strdup_printf ("/returned mail: see (transcript|x%u)/i", i)
+		           : i % 3 == 1           ? g_strdup_printf ("/delivery failed|y%u/i", i)
+		                                  : g_strdup_printf ("/code %u\\)|code 17/", i);
+		g_autoptr (GError) error = NULL;
+		race.lazy[i] = pattern_new_lazy (specs[i], 0, &error);
+		g_assert_no_error (error);
+		race.eager[i] = pattern_compile (specs[i], NULL);
+	}
+	g_assert_null (race.eager[RACE_PATTERNS - 1]);
+	g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "*(code*does not compile*");
+	GThread *t[4];
+	for (guint i = 0; i < G_N_ELEMENTS (t); i++)
+		t[i] = g_thread_new ("race", race_many, &race);
+	for (guint i = 0; i < G_N_ELEMENTS (t); i++)
+		g_thread_join (t[i]);
+	g_test_assert_expected_messages ();
+	g_assert_cmpint (race.wrong, ==, 0);
+	for (guint i = 0; i < RACE_PATTERNS; i++) {
+		pattern_free (race.lazy[i]);
+		pattern_free (race.eager[i]);
+		g_free (specs[i]);
+	}
+}
+
 static void
 test_pattern_lazy (void)
 {
@@ -1139,6 +1205,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/rules/load/rule-dirs", test_rule_dirs);
 	g_test_add_func ("/rules/builtin/compile", test_builtin_compile);
 	g_test_add_func ("/pattern/lazy-and-jit", test_pattern_lazy);
+	g_test_add_func ("/pattern/lazy-first-use-race", test_pattern_lazy_race);
 	g_test_add_func ("/pattern/required-literal", test_pattern_literal);
 	g_test_add_func ("/pattern/prefilter-same-matches", test_pattern_prefilter);
 
