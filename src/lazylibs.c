@@ -38,10 +38,39 @@ LazyLib lazylibs_gio = { NS_SONAME_GIO, 0 };
 LazyLib lazylibs_jsonglib = { NS_SONAME_JSONGLIB, 0 };
 LazyLib lazylibs_idn2 = { NS_SONAME_IDN2, 0 };
 
+#ifdef NS_SONAME_GLIB
+/* With GLib linked from its archive, GIO and json-glib call the
+ * program's GLib and GObject (configure.ac): they must be of the GLib
+ * the program was built with. A system whose shared GLib has moved on
+ * (another minor version: new functions, other internals) would mix two;
+ * a command that needs them refuses instead, and says to rebuild. */
+static void
+same_glib_or_die (void)
+{
+	static gsize checked;
+	if (!g_once_init_enter (&checked))
+		return;
+	void *h = dlopen (NS_SONAME_GLIB, RTLD_NOW | RTLD_LOCAL);
+	const guint *major = h ? dlsym (h, "glib_major_version") : NULL;
+	const guint *minor = h ? dlsym (h, "glib_minor_version") : NULL;
+	if (!major || !minor)
+		g_error ("cannot load %s: %s", NS_SONAME_GLIB, dlerror ());
+	if (*major != GLIB_MAJOR_VERSION || *minor != GLIB_MINOR_VERSION)
+		g_error ("the system's GLib is %u.%u, ndrsift was built with GLib %d.%d linked in: rebuild ndrsift "
+		         "(GIO and json-glib must use the GLib it holds)",
+		         *major, *minor, GLIB_MAJOR_VERSION, GLIB_MINOR_VERSION);
+	g_once_init_leave (&checked, 1);
+}
+#endif
+
 gsize
 lazylibs_symbol (LazyLib *lib, const char *name)
 {
 	if (g_once_init_enter (&lib->handle)) {
+#ifdef NS_SONAME_GLIB
+		if (lib != &lazylibs_idn2)
+			same_glib_or_die ();
+#endif
 		void *h = dlopen (lib->soname, RTLD_NOW | RTLD_LOCAL);
 		if (!h)
 			g_error ("cannot load %s: %s", lib->soname, dlerror ());
