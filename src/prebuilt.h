@@ -14,7 +14,7 @@
  * before, and an entry never stands for another regex. PCRE2 refuses a
  * serialised form from another version or build of itself; then, too,
  * the pattern is compiled. A program linked without the table (the unit
- * tests but test-pattern, the generator itself) finds nothing.
+ * tests but test-textbounce, the generator itself) finds nothing.
  *
  * Thread-safe: the table is read-only. */
 #pragma once
