@@ -39,6 +39,9 @@
 #   BENCH_ROUNDS     rounds (default 10)
 #   BENCH_RUNS       hyperfine runs per command and round (default 30)
 #   BENCH_CALLGRIND  1 (default) or 0
+#   BENCH_SERVE      1: filter asks a resident judge, `ndrsift serve` started
+#                    here with the same config ([filter] server); 0 (default):
+#                    each filter process judges itself
 #   BENCH_OUT        output directory (default bench/out next to this script)
 # Needs bash, hyperfine, python3; valgrind for the instruction counts.
 
@@ -73,14 +76,22 @@ ndrsift=$(cd "$(dirname "$ndrsift")" && pwd)/$(basename "$ndrsift")
 mkdir -p "$out"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ndrsift-startup-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+server_pid=
+trap '[ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 rules=${BENCH_RULES:-$top_srcdir/rules}
 {
 	printf '[local]\ndomains=example.com\nrelays=mx1.example.com;out.example.com\n'
 	printf 'networks=192.0.2.0/24;2001:db8:10::/48\n[sentlog]\npath=%s\n' "${BENCH_DB:-$work/no-such-sent.db}"
 	printf '[rules]\ndirs=%s\n[filter]\ndeadline_ms=2000\n' "$rules"
+	[ "${BENCH_SERVE:-0}" != 1 ] || printf 'server=%s\n' "$work/serve.sock"
 } >"$work/conf"
+if [ "${BENCH_SERVE:-0}" = 1 ]; then
+	"$ndrsift" --config "$work/conf" serve 2>"$work/serve.log" &
+	server_pid=$!
+	for _ in $(seq 100); do [ -S "$work/serve.sock" ] && break; sleep 0.05; done
+	[ -S "$work/serve.sock" ] || die "ndrsift serve did not start: $(cat "$work/serve.log")"
+fi
 
 python3 - "$corpus" "$nsample" >"$work/sample.txt" <<'PY'
 import os, sys
@@ -95,6 +106,9 @@ mapfile -t sample <"$work/sample.txt"
 for f in "${sample[@]}"; do
 	"$ndrsift" --config "$work/conf" filter <"$f" 2>/dev/null | head -c 300 | grep -q 'X-NDR-Verdict:' ||
 		die "filter wrote no verdict header for $f"
+	if [ "${BENCH_SERVE:-0}" = 1 ] && "$ndrsift" --config "$work/conf" filter <"$f" 2>&1 >/dev/null | grep -q 'judged here'; then
+		die "filter did not take the server's verdict for $f"
+	fi
 done
 
 q() { printf '%q' "$1"; }
@@ -150,15 +164,17 @@ for r in range(rounds):
         ratio[k].append(med[k] / med["true"])
 ms = {k: statistics.median(v) * 1000 for k, v in times.items()}
 rf, rv = statistics.median(ratio["filter"]), statistics.median(ratio["version"])
-print("%s: %d rounds x %s runs, %s bounces, %d CPUs" % (binary, rounds, runs, nsample, os.cpu_count()))
+serve = os.environ.get("BENCH_SERVE", "0") == "1"
+print("%s: %d rounds x %s runs, %s bounces, %d CPUs%s" % (binary, rounds, runs, nsample, os.cpu_count(),
+      ", filter asks `ndrsift serve`" if serve else ""))
 print("  median times: true %.2f ms, filter %.2f ms, --version %.2f ms" % (ms["true"], ms["filter"], ms["version"]))
 print("  paired ratio (median of the rounds): filter/true %.2f (rounds %.2f-%.2f), --version/true %.2f"
       % (rf, min(ratio["filter"]), max(ratio["filter"]), rv))
 print("  target filter <= 3 x /bin/true: %s" % ("met" if rf <= 3.0 else "NOT met"))
 line = ("date=%s rounds=%d runs=%s sample=%s true_ms=%.2f filter_ms=%.2f version_ms=%.2f "
-        "filter_true_ratio=%.2f version_true_ratio=%.2f nproc=%d" % (
+        "filter_true_ratio=%.2f version_true_ratio=%.2f nproc=%d serve=%d" % (
             time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), rounds, runs, nsample,
-            ms["true"], ms["filter"], ms["version"], rf, rv, os.cpu_count()))
+            ms["true"], ms["filter"], ms["version"], rf, rv, os.cpu_count(), serve))
 cg = os.path.join(work, "cg.txt")
 if os.path.exists(cg):
     rows = [tuple(int(x) for x in l.split()) for l in open(cg) if l.strip()]

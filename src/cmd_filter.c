@@ -13,8 +13,10 @@
  * the input back with reason=deadline and exits, whatever the main thread
  * is doing. Until the config is read the deadline is the largest one
  * allowed (NS_MAX_DEADLINE_MS), then [filter] deadline_ms from the same
- * start. So opening and reading the config, the rules and the sent log are
- * bounded as much as the judgement, and time spent waiting for a slow
+ * start. With [filter] server set, the message then goes to the resident
+ * judge (serve.h), which gets half of the deadline; whatever it cannot do
+ * is done here in the rest. So opening and reading the config, the rules
+ * and the sent log are bounded as much as the judgement, and time spent waiting for a slow
  * writer on stdin is not counted. A writer that never finishes is not ours
  * to bound: the writer is the delivery agent, whose own timeout ends us
  * (procmail's TIMEOUT, 960 s by default; maildrop's watchdog, usually
@@ -34,6 +36,7 @@
 #include "ndrsift/engine.h"
 #include "filterout.h"
 #include "ndrsift/limits.h"
+#include "serve.h"
 
 /* ---- the fail-safe ------------------------------------------------------
  *
@@ -281,6 +284,26 @@ cmd_filter (Config *owned, int argc, char **argv)
 		return EXIT_OK;
 	}
 
+	/* The parser reads at most NS_MAX_MESSAGE_BYTES and copies what it is
+	 * given (the input stays ours to write back, and fs_buf is never
+	 * freed: the fail-safe may need it until the exit). */
+	gboolean cut = fs_len > NS_MAX_MESSAGE_BYTES;
+	gsize len = cut ? NS_MAX_MESSAGE_BYTES : fs_len;
+
+	/* A resident judge (serve.h) gives the same verdict without this
+	 * process reading the rules and the sent log; when it cannot, within
+	 * its share of the deadline, the judgement is made here. */
+	if (config->filter_server[0]) {
+		g_autoptr (GError) serr = NULL;
+		g_autofree char *value =
+			serve_ask (config, fs_buf, len, cut, config->deadline_ms / NS_SERVE_CLIENT_SHARE, &serr);
+		if (value) {
+			finish_and_stop (config->verdict_header, value);
+			return EXIT_OK;
+		}
+		msg_notice ("filter", "server %s: %s; judged here", config->filter_server, serr->message);
+	}
+
 	g_autoptr (GError) error = NULL;
 	g_autofree char *header = g_strdup (config->verdict_header);
 	/* The header names rules, not facts. */
@@ -291,11 +314,7 @@ cmd_filter (Config *owned, int argc, char **argv)
 		return EXIT_OK;
 	}
 
-	/* The parser reads at most NS_MAX_MESSAGE_BYTES and copies what it is
-	 * given (the input stays ours to write back, and fs_buf is never
-	 * freed: the fail-safe may need it until the exit). */
-	gboolean cut = fs_len > NS_MAX_MESSAGE_BYTES;
-	GBytes *head = g_bytes_new_static (fs_buf, cut ? NS_MAX_MESSAGE_BYTES : fs_len);
+	GBytes *head = g_bytes_new_static (fs_buf, len);
 	g_autoptr (Verdict) v = engine_judge (engine, head, cut, NULL); /* takes head */
 	g_autofree char *value = engine_header_value (engine, v);
 	finish_and_stop (header, value);

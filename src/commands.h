@@ -24,6 +24,7 @@ int cmd_log (Config *config, int argc, char **argv);
 int cmd_filter (Config *config, int argc, char **argv);
 int cmd_check (Config *config, int argc, char **argv);
 int cmd_rules (Config *config, int argc, char **argv);
+int cmd_serve (Config *config, int argc, char **argv);
 /* Only in a build with libmilter (NS_MILTER, configure --enable-milter). */
 int cmd_milter (Config *config, int argc, char **argv);
 

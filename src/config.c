@@ -32,6 +32,7 @@ config_free (Config *c)
 	g_strfreev (c->sentlog_servers);
 	g_strfreev (c->rules_dirs);
 	g_free (c->verdict_header);
+	g_free (c->filter_server);
 	if (c->batv_keys)
 		g_ptr_array_unref (c->batv_keys);
 	if (c->unknown)
@@ -330,6 +331,7 @@ defaults (void)
 	c->verdict_header = g_strdup ("X-NDR-Verdict");
 	c->forged_at = 5.0;
 	c->deadline_ms = 2000;
+	c->filter_server = g_strdup ("");
 	c->batv_max_age_days = 7;
 	c->milter_socket = g_strdup ("unix:/run/ndrsift-milter/milter.sock");
 	c->milter_socket_owner = g_strdup ("");
@@ -343,6 +345,21 @@ defaults (void)
 	c->milter_submission_ports = g_strsplit ("587;465", ";", -1);
 	c->milter_submission_daemons = g_strsplit ("ORIGINATING;MSA", ";", -1);
 	return c;
+}
+
+/* [filter] server: an absolute path (a unix socket), or empty. */
+static gboolean
+read_server (GKeyFile *kf, char **out, GError **error)
+{
+	if (!read_string (kf, "filter", "server", out, error))
+		return FALSE;
+	if (**out && (**out != '/' || strlen (*out) >= NS_MAX_SOCKET_PATH)) {
+		g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_INVALID,
+		             "[filter] server: '%s' is not an absolute path of at most %d bytes", *out,
+		             NS_MAX_SOCKET_PATH - 1);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 /* [batv] keys=0:secret;1:other — key number 0..9 and its secret. */
@@ -417,7 +434,7 @@ static const struct {
 	{ "local", "recipient_delimiter" }, { "sentlog", "path" }, { "sentlog", "servers" },
 	{ "sentlog", "window_days" }, { "sentlog", "max_gap" }, { "sentlog", "queue_lifetime" },
 	{ "sentlog", "clock_skew" }, { "sentlog", "mode" }, { "rules", "dirs" }, { "verdict", "header" },
-	{ "verdict", "forged_at" }, { "filter", "deadline_ms" }, { "batv", "keys" },
+	{ "verdict", "forged_at" }, { "filter", "deadline_ms" }, { "filter", "server" }, { "batv", "keys" },
 	{ "batv", "max_age_days" },
 	{ "milter", "socket" }, { "milter", "socket_owner" }, { "milter", "socket_group" },
 	{ "milter", "socket_mode" }, { "milter", "action" }, { "milter", "deadline_ms" },
@@ -473,6 +490,7 @@ read_file (Config *c, GKeyFile *kf, GError **error)
 	       read_string (kf, "verdict", "header", &c->verdict_header, error) &&
 	       read_double (kf, "verdict", "forged_at", &c->forged_at, error) &&
 	       read_int (kf, "filter", "deadline_ms", 10, NS_MAX_DEADLINE_MS, &c->deadline_ms, error) &&
+	       read_server (kf, &c->filter_server, error) &&
 	       read_int (kf, "batv", "max_age_days", 1, 999, &c->batv_max_age_days, error) &&
 	       read_batv_keys (c, kf, error) &&
 	       read_milter (c, kf, error);
@@ -499,6 +517,11 @@ config_load (const char *path, const char *db, const char *rules, GError **error
 	gsize len = 0;
 	/* Read first, then parse: /dev/null is no settings. */
 	gboolean read = rulefiles_read_file (path, &text, &len, &local);
+	gsize dlen = sizeof c->file_digest;
+	g_autoptr (GChecksum) digest = g_checksum_new (G_CHECKSUM_SHA256);
+	if (read)
+		g_checksum_update (digest, (const guchar *) text, len);
+	g_checksum_get_digest (digest, c->file_digest, &dlen);
 	if (read && g_key_file_load_from_data (kf, text, len, G_KEY_FILE_NONE, &local)) {
 		c->path = g_strdup (path);
 		if (!read_file (c, kf, &local)) {

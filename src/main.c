@@ -26,6 +26,7 @@ static const struct {
 	                  "  log record [--server NAME] | log stats [--all] | log prune --before DATE\n"
 	                  "  log retire [--since DATE | --undo] SERVER | log backup DEST" },
 	{ "rules", cmd_rules, "rules check [DIR] | rules list" },
+	{ "serve", cmd_serve, "serve [--socket PATH]    the resident judge that filter asks ([filter] server)" },
 #ifdef NS_MILTER
 	{ "milter", cmd_milter, "milter [--socket SPEC]   the milter daemon: judge bounces during SMTP (Postfix, Sendmail)" },
 #endif

@@ -42,6 +42,9 @@ typedef struct {
 	double forged_at;          /* [verdict] forged_at */
 	int deadline_ms;           /* [filter] deadline_ms, at most NS_MAX_DEADLINE_MS: Dovecot gives a
 	                              filter program 10 s and fails the delivery after */
+	char *filter_server;       /* [filter] server: the unix socket of `ndrsift serve`, "" for none */
+	guint8 file_digest[32];    /* SHA-256 of the file's bytes (of nothing: built-in defaults),
+	                              for serve.h's identity */
 	GPtrArray *batv_keys;      /* [batv] keys: char* secret by key number 0..9, NULL if unset */
 	int batv_max_age_days;     /* [batv] max_age_days */
 	/* [milter] (ndrsift milter): */

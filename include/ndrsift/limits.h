@@ -196,4 +196,19 @@
 #define NS_MILTER_MAX_HELD_BYTES (256u * 1024 * 1024)
 #define NS_MILTER_MAX_RECIPIENTS 16
 
+/* ndrsift serve (serve.h), the resident judge filter asks. A unix
+ * socket's path: sun_path's size, with its NUL. Connections judged at
+ * once: one worker each; more wait in the queue, and past it they are
+ * refused (the filter judges itself). A connection gets NS_SERVE_IO_MS to
+ * send its request and take the reply: a client that stalls loses its
+ * worker, not the server. The reply's value: a verdict header's value is
+ * about 200 bytes; the rules' names bound it. filter waits for the server
+ * at most this share of its deadline, then judges itself in the rest. */
+#define NS_MAX_SOCKET_PATH 108
+#define NS_SERVE_MAX_WORKERS 8
+#define NS_SERVE_MAX_QUEUE 64
+#define NS_SERVE_IO_MS 5000
+#define NS_SERVE_MAX_VALUE 4096
+#define NS_SERVE_CLIENT_SHARE 2 /* 1/2 of [filter] deadline_ms */
+
 #endif
