@@ -40,8 +40,9 @@
 #   BENCH_RUNS       hyperfine runs per command and round (default 30)
 #   BENCH_CALLGRIND  1 (default) or 0
 #   BENCH_SERVE      1: filter asks a resident judge, `ndrsift serve` started
-#                    here with the same config ([filter] server); 0 (default):
-#                    each filter process judges itself
+#                    here with the same config ([filter] server), and no
+#                    callgrind counts (valgrind's filter would judge itself);
+#                    0 (default): each filter process judges itself
 #   BENCH_OUT        output directory (default bench/out next to this script)
 # Needs bash, hyperfine, python3; valgrind for the instruction counts.
 
@@ -122,7 +123,7 @@ for ((r = 0; r < rounds; r++)); do
 done
 
 cg_line="callgrind=skipped"
-if [ "${BENCH_CALLGRIND:-1}" = 1 ] && command -v valgrind >/dev/null 2>&1; then
+if [ "${BENCH_CALLGRIND:-1}" = 1 ] && [ "${BENCH_SERVE:-0}" != 1 ] && command -v valgrind >/dev/null 2>&1; then
 	: >"$work/cg.txt"
 	# valgrind runs it some 50 times slower: a deadline it cannot meet
 	# would measure the fail-safe, not the judgement.
