@@ -193,8 +193,14 @@ cmd_serve (Config *owned, int argc, char **argv)
 		}
 		for (int n = 0; running && n < 64; n++) {
 			int fd = accept4 (lfd, NULL, NULL, SOCK_CLOEXEC);
-			if (fd < 0)
-				break; /* EAGAIN: none waits; anything else: the client's */
+			if (fd < 0) {
+				/* Out of descriptors or memory: the connection
+				 * stays in the backlog; a pause, not a busy loop
+				 * (EAGAIN: none waits; others are the client's). */
+				if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+					g_usleep (10 * 1000);
+				break;
+			}
 			if (g_thread_pool_unprocessed (pool) >= NS_SERVE_MAX_QUEUE) {
 				serve_refuse (fd);
 				close (fd);
