@@ -34,6 +34,7 @@ typedef struct {
 	Engine *engine;                     /* the one in force */
 	guint8 identity[SERVE_IDENTITY_LEN]; /* ...its config's */
 	guint8 stamp[SERVE_IDENTITY_LEN];   /* the files it was loaded from */
+	GArray *files;                      /* struct stat: those files as last stamped */
 	guint8 failed[SERVE_IDENTITY_LEN];  /* files that did not load, when have_failed */
 	gboolean have_failed;
 	gboolean reload;                    /* SIGHUP: load anew before the next judgement */
@@ -45,7 +46,8 @@ static Engine *
 current_engine (Server *s)
 {
 	guint8 stamp[SERVE_IDENTITY_LEN];
-	serve_files_stamp (engine_config (s->engine), stamp);
+	g_array_set_size (s->files, 0);
+	serve_files_stamp (engine_config (s->engine), stamp, s->files);
 	if (!s->reload && memcmp (stamp, s->stamp, sizeof stamp) == 0)
 		return engine_ref (s->engine);
 	if (!s->reload && s->have_failed && memcmp (stamp, s->failed, sizeof stamp) == 0)
@@ -70,18 +72,39 @@ current_engine (Server *s)
 	return engine_ref (fresh);
 }
 
+/* Whether uid, gid could read every file the judgement reads: those of
+ * the stamp (called with the lock held) and the sent log, with its
+ * directory, as it is now (a missing one tells nothing). */
+static gboolean
+client_may_read (Server *s, const Config *config, guint uid, guint gid)
+{
+	for (guint i = 0; i < s->files->len; i++)
+		if (!serve_may_read (uid, gid, &g_array_index (s->files, struct stat, i), FALSE))
+			return FALSE;
+	struct stat st;
+	g_autofree char *dir = g_path_get_dirname (config->sentlog_path);
+	if (stat (dir, &st) == 0 && !serve_may_read (uid, gid, &st, TRUE))
+		return FALSE;
+	return stat (config->sentlog_path, &st) != 0 || serve_may_read (uid, gid, &st, FALSE);
+}
+
 static ServeStatus
-judge (const guint8 identity[SERVE_IDENTITY_LEN], GBytes *message, gboolean cut, char **value, gpointer data)
+judge (const guint8 identity[SERVE_IDENTITY_LEN], GBytes *message, gboolean cut, guint uid, guint gid,
+       char **value, gpointer data)
 {
 	Server *s = data;
 	g_mutex_lock (&s->lock);
 	g_autoptr (Engine) engine = current_engine (s);
 	gboolean same = memcmp (identity, s->identity, SERVE_IDENTITY_LEN) == 0;
+	gboolean may = engine && client_may_read (s, engine_config (engine), uid, gid);
 	g_mutex_unlock (&s->lock);
 	if (engine == NULL)
 		return SERVE_REFUSED;
 	if (!same)
 		return SERVE_OTHER_CONFIG;
+	/* Their filter alone would judge without what they cannot read. */
+	if (!may)
+		return SERVE_NOT_YOURS;
 	g_autoptr (Verdict) v = engine_judge (engine, g_bytes_ref (message), cut, NULL); /* takes a ref */
 	*value = engine_header_value (engine, v);
 	return SERVE_OK;
@@ -151,10 +174,12 @@ cmd_serve (Config *owned, int argc, char **argv)
 
 	Server s = { 0 };
 	g_mutex_init (&s.lock);
-	serve_files_stamp (config, s.stamp);
+	s.files = g_array_new (FALSE, FALSE, sizeof (struct stat));
+	serve_files_stamp (config, s.stamp, s.files);
 	s.engine = engine_new (g_steal_pointer (&config), FALSE, &error);
 	if (s.engine == NULL) {
 		msg_error ("serve", "%s", error->message);
+		g_array_unref (s.files);
 		close (sfd);
 		return EXIT_ERROR;
 	}
@@ -164,6 +189,7 @@ cmd_serve (Config *owned, int argc, char **argv)
 	if (lfd < 0) {
 		msg_error ("serve", "%s", error->message);
 		engine_unref (s.engine);
+		g_array_unref (s.files);
 		close (sfd);
 		return EXIT_ERROR;
 	}
@@ -216,6 +242,7 @@ cmd_serve (Config *owned, int argc, char **argv)
 		unlink (listen_path);
 	g_thread_pool_free (pool, FALSE, TRUE);
 	engine_unref (s.engine);
+	g_array_unref (s.files);
 	g_mutex_clear (&s.lock);
 	close (sfd);
 	msg_notice ("serve", "stopped");

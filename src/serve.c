@@ -103,11 +103,23 @@ is_rule_file (const char *name)
 	return g_str_has_suffix (name, ".rules") || g_str_has_suffix (name, ".formats");
 }
 
+/* The stat of path into the stamp (and into files when it exists). */
+static void
+add_file (GChecksum *c, GArray *files, const char *path)
+{
+	struct stat st;
+	if (path == NULL || stat (path, &st) != 0)
+		memset (&st, 0, sizeof st);
+	else if (files)
+		g_array_append_val (files, st);
+	add_stat (c, &st);
+}
+
 void
-serve_files_stamp (const Config *config, guint8 out[SERVE_IDENTITY_LEN])
+serve_files_stamp (const Config *config, guint8 out[SERVE_IDENTITY_LEN], GArray *files)
 {
 	g_autoptr (GChecksum) c = g_checksum_new (G_CHECKSUM_SHA256);
-	add_path_stat (c, config->path);
+	add_file (c, files, config->path);
 	g_autofree const char **dirs = rulefiles_dirs (config, NULL);
 	for (guint i = 0; dirs[i]; i++) {
 		if (dirs[i] == rulefiles_builtin) {
@@ -124,6 +136,8 @@ serve_files_stamp (const Config *config, guint8 out[SERVE_IDENTITY_LEN])
 			continue;
 		}
 		add_stat (c, &st);
+		if (files)
+			g_array_append_val (files, st);
 		/* readdir's order is the directory's, the same while its
 		 * mtime (in the stamp) is. */
 		struct dirent *e;
@@ -132,12 +146,25 @@ serve_files_stamp (const Config *config, guint8 out[SERVE_IDENTITY_LEN])
 				continue;
 			if (fstatat (dirfd (d), e->d_name, &st, 0) != 0)
 				memset (&st, 0, sizeof st);
+			else if (files)
+				g_array_append_val (files, st);
 			add_string (c, e->d_name);
 			add_stat (c, &st);
 		}
 		closedir (d);
 	}
 	finish (c, out);
+}
+
+gboolean
+serve_may_read (guint uid, guint gid, const struct stat *st, gboolean search_only)
+{
+	if (uid == 0)
+		return TRUE;
+	mode_t need = !S_ISDIR (st->st_mode) ? 04 : search_only ? 01 : 05;
+	mode_t have = st->st_uid == uid ? (st->st_mode >> 6) & 07
+	              : st->st_gid == gid ? (st->st_mode >> 3) & 07 : st->st_mode & 07;
+	return (have & need) == need;
 }
 
 gboolean
@@ -231,6 +258,10 @@ serve_exchange (int fd, const guint8 identity[SERVE_IDENTITY_LEN], const guint8 
 	}
 	if (status == SERVE_OTHER_CONFIG) {
 		fail (error, "it judges with another config, rules directory or ndrsift");
+		return NULL;
+	}
+	if (status == SERVE_NOT_YOURS) {
+		fail (error, "it reads a file this user cannot read (the config, a rule file or the sent log)");
 		return NULL;
 	}
 	if (status != SERVE_OK) {
@@ -375,6 +406,12 @@ gboolean
 serve_handle (int fd, ServeJudgeFunc judge, gpointer data, GError **error)
 {
 	gint64 deadline = g_get_monotonic_time () + (gint64) NS_SERVE_IO_MS * 1000;
+	struct ucred peer;
+	socklen_t plen = sizeof peer;
+	if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &peer, &plen) != 0) {
+		reply (fd, SERVE_REFUSED, NULL, deadline);
+		return fail (error, "SO_PEERCRED: %s", g_strerror (errno));
+	}
 	int flags = fcntl (fd, F_GETFL);
 	if (flags < 0 || fcntl (fd, F_SETFL, flags | O_NONBLOCK) != 0)
 		return fail (error, "%s", g_strerror (errno));
@@ -396,7 +433,7 @@ serve_handle (int fd, ServeJudgeFunc judge, gpointer data, GError **error)
 	if (!io_all (fd, FALSE, buf, len, deadline, error))
 		return FALSE;
 	g_autofree char *value = NULL;
-	ServeStatus status = judge (head + SERVE_MAGIC_LEN, message, fl & 1, &value, data);
+	ServeStatus status = judge (head + SERVE_MAGIC_LEN, message, fl & 1, peer.uid, peer.gid, &value, data);
 	if (status == SERVE_OK && (value == NULL || !serve_value_valid (value, strlen (value))))
 		status = SERVE_REFUSED;
 	reply (fd, status, status == SERVE_OK ? value : NULL, deadline);

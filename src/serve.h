@@ -17,9 +17,12 @@
  *
  * Trust: filter believes a server run by root, by its own user, or by the
  * owner of the config file or of the sent log (SO_PEERCRED); a socket some
- * other local user put at the path is not asked. The server answers whoever
- * can connect: a verdict says no more than `ndrsift check` would, with the
- * sent log every local user can read.
+ * other local user put at the path is not asked. The server judges only
+ * for a user who could read every file the judgement reads (the config,
+ * the rule directories and files, the sent log: serve_may_read, by the
+ * client's uid and primary gid): a verdict then says no more than that
+ * user's own `ndrsift check` would, and is the one their filter would
+ * write alone (a sent log of mode 0640 is no oracle for the others).
  *
  * Wire (integers little-endian; each length is checked before it is used):
  *   request  SERVE_MAGIC identity[32] flags:u32 length:u32 message[length]
@@ -36,6 +39,7 @@
 #define NDRSIFT_SERVE_H
 
 #include <glib.h>
+#include <sys/stat.h>
 
 #include "ndrsift/config.h"
 
@@ -47,6 +51,7 @@ typedef enum {
 	SERVE_OK = 0,           /* the value is the verdict header's value */
 	SERVE_OTHER_CONFIG = 1, /* the server's identity is another */
 	SERVE_REFUSED = 2,      /* busy, a bad request, rules that do not load */
+	SERVE_NOT_YOURS = 3,    /* the client could not read a file the judgement reads */
 } ServeStatus;
 
 #define SERVE_ERROR (serve_error_quark ())
@@ -55,11 +60,17 @@ GQuark serve_error_quark (void);
 /* What a filter and a server must share to judge alike (see above). */
 void serve_identity (const Config *config, guint8 out[SERVE_IDENTITY_LEN]);
 
-/* The state of the files a judgement reads besides the message: the
- * config file and the *.rules and *.formats files of the rule directories
- * (device, inode, size, times), as a digest. Equal stamps: nothing
- * changed. */
-void serve_files_stamp (const Config *config, guint8 out[SERVE_IDENTITY_LEN]);
+/* The state of the files a judgement reads besides the message and the
+ * sent log: the config file, the rule directories and their *.rules and
+ * *.formats files (device, inode, size, times, mode), as a digest. Equal
+ * stamps: nothing changed. files: (nullable) gets the struct stat of each
+ * of them that exists, for serve_may_read. */
+void serve_files_stamp (const Config *config, guint8 out[SERVE_IDENTITY_LEN], GArray *files);
+
+/* Whether the user uid (primary group gid) may read st (a directory:
+ * list and search it; search only: only search it), by its mode bits;
+ * root may. */
+gboolean serve_may_read (guint uid, guint gid, const struct stat *st, gboolean search_only);
 
 /* Whether value (n bytes) can be a verdict header's value: printable
  * ASCII, with "\n\t" folds only, starting with a verdict word and ';'. */
@@ -76,10 +87,11 @@ char *serve_ask (const Config *config, const guint8 *message, gsize len, gboolea
 char *serve_exchange (int fd, const guint8 identity[SERVE_IDENTITY_LEN], const guint8 *message, gsize len,
                       gboolean cut, gint64 deadline_us, GError **error);
 
-/* The server's judgement of one request: *value (transfer full) with
- * SERVE_OK. message is (transfer none). */
+/* The server's judgement of one request from the user uid, primary
+ * group gid (SO_PEERCRED): *value (transfer full) with SERVE_OK. message
+ * is (transfer none). */
 typedef ServeStatus (*ServeJudgeFunc) (const guint8 identity[SERVE_IDENTITY_LEN], GBytes *message, gboolean cut,
-                                       char **value, gpointer data);
+                                       guint uid, guint gid, char **value, gpointer data);
 
 /* A listening unix socket at path, mode 0666 (every local user's filter
  * may ask). A socket left there by a server that is gone is replaced;

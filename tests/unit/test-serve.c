@@ -1,6 +1,6 @@
 /* Unit tests of serve, the resident judge's wire and what the two sides
  * must share: the identity follows the config's bytes and paths; the files
- * stamp follows the rule files; a verdict value is believed only when it
+ * stamp follows the rule files; who may read a file; a verdict value is believed only when it
  * can be one; over a socket pair, an exchange gives the judged value, and
  * the server refuses what is not a request while the client refuses what
  * is not a reply. tests/cli/serve.test runs the real server and filter. */
@@ -58,21 +58,41 @@ test_stamp (void)
 	g_assert_cmpint (g_mkdir (rules, 0755), ==, 0);
 	g_autoptr (Config) c = load (conf, rules);
 	guint8 s0[SERVE_IDENTITY_LEN], s1[SERVE_IDENTITY_LEN], s2[SERVE_IDENTITY_LEN], s3[SERVE_IDENTITY_LEN];
-	serve_files_stamp (c, s0);
-	serve_files_stamp (c, s1);
+	serve_files_stamp (c, s0, NULL);
+	serve_files_stamp (c, s1, NULL);
 	g_assert_cmpmem (s0, sizeof s0, s1, sizeof s1);
 	g_autofree char *r = write_conf (rules, "x.rules", "header A Subject =~ /a/\n");
-	serve_files_stamp (c, s2);
+	serve_files_stamp (c, s2, NULL);
 	g_assert_true (memcmp (s1, s2, sizeof s1) != 0);
 	/* the same name, other bytes */
 	g_usleep (20 * 1000);
 	g_assert_true (g_file_set_contents (r, "header A Subject =~ /b/\n", -1, NULL));
-	serve_files_stamp (c, s3);
+	serve_files_stamp (c, s3, NULL);
 	g_assert_true (memcmp (s2, s3, sizeof s2) != 0);
 	g_unlink (r);
 	g_unlink (conf);
 	g_rmdir (rules);
 	g_rmdir (dir);
+}
+
+/* By the mode bits of owner, group or others, whichever is the user's. */
+static void
+test_may_read (void)
+{
+	struct stat f = { .st_uid = 100, .st_gid = 200, .st_mode = S_IFREG | 0640 };
+	g_assert_true (serve_may_read (100, 1, &f, FALSE));  /* owner */
+	g_assert_true (serve_may_read (7, 200, &f, FALSE));  /* group */
+	g_assert_false (serve_may_read (7, 8, &f, FALSE));   /* others */
+	g_assert_true (serve_may_read (0, 0, &f, FALSE));    /* root */
+	f.st_mode = S_IFREG | 0604;
+	g_assert_false (serve_may_read (7, 200, &f, FALSE)); /* the group's bits, not the others' */
+	g_assert_true (serve_may_read (7, 8, &f, FALSE));
+	struct stat d = { .st_uid = 100, .st_gid = 200, .st_mode = S_IFDIR | 0711 };
+	g_assert_false (serve_may_read (7, 8, &d, FALSE));   /* no listing */
+	g_assert_true (serve_may_read (7, 8, &d, TRUE));     /* search only */
+	d.st_mode = S_IFDIR | 0750;
+	g_assert_false (serve_may_read (7, 8, &d, TRUE));
+	g_assert_true (serve_may_read (7, 200, &d, FALSE));
 }
 
 static void
@@ -113,9 +133,13 @@ typedef struct {
 } Side;
 
 static ServeStatus
-judge (const guint8 identity[SERVE_IDENTITY_LEN], GBytes *message, gboolean cut, char **value, gpointer data)
+judge (const guint8 identity[SERVE_IDENTITY_LEN], GBytes *message, gboolean cut, guint uid, guint gid,
+       char **value, gpointer data)
 {
 	Side *s = data;
+	/* the peer of a socket pair is this process */
+	g_assert_cmpuint (uid, ==, geteuid ());
+	g_assert_cmpuint (gid, ==, getegid ());
 	s->seen = g_bytes_ref (message);
 	s->seen_cut = cut;
 	if (memcmp (identity, ID, SERVE_IDENTITY_LEN) != 0)
@@ -269,6 +293,7 @@ main (int argc, char **argv)
 	g_test_init (&argc, &argv, NULL);
 	g_test_add_func ("/serve/identity", test_identity);
 	g_test_add_func ("/serve/files-stamp", test_stamp);
+	g_test_add_func ("/serve/may-read", test_may_read);
 	g_test_add_func ("/serve/value-valid", test_value_valid);
 	g_test_add_func ("/serve/exchange", test_exchange);
 	g_test_add_func ("/serve/bad-requests", test_bad_requests);
