@@ -10,6 +10,8 @@
  * which the next judgements use (those under way keep theirs). Rules that
  * no longer load are not used: requests are refused until the files
  * change again, so filter judges with them itself and says what is wrong.
+ * The server judges only for a user who could read those files and the
+ * sent log (serve.h), and only when it can read the sent log itself.
  * SIGHUP loads them anew too; SIGTERM and SIGINT stop it: the socket is
  * removed and the judgements under way finish. */
 #ifndef _GNU_SOURCE
@@ -105,7 +107,14 @@ judge (const guint8 identity[SERVE_IDENTITY_LEN], GBytes *message, gboolean cut,
 	/* Their filter alone would judge without what they cannot read. */
 	if (!may)
 		return SERVE_NOT_YOURS;
+	/* Nor is the server to judge with less than they have: a sent log
+	 * that is there but that it cannot read, or could not read now. */
+	const char *log = engine_config (engine)->sentlog_path;
+	if (access (log, F_OK) == 0 && access (log, R_OK) != 0)
+		return SERVE_REFUSED;
 	g_autoptr (Verdict) v = engine_judge (engine, g_bytes_ref (message), cut, NULL); /* takes a ref */
+	if (v->sentlog_error)
+		return SERVE_REFUSED;
 	*value = engine_header_value (engine, v);
 	return SERVE_OK;
 }

@@ -265,7 +265,7 @@ serve_exchange (int fd, const guint8 identity[SERVE_IDENTITY_LEN], const guint8 
 		return NULL;
 	}
 	if (status != SERVE_OK) {
-		fail (error, "it refused (busy, or its rules do not load)");
+		fail (error, "it refused (busy, its rules do not load, or it cannot read the sent log)");
 		return NULL;
 	}
 	if (n == 0 || n > NS_SERVE_MAX_VALUE) {

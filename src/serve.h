@@ -50,7 +50,7 @@
 typedef enum {
 	SERVE_OK = 0,           /* the value is the verdict header's value */
 	SERVE_OTHER_CONFIG = 1, /* the server's identity is another */
-	SERVE_REFUSED = 2,      /* busy, a bad request, rules that do not load */
+	SERVE_REFUSED = 2,      /* busy, a bad request, rules that do not load, a sent log it cannot read */
 	SERVE_NOT_YOURS = 3,    /* the client could not read a file the judgement reads */
 } ServeStatus;
 
